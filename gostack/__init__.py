@@ -1,0 +1,44 @@
+"""gostack: how Go grows goroutine stacks, simulated exactly (go1.27, linux/amd64).
+
+    import gostack as gs
+    rt = gs.Runtime()
+    g = rt.go(gs.Func("main.entry", frame=40))
+    g.call(gs.Func("main.rec", frame=168))
+    g.trace.grows
+
+Modules follow the runtime's stages: arch (constants), prologue (the check),
+newstack (sizing), stackalloc, copystack, adjust (stack maps), shrink, runtime
+(goroutines), trace (events), segmented (Go <= 1.2 stacks).
+"""
+
+from .adjust import Adjusted, AdjustInfo, FrameRef
+from .arch import GO_VERSION, STACK_GUARD, STACK_MIN
+from .errors import (
+    EmptyStackError,
+    EscapeError,
+    FrameSizeError,
+    GoroutineExited,
+    GostackError,
+    InvalidPointer,
+    LocalError,
+    LocalKindError,
+    NosplitOverflow,
+    ProgramError,
+    RuntimeThrow,
+    StackOverflow,
+)
+from .runtime import REFERENCE, Frame, Goroutine, Runtime, Stages, Status
+from .stackalloc import Stack
+from .symtab import POINTER, SCALAR, UINTPTR, Func, Kind, Local
+from .trace import GC, Call, Event, Grow, Overflow, Preempt, Ret, Shrink, Trace
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "GC", "GO_VERSION", "POINTER", "REFERENCE", "SCALAR", "STACK_GUARD", "STACK_MIN", "UINTPTR",
+    "AdjustInfo", "Adjusted", "Call", "EmptyStackError", "EscapeError", "Event", "Frame",
+    "FrameRef", "FrameSizeError", "Func", "GoroutineExited", "GostackError", "Goroutine", "Grow",
+    "InvalidPointer", "Kind", "Local", "LocalError", "LocalKindError", "NosplitOverflow",
+    "Overflow", "Preempt", "ProgramError", "Ret", "Runtime", "RuntimeThrow", "Shrink", "Stack",
+    "StackOverflow", "Stages", "Status", "Trace", "__version__",
+]

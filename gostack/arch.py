@@ -1,0 +1,76 @@
+"""Architecture constants of go1.27 on linux/amd64, written as the runtime derives them.
+
+Each value names the Go source it mirrors. Derived values are formulas, never
+literals, so a lesson can show where 928 comes from and a test can check it.
+"""
+
+from __future__ import annotations
+
+GO_VERSION = "go1.27.3"
+GOOS = "linux"
+GOARCH = "amd64"
+
+# src/internal/runtime/sys: pointer and register size.
+PTR_SIZE = 8
+# The CALL instruction pushes one return address (src/runtime/sys_x86.go).
+RETURN_ADDRESS_SIZE = PTR_SIZE
+
+# src/internal/abi/stack.go
+STACK_NOSPLIT_BASE = 800  # abi.StackNosplitBase: budget for chains of NOSPLIT functions
+STACK_SMALL = 128  # abi.StackSmall: SP may run this far below the guard after a check
+STACK_BIG = 4096  # abi.StackBig: above this the prologue needs an underflow-safe check
+
+# src/internal/runtime/sys/consts.go: 1, +1 on AIX, +1 on OpenBSD, +1 for -race.
+STACK_GUARD_MULTIPLIER = 1
+
+# src/runtime/stack.go
+STACK_SYSTEM = 0  # stackSystem: extra OS space (4096 on Windows, 0 on Linux)
+STACK_MIN = 2048  # stackMin: every new goroutine starts with this much
+
+
+def _round_up_pow2(n: int) -> int:
+    """Smallest power of two >= n (stack.go smears the top bit: fixedStack0..6)."""
+    return 1 << (n - 1).bit_length()
+
+
+FIXED_STACK = _round_up_pow2(STACK_MIN + STACK_SYSTEM)  # fixedStack: 2048
+STACK_NOSPLIT = STACK_NOSPLIT_BASE * STACK_GUARD_MULTIPLIER  # stackNosplit: 800
+STACK_GUARD = STACK_NOSPLIT + STACK_SYSTEM + STACK_SMALL  # stackGuard: 800 + 0 + 128 = 928
+
+# src/cmd/link/internal/ld/stackcheck.go: a NOSPLIT chain may use StackNosplit
+# minus the caller's return address.
+NOSPLIT_LINK_LIMIT = STACK_NOSPLIT - RETURN_ADDRESS_SIZE  # 792
+
+# src/runtime/proc.go main: decimal on purpose so the message looks round.
+MAX_STACK_DEFAULT = 1_000_000_000  # maxstacksize on 64-bit
+MAX_STACK_CEILING = 2 * MAX_STACK_DEFAULT  # maxstackceiling: stackalloc takes a uint32
+
+# src/runtime/proc.go newproc1: sp = hi - 4*PtrSize - MinFrameSize (0 on amd64).
+NEWPROC_RESERVE = 4 * PTR_SIZE  # 32 bytes left unused at the top of a new stack
+# The entry function's E: the reserve plus the fake return PC (goexit) gostartcall pushes.
+ENTRY_USED = NEWPROC_RESERVE + RETURN_ADDRESS_SIZE  # 40
+
+# A goroutine inside runtime.GC() is parked below its caller's frame by the frames
+# runtime.GC (48) -> gcWaitOnMark (40) -> gopark (24), each plus a return address
+# (go tool objdump of go1.27.3 linux/amd64; facts sheet experiment d).
+GC_PARK_FRAMES = (48, 40, 24)
+GC_PARK_DEPTH = sum(f + RETURN_ADDRESS_SIZE for f in GC_PARK_FRAMES)  # 136
+
+# src/runtime/stack.go sentinels; all sit above stackPoisonMin.
+UINTPTR_MASK = (1 << 64) - 1
+STACK_PREEMPT = UINTPTR_MASK & -1314  # 0xfffffffffffffade
+STACK_FORK = UINTPTR_MASK & -1234
+STACK_FORCE_MOVE = UINTPTR_MASK & -275
+STACK_POISON_MIN = UINTPTR_MASK & -4096
+
+# src/runtime/stack.go fillstack under stackPoisonCopy.
+POISON_NEW = 0xFDFDFDFDFDFDFDFD  # new stack before the copy
+POISON_OLD = 0xFCFCFCFCFCFCFCFC  # old stack before it is freed
+
+# src/runtime/malloc.go: smaller non-nil pointers are "invalid pointer found on stack".
+MIN_LEGAL_POINTER = 4096
+
+# src/runtime/malloc.go: per-P stack cache and the orders it serves (2, 4, 8, 16 KiB).
+STACK_CACHE_SIZE = 32 * 1024  # _StackCacheSize, also the span size for small stacks
+NUM_STACK_ORDERS = 4  # _NumStackOrders on linux
+PAGE_SIZE = 8192  # gc.PageShift = 13

@@ -1,0 +1,102 @@
+"""Typed errors. Runtime failures carry the runtime's own words; misuse names the bad input."""
+
+from __future__ import annotations
+
+
+class GostackError(Exception):
+    """Base of every error gostack raises on purpose."""
+
+
+class ProgramError(GostackError, ValueError):
+    """The simulated program is not a valid Go program (bad frame, unknown local...)."""
+
+
+class FrameSizeError(ProgramError):
+    """A frame size that the Go compiler could never print on a TEXT line."""
+
+
+class LocalError(ProgramError):
+    """A local that does not exist in the frame, or does not fit it."""
+
+
+class LocalKindError(ProgramError):
+    """A value of the wrong kind for a local (a Go pointer into a uintptr, ...)."""
+
+
+class EscapeError(ProgramError):
+    """A pointer the compiler's escape analysis would never let point at a stack."""
+
+
+class EmptyStackError(GostackError, IndexError):
+    """ret or a frame lookup on a goroutine with no frames left."""
+
+
+class GoroutineExited(GostackError, RuntimeError):
+    """The goroutine returned from its entry function (or died) and cannot run."""
+
+
+class RuntimeThrow(GostackError, RuntimeError):
+    """A fatal error of the Go runtime (`throw`): the real program would exit with status 2."""
+
+    def __init__(self, message: str, details: tuple[str, ...] = ()) -> None:
+        self.throw_message = message
+        self.details = details
+        super().__init__("\n".join((*details, f"fatal error: {message}")))
+
+
+class StackOverflow(RuntimeThrow):
+    """newstack refused to grow past max_stack: `fatal error: stack overflow`.
+
+    ``call_index`` is the call whose prologue asked for the stack that does not fit.
+    """
+
+    def __init__(
+        self,
+        limit: int,
+        *,
+        sp: int = 0,
+        lo: int = 0,
+        hi: int = 0,
+        call_index: int | None = None,
+        func: str | None = None,
+        new_size: int | None = None,
+    ) -> None:
+        self.limit = limit
+        self.sp, self.lo, self.hi = sp, lo, hi
+        self.call_index = call_index
+        self.func = func
+        self.new_size = new_size
+        super().__init__(
+            "stack overflow",
+            (
+                f"runtime: goroutine stack exceeds {limit}-byte limit",
+                f"runtime: sp={sp:#x} stack=[{lo:#x}, {hi:#x}]",
+            ),
+        )
+
+    @property
+    def size(self) -> int:
+        """Size of the stack that could not grow."""
+        return self.hi - self.lo
+
+
+class InvalidPointer(RuntimeThrow):
+    """adjustpointers found 0 < p < 4096 in a pointer slot: `invalid pointer found on stack`."""
+
+    def __init__(self, func: str, addr: int, value: int) -> None:
+        self.func, self.addr, self.value = func, addr, value
+        super().__init__(
+            "invalid pointer found on stack",
+            (f"runtime: bad pointer in frame {func} at {addr:#x}: {value:#x}",),
+        )
+
+
+class NosplitOverflow(RuntimeThrow):
+    """A NOSPLIT chain ran SP below the stack; the real linker rejects such a program."""
+
+    def __init__(self, func: str, over: int) -> None:
+        self.func, self.over = func, over
+        super().__init__(
+            "nosplit stack overflow",
+            (f"{func}: nosplit stack overflow, {over} bytes below the stack",),
+        )

@@ -1,0 +1,421 @@
+"""Goroutines and the runtime that grows, moves and shrinks their stacks.
+
+The stages (prologue check, newstack sizing, copystack, adjustframe, shrinkstack)
+are swappable, so an exercise can plug in a learner's function and a lesson can
+switch one off to show what breaks.
+
+Positions are kept as offsets from hi (``used``), which a move preserves; absolute
+addresses are computed from the current stack when they are needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from enum import Enum
+
+from . import adjust, copystack, newstack, prologue, shrink
+from .arch import (
+    ENTRY_USED,
+    GC_PARK_DEPTH,
+    MAX_STACK_DEFAULT,
+    POISON_NEW,
+    POISON_OLD,
+    RETURN_ADDRESS_SIZE,
+    STACK_GUARD,
+    STACK_MIN,
+    STACK_PREEMPT,
+    UINTPTR_MASK,
+)
+from .errors import (
+    EmptyStackError,
+    EscapeError,
+    GoroutineExited,
+    LocalKindError,
+    NosplitOverflow,
+    ProgramError,
+    RuntimeThrow,
+    StackOverflow,
+)
+from .stackalloc import HeapObject, Stack, StackAllocator
+from .symtab import Func, Kind, Local
+from .trace import GC, Call, Event, Grow, Overflow, Preempt, Ret, Shrink, Trace
+
+
+@dataclass(frozen=True)
+class Stages:
+    """The runtime's swappable stages; the defaults are the reference (go1.27) ones."""
+
+    prologue: Callable[[int, int, int], bool] = prologue.morestack_needed
+    newsize: Callable[[int, int, int, int], int] = newstack.new_size
+    copystack: Callable[[Stack, Stack, int], int] = copystack.copystack
+    adjustframe: Callable[
+        [dict[int, int], adjust.FrameRef, adjust.AdjustInfo], list[adjust.Adjusted]
+    ] = adjust.adjustframe
+    shrink: Callable[[int, int], int | None] = shrink.shrink_size
+
+    def replace(self, **stages: Callable) -> Stages:
+        return replace(self, **stages)
+
+
+REFERENCE = Stages()
+
+
+class Status(Enum):
+    RUNNING = "running"
+    DEAD = "dead"  # returned from its entry function
+    FATAL = "fatal"  # the runtime threw (stack overflow, bad pointer)
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """A frame on a goroutine's stack. ``used`` is hi - E, unchanged by moves."""
+
+    func: Func
+    used: int
+    call_index: int
+
+    @property
+    def sp_used(self) -> int:
+        """hi - SP once the prologue has allocated the frame."""
+        return self.used + self.func.frame
+
+
+def _check_word(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ProgramError(f"{what} must be an int, got {type(value).__name__} {value!r}")
+    if not 0 <= value <= UINTPTR_MASK:
+        raise ProgramError(f"{what} must fit in 64 unsigned bits, got {value}")
+    return value
+
+
+class Runtime:
+    """A Go runtime on linux/amd64: goroutines, their stacks, the heap and GC."""
+
+    def __init__(
+        self,
+        max_stack: int = MAX_STACK_DEFAULT,
+        *,
+        trace: bool = True,
+        stages: Stages = REFERENCE,
+        poison: bool = False,
+    ) -> None:
+        self.max_stack = self._check_limit(max_stack)
+        self.tracing = trace
+        self.stages = stages
+        self.poison = poison  # stackPoisonCopy: fill new stacks 0xfd, freed ones 0xfc
+        self.alloc = StackAllocator()
+        self.goroutines: list[Goroutine] = []
+        self.gcs = 0
+
+    @staticmethod
+    def _check_limit(n: object) -> int:
+        if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
+            raise ProgramError(f"max_stack must be a positive int of bytes, got {n!r}")
+        return n
+
+    def set_max_stack(self, n: int) -> int:
+        """debug.SetMaxStack: set the limit, return the previous one."""
+        old, self.max_stack = self.max_stack, self._check_limit(n)
+        return old
+
+    def go(self, entry: Func) -> Goroutine:
+        """Start a goroutine; its entry function is call index 0 and is checked like any call."""
+        g = Goroutine(self, len(self.goroutines) + 1)
+        self.goroutines.append(g)
+        g.call(entry)
+        return g
+
+    def gc(self, caller: Goroutine | None = None) -> int:
+        """One GC cycle: scan every live goroutine and shrink its stack at most once.
+
+        The caller is parked inside runtime.GC (GC_PARK_DEPTH below its frame);
+        other goroutines are scanned where they stand (a model choice: the real
+        ones would also have their park frames below them).
+        """
+        self.gcs += 1
+        for g in self.goroutines:
+            if g.status is Status.RUNNING:
+                g._scan(self.gcs, GC_PARK_DEPTH if g is caller else 0)
+        return self.gcs
+
+    def new_object(self, nwords: int = 1) -> int:
+        """Allocate a heap object of nwords words; returns its address."""
+        return self.alloc.new_object(_check_word(nwords, "nwords")).addr
+
+    def _heap(self, addr: int) -> HeapObject:
+        obj = self.alloc.find(addr)
+        if not isinstance(obj, HeapObject):
+            raise ProgramError(f"{addr:#x} is not inside a heap object")
+        return obj
+
+    def heap_store(self, addr: int, value: int) -> None:
+        """Store a word into a heap object. A stack address here is what escape analysis forbids."""
+        obj = self._heap(_check_word(addr, "addr"))
+        if isinstance(self.alloc.find(_check_word(value, "value")), Stack):
+            raise EscapeError(
+                f"heap object at {obj.addr:#x} may not hold {value:#x}, an address in a "
+                "goroutine stack: the compiler would have moved that variable to the heap"
+            )
+        obj.words[addr] = value
+
+    def heap_load(self, addr: int) -> int:
+        return self._heap(addr).words.get(addr, 0)
+
+    def read(self, addr: int) -> int:
+        """What a load from addr returns: live or freed stack (poisoned or stale), or heap."""
+        obj = self.alloc.find(addr)
+        if obj is None:
+            raise RuntimeThrow(
+                "unexpected signal during runtime execution",
+                (f"unexpected fault address {addr:#x}",),
+            )
+        if isinstance(obj, HeapObject):
+            return obj.words.get(addr, 0)
+        return obj.read(addr)
+
+
+class Goroutine:
+    """One goroutine: a stack and the frames on it. Drive it with call() and ret()."""
+
+    def __init__(self, rt: Runtime, goid: int) -> None:
+        self.rt = rt
+        self.goid = goid
+        self.stack: Stack = rt.alloc.stackalloc(STACK_MIN)
+        self.stackguard0 = self.stack.lo + STACK_GUARD
+        self.frames: list[Frame] = []
+        self.status = Status.RUNNING
+        self._used = ENTRY_USED - RETURN_ADDRESS_SIZE  # newproc's reserve; call pushes the rest
+        self._ncalls = 0
+        self._events: list[Event] = []
+
+    # ---- state -------------------------------------------------------------
+    @property
+    def lo(self) -> int:
+        return self.stack.lo
+
+    @property
+    def hi(self) -> int:
+        return self.stack.hi
+
+    @property
+    def stack_size(self) -> int:
+        return self.stack.hi - self.stack.lo
+
+    @property
+    def used(self) -> int:
+        """hi - sp."""
+        return self._used
+
+    @property
+    def sp(self) -> int:
+        return self.stack.hi - self._used
+
+    @property
+    def depth(self) -> int:
+        return len(self.frames)
+
+    @property
+    def calls(self) -> int:
+        """Calls made so far; the next call gets this index."""
+        return self._ncalls
+
+    @property
+    def trace(self) -> Trace:
+        return Trace(self._events)
+
+    def __repr__(self) -> str:
+        top = self.frames[-1].func.name if self.frames else "-"
+        return (
+            f"<goroutine {self.goid} {self.status.value} depth={self.depth} top={top} "
+            f"stack={self.stack_size} used={self._used}>"
+        )
+
+    # ---- calls -------------------------------------------------------------
+    def call(self, func: Func) -> None:
+        """CALL func: push the return address, run its prologue, allocate its frame."""
+        if self.status is not Status.RUNNING:
+            raise GoroutineExited(f"goroutine {self.goid} is {self.status.value}; it cannot call")
+        if not isinstance(func, Func):
+            raise ProgramError(f"call needs a gostack.Func, got {type(func).__name__} {func!r}")
+        index = self._ncalls
+        self._ncalls = index + 1
+        e_used = self._used + RETURN_ADDRESS_SIZE
+        frame = func.frame
+        if not func.nosplit:
+            check = self.rt.stages.prologue
+            while check(self.stack.hi - e_used, frame, self.stackguard0):
+                self._morestack(func, e_used, index)
+        elif e_used + frame > self.stack_size:
+            over = e_used + frame - self.stack_size
+            self.status = Status.FATAL
+            raise NosplitOverflow(func.name, over)
+        self.frames.append(Frame(func, e_used, index))
+        self._used = e_used + frame
+        if self.rt.tracing:
+            self._events.append(Call(index, func.name, frame, e_used, not func.nosplit))
+
+    def ret(self) -> None:
+        """RET from the innermost frame; returning from the entry ends the goroutine."""
+        if not self.frames:
+            raise EmptyStackError(f"goroutine {self.goid} has no frame to return from")
+        top = self.frames.pop()
+        self._used = top.used - RETURN_ADDRESS_SIZE
+        if self.rt.tracing:
+            self._events.append(Ret(top.func.name, self._used))
+        if not self.frames:
+            self.status = Status.DEAD
+            self.rt.alloc.stackfree(self.stack)
+
+    def preempt(self) -> None:
+        """preemptone: poison stackguard0 so the next checked prologue enters newstack."""
+        self.stackguard0 = STACK_PREEMPT
+
+    def runtime_gc(self) -> int:
+        """This goroutine calls runtime.GC(); returns the GC cycle number."""
+        if self.status is not Status.RUNNING:
+            raise GoroutineExited(f"goroutine {self.goid} is {self.status.value}")
+        return self.rt.gc(caller=self)
+
+    # ---- newstack ------------------------------------------------------------
+    def _morestack(self, func: Func, e_used: int, index: int) -> None:
+        if self.stackguard0 == STACK_PREEMPT:
+            # gopreempt_m: yield; when rescheduled the guard is lo + stackGuard again.
+            self._events.append(Preempt(index, func.name))
+            self.stackguard0 = self.stack.lo + STACK_GUARD
+            return
+        old_size = self.stack_size
+        try:
+            size = self.rt.stages.newsize(old_size, e_used, func.frame, self.rt.max_stack)
+        except StackOverflow as e:
+            self.status = Status.FATAL
+            new_size = e.new_size if e.new_size is not None else 0
+            self._events.append(
+                Overflow(index, func.name, old_size, new_size, e_used, e.limit)
+            )
+            raise StackOverflow(
+                e.limit,
+                sp=self.stack.hi - e_used - RETURN_ADDRESS_SIZE,  # newstack prints sched.sp - 8
+                lo=self.stack.lo,
+                hi=self.stack.hi,
+                call_index=index,
+                func=func.name,
+                new_size=e.new_size,
+            ) from None
+        if not isinstance(size, int) or size <= old_size:
+            self.status = Status.FATAL
+            raise RuntimeThrow(f"newstack: new size {size!r} does not grow a {old_size}-byte stack")
+        old = self.stack
+        delta, adjusted = self._copystack(size, e_used)
+        self._events.append(
+            Grow(index, func.name, old_size, size, e_used, delta, func.frame,
+                 old.lo, old.hi, self.stack.lo, self.stack.hi, adjusted)
+        )
+
+    def _copystack(self, size: int, used: int) -> tuple[int, tuple[adjust.Adjusted, ...]]:
+        """Allocate, copy the used bytes, adjust pointers frame by frame, free the old stack."""
+        rt, stages, old = self.rt, self.rt.stages, self.stack
+        try:
+            new = rt.alloc.stackalloc(size)
+        except ValueError as e:
+            self.status = Status.FATAL
+            raise RuntimeThrow(str(e)) from None
+        if rt.poison:
+            new.words.clear()
+            new.fill = POISON_NEW
+        delta = stages.copystack(old, new, used)
+        info = adjust.AdjustInfo(old.lo, old.hi, delta)
+        adjusted: list[adjust.Adjusted] = []
+        try:
+            for fr in reversed(self.frames):  # the unwinder walks innermost first
+                frame_sp = new.hi - fr.used - fr.func.frame
+                adjusted += stages.adjustframe(new.words, adjust.FrameRef(fr.func, frame_sp), info)
+        except RuntimeThrow:
+            self.status = Status.FATAL
+            raise
+        self.stack = new
+        self.stackguard0 = new.lo + STACK_GUARD  # may overwrite a pending preempt, as in Go
+        if rt.poison:
+            old.words.clear()
+            old.fill = POISON_OLD
+        rt.alloc.stackfree(old)
+        return delta, tuple(adjusted)
+
+    def _scan(self, gc: int, park: int) -> None:
+        """scanstack during GC cycle ``gc``: maybe one halving (shrinkstack)."""
+        used = self._used + park
+        size = self.stack_size
+        self._events.append(GC(gc, used, size, self._ncalls))
+        new = self.rt.stages.shrink(size, used)
+        if new is None:
+            return
+        old = self.stack
+        delta, adjusted = self._copystack(new, used)
+        self._events.append(
+            Shrink(gc, size, new, used, delta, old.lo, old.hi, self.stack.lo, self.stack.hi,
+                   adjusted)
+        )
+
+    # ---- locals and memory ------------------------------------------------------
+    def frame(self, index: int = -1) -> Frame:
+        """A frame by index: 0 is the entry function, -1 the innermost."""
+        if not self.frames:
+            raise EmptyStackError(f"goroutine {self.goid} has no frames")
+        try:
+            return self.frames[index]
+        except IndexError:
+            raise EmptyStackError(
+                f"goroutine {self.goid} has {len(self.frames)} frames; no frame {index}"
+            ) from None
+
+    def _slot(self, name: str, frame: int) -> tuple[Frame, Local, int]:
+        fr = self.frame(frame)
+        local = fr.func.local(name)
+        return fr, local, self.stack.hi - fr.sp_used + local.offset
+
+    def addr(self, name: str, frame: int = -1) -> int:
+        """&name: the address of a local in a frame (frame 0 = entry, -1 = innermost)."""
+        return self._slot(name, frame)[2]
+
+    def load(self, name: str, frame: int = -1) -> int:
+        return self.stack.read(self._slot(name, frame)[2])
+
+    def store(self, name: str, value: int, frame: int = -1) -> None:
+        """name = value. A pointer local may hold nil, the heap, or its own or an outer frame."""
+        fr, local, addr = self._slot(name, frame)
+        value = _check_word(value, f"value for {fr.func.name}.{name}")
+        if local.kind is Kind.POINTER:
+            self._check_pointer(fr, name, value)
+        self.stack.words[addr] = value
+
+    def take_addr(self, dst: str, src: str, *, frame: int = -1, src_frame: int | None = None) -> int:
+        """dst = &src, with dst a pointer local; src may live in this or an outer frame."""
+        fr, local, _ = self._slot(dst, frame)
+        if local.kind is not Kind.POINTER:
+            raise LocalKindError(
+                f"{fr.func.name}.{dst} is a {local.kind.value}, not a pointer: the stack map "
+                f"would not track it. Use store({dst!r}, addr({src!r})) for a uintptr copy"
+            )
+        target = self.addr(src, frame if src_frame is None else src_frame)
+        self.store(dst, target, frame)
+        return target
+
+    def deref(self, name: str, frame: int = -1) -> int:
+        """*name: load the word the local points at (it may dangle into a freed stack)."""
+        return self.rt.read(self.load(name, frame))
+
+    def _check_pointer(self, fr: Frame, name: str, value: int) -> None:
+        owner = self.rt.alloc.find(value)
+        if not isinstance(owner, Stack):
+            return  # nil, heap, or a non-pointer value the runtime will judge at the next move
+        if owner is not self.stack:
+            raise EscapeError(
+                f"{fr.func.name}.{name} may not point into another stack ({value:#x}): "
+                "Go pointers into a stack are only passed down its own call tree"
+            )
+        depth_of_target = self.stack.hi - value
+        if depth_of_target > fr.sp_used:
+            raise EscapeError(
+                f"{fr.func.name}.{name} may not point below its own frame ({value:#x}): "
+                "that frame dies first, so escape analysis would move the variable to the heap"
+            )

@@ -1,0 +1,136 @@
+"""Stack memory and its allocator (src/runtime/stack.go stackalloc/stackfree).
+
+A stack's contents are kept word by word, only where something was written, so a
+512 MiB stack costs memory in proportion to what is in use.
+
+Allocation follows the runtime's two paths:
+- small stacks (2, 4, 8, 16 KiB) come from per-order pools of 32 KiB spans,
+- large stacks get a span of their own, reused from a free list keyed by pages.
+Freed stacks go on the front of their list, so the next stack of that size is the
+one just freed: that is why consecutive same-size moves alternate between two slots
+and why a delta can be negative.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+
+from .arch import FIXED_STACK, NUM_STACK_ORDERS, PAGE_SIZE, STACK_CACHE_SIZE
+
+ARENA_BASE = 0xC000000000  # where the Go heap starts on linux/amd64
+
+
+@dataclass(eq=False)
+class Stack:
+    """One stack [lo, hi). Mutable: the runtime writes it; views get copies."""
+
+    lo: int
+    hi: int
+    words: dict[int, int] = field(default_factory=dict)
+    freed: bool = False
+    fill: int = 0  # what a word never written reads as (0, or a poison pattern)
+
+    @property
+    def size(self) -> int:
+        return self.hi - self.lo
+
+    def read(self, addr: int) -> int:
+        return self.words.get(addr, self.fill)
+
+    def __contains__(self, addr: int) -> bool:
+        return self.lo <= addr < self.hi
+
+    def __repr__(self) -> str:
+        state = "freed" if self.freed else "live"
+        return f"Stack([{self.lo:#x}, {self.hi:#x}) size={self.size} {state})"
+
+
+@dataclass(eq=False)
+class HeapObject:
+    """An object the escape analysis moved to the heap: `words` 8-byte slots."""
+
+    addr: int
+    nwords: int
+    words: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def end(self) -> int:
+        return self.addr + 8 * self.nwords
+
+    def __contains__(self, addr: int) -> bool:
+        return self.addr <= addr < self.end
+
+
+def is_power_of_two(n: int) -> bool:
+    return n > 0 and n & (n - 1) == 0
+
+
+class StackAllocator:
+    """Hands out power-of-two stacks at addresses that look like a Go heap."""
+
+    def __init__(self, base: int = ARENA_BASE) -> None:
+        self._next_page = base
+        self._pools: list[list[Stack]] = [[] for _ in range(NUM_STACK_ORDERS)]
+        self._large: dict[int, list[Stack]] = {}
+        # Every slot ever handed out, by lo, for address lookups (live or freed).
+        self._slots: dict[int, Stack | HeapObject] = {}
+        self._los: list[int] = []
+        self.allocs = 0
+        self.frees = 0
+
+    def alloc_pages(self, nbytes: int) -> int:
+        """mheap.allocManual: fresh page-aligned memory, never returned (a model choice)."""
+        addr = self._next_page
+        self._next_page += -(-nbytes // PAGE_SIZE) * PAGE_SIZE
+        return addr
+
+    def _remember(self, obj: Stack | HeapObject, lo: int) -> None:
+        if lo not in self._slots:
+            bisect.insort(self._los, lo)
+        self._slots[lo] = obj
+
+    def stackalloc(self, size: int) -> Stack:
+        if not is_power_of_two(size) or size < FIXED_STACK:
+            raise ValueError(f"stack size not a power of 2 (or below {FIXED_STACK}): {size}")
+        self.allocs += 1
+        if size < FIXED_STACK << NUM_STACK_ORDERS and size < STACK_CACHE_SIZE:
+            pool = self._pools[(size // FIXED_STACK).bit_length() - 1]
+            if not pool:
+                span = self.alloc_pages(STACK_CACHE_SIZE)
+                # Pushed low to high, so the highest piece is handed out first.
+                pool.extend(Stack(a, a + size) for a in range(span, span + STACK_CACHE_SIZE, size))
+            old = pool.pop()
+        else:
+            free = self._large.setdefault(size, [])
+            old = free.pop() if free else Stack(lo := self.alloc_pages(size), lo + size)
+        # Reused memory still holds what the last owner left there.
+        stack = Stack(old.lo, old.hi, old.words, fill=old.fill) if old.freed else old
+        self._remember(stack, stack.lo)
+        return stack
+
+    def stackfree(self, stack: Stack) -> None:
+        if stack.freed:
+            raise ValueError(f"double free of {stack!r}")
+        self.frees += 1
+        stack.freed = True
+        size = stack.size
+        if size < FIXED_STACK << NUM_STACK_ORDERS and size < STACK_CACHE_SIZE:
+            self._pools[(size // FIXED_STACK).bit_length() - 1].append(stack)
+        else:
+            self._large.setdefault(size, []).append(stack)
+
+    def new_object(self, nwords: int) -> HeapObject:
+        if nwords < 1:
+            raise ValueError(f"a heap object needs at least one word, got {nwords}")
+        obj = HeapObject(self.alloc_pages(8 * nwords), nwords)
+        self._remember(obj, obj.addr)
+        return obj
+
+    def find(self, addr: int) -> Stack | HeapObject | None:
+        """The stack (live or freed) or heap object that holds addr, if any."""
+        i = bisect.bisect_right(self._los, addr) - 1
+        if i < 0:
+            return None
+        obj = self._slots[self._los[i]]
+        return obj if addr in obj else None
