@@ -67,6 +67,9 @@ class Status(Enum):
     FATAL = "fatal"  # the runtime threw (stack overflow, bad pointer)
 
 
+_RUNNING = Status.RUNNING
+
+
 @dataclass(frozen=True, slots=True)
 class Frame:
     """A frame on a goroutine's stack. ``used`` is hi - E, unchanged by moves."""
@@ -178,12 +181,19 @@ class Runtime:
 class Goroutine:
     """One goroutine: a stack and the frames on it. Drive it with call() and ret()."""
 
+    __slots__ = (
+        "rt", "goid", "stack", "status", "_reference_prologue", "_tracing", "_stackguard0",
+        "_fire_at", "_frames", "_used", "_ncalls", "_events",
+    )
+
     def __init__(self, rt: Runtime, goid: int) -> None:
         self.rt = rt
         self.goid = goid
         self.stack: Stack = rt.alloc.stackalloc(STACK_MIN)
+        self._reference_prologue = rt.stages.prologue is prologue.morestack_needed
+        self._tracing = rt.tracing
         self.stackguard0 = self.stack.lo + STACK_GUARD
-        self.frames: list[Frame] = []
+        self._frames: list[tuple[Func, int, int]] = []  # (func, used at E, call index)
         self.status = Status.RUNNING
         self._used = ENTRY_USED - RETURN_ADDRESS_SIZE  # newproc's reserve; call pushes the rest
         self._ncalls = 0
@@ -212,8 +222,24 @@ class Goroutine:
         return self.stack.hi - self._used
 
     @property
+    def stackguard0(self) -> int:
+        return self._stackguard0
+
+    @stackguard0.setter
+    def stackguard0(self, value: int) -> None:
+        self._stackguard0 = value
+        # The check fires once hi - E - max(0, F-128) <= stackguard0, i.e. once
+        # E's offset from hi plus max(0, F-128) reaches hi - stackguard0.
+        self._fire_at = self.stack.hi - value
+
+    @property
+    def frames(self) -> tuple[Frame, ...]:
+        """The frames on the stack, entry first."""
+        return tuple(Frame(*f) for f in self._frames)
+
+    @property
     def depth(self) -> int:
-        return len(self.frames)
+        return len(self._frames)
 
     @property
     def calls(self) -> int:
@@ -225,7 +251,7 @@ class Goroutine:
         return Trace(self._events)
 
     def __repr__(self) -> str:
-        top = self.frames[-1].func.name if self.frames else "-"
+        top = self._frames[-1][0].name if self._frames else "-"
         return (
             f"<goroutine {self.goid} {self.status.value} depth={self.depth} top={top} "
             f"stack={self.stack_size} used={self._used}>"
@@ -234,36 +260,44 @@ class Goroutine:
     # ---- calls -------------------------------------------------------------
     def call(self, func: Func) -> None:
         """CALL func: push the return address, run its prologue, allocate its frame."""
+        if self.status is not _RUNNING or type(func) is not Func:
+            self._check_call(func)
+        index = self._ncalls
+        self._ncalls = index + 1
+        e_used = self._used + RETURN_ADDRESS_SIZE
+        if func.nosplit:
+            if e_used + func.frame > self.stack.hi - self.stack.lo:
+                self.status = Status.FATAL
+                raise NosplitOverflow(func.name, e_used + func.frame - self.stack_size)
+        elif self._reference_prologue:
+            # The reference check in offset space: hi - E - max(0, F-128) <= stackguard0.
+            # (The huge form's borrow needs E < F - 128; real stack addresses rule it out.)
+            while e_used + func.check_extra >= self._fire_at:
+                self._morestack(func, e_used, index)
+        else:
+            check = self.rt.stages.prologue
+            while check(self.stack.hi - e_used, func.frame, self.stackguard0):
+                self._morestack(func, e_used, index)
+        self._frames.append((func, e_used, index))
+        self._used = e_used + func.frame
+        if self._tracing:
+            self._events.append(Call(index, func.name, func.frame, e_used, not func.nosplit))
+
+    def _check_call(self, func: object) -> None:
         if self.status is not Status.RUNNING:
             raise GoroutineExited(f"goroutine {self.goid} is {self.status.value}; it cannot call")
         if not isinstance(func, Func):
             raise ProgramError(f"call needs a gostack.Func, got {type(func).__name__} {func!r}")
-        index = self._ncalls
-        self._ncalls = index + 1
-        e_used = self._used + RETURN_ADDRESS_SIZE
-        frame = func.frame
-        if not func.nosplit:
-            check = self.rt.stages.prologue
-            while check(self.stack.hi - e_used, frame, self.stackguard0):
-                self._morestack(func, e_used, index)
-        elif e_used + frame > self.stack_size:
-            over = e_used + frame - self.stack_size
-            self.status = Status.FATAL
-            raise NosplitOverflow(func.name, over)
-        self.frames.append(Frame(func, e_used, index))
-        self._used = e_used + frame
-        if self.rt.tracing:
-            self._events.append(Call(index, func.name, frame, e_used, not func.nosplit))
 
     def ret(self) -> None:
         """RET from the innermost frame; returning from the entry ends the goroutine."""
-        if not self.frames:
+        if not self._frames:
             raise EmptyStackError(f"goroutine {self.goid} has no frame to return from")
-        top = self.frames.pop()
-        self._used = top.used - RETURN_ADDRESS_SIZE
-        if self.rt.tracing:
-            self._events.append(Ret(top.func.name, self._used))
-        if not self.frames:
+        func, e_used, _ = self._frames.pop()
+        self._used = e_used - RETURN_ADDRESS_SIZE
+        if self._tracing:
+            self._events.append(Ret(func.name, self._used))
+        if not self._frames:
             self.status = Status.DEAD
             self.rt.alloc.stackfree(self.stack)
 
@@ -327,9 +361,11 @@ class Goroutine:
         info = adjust.AdjustInfo(old.lo, old.hi, delta)
         adjusted: list[adjust.Adjusted] = []
         try:
-            for fr in reversed(self.frames):  # the unwinder walks innermost first
-                frame_sp = new.hi - fr.used - fr.func.frame
-                adjusted += stages.adjustframe(new.words, adjust.FrameRef(fr.func, frame_sp), info)
+            for func, e_used, _ in reversed(self._frames):  # the unwinder: innermost first
+                if not func.locals:
+                    continue  # an empty stack map: nothing in this frame can move
+                ref = adjust.FrameRef(func, new.hi - e_used - func.frame)
+                adjusted += stages.adjustframe(new.words, ref, info)
         except RuntimeThrow:
             self.status = Status.FATAL
             raise
@@ -359,13 +395,15 @@ class Goroutine:
     # ---- locals and memory ------------------------------------------------------
     def frame(self, index: int = -1) -> Frame:
         """A frame by index: 0 is the entry function, -1 the innermost."""
-        if not self.frames:
+        if not self._frames:
             raise EmptyStackError(f"goroutine {self.goid} has no frames")
+        if isinstance(index, bool) or not isinstance(index, int):
+            raise ProgramError(f"frame index must be an int, got {index!r}")
         try:
-            return self.frames[index]
+            return Frame(*self._frames[index])
         except IndexError:
             raise EmptyStackError(
-                f"goroutine {self.goid} has {len(self.frames)} frames; no frame {index}"
+                f"goroutine {self.goid} has {len(self._frames)} frames; no frame {index}"
             ) from None
 
     def _slot(self, name: str, frame: int) -> tuple[Frame, Local, int]:

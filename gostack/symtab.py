@@ -66,6 +66,8 @@ class Func:
     _by_name: dict[str, Local] = field(init=False, repr=False, compare=False, hash=False)
     # Offsets of the stack map's 1 bits, precomputed for the copier.
     pointer_offsets: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    # How far below E the medium and huge prologues compare: max(0, frame - 128).
+    check_extra: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -86,6 +88,7 @@ class Func:
                 )
             by_name[local.name] = local
         object.__setattr__(self, "_by_name", by_name)
+        object.__setattr__(self, "check_extra", max(0, self.frame - STACK_SMALL))
         object.__setattr__(
             self,
             "pointer_offsets",

@@ -1,0 +1,67 @@
+"""Simulated calls per second, trace on and off, against a bare-loop ceiling.
+
+The ceiling is a plain Python loop that evaluates the same growth rule (prologue
+check, doubling fit loop) on integers for the same recursion: the fastest any
+Python simulator of this rule could go. Printed as ratios taken in one run.
+Run: python benchmarks/bench_calls.py
+"""
+
+from __future__ import annotations
+
+import time
+
+import gostack as gs
+from gostack.arch import ENTRY_USED, STACK_GUARD, STACK_MIN, STACK_SMALL
+
+CALLS = 200_000
+FRAME = 168
+ENTRY = 56
+REPEATS = 5
+
+
+def ceiling(calls: int, frame: int) -> list[tuple[int, int]]:
+    """The growth rule alone: integers only, no frames, no memory, no events."""
+    size, used, growths = STACK_MIN, ENTRY_USED + ENTRY, []
+    for i in range(1, calls + 1):
+        e = used + 8
+        if size - e - max(0, frame - STACK_SMALL) <= STACK_GUARD:
+            new = 2 * size
+            while new - e < frame + STACK_GUARD:
+                new *= 2
+            growths.append((i, new))
+            size = new
+        used = e + frame
+    return growths
+
+
+def simulate(calls: int, frame: int, trace: bool) -> list[tuple[int, int]]:
+    g = gs.Runtime(trace=trace).go(gs.Func("main.entry", frame=ENTRY))
+    f = gs.Func("main.rec", frame=frame)
+    for _ in range(calls):
+        g.call(f)
+    return g.trace.growth_points()
+
+
+def best(fn, *args) -> float:
+    times = []
+    for _ in range(REPEATS):
+        t = time.perf_counter()
+        fn(*args)
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def main() -> None:
+    assert ceiling(CALLS, FRAME) == simulate(CALLS, FRAME, False), "the ceiling must agree"
+    base = best(ceiling, CALLS, FRAME)
+    off = best(simulate, CALLS, FRAME, False)
+    on = best(simulate, CALLS, FRAME, True)
+    print(f"{CALLS:,} calls of a {FRAME}-byte recursion, best of {REPEATS}")
+    print(f"  bare-loop ceiling : {CALLS / base:>12,.0f} calls/s   1.00x")
+    print(f"  gostack trace off : {CALLS / off:>12,.0f} calls/s   {off / base:.2f}x the ceiling's time"
+          "   (aim: within 3x)")
+    print(f"  gostack trace on  : {CALLS / on:>12,.0f} calls/s   {on / base:.2f}x the ceiling's time")
+
+
+if __name__ == "__main__":
+    main()
