@@ -58,9 +58,9 @@ def main() -> None:
     on = best(simulate, CALLS, FRAME, True)
     print(f"{CALLS:,} calls of a {FRAME}-byte recursion, best of {REPEATS}")
     print(f"  bare-loop ceiling : {CALLS / base:>12,.0f} calls/s   1.00x")
-    print(f"  gostack trace off : {CALLS / off:>12,.0f} calls/s   {off / base:.2f}x the ceiling's time"
-          "   (aim: within 3x)")
-    print(f"  gostack trace on  : {CALLS / on:>12,.0f} calls/s   {on / base:.2f}x the ceiling's time")
+    for label, t, aim in (("off", off, "   (aim: within 3x)"), ("on ", on, "")):
+        print(f"  gostack trace {label} : {CALLS / t:>12,.0f} calls/s   "
+              f"{t / base:.2f}x the ceiling's time{aim}")
 
 
 if __name__ == "__main__":

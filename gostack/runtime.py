@@ -426,7 +426,9 @@ class Goroutine:
             self._check_pointer(fr, name, value)
         self.stack.words[addr] = value
 
-    def take_addr(self, dst: str, src: str, *, frame: int = -1, src_frame: int | None = None) -> int:
+    def take_addr(
+        self, dst: str, src: str, *, frame: int = -1, src_frame: int | None = None
+    ) -> int:
         """dst = &src, with dst a pointer local; src may live in this or an outer frame."""
         fr, local, _ = self._slot(dst, frame)
         if local.kind is not Kind.POINTER:

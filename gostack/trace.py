@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Union, overload
+from typing import overload
 
 from .adjust import Adjusted
 
@@ -97,7 +97,7 @@ class Overflow:
     limit: int
 
 
-Event = Union[Call, Ret, Grow, Shrink, GC, Preempt, Overflow]
+Event = Call | Ret | Grow | Shrink | GC | Preempt | Overflow
 
 
 class Trace(Sequence[Event]):

@@ -1,0 +1,65 @@
+# gostack — developer tasks. Run `make` or `make help` to list them.
+#
+#   make lab                      # JupyterLab on notebooks/
+#   make lab LAB_ARGS=--no-browser
+#   make test PYTEST_ARGS="-k stack -x"
+
+PYTHON ?= python3
+VENV ?= .venv
+LAB_ARGS ?=
+PYTEST_ARGS ?=
+
+VENV_PY := $(VENV)/bin/python
+PIP := $(VENV_PY) -m pip
+BENCHES := $(sort $(wildcard benchmarks/bench_*.py))
+
+.DEFAULT_GOAL := help
+.PHONY: help venv lab test lint bench clean distclean
+
+help: ## Show this list of targets
+	@echo "Usage: make <target> [PYTHON=python3] [VENV=.venv] [LAB_ARGS=...] [PYTEST_ARGS=...]"
+	@echo
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) \
+		| awk 'BEGIN {FS = ":.*## "} {printf "  %-10s %s\n", $$1, $$2}'
+
+# --- environment -------------------------------------------------------------
+
+$(VENV_PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+venv: $(VENV_PY) ## Create the virtual environment (VENV, default .venv) if it is missing
+
+# Stamp files: reinstall only when pyproject.toml changes (or the venv is new).
+$(VENV)/.stamp-go: pyproject.toml | $(VENV_PY)
+	$(PIP) install -e ".[go]"
+	touch $@
+
+$(VENV)/.stamp-test: pyproject.toml | $(VENV_PY)
+	$(PIP) install -e ".[test,go]"
+	touch $@
+
+# --- tasks -------------------------------------------------------------------
+
+lab: $(VENV)/.stamp-go ## Open the course notebooks in JupyterLab (extra options: LAB_ARGS=...)
+	$(VENV)/bin/jupyter lab notebooks/ $(LAB_ARGS)
+
+test: $(VENV)/.stamp-test ## Lint with ruff, then run the test suite (extra options: PYTEST_ARGS=...)
+	$(VENV)/bin/ruff check gostack tests benchmarks
+	$(VENV_PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.stamp-test ## Lint gostack, tests and benchmarks with ruff
+	$(VENV)/bin/ruff check gostack tests benchmarks
+
+bench: $(VENV)/.stamp-go ## Run every benchmarks/bench_*.py
+	@if [ -z "$(BENCHES)" ]; then echo "no benchmarks/bench_*.py found"; fi
+	@set -e; for b in $(BENCHES); do echo "== $$b"; $(VENV_PY) $$b; done
+
+clean: ## Remove build artefacts and caches (keeps the virtual environment)
+	rm -rf build dist *.egg-info .pytest_cache .ruff_cache .hypothesis test-artifacts
+	find . -path ./$(VENV) -prune -o -path ./.git -prune -o \
+		\( -name __pycache__ -o -name .ipynb_checkpoints -o -name '*.egg-info' \) \
+		-type d -prune -exec rm -rf {} +
+
+distclean: clean ## Like clean, and also remove the virtual environment
+	rm -rf $(VENV)
