@@ -1,0 +1,100 @@
+"""Maintainer tooling for the committed notebooks: execute in place, deterministically, and clean.
+
+    python -m gostack.nbtools run notebooks/*.ipynb     # what `make notebooks` does
+    python -m gostack.nbtools check notebooks/*.ipynb   # exit 1 if a notebook is not clean
+
+A clean notebook keeps only what a reader needs: outputs, tags and the kernelspec. Execution
+timestamps, widget state (random model ids) and random cell ids are removed or made stable,
+so re-running an unchanged notebook gives a byte-identical file.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+import nbformat
+
+KERNEL = "python3"
+CELL_METADATA_KEPT = ("tags", "nbgrader")
+# Environment of the kernel that executes a notebook: stable hashing, no user config.
+KERNEL_ENV = {"PYTHONHASHSEED": "0", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+
+
+def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Strip noisy metadata in place and return the notebook."""
+    nb.metadata = nbformat.from_dict({
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": KERNEL},
+        "language_info": {"name": "python"},
+    })
+    for i, cell in enumerate(nb.cells):
+        cell.id = f"cell-{i:03d}"
+        cell.metadata = nbformat.from_dict(
+            {k: cell.metadata[k] for k in CELL_METADATA_KEPT if k in cell.metadata}
+        )
+        if cell.cell_type == "code":
+            for out in cell.get("outputs", []):
+                if out.get("output_type") == "execute_result":
+                    out["metadata"] = out.get("metadata", {})
+    nb.nbformat, nb.nbformat_minor = 4, 5
+    return nb
+
+
+def execute(path: Path, timeout: int = 120) -> nbformat.NotebookNode:
+    """Run every cell in a fresh kernel started in the notebook's folder."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    env = {**os.environ, **KERNEL_ENV}
+    client = NotebookClient(
+        nb, timeout=timeout, kernel_name=KERNEL, allow_errors=False,
+        resources={"metadata": {"path": str(path.parent)}}, store_widget_state=False,
+    )
+    client.execute(env=env)
+    return nb
+
+
+def write_atomic(nb: nbformat.NotebookNode, path: Path) -> None:
+    text = nbformat.writes(nb) + "\n"
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def is_clean(path: Path) -> bool:
+    text = path.read_text(encoding="utf-8")
+    nb = nbformat.reads(text, as_version=4)
+    return nbformat.writes(clean(nb)) + "\n" == text
+
+
+def run(paths: Iterable[Path]) -> None:
+    for path in paths:
+        print(f"executing {path}", file=sys.stderr)
+        write_atomic(clean(execute(path)), path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) < 2 or args[0] not in {"run", "clean", "check"}:
+        print("usage: python -m gostack.nbtools run|clean|check NOTEBOOK...", file=sys.stderr)
+        return 2
+    paths = [Path(p) for p in args[1:]]
+    if args[0] == "run":
+        run(paths)
+    elif args[0] == "clean":
+        for p in paths:
+            write_atomic(clean(nbformat.read(p, as_version=4)), p)
+    else:
+        dirty = [str(p) for p in paths if not is_clean(p)]
+        if dirty:
+            print("not clean (run `make notebooks`): " + ", ".join(dirty), file=sys.stderr)
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
