@@ -60,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="after returning to the entry, call runtime.GC() N times and show shrinks")
     sub.add_parser("verify-go", add_help=False,
                    help="compare the simulator with the real Go runtime (see verify-go --help)")
+    sub.add_parser("grade", add_help=False,
+                   help="grade a folder of student notebooks (see grade --help)")
     return parser
 
 
@@ -107,6 +109,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .realgo import verify_main
 
         return verify_main(argv[1:])
+    if argv[:1] == ["grade"]:
+        from .grade import main as grade_main
+
+        return grade_main(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         return run_trace(args)

@@ -84,6 +84,60 @@ class Frame:
         return self.used + self.func.frame
 
 
+@dataclass(frozen=True, slots=True)
+class LocalState:
+    name: str
+    kind: Kind
+    addr: int
+    value: int
+
+
+@dataclass(frozen=True, slots=True)
+class FrameState:
+    """A frame in a snapshot: it spans [sp, e) plus the return address at e."""
+
+    func: str
+    call_index: int
+    frame: int
+    e: int  # SP at the function's first instruction (the return address)
+    sp: int  # SP after the prologue
+    locals: tuple[LocalState, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """An immutable picture of one goroutine's stack, for plots and widgets."""
+
+    goid: int
+    lo: int
+    hi: int
+    sp: int
+    stackguard0: int
+    frames: tuple[FrameState, ...]  # entry first
+
+    @property
+    def size(self) -> int:
+        return self.hi - self.lo
+
+    @property
+    def used(self) -> int:
+        return self.hi - self.sp
+
+    @property
+    def guard(self) -> int:
+        """The guard line, lo + 928 (stackguard0 unless a preemption is pending)."""
+        return self.lo + STACK_GUARD
+
+    def pointers(self) -> tuple[tuple[LocalState, int], ...]:
+        """(pointer local, target) for every pointer local that points into this stack."""
+        return tuple(
+            (lc, lc.value)
+            for fr in self.frames
+            for lc in fr.locals
+            if lc.kind is Kind.POINTER and self.lo <= lc.value < self.hi
+        )
+
+
 def _check_word(value: object, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ProgramError(f"{what} must be an int, got {type(value).__name__} {value!r}")
@@ -391,6 +445,19 @@ class Goroutine:
             Shrink(gc, size, new, used, delta, old.lo, old.hi, self.stack.lo, self.stack.hi,
                    adjusted)
         )
+
+    def snapshot(self) -> Snapshot:
+        """The stack as it is now, frozen."""
+        hi, stack = self.stack.hi, self.stack
+        frames = []
+        for func, e_used, index in self._frames:
+            sp = hi - e_used - func.frame
+            frames.append(FrameState(
+                func.name, index, func.frame, hi - e_used, sp,
+                tuple(LocalState(lc.name, lc.kind, sp + lc.offset, stack.read(sp + lc.offset))
+                      for lc in func.locals),
+            ))
+        return Snapshot(self.goid, self.stack.lo, hi, self.sp, self._stackguard0, tuple(frames))
 
     # ---- locals and memory ------------------------------------------------------
     def frame(self, index: int = -1) -> Frame:
