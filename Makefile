@@ -14,7 +14,7 @@ PIP := $(VENV_PY) -m pip
 BENCHES := $(sort $(wildcard benchmarks/bench_*.py))
 
 .DEFAULT_GOAL := help
-.PHONY: help venv lab test lint bench clean distclean
+.PHONY: help venv lab test notebooks lint bench clean distclean
 
 help: ## Show this list of targets
 	@echo "Usage: make <target> [PYTHON=python3] [VENV=.venv] [LAB_ARGS=...] [PYTEST_ARGS=...]"
@@ -44,9 +44,18 @@ $(VENV)/.stamp-test: pyproject.toml | $(VENV_PY)
 lab: $(VENV)/.stamp-go ## Open the course notebooks in JupyterLab (extra options: LAB_ARGS=...)
 	$(VENV)/bin/jupyter lab notebooks/ $(LAB_ARGS)
 
-test: $(VENV)/.stamp-test ## Lint with ruff, then run the test suite (extra options: PYTEST_ARGS=...)
+NBVAL := --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
+NOTEBOOK_DIRS := $(sort $(dir $(wildcard notebooks/*.ipynb solutions/*.ipynb)))
+EXERCISES := $(wildcard exercises/*.ipynb)
+
+test: $(VENV)/.stamp-test ## Lint, run the test suite, and validate the notebooks with nbval (PYTEST_ARGS=...)
 	$(VENV)/bin/ruff check gostack tests benchmarks
-	$(VENV_PY) -m pytest $(PYTEST_ARGS)
+	$(VENV_PY) -m pytest $(PYTEST_ARGS) tests $(if $(NOTEBOOK_DIRS),--nbval $(NBVAL) $(NOTEBOOK_DIRS))
+	$(if $(EXERCISES),$(VENV_PY) -m pytest --nbval-lax $(NBVAL) exercises)
+
+notebooks: $(VENV)/.stamp-test ## Re-execute every lesson and solution in place, clean them, regenerate links
+	$(VENV_PY) -m gostack.nbtools run $(wildcard notebooks/*.ipynb solutions/*.ipynb)
+	$(VENV_PY) -m gostack.course
 
 lint: $(VENV)/.stamp-test ## Lint gostack, tests and benchmarks with ruff
 	$(VENV)/bin/ruff check gostack tests benchmarks
