@@ -86,7 +86,8 @@ def readme_index(root: Path = ROOT) -> str:
     rows = ["| # | Lesson | What it teaches | Exercises |", "|---|---|---|---|"]
     for le in LESSONS:
         there = (root / "notebooks" / le.filename).exists()
-        title = f"[{le.title}](notebooks/{le.filename})" if there else f"{le.title} (not yet written)"
+        title = (f"[{le.title}](notebooks/{le.filename})" if there
+                 else f"{le.title} (not yet written)")
         ex = ", ".join(f"[{e}](exercises/{e}.ipynb)" for e in le.exercises
                        if (root / "exercises" / f"{e}.ipynb").exists()) or "–"
         rows.append(f"| {le.number:02d} | {title} | {le.teaches} | {ex} |")
