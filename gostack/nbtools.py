@@ -51,7 +51,7 @@ def execute(path: Path, timeout: int = 120) -> nbformat.NotebookNode:
     env = {**os.environ, **KERNEL_ENV}
     client = NotebookClient(
         nb, timeout=timeout, kernel_name=KERNEL, allow_errors=False,
-        resources={"metadata": {"path": str(path.parent)}}, store_widget_state=False,
+        resources={"metadata": {"path": str(path.parent)}}, store_widget_state=True,
     )
     client.execute(env=env)
     return nb
