@@ -16,7 +16,7 @@ from gostack.arch import ENTRY_USED, STACK_GUARD, STACK_MIN, STACK_SMALL
 CALLS = 200_000
 FRAME = 168
 ENTRY = 56
-REPEATS = 5
+REPEATS = 7
 
 
 def ceiling(calls: int, frame: int) -> list[tuple[int, int]]:
@@ -42,20 +42,22 @@ def simulate(calls: int, frame: int, trace: bool) -> list[tuple[int, int]]:
     return g.trace.growth_points()
 
 
-def best(fn, *args) -> float:
-    times = []
+def best_of(runs: dict) -> dict[str, float]:
+    """Best time of each run, the runs interleaved so machine load hits all of them alike."""
+    times: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(REPEATS):
-        t = time.perf_counter()
-        fn(*args)
-        times.append(time.perf_counter() - t)
-    return min(times)
+        for name, (fn, *args) in runs.items():
+            t = time.perf_counter()
+            fn(*args)
+            times[name].append(time.perf_counter() - t)
+    return {name: min(ts) for name, ts in times.items()}
 
 
 def main() -> None:
     assert ceiling(CALLS, FRAME) == simulate(CALLS, FRAME, False), "the ceiling must agree"
-    base = best(ceiling, CALLS, FRAME)
-    off = best(simulate, CALLS, FRAME, False)
-    on = best(simulate, CALLS, FRAME, True)
+    t = best_of({"base": (ceiling, CALLS, FRAME), "off": (simulate, CALLS, FRAME, False),
+                 "on": (simulate, CALLS, FRAME, True)})
+    base, off, on = t["base"], t["off"], t["on"]
     print(f"{CALLS:,} calls of a {FRAME}-byte recursion, best of {REPEATS}")
     print(f"  bare-loop ceiling : {CALLS / base:>12,.0f} calls/s   1.00x")
     for label, t, aim in (("off", off, "   (aim: within 3x)"), ("on ", on, "")):

@@ -237,7 +237,7 @@ class Goroutine:
 
     __slots__ = (
         "rt", "goid", "stack", "status", "_reference_prologue", "_tracing", "_stackguard0",
-        "_fire_at", "_frames", "_used", "_ncalls", "_events",
+        "_fire_at", "_funcs", "_indexes", "_used", "_ncalls", "_events",
     )
 
     def __init__(self, rt: Runtime, goid: int) -> None:
@@ -247,7 +247,11 @@ class Goroutine:
         self._reference_prologue = rt.stages.prologue is prologue.morestack_needed
         self._tracing = rt.tracing
         self.stackguard0 = self.stack.lo + STACK_GUARD
-        self._frames: list[tuple[Func, int, int]] = []  # (func, used at E, call index)
+        # One entry per frame, entry first. A frame's E follows from the frames above it
+        # (E_used[k] = E_used[k-1] + frame[k-1] + 8), so positions are not stored: no
+        # per-call allocation, nothing for the cyclic GC to traverse.
+        self._funcs: list[Func] = []
+        self._indexes: list[int] = []  # the call index of each frame
         self.status = Status.RUNNING
         self._used = ENTRY_USED - RETURN_ADDRESS_SIZE  # newproc's reserve; call pushes the rest
         self._ncalls = 0
@@ -289,11 +293,11 @@ class Goroutine:
     @property
     def frames(self) -> tuple[Frame, ...]:
         """The frames on the stack, entry first."""
-        return tuple(Frame(*f) for f in self._frames)
+        return tuple(Frame(*f) for f in self._layout())
 
     @property
     def depth(self) -> int:
-        return len(self._frames)
+        return len(self._funcs)
 
     @property
     def calls(self) -> int:
@@ -302,10 +306,11 @@ class Goroutine:
 
     @property
     def trace(self) -> Trace:
-        return Trace(self._events)
+        """The events so far, frozen: later events do not appear in a trace already taken."""
+        return Trace(tuple(self._events))
 
     def __repr__(self) -> str:
-        top = self._frames[-1][0].name if self._frames else "-"
+        top = self._funcs[-1].name if self._funcs else "-"
         return (
             f"<goroutine {self.goid} {self.status.value} depth={self.depth} top={top} "
             f"stack={self.stack_size} used={self._used}>"
@@ -332,10 +337,35 @@ class Goroutine:
             check = self.rt.stages.prologue
             while check(self.stack.hi - e_used, func.frame, self.stackguard0):
                 self._morestack(func, e_used, index)
-        self._frames.append((func, e_used, index))
+        self._funcs.append(func)
+        self._indexes.append(index)
         self._used = e_used + func.frame
+        if func.locals:
+            # Go variables start at their zero value, so no dead frame's word survives.
+            sp = self.stack.hi - self._used
+            words = self.stack.words
+            for local in func.locals:
+                words[sp + local.offset] = 0
         if self._tracing:
             self._events.append(Call(index, func.name, func.frame, e_used, not func.nosplit))
+
+    def _layout(self) -> list[tuple[Func, int, int]]:
+        """(func, hi - E, call index) for every frame, entry first."""
+        out, e_used = [], ENTRY_USED
+        for func, index in zip(self._funcs, self._indexes, strict=True):
+            out.append((func, e_used, index))
+            e_used += func.frame + RETURN_ADDRESS_SIZE
+        return out
+
+    def _mapped_frames(self) -> list[tuple[Func, int]]:
+        """(func, hi - E) of the frames whose stack map is not empty; the others hold
+        nothing that could move, so the unwinder's visit to them is skipped."""
+        out, e_used = [], ENTRY_USED
+        for func in self._funcs:
+            if func.locals:
+                out.append((func, e_used))
+            e_used += func.frame + RETURN_ADDRESS_SIZE
+        return out
 
     def _check_call(self, func: object) -> None:
         if self.status is not Status.RUNNING:
@@ -345,13 +375,14 @@ class Goroutine:
 
     def ret(self) -> None:
         """RET from the innermost frame; returning from the entry ends the goroutine."""
-        if not self._frames:
+        if not self._funcs:
             raise EmptyStackError(f"goroutine {self.goid} has no frame to return from")
-        func, e_used, _ = self._frames.pop()
-        self._used = e_used - RETURN_ADDRESS_SIZE
+        func = self._funcs.pop()
+        self._indexes.pop()
+        self._used -= func.frame + RETURN_ADDRESS_SIZE
         if self._tracing:
             self._events.append(Ret(func.name, self._used))
-        if not self._frames:
+        if not self._funcs:
             self.status = Status.DEAD
             self.rt.alloc.stackfree(self.stack)
 
@@ -409,15 +440,12 @@ class Goroutine:
             self.status = Status.FATAL
             raise RuntimeThrow(str(e)) from None
         if rt.poison:
-            new.words.clear()
-            new.fill = POISON_NEW
+            new.poison(POISON_NEW)
         delta = stages.copystack(old, new, used)
         info = adjust.AdjustInfo(old.lo, old.hi, delta)
         adjusted: list[adjust.Adjusted] = []
         try:
-            for func, e_used, _ in reversed(self._frames):  # the unwinder: innermost first
-                if not func.locals:
-                    continue  # an empty stack map: nothing in this frame can move
+            for func, e_used in reversed(self._mapped_frames()):  # innermost first
                 ref = adjust.FrameRef(func, new.hi - e_used - func.frame)
                 adjusted += stages.adjustframe(new.words, ref, info)
         except RuntimeThrow:
@@ -426,8 +454,7 @@ class Goroutine:
         self.stack = new
         self.stackguard0 = new.lo + STACK_GUARD  # may overwrite a pending preempt, as in Go
         if rt.poison:
-            old.words.clear()
-            old.fill = POISON_OLD
+            old.poison(POISON_OLD)
         rt.alloc.stackfree(old)
         return delta, tuple(adjusted)
 
@@ -450,7 +477,7 @@ class Goroutine:
         """The stack as it is now, frozen."""
         hi, stack = self.stack.hi, self.stack
         frames = []
-        for func, e_used, index in self._frames:
+        for func, e_used, index in self._layout():
             sp = hi - e_used - func.frame
             frames.append(FrameState(
                 func.name, index, func.frame, hi - e_used, sp,
@@ -462,15 +489,15 @@ class Goroutine:
     # ---- locals and memory ------------------------------------------------------
     def frame(self, index: int = -1) -> Frame:
         """A frame by index: 0 is the entry function, -1 the innermost."""
-        if not self._frames:
+        if not self._funcs:
             raise EmptyStackError(f"goroutine {self.goid} has no frames")
         if isinstance(index, bool) or not isinstance(index, int):
             raise ProgramError(f"frame index must be an int, got {index!r}")
         try:
-            return Frame(*self._frames[index])
+            return Frame(*self._layout()[index])
         except IndexError:
             raise EmptyStackError(
-                f"goroutine {self.goid} has {len(self._frames)} frames; no frame {index}"
+                f"goroutine {self.goid} has {len(self._funcs)} frames; no frame {index}"
             ) from None
 
     def _slot(self, name: str, frame: int) -> tuple[Frame, Local, int]:

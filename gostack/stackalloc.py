@@ -30,13 +30,31 @@ class Stack:
     words: dict[int, int] = field(default_factory=dict)
     freed: bool = False
     fill: int = 0  # what a word never written reads as (0, or a poison pattern)
+    # Ranges [lo, hi) whose unwritten words read another value: a copy carries the
+    # old stack's fill along with its bytes. Later ranges win.
+    fills: list[tuple[int, int, int]] = field(default_factory=list)
 
     @property
     def size(self) -> int:
         return self.hi - self.lo
 
     def read(self, addr: int) -> int:
-        return self.words.get(addr, self.fill)
+        if addr in self.words:
+            return self.words[addr]
+        return self.background(addr)
+
+    def background(self, addr: int) -> int:
+        """What an unwritten word at addr reads as."""
+        for lo, hi, value in reversed(self.fills):
+            if lo <= addr < hi:
+                return value
+        return self.fill
+
+    def poison(self, value: int) -> None:
+        """fillstack: every byte of the stack becomes the pattern."""
+        self.words.clear()
+        self.fills.clear()
+        self.fill = value
 
     def __contains__(self, addr: int) -> bool:
         return self.lo <= addr < self.hi
@@ -105,7 +123,8 @@ class StackAllocator:
             free = self._large.setdefault(size, [])
             old = free.pop() if free else Stack(lo := self.alloc_pages(size), lo + size)
         # Reused memory still holds what the last owner left there.
-        stack = Stack(old.lo, old.hi, old.words, fill=old.fill) if old.freed else old
+        stack = (Stack(old.lo, old.hi, old.words, fill=old.fill, fills=old.fills)
+                 if old.freed else old)
         self._remember(stack, stack.lo)
         return stack
 

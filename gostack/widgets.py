@@ -92,7 +92,8 @@ class PrologueState:
     @property
     def readout(self) -> str:
         what = "SP" if self.frame <= STACK_SMALL else f"SP-{self.frame - STACK_SMALL}"
-        verdict = "<= stackguard0: call morestack" if self.fires else "> stackguard0: the frame fits"
+        verdict = ("<= stackguard0: call morestack" if self.fires
+                   else "> stackguard0: the frame fits")
         return (f"{self.form.name.lower()} form; {what} is {self.compared:,} B below hi, the "
                 f"guard {self.guard_used:,} B below hi: {verdict}")
 
