@@ -56,6 +56,16 @@ ENTRY_USED = NEWPROC_RESERVE + RETURN_ADDRESS_SIZE  # 40
 GC_PARK_FRAMES = (48, 40, 24)
 GC_PARK_DEPTH = sum(f + RETURN_ADDRESS_SIZE for f in GC_PARK_FRAMES)  # 136
 
+# runtime.GC() runs on its caller's stack, so it can grow it. Its deepest checks on
+# go1.27.3 linux/amd64 (real tracebacks and `go tool objdump`; realgo corpus gc_*_edge_*):
+# - the process's first GC, before the scan: GC 48 -> gcStart 272 -> gcBgMarkStartWorkers 48
+#   -> chanrecv1 -> chanrecv -> acquireSudog -> newobject -> mallocgc ->
+#   mallocgcSmallScanNoHeader (frame 88, small form) with E = SP - 752;
+# - every GC, after the scan, in the sweep: GC -> sweepone -> sweepLocked.sweep ->
+#   spanSet.push -> atomicHeadTailIndex.incTail (frame 32, small form) with E = SP - 544.
+GC_FIRST_CHECK = ("runtime.mallocgcSmallScanNoHeader", 88, 752)  # (func, frame, SP - E)
+GC_SWEEP_CHECK = ("runtime.(*atomicHeadTailIndex).incTail", 32, 544)
+
 # src/runtime/stack.go sentinels; all sit above stackPoisonMin.
 UINTPTR_MASK = (1 << 64) - 1
 STACK_PREEMPT = UINTPTR_MASK & -1314  # 0xfffffffffffffade

@@ -17,7 +17,9 @@ from enum import Enum
 from . import adjust, copystack, newstack, prologue, shrink
 from .arch import (
     ENTRY_USED,
+    GC_FIRST_CHECK,
     GC_PARK_DEPTH,
+    GC_SWEEP_CHECK,
     MAX_STACK_DEFAULT,
     POISON_NEW,
     POISON_OLD,
@@ -68,6 +70,7 @@ class Status(Enum):
 
 
 _RUNNING = Status.RUNNING
+_RUNTIME_FUNCS: dict[str, Func] = {}  # runtime functions whose checks runtime.GC reaches
 
 
 @dataclass(frozen=True, slots=True)
@@ -391,10 +394,27 @@ class Goroutine:
         self.stackguard0 = STACK_PREEMPT
 
     def runtime_gc(self) -> int:
-        """This goroutine calls runtime.GC(); returns the GC cycle number."""
+        """This goroutine calls runtime.GC(); returns the GC cycle number.
+
+        runtime.GC runs on this stack: the process's first GC may grow it before the
+        scan, and every GC may grow it in the sweep after the scan. Such a growth is
+        filed under the call index of the frame that called runtime.GC.
+        """
         if self.status is not Status.RUNNING:
             raise GoroutineExited(f"goroutine {self.goid} is {self.status.value}")
-        return self.rt.gc(caller=self)
+        if self.rt.gcs == 0:
+            self._gc_check(*GC_FIRST_CHECK)
+        n = self.rt.gc(caller=self)
+        self._gc_check(*GC_SWEEP_CHECK)
+        return n
+
+    def _gc_check(self, name: str, frame: int, depth: int) -> None:
+        """The prologue of a runtime function ``depth`` bytes below this goroutine's SP."""
+        e_used = self._used + depth
+        func = _RUNTIME_FUNCS.setdefault(name, Func(name, frame=frame))
+        index = self._indexes[-1] if self._indexes else 0
+        while self.rt.stages.prologue(self.stack.hi - e_used, frame, self.stackguard0):
+            self._morestack(func, e_used, index)
 
     # ---- newstack ------------------------------------------------------------
     def _morestack(self, func: Func, e_used: int, index: int) -> None:

