@@ -42,6 +42,7 @@ $(VENV)/.stamp-test: pyproject.toml | $(VENV_PY)
 # --- tasks -------------------------------------------------------------------
 
 lab: $(VENV)/.stamp-go ## Open the course notebooks in JupyterLab (extra options: LAB_ARGS=...)
+	-$(VENV_PY) -m gostack.oscost build
 	$(VENV)/bin/jupyter lab notebooks/ $(LAB_ARGS)
 
 NBVAL := --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
@@ -49,11 +50,13 @@ NOTEBOOK_DIRS := $(sort $(dir $(wildcard notebooks/*.ipynb solutions/*.ipynb)))
 EXERCISES := $(wildcard exercises/*.ipynb)
 
 test: $(VENV)/.stamp-test ## Lint, run the test suite, and validate the notebooks with nbval (PYTEST_ARGS=...)
-	$(VENV)/bin/ruff check gostack tests benchmarks
+	$(VENV)/bin/ruff check gostack tests benchmarks scripts
+	$(VENV_PY) -m gostack.oscost build
 	$(VENV_PY) -m pytest $(PYTEST_ARGS) tests $(if $(NOTEBOOK_DIRS),--nbval $(NBVAL) $(NOTEBOOK_DIRS))
 	$(if $(EXERCISES),$(VENV_PY) -m pytest --nbval-lax $(NBVAL) exercises)
 
 notebooks: $(VENV)/.stamp-test ## Re-execute every lesson and solution in place, clean them, regenerate links
+	$(VENV_PY) -m gostack.oscost build
 	$(VENV_PY) -m gostack.nbtools run $(wildcard notebooks/*.ipynb solutions/*.ipynb)
 	$(VENV_PY) -m gostack.course
 
