@@ -63,6 +63,7 @@ GC_PARK_DEPTH = sum(f + RETURN_ADDRESS_SIZE for f in GC_PARK_FRAMES)  # 136
 #   mallocgcSmallScanNoHeader (frame 88, small form) with E = SP - 752;
 # - every GC, after the scan, in the sweep: GC -> sweepone -> sweepLocked.sweep ->
 #   spanSet.push -> atomicHeadTailIndex.incTail (frame 32, small form) with E = SP - 544.
+GC_ENTRY_CHECK = ("runtime.GC", GC_PARK_FRAMES[0], RETURN_ADDRESS_SIZE)  # its own prologue
 GC_FIRST_CHECK = ("runtime.mallocgcSmallScanNoHeader", 88, 752)  # (func, frame, SP - E)
 GC_SWEEP_CHECK = ("runtime.(*atomicHeadTailIndex).incTail", 32, 544)
 

@@ -17,6 +17,7 @@ from enum import Enum
 from . import adjust, copystack, newstack, prologue, shrink
 from .arch import (
     ENTRY_USED,
+    GC_ENTRY_CHECK,
     GC_FIRST_CHECK,
     GC_PARK_DEPTH,
     GC_SWEEP_CHECK,
@@ -402,6 +403,7 @@ class Goroutine:
         """
         if self.status is not Status.RUNNING:
             raise GoroutineExited(f"goroutine {self.goid} is {self.status.value}")
+        self._gc_check(*GC_ENTRY_CHECK)  # an ordinary checked call: takes a pending preempt
         if self.rt.gcs == 0:
             self._gc_check(*GC_FIRST_CHECK)
         n = self.rt.gc(caller=self)

@@ -29,13 +29,13 @@ class Kind(Enum):
 POINTER, UINTPTR, SCALAR = Kind.POINTER, Kind.UINTPTR, Kind.SCALAR
 
 
-def _check_size(what: str, value: object, *, minimum: int = 0) -> int:
+def _check_size(what: str, value: object, error: type[Exception] = FrameSizeError) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise FrameSizeError(f"{what} must be an int, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise FrameSizeError(f"{what} must be >= {minimum}, got {value}")
+        raise error(f"{what} must be an int, got {type(value).__name__} {value!r}")
+    if value < 0:
+        raise error(f"{what} must be >= 0, got {value}")
     if value % PTR_SIZE:
-        raise FrameSizeError(f"{what} must be a multiple of {PTR_SIZE} bytes, got {value}")
+        raise error(f"{what} must be a multiple of {PTR_SIZE} bytes, got {value}")
     return value
 
 
@@ -52,7 +52,7 @@ class Local:
             raise LocalError(f"a local needs a non-empty name, got {self.name!r}")
         if not isinstance(self.kind, Kind):
             raise LocalError(f"local {self.name!r}: kind must be a gostack.Kind, got {self.kind!r}")
-        _check_size(f"local {self.name!r} offset", self.offset)
+        _check_size(f"local {self.name!r} offset", self.offset, LocalError)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,447 @@
+"""Deliberate mutants of the simulator's stages, and the checks that must catch them.
+
+Each mutant has the signature of the stage it replaces, so it plugs in with
+``gs.REFERENCE.replace(stage=mutant)`` and ``gs.Runtime(stages=...)``. The one
+mutant that is not a single stage (no return address) is a Runtime subclass.
+
+Each check takes a runtime factory (``make(**kwargs) -> gs.Runtime``) and returns a
+list of failures, empty when the runtime behaves as measured. The expected values
+are the facts sheet's measured numbers (go-stack-facts.md section 10) or hand
+derivations written next to them; none is produced by the code under test.
+test_mutants.py runs every check on the reference stages and on every mutant;
+test_runtime.py asserts the same tables case by case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+import gostack as gs
+from gostack import adjust, prologue
+from gostack.arch import (
+    ENTRY_USED,
+    FIXED_STACK,
+    MAX_STACK_CEILING,
+    MIN_LEGAL_POINTER,
+    RETURN_ADDRESS_SIZE,
+    STACK_BIG,
+    STACK_NOSPLIT,
+    STACK_SMALL,
+    UINTPTR_MASK,
+)
+
+MakeRuntime = Callable[..., gs.Runtime]
+
+
+def runtime_factory(stages: gs.Stages = gs.REFERENCE) -> MakeRuntime:
+    """A factory for runtimes that use ``stages``."""
+    return partial(gs.Runtime, stages=stages)
+
+
+# ---------------------------------------------------------------------------
+# The mutants
+# ---------------------------------------------------------------------------
+
+
+def guard_off_by_one(sp: int, frame: int, stackguard0: int) -> bool:
+    """Compares against lo + 920 instead of lo + 928 (one word short of stackGuard)."""
+    return prologue.morestack_needed(sp, frame, stackguard0 - 8)
+
+
+def strict_less(sp: int, frame: int, stackguard0: int) -> bool:
+    """The three prologue forms ending in an unsigned < (JCS) where Go uses <= (JLS)."""
+    if frame <= STACK_SMALL:
+        return sp < stackguard0
+    if frame > STACK_BIG and sp < frame - STACK_SMALL:
+        return True
+    return (sp - (frame - STACK_SMALL)) & UINTPTR_MASK < stackguard0
+
+
+def single_doubling(old_size: int, used: int, frame: int, max_stack: int) -> int:
+    """newstack without the fit loop: always exactly one doubling (the Go 1.17 behaviour)."""
+    size = 2 * old_size
+    if size > max_stack or size > MAX_STACK_CEILING:
+        raise gs.StackOverflow(min(max_stack, MAX_STACK_CEILING), new_size=size)
+    return size
+
+
+no_adjust = adjust.no_adjust
+
+
+def adjust_uintptrs(
+    words: dict[int, int], frame: adjust.FrameRef, adj: adjust.AdjustInfo
+) -> list[adjust.Adjusted]:
+    """adjustframe that treats every local as a pointer (uintptrs and scalars too)."""
+    done: list[adjust.Adjusted] = []
+    for local in frame.func.locals:
+        addr = frame.sp + local.offset
+        p = words.get(addr, 0)
+        if local.kind is gs.POINTER and 0 < p < MIN_LEGAL_POINTER:
+            raise gs.InvalidPointer(frame.func.name, addr, p)
+        if adj.old_lo <= p < adj.old_hi:
+            words[addr] = p + adj.delta
+            done.append(adjust.Adjusted(frame.func.name, local.name, addr, p, p + adj.delta))
+    return done
+
+
+def shrink_no_floor(size: int, used: int) -> int | None:
+    """shrinkstack without the 2 KiB floor (the 1/4 rule kept).
+
+    On linux/amd64 this is an *equivalent* mutant: the 1/4 rule needs
+    used + 800 < size/4, so size > 3200, so size >= 4096 for a power of two, so
+    size/2 >= 2048 already. test_mutants.py proves the equivalence instead of
+    pretending to catch it; shrink_half_rule_no_floor shows the floor check bites.
+    """
+    if used + STACK_NOSPLIT >= size // 4:
+        return None
+    return size // 2
+
+
+def shrink_half_rule(size: int, used: int) -> int | None:
+    """shrinkstack that halves when used + 800 < size/2 (instead of size/4)."""
+    new = size // 2
+    if new < FIXED_STACK:
+        return None
+    if used + STACK_NOSPLIT >= size // 2:
+        return None
+    return new
+
+
+def shrink_half_rule_no_floor(size: int, used: int) -> int | None:
+    """The 1/2 rule without the floor: here the floor matters (2048 -> 1024)."""
+    if used + STACK_NOSPLIT >= size // 2:
+        return None
+    return size // 2
+
+
+class _NoReturnAddressGoroutine(gs.Goroutine):
+    """A CALL that consumes only the callee's frame: no 8-byte return address.
+
+    Besides call/ret it overrides the two private helpers from which the runtime
+    derives frame positions (for addr(), the unwinder and the trace), so the
+    mutant is coherent: it is caught by where it grows, not by losing locals.
+    test_mutants.py checks that coherence.
+    """
+
+    def call(self, func: gs.Func) -> None:
+        self._used -= RETURN_ADDRESS_SIZE  # cancel the push the real call() makes
+        try:
+            super().call(func)
+        except gs.GostackError:
+            if self.status is gs.Status.RUNNING:  # refused before anything happened
+                self._used += RETURN_ADDRESS_SIZE
+            raise
+
+    def ret(self) -> None:
+        super().ret()
+        self._used += RETURN_ADDRESS_SIZE  # no return address to pop either
+
+    def _layout(self) -> list[tuple[gs.Func, int, int]]:
+        out, e_used = [], ENTRY_USED - RETURN_ADDRESS_SIZE
+        for func, index in zip(self._funcs, self._indexes, strict=True):
+            out.append((func, e_used, index))
+            e_used += func.frame
+        return out
+
+    def _mapped_frames(self) -> list[tuple[gs.Func, int]]:
+        return [(func, e_used) for func, e_used, _ in self._layout() if func.locals]
+
+
+class NoReturnAddressRuntime(gs.Runtime):
+    """A runtime whose goroutines forget the return address on every call."""
+
+    def go(self, entry: gs.Func) -> gs.Goroutine:
+        g = _NoReturnAddressGoroutine(self, len(self.goroutines) + 1)
+        self.goroutines.append(g)
+        g.call(entry)
+        return g
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    make: MakeRuntime
+    equivalent: bool = False  # True: no behaviour on valid input tells it apart
+
+
+def _stage_mutant(name: str, **stage) -> Mutant:
+    return Mutant(name, runtime_factory(gs.REFERENCE.replace(**stage)))
+
+
+MUTANTS: dict[str, Mutant] = {
+    m.name: m
+    for m in (
+        _stage_mutant("guard_off_by_one", prologue=guard_off_by_one),
+        _stage_mutant("strict_less", prologue=strict_less),
+        _stage_mutant("single_doubling", newsize=single_doubling),
+        _stage_mutant("no_adjust", adjustframe=no_adjust),
+        _stage_mutant("adjust_uintptrs", adjustframe=adjust_uintptrs),
+        Mutant("no_return_address", NoReturnAddressRuntime),
+        Mutant(
+            "shrink_no_floor",
+            runtime_factory(gs.REFERENCE.replace(shrink=shrink_no_floor)),
+            equivalent=True,
+        ),
+        _stage_mutant("shrink_half_rule", shrink=shrink_half_rule),
+        _stage_mutant("shrink_half_rule_no_floor", shrink=shrink_half_rule_no_floor),
+    )
+}
+
+
+# ---------------------------------------------------------------------------
+# Measured values (facts sheet section 10); call index d = probe depth d
+# (call 0 is the goroutine's entry function, `worker`, F = 56).
+# ---------------------------------------------------------------------------
+
+WORKER = 56  # worker's TEXT line: $56-0
+SWORKER = 40  # sworker's TEXT line: $40-0
+
+
+@dataclass(frozen=True)
+class Recursion:
+    """A self- or mutual recursion from an entry frame, with its measured growths."""
+
+    name: str
+    entry: int
+    frames: tuple[int, ...]  # callee frames, cycled: call i uses frames[(i - 1) % len]
+    calls: int
+    growths: tuple[tuple[int, int], ...]  # (call index, new size)
+
+
+MEASURED_GROWTH = (
+    # (a) recA, F = 168 (medium form): 7, 19, 42, 88 (the <= equality case), 182, 368.
+    Recursion("a", WORKER, (168,), 400,
+              ((7, 4096), (19, 8192), (42, 16384), (88, 32768), (182, 65536), (368, 131072))),
+    # (b) recBig, F = 10280 (huge): three doublings in one move at depth 1.
+    Recursion("b", WORKER, (10280,), 30,
+              ((1, 16384), (2, 32768), (4, 65536), (7, 131072), (13, 262144), (26, 524288))),
+    # (c) mutS (64) at odd depths, mutM (616) at even depths.
+    Recursion("c", WORKER, (64, 616), 600,
+              ((4, 4096), (10, 8192), (22, 16384), (46, 32768), (92, 65536), (186, 131072),
+               (375, 262144))),
+    # (t) recT, F = 80 (small form): 734 is the second equality case.
+    Recursion("t", WORKER, (80,), 1200,
+              ((13, 4096), (36, 8192), (83, 16384), (176, 32768), (362, 65536), (734, 131072))),
+    # Not run on real Go, derived by hand from the model of section 10 with a
+    # 40-byte entry (sworker): off(d) = 40 + 40 + 8 + (d-1)*176 = 88 + 176(d-1);
+    # growth from S when off(d) + 40 >= S - 928:
+    #   S=2048:  176(d-1) >= 992   -> d = 7      S=4096:  176(d-1) >= 3040  -> d = 19
+    #   S=8192:  176(d-1) >= 7136  -> d = 42     S=16384: 176(d-1) >= 15328 -> d = 89
+    Recursion("a40", SWORKER, (168,), 100,
+              ((7, 4096), (19, 8192), (42, 16384), (89, 32768))),
+)
+
+# (c): which function's prologue triggered each move.
+MUTUAL_TRIGGERS = ("mutM",) * 6 + ("mutS",)
+
+# (d) and (s): stack size after each of 8 runtime.GC() calls, after recursing to
+# 128 KiB with recA and returning to the entry function.
+MEASURED_SHRINK = {
+    WORKER: (65536, 32768, 16384, 8192, 4096, 4096, 4096, 4096),  # (d)
+    SWORKER: (65536, 32768, 16384, 8192, 4096, 2048, 2048, 2048),  # (s), GOMAXPROCS=1
+}
+
+
+def run_recursion(make: MakeRuntime, case: Recursion, **kwargs) -> gs.Goroutine:
+    rt = make(trace=False, **kwargs)
+    g = rt.go(gs.Func("main.worker", frame=case.entry))
+    names = {64: "mutS", 616: "mutM"}
+    funcs = [gs.Func(names.get(f, f"main.rec{f}"), frame=f) for f in case.frames]
+    for i in range(case.calls):
+        g.call(funcs[i % len(funcs)])
+    return g
+
+
+# ---------------------------------------------------------------------------
+# Checks: each returns a list of human-readable failures
+# ---------------------------------------------------------------------------
+
+
+def measured_growth_failures(make: MakeRuntime) -> list[str]:
+    """Experiments a, b, c, t (and the 40-byte-entry derivation): where and to what it grows."""
+    failures = []
+    for case in MEASURED_GROWTH:
+        try:
+            g = run_recursion(make, case)
+        except gs.GostackError as e:
+            failures.append(f"({case.name}) raised {type(e).__name__}: {e}")
+            continue
+        got = tuple((e.call_index, e.new_size) for e in g.trace.grows)
+        if got != case.growths:
+            failures.append(f"({case.name}) growths {got} != measured {case.growths}")
+        if case.name == "c":
+            who = tuple(e.func for e in g.trace.grows)
+            if who != MUTUAL_TRIGGERS:
+                failures.append(f"(c) triggered by {who} != measured {MUTUAL_TRIGGERS}")
+    return failures
+
+
+def overflow_failures(make: MakeRuntime) -> list[str]:
+    """Experiment (e): SetMaxStack(32768) dies at depth 182 with hi - sp = 31968."""
+    rt = make(trace=False)
+    rt.set_max_stack(32768)
+    g = rt.go(gs.Func("main.worker", frame=WORKER))
+    rec = gs.Func("main.recA", frame=168)
+    try:
+        for _ in range(400):
+            g.call(rec)
+    except gs.StackOverflow as e:
+        lines = str(e).splitlines()
+        failures = []
+        if e.call_index != 182:
+            failures.append(f"(e) overflow at call {e.call_index}, measured 182")
+        if e.hi - e.sp != 31968:
+            failures.append(f"(e) hi - sp = {e.hi - e.sp}, measured 31968")
+        if lines[0] != "runtime: goroutine stack exceeds 32768-byte limit":
+            failures.append(f"(e) first line {lines[0]!r}")
+        if lines[-1] != "fatal error: stack overflow":
+            failures.append(f"(e) last line {lines[-1]!r}")
+        return failures
+    except gs.GostackError as e:
+        return [f"(e) raised {type(e).__name__} instead of StackOverflow: {e}"]
+    return ["(e) 400 calls of recA under a 32768-byte limit did not overflow"]
+
+
+# Pointer program: worker holds x (scalar), p = &x (pointer), u = uintptr(&x) and
+# h (a heap pointer); every recA frame holds q = p (pointer) and v = uintptr(p).
+X_VALUE = 0x1122334455667788
+HEAP_VALUE = 0x0DDBA11
+
+
+def pointer_failures(make: MakeRuntime, calls: int = 200) -> list[str]:
+    """Pointers follow every move; uintptr copies and heap pointers never change.
+
+    Facts sheet section 5: the stack-resident uintptr copy of &x differs from the
+    adjusted p by exactly the sum of all move deltas.
+    """
+    rt = make(trace=False)
+    worker = gs.Func("main.worker", frame=WORKER, locals=(
+        gs.Local("x", gs.SCALAR, 0), gs.Local("p", gs.POINTER, 8),
+        gs.Local("u", gs.UINTPTR, 16), gs.Local("h", gs.POINTER, 24)))
+    rec = gs.Func("main.recA", frame=168, locals=(
+        gs.Local("q", gs.POINTER, 0), gs.Local("v", gs.UINTPTR, 8)))
+    g = rt.go(worker)
+    hi0 = g.hi
+    g.store("x", X_VALUE)
+    g.take_addr("p", "x")
+    u0 = g.addr("x")
+    g.store("u", u0)
+    h = rt.new_object()
+    rt.heap_store(h, HEAP_VALUE)
+    g.store("h", h)
+    v_at: dict[int, int] = {}  # call index -> what v got when that frame was new
+    failures: list[str] = []
+    try:
+        for i in range(1, calls + 1):
+            g.call(rec)
+            g.take_addr("q", "x", src_frame=0)
+            v_at[i] = g.addr("x", 0)
+            g.store("v", v_at[i])
+    except gs.GostackError as e:
+        return [f"raised {type(e).__name__} during the recursion: {e}"]
+    grows = g.trace.grows
+    if not grows:
+        return [f"{calls} recA calls never grew the stack"]
+    x_now = g.addr("x", 0)
+    total = sum(e.delta for e in grows)
+    if total != g.hi - hi0:
+        failures.append(f"sum of deltas {total} != hi moved by {g.hi - hi0}")
+    if g.load("p", 0) != x_now:
+        failures.append(f"p = {g.load('p', 0):#x}, &x is now {x_now:#x}")
+    if g.deref("p", 0) != X_VALUE:
+        failures.append(f"*p = {g.deref('p', 0):#x}, x = {X_VALUE:#x}")
+    if g.load("u", 0) != u0:
+        failures.append(f"uintptr u changed from {u0:#x} to {g.load('u', 0):#x}")
+    if g.load("p", 0) - g.load("u", 0) != total:
+        failures.append(f"p - u = {g.load('p', 0) - g.load('u', 0)}, sum of deltas {total}")
+    if g.load("h", 0) != h or rt.heap_load(h) != HEAP_VALUE:
+        failures.append("heap pointer h or the heap word it points at changed")
+    for i in range(1, calls + 1):
+        if g.load("q", i) != x_now:
+            failures.append(f"frame {i}: q = {g.load('q', i):#x}, &x = {x_now:#x}")
+            break
+    for i in range(1, calls + 1):
+        later = sum(e.delta for e in grows if e.call_index > i)
+        if g.load("v", i) != v_at[i] or g.load("v", i) + later != x_now:
+            failures.append(f"frame {i}: uintptr v is not stale by the later deltas")
+            break
+    return failures
+
+
+def shrink_failures(make: MakeRuntime) -> list[str]:
+    """Experiments (d) and (s): one halving per GC down to where the 1/4 rule stops."""
+    failures = []
+    for entry, expected in MEASURED_SHRINK.items():
+        rt = make(trace=False)
+        g = rt.go(gs.Func("main.worker", frame=entry))
+        rec = gs.Func("main.recA", frame=168)
+        try:
+            for _ in range(400):
+                g.call(rec)
+            if g.stack_size != 131072:
+                failures.append(f"entry {entry}: 400 recA calls reached {g.stack_size}")
+                continue
+            for _ in range(400):
+                g.ret()
+            sizes = []
+            for _ in range(8):
+                g.runtime_gc()
+                sizes.append(g.stack_size)
+        except gs.GostackError as e:
+            failures.append(f"entry {entry}: raised {type(e).__name__}: {e}")
+            continue
+        if tuple(sizes) != expected:
+            failures.append(f"entry {entry}: sizes after GCs {sizes} != measured {expected}")
+    return failures
+
+
+def shrink_floor_failures(make: MakeRuntime) -> list[str]:
+    """A GC never leaves a stack below 2048 bytes or below what is in use.
+
+    Goroutines whose whole use is tiny (the 40-byte entry reserve plus a frame of
+    0..64 bytes, scanned by another goroutine's GC) are the ones a missing floor
+    would push under 2 KiB.
+    """
+    failures = []
+    rt = make(trace=False)
+    gcer = rt.go(gs.Func("main.gcer", frame=0))
+    small = [rt.go(gs.Func(f"main.idle{f}", frame=f)) for f in range(0, 72, 8)]
+    # One that grew to 32 KiB and returned: its shrinks must stop at the floor too.
+    grown = rt.go(gs.Func("main.worker", frame=0))
+    for _ in range(200):
+        grown.call(gs.Func("main.recA", frame=168))
+    for _ in range(200):
+        grown.ret()
+    for cycle in range(8):
+        try:
+            gcer.runtime_gc()
+        except gs.GostackError as e:
+            return [f"GC {cycle + 1} raised {type(e).__name__}: {e}"]
+        for g in (*small, grown):
+            if g.stack_size < FIXED_STACK or g.stack_size <= g.used:
+                failures.append(f"GC {cycle + 1}: {g!r} shrank to {g.stack_size}")
+    return failures
+
+
+CHECKS: dict[str, Callable[[MakeRuntime], list[str]]] = {
+    "measured_growth": measured_growth_failures,
+    "overflow": overflow_failures,
+    "pointers": pointer_failures,
+    "shrink": shrink_failures,
+    "shrink_floor": shrink_floor_failures,
+}
+
+# Which check(s) must catch each mutant (test_mutants.py asserts it).
+CAUGHT_BY: dict[str, tuple[str, ...]] = {
+    "guard_off_by_one": ("measured_growth",),  # 88 -> 89 and 734 -> 735
+    "strict_less": ("measured_growth",),  # the two equality cases
+    "single_doubling": ("measured_growth",),  # (b): 2 KiB -> 16 KiB is one move
+    "no_adjust": ("pointers",),
+    "adjust_uintptrs": ("pointers",),
+    "no_return_address": ("measured_growth", "overflow"),
+    "shrink_no_floor": (),  # equivalent on linux/amd64, see its docstring
+    "shrink_half_rule": ("shrink",),  # (d): 4096 -> 2048 although 1032 >= 1024
+    "shrink_half_rule_no_floor": ("shrink", "shrink_floor"),
+}
