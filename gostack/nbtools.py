@@ -20,6 +20,7 @@ import nbformat
 
 KERNEL = "python3"
 CELL_METADATA_KEPT = ("tags", "nbgrader")
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 # Environment of the kernel that executes a notebook: stable hashing, no user config.
 KERNEL_ENV = {"PYTHONHASHSEED": "0", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
 
@@ -39,6 +40,9 @@ def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             for out in cell.get("outputs", []):
                 if out.get("output_type") == "execute_result":
                     out["metadata"] = out.get("metadata", {})
+                # A widget view names a model (random id) whose state is not stored, so it
+                # could not render anyway: keep only its text form.
+                out.get("data", {}).pop(WIDGET_VIEW, None)
     nb.nbformat, nb.nbformat_minor = 4, 5
     return nb
 

@@ -449,12 +449,14 @@ def draw_step_stack(snap: Snapshot, ax: Axes | None = None, *, pointer_frames: i
 
 
 def draw_move(old: Snapshot, new: Snapshot, axes: Sequence[Axes], *, pointer_frames: int = 3,
-              titles: tuple[str, str] | None = None, copied: bool = True) -> Sequence[Axes]:
+              titles: tuple[str, str] | None = None, copied: bool = True,
+              freed: str | None = None) -> Sequence[Axes]:
     """The old and the new stack side by side on one scale, aligned at hi.
 
-    With ``copied`` the bytes in use are shaded in both with the memmove arrow; a pointer
-    slot of the new stack that still holds an old-stack address is drawn as a dashed red
-    arrow into the old stack (dangling).
+    With ``copied`` the bytes in use are marked in both, with the memmove arrow; a pointer
+    slot of the new stack's innermost frame that still holds an old-stack address is drawn
+    as a dashed red arrow into the old stack. ``freed`` (e.g. the poison's bytes) greys
+    the old stack out as freed memory, with that text.
     """
     from matplotlib.patches import ConnectionPatch
 
@@ -473,7 +475,12 @@ def draw_move(old: Snapshot, new: Snapshot, axes: Sequence[Axes], *, pointer_fra
             coordsB=a_new.transData, arrowstyle="->", color=PALETTE["grow"], linewidth=1.5))
         a_old.text(1.9, used / 2, f" memmove\n {used:,} B", fontsize=7, va="bottom",
                    color=PALETTE["grow"])
-    for fr in new.frames[-pointer_frames:] if pointer_frames else ():
+    if freed is not None:
+        a_old.add_patch(Rectangle((0, 0), 1, old.size, facecolor=PALETTE["reserve"], alpha=0.85,
+                                  hatch="xx", edgecolor=PALETTE["edge"], zorder=3))
+        a_old.text(0.5, old.size * 0.75, f"freed\n{freed}", ha="center", va="center", fontsize=8,
+                   zorder=4, bbox={"facecolor": "white", "edgecolor": "none", "pad": 2})
+    for fr in new.frames[-1:] if pointer_frames else ():  # the innermost frame's only
         for lc in fr.locals:
             if lc.kind.value == "pointer" and old.lo <= lc.value < old.hi:
                 a_new.add_artist(ConnectionPatch(
@@ -487,8 +494,8 @@ def draw_address_map(moves: Sequence[Grow | Shrink], ax: Axes | None = None, *,
                      base: int | None = None) -> Axes:
     """Where each stack of a goroutine lived: one bar per stack at its addresses (offsets
     from ``base``, by default the lowest one), an arrow from each old hi to the new hi."""
-    ax = _ax(ax, (6.4, 2.6))
     stacks = [(m.old_lo, m.old_hi) for m in moves] + [(moves[-1].new_lo, moves[-1].new_hi)]
+    ax = _ax(ax, (6.4, 0.9 + 0.42 * len(stacks)))
     base = min(lo for lo, _ in stacks) if base is None else base
     n = len(stacks)
     for i, (lo, hi) in enumerate(stacks):
@@ -505,9 +512,9 @@ def draw_address_map(moves: Sequence[Grow | Shrink], ax: Axes | None = None, *,
                     xytext=((m.old_hi - base) / 1024, y0 - 0.3),
                     arrowprops={"arrowstyle": "->", "color": PALETTE["grow"] if m.delta >= 0
                                 else PALETTE["shrink"], "linewidth": 1.2})
-        ax.text(((m.old_hi + m.new_hi) / 2 - base) / 1024, (y0 + y1) / 2,
-                f"delta {m.delta:+,}", fontsize=7, ha="center", va="center",
-                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
+        ax.text((max(m.old_hi, m.new_hi) - base) / 1024, (y0 + y1) / 2,
+                f"   delta {m.delta:+,}", fontsize=7, ha="left", va="center",
+                color=PALETTE["grow"] if m.delta >= 0 else PALETTE["shrink"])
     right = max(hi for _, hi in stacks) - base
     ax.set_xlim(-right / 1024 * 0.02, right / 1024 * 1.25)
     ax.set_ylim(-0.7, n - 0.3)
@@ -562,9 +569,8 @@ def draw_shrinks(rows, ax: Axes | None = None) -> Axes:
     ax.bar([x + 0.2 for x in xs], [r.threshold for r in rows], width=0.4,
            color=PALETTE["frame"][3], label="size / 4")
     used = rows[0].used + 800 if rows else 0
-    ax.axhline(used, color=PALETTE["guard"], linestyle="--", linewidth=1)
-    ax.text(len(rows) - 0.5, used, f"in use + 800 = {used:,}", color=PALETTE["guard"],
-            fontsize=7, ha="right", va="bottom")
+    ax.axhline(used, color=PALETTE["guard"], linestyle="--", linewidth=1,
+               label=f"in use + 800 = {used:,}")
     for x, r in zip(xs, rows, strict=True):
         ax.text(x, r.size, "halve" if r.new_size else "keep", ha="center", va="bottom",
                 fontsize=7, color=PALETTE["ok"] if r.new_size else PALETTE["edge"])

@@ -180,9 +180,13 @@ class Runtime:
         old, self.max_stack = self.max_stack, self._check_limit(n)
         return old
 
-    def go(self, entry: Func) -> Goroutine:
-        """Start a goroutine; its entry function is call index 0 and is checked like any call."""
-        g = Goroutine(self, len(self.goroutines) + 1)
+    def go(self, entry: Func, *, stack_size: int = STACK_MIN) -> Goroutine:
+        """Start a goroutine; its entry function is call index 0 and is checked like any call.
+
+        A fresh G gets stackMin (newproc1); ``stack_size`` models a recycled G, which
+        gfget gives a stack of startingStackSize (adaptive start, Go 1.19+).
+        """
+        g = Goroutine(self, len(self.goroutines) + 1, stack_size)
         self.goroutines.append(g)
         g.call(entry)
         return g
@@ -244,10 +248,16 @@ class Goroutine:
         "_fire_at", "_funcs", "_indexes", "_used", "_ncalls", "_events",
     )
 
-    def __init__(self, rt: Runtime, goid: int) -> None:
+    def __init__(self, rt: Runtime, goid: int, stack_size: int = STACK_MIN) -> None:
+        if isinstance(stack_size, bool) or not isinstance(stack_size, int) or (
+            stack_size < STACK_MIN or stack_size & (stack_size - 1)
+        ):
+            raise ProgramError(
+                f"stack_size must be a power of two >= {STACK_MIN}, got {stack_size!r}"
+            )
         self.rt = rt
         self.goid = goid
-        self.stack: Stack = rt.alloc.stackalloc(STACK_MIN)
+        self.stack: Stack = rt.alloc.stackalloc(stack_size)
         self._reference_prologue = rt.stages.prologue is prologue.morestack_needed
         self._tracing = rt.tracing
         self.stackguard0 = self.stack.lo + STACK_GUARD

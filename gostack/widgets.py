@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
+from IPython.display import display
 
 from . import plot, prologue
 from .arch import STACK_GUARD, STACK_SMALL
@@ -45,13 +46,31 @@ def depth_state(frame: int = 168, calls: int = 6, entry: int = 56) -> DepthState
     return DepthState(frame, calls, g.snapshot(), g.trace)
 
 
-def show_depth(state: DepthState) -> None:
+def show_in(out, fig) -> None:
+    """Replace an Output widget's content with a figure.
+
+    The figure is handed over (append_display_data) rather than captured with
+    ``with out:``, whose captured display can race a headless executor (nbclient)
+    and stall it until its timeout.
+    """
+    out.outputs = ()
+    out.append_display_data(fig)
+    plt.close(fig)
+
+
+def depth_figure(state: DepthState):
     with plt.rc_context(plot.STYLE):
         fig, (a, b) = plt.subplots(1, 2, figsize=(9, 4.2), width_ratios=(1, 2))
         plot.draw_stack(state.snapshot, a, label_frames=3)
         plot.draw_growth(state.trace, b, calls=max(state.calls, 1))
         fig.tight_layout()
-        plt.show()
+    return fig
+
+
+def show_depth(state: DepthState) -> None:
+    fig = depth_figure(state)
+    display(fig)
+    plt.close(fig)
 
 
 def stack_explorer(frame: int = 168, max_calls: int = 200):
@@ -63,16 +82,14 @@ def stack_explorer(frame: int = 168, max_calls: int = 200):
     text = w.HTML()
     out = w.Output()
 
-    def render(*_):
+    def update(*_):
         state = depth_state(size.value, calls.value)
         text.value = f"<code>{state.readout}</code>"
-        with out:
-            out.clear_output(wait=True)
-            show_depth(state)
+        show_in(out, depth_figure(state))
 
-    calls.observe(render, "value")
-    size.observe(render, "value")
-    render()
+    calls.observe(update, "value")
+    size.observe(update, "value")
+    update()
     return w.VBox([w.HBox([calls, size]), text, out])
 
 
@@ -118,22 +135,26 @@ def prologue_explorer(size: int = 2048):
     text = w.HTML()
     out = w.Output()
 
-    def render(*_):
+    def update(*_):
         state = prologue_state(size, used.value, frame.value)
         text.value = ("<code>" + state.readout + "</code><pre>"
                       + "\n".join(state.instructions) + "</pre>")
-        with out:
-            out.clear_output(wait=True)
-            show_prologue(state)
+        show_in(out, prologue_figure(state))
 
-    used.observe(render, "value")
-    frame.observe(render, "value")
-    render()
+    used.observe(update, "value")
+    frame.observe(update, "value")
+    update()
     return w.VBox([w.HBox([used, frame]), text, out])
 
 
-def show_prologue(state: PrologueState) -> None:
+def prologue_figure(state: PrologueState):
     with plt.rc_context(plot.STYLE):
         ax = plot.draw_prologue(state.size, state.e_used, state.frame)
         ax.figure.tight_layout()
-        plt.show()
+    return ax.figure
+
+
+def show_prologue(state: PrologueState) -> None:
+    fig = prologue_figure(state)
+    display(fig)
+    plt.close(fig)
