@@ -14,7 +14,7 @@ PIP := $(VENV_PY) -m pip
 BENCHES := $(sort $(wildcard benchmarks/bench_*.py))
 
 .DEFAULT_GOAL := help
-.PHONY: help venv lab test notebooks lint bench clean distclean
+.PHONY: help venv lab test notebooks exercises lint bench clean distclean
 
 help: ## Show this list of targets
 	@echo "Usage: make <target> [PYTHON=python3] [VENV=.venv] [LAB_ARGS=...] [PYTEST_ARGS=...]"
@@ -58,10 +58,14 @@ test: $(VENV)/.stamp-test ## Lint, run the test suite, and validate the notebook
 notebooks: $(VENV)/.stamp-test ## Re-execute every lesson and solution in place, clean them, regenerate links
 	$(VENV_PY) -m gostack.oscost build
 	$(VENV_PY) -m gostack.nbtools run $(wildcard notebooks/*.ipynb solutions/*.ipynb)
+	$(VENV_PY) scripts/make_exercises.py
 	$(VENV_PY) -m gostack.course
 
-lint: $(VENV)/.stamp-test ## Lint gostack, tests and benchmarks with ruff
-	$(VENV)/bin/ruff check gostack tests benchmarks
+exercises: $(VENV)/.stamp-test ## Regenerate exercises/ from solutions/, execute and clean them
+	$(VENV_PY) scripts/make_exercises.py
+
+lint: $(VENV)/.stamp-test ## Lint gostack, tests, benchmarks and scripts with ruff
+	$(VENV)/bin/ruff check gostack tests benchmarks scripts
 
 bench: $(VENV)/.stamp-go ## Run every benchmarks/bench_*.py
 	@if [ -z "$(BENCHES)" ]; then echo "no benchmarks/bench_*.py found"; fi

@@ -525,12 +525,16 @@ class Goroutine:
             raise EmptyStackError(f"goroutine {self.goid} has no frames")
         if isinstance(index, bool) or not isinstance(index, int):
             raise ProgramError(f"frame index must be an int, got {index!r}")
-        try:
-            return Frame(*self._layout()[index])
-        except IndexError:
-            raise EmptyStackError(
-                f"goroutine {self.goid} has {len(self._funcs)} frames; no frame {index}"
-            ) from None
+        n = len(self._funcs)
+        if not -n <= index < n:
+            raise EmptyStackError(f"goroutine {self.goid} has {n} frames; no frame {index}")
+        i = index % n
+        func = self._funcs[i]
+        if i == n - 1:  # the innermost frame ends at SP: O(1)
+            e_used = self._used - func.frame
+        else:  # sum the frames above it
+            e_used = ENTRY_USED + sum(f.frame + RETURN_ADDRESS_SIZE for f in self._funcs[:i])
+        return Frame(func, e_used, self._indexes[i])
 
     def _slot(self, name: str, frame: int) -> tuple[Frame, Local, int]:
         fr = self.frame(frame)

@@ -1,0 +1,229 @@
+"""Check cells for the exercises: immediate, friendly feedback from the visible tests.
+
+    from gostack import exercises as ex
+    ex.check_newstack(new_size)          # prints a report, returns a Score
+
+Each check calls your function on the exercise's visible cases (worked examples from the
+lesson plus cases generated from a fixed seed), compares what it returns with gostack's
+reference stages, and reports, for each aspect of the rule, what was tried, what was expected
+and what came back, on the smallest failing input. An unsolved exercise (a function that still
+raises ``NotImplementedError``) scores 0 points and raises nothing.
+
+These checks run in your own kernel and are for practice. The grader (``gostack grade``) runs
+the same visible cases plus hidden ones drawn for each student, in a separate process.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import threading
+import traceback
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from .grade import catalog
+from .grade.catalog import AspectResult, BadResult, Exercise
+
+CASE_SECONDS = 1.0  # per call: far more than any case needs; an endless loop stops here
+
+__all__ = [
+    "Score", "check", "check_adjust", "check_copystack", "check_growth_path", "check_newstack",
+    "check_predict", "check_prologue", "check_shrink",
+]
+
+
+@dataclass(frozen=True)
+class Score:
+    """What a check cell found: points per aspect on the visible cases."""
+
+    exercise: str
+    points: float
+    max_points: float
+    aspects: tuple[AspectResult, ...] = ()
+    message: str = ""
+
+    def __repr__(self) -> str:
+        return f"Score({self.exercise}: {self.points:g}/{self.max_points:g} points)"
+
+
+class _CaseTimeout(BaseException):
+    """A BaseException, so that neither the simulator nor a learner's `except Exception`
+    mistakes it for a failure of the code under test."""
+
+
+@contextmanager
+def _time_limit(seconds: float):
+    """SIGALRM-based limit, in the main thread only (where a kernel runs cells)."""
+    import signal
+
+    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def on_alarm(signum, frame):
+        raise _CaseTimeout
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _where(exc: BaseException) -> str:
+    """The innermost line of the learner's own code in a traceback."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if not os.path.abspath(f.filename).startswith(_PACKAGE + os.sep)]
+    if not frames:
+        return ""
+    f = frames[-1]
+    return f"in {f.name}, line {f.lineno}: {(f.line or '').strip()}"
+
+
+def _problems_with(ex: Exercise, fns: dict[str, Callable]) -> str | None:
+    """Friendly messages for what would stop every case: not callable, wrong signature, or
+    gostack's own reference function passed in place of the learner's."""
+    refs = ex.reference_functions()
+    for name, params in ex.functions:
+        fn = fns[name]
+        if fn is refs.get(name):
+            return (f"`{name}` is gostack's own {fn.__module__}.{fn.__qualname__}, the reference "
+                    "this exercise asks you to write. Write your own version.")
+        if (getattr(fn, "__module__", None) or "").startswith("gostack."):
+            return (f"`{name}` is gostack's {fn.__module__}.{fn.__qualname__}, not a function "
+                    "of yours. Write your own version.")
+        if not callable(fn):
+            return f"`{name}` is a {type(fn).__name__}, not a function."
+        try:
+            inspect.signature(fn).bind(*params)
+        except TypeError:
+            return (f"`{name}` cannot be called as {name}({', '.join(params)}): check its "
+                    "parameters (the runtime passes exactly these, in this order).")
+        except ValueError:
+            pass  # no signature to inspect (a builtin): let the calls tell
+    return None
+
+
+def _run_cases(ex: Exercise, fns: dict[str, Callable], cases: list[dict]) -> list[dict] | str:
+    outputs: list[dict] = []
+    timed_out = False
+    for case in cases:
+        if timed_out:
+            outputs.append({"error": {"type": "no result",
+                                      "message": "not run: an earlier case ran out of time"}})
+            continue
+        try:
+            with _time_limit(CASE_SECONDS):
+                outputs.append({"ok": ex.run(fns, case)})
+        except NotImplementedError:
+            return "not implemented"
+        except _CaseTimeout:
+            timed_out = True
+            outputs.append({"error": {"type": "a time limit",
+                                      "message": f"no answer after {CASE_SECONDS:g} s "
+                                                 "(an endless loop?)"}})
+        except BadResult as e:
+            outputs.append({"bad": str(e)})
+        except Exception as e:  # a learner's function may raise anything
+            outputs.append({"error": {"type": type(e).__name__, "message": str(e)[:200],
+                                      "where": _where(e)}})
+    return outputs
+
+
+def check(exercise: str, **fns: Callable) -> Score:
+    """Check the functions of an exercise ("02-newstack", "2" or "newstack") and print a report."""
+    ex = catalog.find(exercise)
+    missing = [n for n in ex.names if n not in fns]
+    if missing:
+        raise TypeError(f"check({ex.id!r}) needs: {', '.join(ex.names)} (missing {missing})")
+    head = f"Exercise {ex.id[:2]} · {ex.title}"
+    problem = _problems_with(ex, fns)
+    if problem:
+        print(f"{head}\n{problem}\nScore: 0/{ex.max_points:g} points.")
+        return Score(ex.id, 0.0, ex.max_points, message=problem)
+    cases = ex.visible_cases()
+    outputs = _run_cases(ex, fns, cases)
+    if outputs == "not implemented":
+        names = ", ".join(f"`{n}`" for n in ex.names)
+        verb = "raises" if len(ex.names) == 1 else "still raise"
+        print(f"{head}: not implemented yet ({names} {verb} NotImplementedError).\n"
+              "Replace `raise NotImplementedError()` with your code, then run this cell "
+              f"again.\nScore: 0/{ex.max_points:g} points.")
+        return Score(ex.id, 0.0, ex.max_points, message="not implemented")
+    expected = catalog.reference_outputs(ex, cases)
+    results = catalog.judge(ex, cases, outputs, expected)
+    print(report(ex, results, len(cases)))
+    points = sum(r.points for r in results)
+    return Score(ex.id, points, ex.max_points, tuple(results))
+
+
+def report(ex: Exercise, results: list[AspectResult], ncases: int, hidden: bool = False,
+           hide_hidden_inputs: bool = False) -> str:
+    """The per-aspect report shared by the check cells and the grader's feedback.
+
+    ``hide_hidden_inputs``: explain only failing *visible* cases; failing hidden ones are
+    counted (for courses where students resubmit and read their feedback each time)."""
+    which = "visible and hidden" if hidden else "visible"
+    lines = [f"Exercise {ex.id[:2]} · {ex.title}: {ncases} {which} cases"]
+    width = max(len(r.title) for r in results) + 2
+    for r in results:
+        mark = "✔" if r.passed else "✘"
+        lines.append(f"  {mark} {r.title:<{width}} {r.points:g}/{r.max_points:g}")
+        worst = r.smallest(visible_only=hide_hidden_inputs)
+        if worst is not None:
+            lines += ["      " + line for line in catalog.explain(ex, r.tag, worst).splitlines()]
+            if len(r.failures) > 1:
+                lines.append(f"      (the smallest of {len(r.failures)} failing inputs)")
+        elif r.failures:
+            lines.append(f"      {len(r.failures)} hidden cases fail (their inputs are not "
+                         "shown)")
+    total = sum(r.points for r in results)
+    lines.append(f"Score: {total:g}/{ex.max_points:g} points on the {which} tests.")
+    if not hidden:
+        lines.append("The grader runs these cases and hidden ones drawn for you.")
+    return "\n".join(lines)
+
+
+def check_prologue(morestack_needed: Callable) -> Score:
+    """Exercise 01: ``morestack_needed(sp, frame, stackguard0) -> bool``."""
+    return check("01-prologue", morestack_needed=morestack_needed)
+
+
+def check_newstack(new_size: Callable) -> Score:
+    """Exercise 02: ``new_size(old_size, used, frame, max_stack) -> int``."""
+    return check("02-newstack", new_size=new_size)
+
+
+def check_copystack(copystack: Callable) -> Score:
+    """Exercise 03: ``copystack(old, new, used) -> delta``."""
+    return check("03-copystack", copystack=copystack)
+
+
+def check_adjust(adjustframe: Callable) -> Score:
+    """Exercise 04: ``adjustframe(words, frame, adj) -> list[gs.Adjusted]``."""
+    return check("04-adjust", adjustframe=adjustframe)
+
+
+def check_growth_path(morestack_needed: Callable, new_size: Callable, copystack: Callable,
+                      adjustframe: Callable, shrink_size: Callable) -> Score:
+    """Exercise 05: the five stages plugged into ``gs.Runtime(stages=...)`` together."""
+    return check("05-growth-path", morestack_needed=morestack_needed, new_size=new_size,
+                 copystack=copystack, adjustframe=adjustframe, shrink_size=shrink_size)
+
+
+def check_predict(predict: Callable) -> Score:
+    """Exercise 06: ``predict(problem) -> [(call_index, new_size), ...]``."""
+    return check("06-predict-the-trace", predict=predict)
+
+
+def check_shrink(shrink_size: Callable) -> Score:
+    """Exercise 07: ``shrink_size(size, used) -> int | None``."""
+    return check("07-shrink", shrink_size=shrink_size)

@@ -1,0 +1,474 @@
+"""``gostack grade``: grade student notebooks out of process, in parallel, resumably.
+
+    gostack grade submissions/ --out graded/ --exercises 02,03 --jobs 2
+    gostack grade submissions/ --out graded/ --roster roster.csv --secret-file secret.txt
+    gostack grade --gradescope-bundle autograder.zip --exercises 02
+
+Output (in --out): students/<id>/results.json (Gradescope's format), feedback.md,
+integrity.json and manifest.json; gradebook.csv, integrity.md, summary.txt and summary.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import secrets
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+
+from .. import __version__
+from . import catalog, report
+from .grader import Grader, Student, StudentResult, detect_exercises, discover, safe_name
+from .sandbox import Limits, Zygote, run_exercise
+
+DEFAULT_UID_BASE = 64100
+SECRET_ENV = "GOSTACK_GRADE_SECRET"
+ROSTER_ID_COLUMNS = ("id", "student_id", "sid", "student", "login", "username", "email")
+
+
+class UsageError(Exception):
+    pass
+
+
+class Interrupted(Exception):
+    """Ctrl-C: what is written stays; a rerun skips it."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="gostack grade",
+        description="Grade the gostack exercises in student notebooks. Learner code runs in "
+        "a separate, limited worker process; scores are computed in the grader from plain "
+        "data. Hidden cases are drawn per student from the instructor's secret.",
+        epilog="Exit status 0 when the run completed (students whose code failed included), "
+        "2 on a usage error.")
+    p.add_argument("submissions", nargs="*", type=Path, metavar="SUBMISSION",
+                   help="a notebook (one student: the file name is the id), or a folder with "
+                   "one notebook or one sub-folder of notebooks per student")
+    p.add_argument("--out", type=Path, help="output folder (created if needed)")
+    p.add_argument("--roster", type=Path, help="CSV with a column id (or student_id, sid, "
+                   "email...); other columns are copied to the gradebook; students without "
+                   "a submission get a row with 0 points")
+    p.add_argument("--exercises", help="comma-separated exercises to grade (numbers, slugs "
+                   "or ids, e.g. 02,copystack); default: those the notebooks are named after")
+    p.add_argument("--secret-file", type=Path, help="instructor secret for the hidden cases "
+                   f"(else ${SECRET_ENV}, else OUT/secret.txt, created on the first run)")
+    p.add_argument("--jobs", type=int, default=1, metavar="N", help="students graded in "
+                   "parallel (default 1; use the number of cores)")
+    p.add_argument("--force", action="store_true",
+                   help="regrade students already graded (default: skip them)")
+    p.add_argument("--cpu-limit", type=float, default=Limits.cpu, metavar="S",
+                   help=f"CPU seconds per worker (default {Limits.cpu:g})")
+    p.add_argument("--wall-limit", type=float, default=Limits.wall, metavar="S",
+                   help=f"wall-clock seconds per exercise of a student (default {Limits.wall:g})")
+    p.add_argument("--memory-limit", type=int, default=Limits.memory_mb, metavar="MB",
+                   help=f"address space per worker (default {Limits.memory_mb})")
+    p.add_argument("--case-timeout", type=float, default=Limits.case_timeout, metavar="S",
+                   help=f"seconds per call of a learner function (default {Limits.case_timeout:g})")
+    p.add_argument("--visibility", choices=report.VISIBILITIES, default="visible",
+                   help="Gradescope visibility of the tests (default visible)")
+    p.add_argument("--hidden-inputs", choices=("show", "hide"), default="show",
+                   help="show the smallest failing hidden case in the feedback (default), or "
+                   "only count failing hidden cases (when students resubmit and could "
+                   "collect their hidden inputs one by one)")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--sandbox-uid", type=int, default=DEFAULT_UID_BASE, metavar="UID",
+                       help="when run as root, workers run as UID, UID+1, ... (one per job) "
+                       f"with RLIMIT_NPROC=1 (default {DEFAULT_UID_BASE})")
+    group.add_argument("--no-sandbox-uid", action="store_true",
+                       help="keep the grader's user id for workers")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--gradescope-bundle", type=Path, metavar="FILE.zip",
+                   help="build a Gradescope autograder bundle (setup.sh, run_autograder) "
+                   "for --exercises and exit")
+    p.add_argument("--gradescope-run", action="store_true", help=argparse.SUPPRESS)
+    return p
+
+
+def limits_of(args: argparse.Namespace) -> Limits:
+    for name in ("cpu_limit", "wall_limit", "case_timeout"):
+        if getattr(args, name) <= 0:
+            raise UsageError(f"--{name.replace('_', '-')} must be > 0")
+    if args.memory_limit < 64:
+        raise UsageError("--memory-limit must be at least 64 (MB)")
+    return Limits(cpu=args.cpu_limit, wall=args.wall_limit, memory_mb=args.memory_limit,
+                  case_timeout=args.case_timeout)
+
+
+def parse_exercises(text: str | None) -> list[catalog.Exercise] | None:
+    if not text:
+        return None
+    try:
+        found = [catalog.find(k) for k in text.split(",") if k.strip()]
+    except KeyError as e:
+        raise UsageError(str(e.args[0])) from None
+    return [e for e in catalog.EXERCISES if e in found]
+
+
+def load_secret(args: argparse.Namespace, out: Path | None) -> tuple[bytes, str]:
+    """The secret and where it came from."""
+    if args.secret_file:
+        try:
+            text = args.secret_file.read_text(encoding="utf-8").strip()
+        except OSError as e:
+            raise UsageError(f"cannot read --secret-file {args.secret_file}: {e.strerror}") \
+                from None
+        where = str(args.secret_file)
+    elif os.environ.get(SECRET_ENV):
+        text, where = os.environ[SECRET_ENV].strip(), f"${SECRET_ENV}"
+    elif out is not None:
+        path = out / "secret.txt"
+        if not path.exists():
+            report.write_atomic(path, secrets.token_hex(32) + "\n", mode=0o600)
+        text, where = path.read_text(encoding="utf-8").strip(), str(path)
+    else:
+        raise UsageError("no instructor secret: pass --secret-file FILE")
+    if len(text) < 16:
+        raise UsageError(f"the secret in {where} is too short (16 characters at least)")
+    return text.encode(), where
+
+
+def read_roster(path: Path) -> tuple[dict[str, dict[str, str]], list[str]]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as e:
+        raise UsageError(f"cannot read the roster {path}: {e}") from None
+    reader = csv.DictReader(text.splitlines())
+    fields = reader.fieldnames or []
+    lower = {f.strip().lower(): f for f in fields}
+    key = next((lower[c] for c in ROSTER_ID_COLUMNS if c in lower), None)
+    if key is None:
+        raise UsageError(f"the roster {path} needs a column named one of "
+                         f"{', '.join(ROSTER_ID_COLUMNS)}")
+    rows = {}
+    for row in reader:
+        sid = (row.get(key) or "").strip()
+        if sid:
+            rows[sid] = {k: (v or "") for k, v in row.items() if k != key and k is not None}
+    return rows, [f for f in fields if f != key]
+
+
+def self_test(limits: Limits, uid: int | None, zygote: Zygote | None = None) -> tuple[bool, str]:
+    """Start one worker on a trivial job: does it come up (as ``uid``)?"""
+    ex = catalog.EXERCISES[0]
+    run = run_exercise(ex.id, [(1, "x = 1")], ex.visible_cases()[:1],
+                       Limits(cpu=max(2.0, limits.cpu), wall=30, memory_mb=limits.memory_mb),
+                       uid, zygote=zygote)
+    ok = bool(run.fatal) and not run.crashes
+    return ok, "; ".join(run.crashes) or run.output[-500:]
+
+
+class Progress:
+    def __init__(self, total: int, quiet: bool) -> None:
+        self.total, self.done, self.quiet = total, 0, quiet
+        self.tty = sys.stderr.isatty()
+        self.start = time.monotonic()
+        self._lock = threading.Lock()
+
+    def step(self, line: str) -> None:
+        with self._lock:
+            self.done += 1
+            if self.quiet:
+                return
+            if self.tty:
+                width = 30
+                filled = width * self.done // max(1, self.total)
+                rate = (time.monotonic() - self.start) / self.done
+                sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] "
+                                 f"{self.done}/{self.total}  {rate:.2f} s/student  "
+                                 f"{line[:40]:<40}")
+                if self.done == self.total:
+                    sys.stderr.write("\n")
+            else:
+                sys.stderr.write(f"[{self.done}/{self.total}] {line}\n")
+            sys.stderr.flush()
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _main(args)
+    except UsageError as e:
+        print(f"gostack grade: error: {e}", file=sys.stderr)
+        return 2
+    except (Interrupted, KeyboardInterrupt) as e:
+        done = f"{e.args[0]} students graded; " if isinstance(e, Interrupted) else ""
+        print(f"\ngostack grade: interrupted: {done}run the same command again to grade the "
+              "rest (students already graded are skipped)", file=sys.stderr)
+        return 130
+
+
+def _main(args: argparse.Namespace) -> int:
+    from . import gradescope
+
+    limits = limits_of(args)
+    exercises = parse_exercises(args.exercises)
+    if args.gradescope_bundle:
+        if not exercises:
+            raise UsageError("--gradescope-bundle needs --exercises (what the bundle grades)")
+        secret, _ = load_secret(args, None) if (args.secret_file or os.environ.get(SECRET_ENV)) \
+            else (secrets.token_hex(32).encode(), "")
+        gradescope.build_bundle(args.gradescope_bundle, exercises, secret, limits,
+                                args.visibility, args.hidden_inputs == "hide")
+        print(f"wrote {args.gradescope_bundle}: upload it as the autograder of a Gradescope "
+              f"programming assignment ({', '.join(e.id for e in exercises)})")
+        return 0
+    if args.gradescope_run:
+        return gradescope.run_in_container()
+    if not args.submissions:
+        raise UsageError("no submissions given")
+    if args.out is None:
+        raise UsageError("--out DIR is required")
+    if args.jobs < 1:
+        raise UsageError("--jobs must be >= 1")
+    students, ignored = discover(args.submissions)
+    roster, extra = read_roster(args.roster) if args.roster else ({}, [])
+    if exercises is None:
+        exercises = detect_exercises(students)
+        if not exercises:
+            raise UsageError("cannot tell which exercises these notebooks are (no file is "
+                             "named like 02-newstack.ipynb): pass --exercises, e.g. 02")
+    args.out.mkdir(parents=True, exist_ok=True)
+    secret, secret_from = load_secret(args, args.out)
+    uid_base = None
+    isolation = "same user id as the grader; processes refused by the worker's audit hook"
+    try:
+        zygote: Zygote | None = Zygote()  # slot 0's fork server, warmed up by the self-test
+    except OSError:
+        zygote = None
+    if os.geteuid() == 0 and not args.no_sandbox_uid:
+        ok, why = self_test(limits, args.sandbox_uid, zygote)
+        if ok:
+            uid_base = args.sandbox_uid
+            isolation = (f"user ids {uid_base}..{uid_base + args.jobs - 1} (one per job), "
+                         "RLIMIT_NPROC=1, plus the audit hook")
+        else:
+            isolation += f" (the sandbox uid did not start a worker: {why[:200]})"
+    if uid_base is None:
+        ok, why = self_test(limits, None, zygote)
+        if not ok:
+            if zygote is not None:
+                zygote.close()
+            print(f"gostack grade: error: the grading worker does not start: {why}",
+                  file=sys.stderr)
+            return 1
+    grader = Grader(exercises, secret, limits, uid_base)
+    if zygote is not None:
+        grader.adopt(0, zygote)
+    try:
+        return run_batch(args, grader, students, roster, extra, ignored, isolation, secret_from)
+    finally:
+        grader.close()
+
+
+def _manifest(student: Student, grader: Grader) -> dict:
+    import hashlib
+    import hmac
+
+    return {"student": student.id, "submission_sha256": student.digest(),
+            "files": [f.name for f in student.files],
+            "exercises": [e.id for e in grader.exercises],
+            # Which secret graded this (to notice a changed one), not the secret's hash.
+            "secret_id": hmac.new(grader.secret, b"gostack-grade/manifest",
+                                  hashlib.sha256).hexdigest()[:16],
+            "grader": __version__}
+
+
+def _already(out: Path, student: Student, manifest: dict) -> bool:
+    folder = out / "students" / student.key
+    try:
+        old = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (folder / "results.json").exists() and all(
+        old.get(k) == manifest[k] for k in ("submission_sha256", "exercises", "secret_id"))
+
+
+def run_batch(args, grader: Grader, students: list[Student], roster: dict, extra: list[str],
+              ignored: list[str], isolation: str, secret_from: str) -> int:
+    out: Path = args.out
+    start = time.monotonic()
+    keys: dict[str, str] = {}
+    for s in students:  # two ids that make the same folder name: keep them apart
+        key = s.key
+        while key in keys.values():
+            key += "_"
+        keys[s.id] = key
+        s.roster = roster.get(s.id, {})
+    todo, skipped = [], []
+    for s in students:
+        s.folder = keys[s.id]
+        manifest = _manifest(s, grader)
+        if not args.force and _already(out, s, manifest):
+            skipped.append(s)
+        else:
+            todo.append((s, manifest))
+    progress = Progress(len(todo), args.quiet)
+    results: dict[str, StudentResult] = {}
+    slots: list[int] = list(range(args.jobs))
+    slot_lock = threading.Lock()
+    stopping = threading.Event()  # Ctrl-C: a student cut short must not be written as graded
+
+    def work(student: Student, manifest: dict) -> StudentResult:
+        with slot_lock:
+            slot = slots.pop()
+        try:
+            try:
+                result = grader.grade(student, slot)
+            except Exception as e:  # one student must never stop the run
+                result = StudentResult(student, [], 0.0, error=f"{type(e).__name__}: {e}")
+            if not stopping.is_set():
+                report.write_student(out, result, manifest, args.visibility,
+                                     args.hidden_inputs == "hide")
+            return result
+        finally:
+            with slot_lock:
+                slots.append(slot)
+
+    pool = ThreadPoolExecutor(max_workers=args.jobs)
+    try:
+        futures = {pool.submit(work, s, m): s for s, m in todo}
+        for fut in as_completed(futures):
+            s = futures[fut]
+            try:
+                r = fut.result()
+            except Exception as e:  # e.g. the output folder became unwritable
+                r = StudentResult(s, [], 0.0, error=f"{type(e).__name__}: {e}")
+            results[s.id] = r
+            progress.step(f"{s.id}: {r.points:g}/{r.max_points:g} ({r.seconds:.1f} s)")
+    except KeyboardInterrupt:
+        stopping.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise Interrupted(len(results)) from None
+    pool.shutdown()
+    elapsed = time.monotonic() - start
+    return finish(args, grader, students, roster, extra, ignored, results, skipped, keys,
+                  isolation, secret_from, elapsed)
+
+
+def finish(args, grader: Grader, students, roster, extra, ignored, results, skipped, keys,
+           isolation: str, secret_from: str, elapsed: float) -> int:
+    out: Path = args.out
+    ex_ids = [e.id for e in grader.exercises]
+    rows, integrity = [], {}
+    for s in sorted(students, key=lambda s: s.id):
+        folder = out / "students" / keys[s.id]
+        try:
+            rj = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+            integrity[s.id] = json.loads((folder / "integrity.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            rj = {"score": 0, "extra_data": {"exercises": {}}}
+        per = rj.get("extra_data", {}).get("exercises", {})
+        status = "graded" if s.id in results else "skipped (already graded)"
+        if s.id in results and results[s.id].error:
+            status = "grader error"
+        if roster and s.id not in roster:
+            status += "; not in roster"
+        rows.append({"student": s.id, **s.roster, **{e: _num(per.get(e, 0)) for e in ex_ids},
+                     "total": _num(rj.get("score", 0)),
+                     "max": _num(sum(e.max_points for e in grader.exercises)), "status": status})
+    submitted = {s.id for s in students}
+    for sid in sorted(set(roster) - submitted):
+        rows.append({"student": sid, **roster[sid], **{e: "0" for e in ex_ids}, "total": "0",
+                     "max": _num(sum(e.max_points for e in grader.exercises)),
+                     "status": "no submission"})
+    report.write_atomic(out / "gradebook.csv", report.gradebook_csv(rows, ex_ids, extra))
+    text, data = report.integrity_report(integrity)
+    report.write_atomic(out / "integrity.md", text)
+    report.write_atomic(out / "integrity.json", json.dumps(data, indent=1))
+    summary = _summary(args, grader, students, results, skipped, ignored, rows, data, isolation,
+                       secret_from, elapsed)
+    report.write_atomic(out / "summary.json", json.dumps(summary, indent=1))
+    report.write_atomic(out / "summary.txt", _summary_text(summary))
+    print(_summary_text(summary))
+    return 0
+
+
+def _num(x: object) -> str:
+    return f"{x:g}" if isinstance(x, (int, float)) else str(x)
+
+
+def _summary(args, grader, students, results, skipped, ignored, rows, integrity, isolation,
+             secret_from, elapsed) -> dict:
+    graded = list(results.values())
+    problems = []
+    missing = 0
+    for r in sorted(graded, key=lambda r: r.student.id):
+        if r.error:
+            problems.append(f"{r.student.id}: the grader failed: {r.error}")
+        for o in r.outcomes:
+            if o.missing:
+                missing += 1
+            elif o.crashed:
+                problems.append(f"{r.student.id}, {o.exercise.id}: {o.notes[-1]}")
+            elif o.problem:
+                problems.append(f"{r.student.id}, {o.exercise.id}: {o.problem[:160]}")
+    means = {}
+    for e in grader.exercises:
+        pts = [o.points for r in graded for o in r.outcomes if o.exercise.id == e.id]
+        means[e.id] = round(sum(pts) / len(pts), 2) if pts else None
+    flagged = sum(len(integrity[k]) for k in ("reference_calls", "monkeypatching"))
+    return {
+        "grader": f"gostack grade {__version__}",
+        "exercises": [e.id for e in grader.exercises],
+        "max_points": sum(e.max_points for e in grader.exercises),
+        "students": len(students), "graded": len(graded), "skipped": len(skipped),
+        "roster_without_submission": sum(1 for r in rows if r["status"] == "no submission"),
+        "ignored_paths": ignored,
+        "mean_points": means,
+        "seconds": round(elapsed, 2),
+        "seconds_per_student": round(elapsed / len(graded), 3) if graded else None,
+        "jobs": args.jobs,
+        "limits": {"cpu_s": grader.limits.cpu, "wall_s": grader.limits.wall,
+                   "memory_mb": grader.limits.memory_mb,
+                   "case_timeout_s": grader.limits.case_timeout},
+        "isolation": isolation,
+        "secret": secret_from,
+        "problems": problems,
+        "missing_notebooks": missing,
+        "integrity_flags": flagged,
+        "identical_groups": len(integrity["identical"]),
+    }
+
+
+def _summary_text(s: dict) -> str:
+    lines = [f"{s['grader']}: {s['graded']} graded, {s['skipped']} skipped (already graded; "
+             f"--force regrades), {s['students']} students",
+             f"exercises: {', '.join(s['exercises'])} ({s['max_points']:g} points)",
+             f"time: {s['seconds']:.1f} s"
+             + (f", {s['seconds_per_student']:.2f} s per student" if s["seconds_per_student"]
+                else "") + f" with --jobs {s['jobs']}",
+             f"limits: {s['limits']['cpu_s']:g} s CPU and {s['limits']['memory_mb']} MB per "
+             f"worker, {s['limits']['wall_s']:g} s wall per exercise of a student, "
+             f"{s['limits']['case_timeout_s']:g} s per call",
+             f"isolation: {s['isolation']}",
+             f"hidden cases seeded from the secret in {s['secret']}"]
+    means = ", ".join(f"{k} {v:g}" for k, v in s["mean_points"].items() if v is not None)
+    if means:
+        lines.append(f"mean points: {means}")
+    if s["roster_without_submission"]:
+        lines.append(f"roster students without a submission: {s['roster_without_submission']}")
+    for path in s["ignored_paths"]:
+        lines.append(f"ignored: {path}")
+    lines.append(f"integrity: {s['integrity_flags']} flagged exercises, "
+                 f"{s['identical_groups']} groups of identical submissions (integrity.md)")
+    if s["missing_notebooks"]:
+        lines.append(f"exercise notebooks not submitted: {s['missing_notebooks']} "
+                     "(0 points each; see each student's feedback)")
+    if s["problems"]:
+        lines.append(f"problems ({len(s['problems'])}):")
+        lines += [f"  {p}" for p in s["problems"][:50]]
+    return "\n".join(lines)
+
+
+__all__ = ["main", "build_parser", "safe_name"]

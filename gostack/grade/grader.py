@@ -1,0 +1,310 @@
+"""Grading one student: find their notebooks, run each exercise in a worker, judge.
+
+Everything that decides a score happens here, in the grader's process, on plain data: the
+cases (visible ones from the exercise's fixed seed, hidden ones from a seed derived from the
+instructor's secret and the student's id), the expected outputs (gostack's reference stages
+through :meth:`Exercise.run`), and the comparison (:func:`catalog.judge`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import catalog, integrity
+from .catalog import AspectResult, Exercise
+from .notebook import (
+    SUFFIXES,
+    SubmissionError,
+    bound_names,
+    imported_modules,
+    parse,
+    read_code_cells,
+)
+from .sandbox import Limits, Zygote, run_exercise
+from .worker import PRELOADABLE
+
+SEED_CONTEXT = "gostack-grade/v1"
+
+
+def derive_seed(secret: bytes, student: str, exercise: str) -> int:
+    """The hidden cases' seed: HMAC-SHA256(secret, context, exercise, student), 64 bits.
+    Without the secret, one student's seed says nothing about another's."""
+    msg = "\x00".join((SEED_CONTEXT, exercise, student)).encode()
+    return int.from_bytes(hmac.new(secret, msg, hashlib.sha256).digest()[:8], "big")
+
+
+@dataclass
+class Student:
+    id: str  # as given (folder or file name, or the roster)
+    files: list[Path] = field(default_factory=list)
+    roster: dict[str, str] = field(default_factory=dict)
+    folder: str = ""  # set by the batch when two ids would make the same folder name
+
+    @property
+    def key(self) -> str:
+        """The id made safe as a folder name."""
+        return self.folder or safe_name(self.id)
+
+    def digest(self) -> str:
+        h = hashlib.sha256()
+        for f in sorted(self.files):
+            h.update(f.name.encode() + b"\0")
+            try:
+                h.update(f.read_bytes())
+            except OSError:
+                h.update(b"<unreadable>")
+        return h.hexdigest()
+
+    def notebook_for(self, ex: Exercise) -> Path | None:
+        """The file graded for ``ex``: one named after it, else the only file there is
+        (unless that file is named after another exercise)."""
+        named = [f for f in self.files if matches(f.name, ex)]
+        if named:
+            return sorted(named)[0]
+        if len(self.files) == 1 and not any(matches(self.files[0].name, other)
+                                            for other in catalog.EXERCISES):
+            return self.files[0]
+        return None
+
+
+def matches(filename: str, ex: Exercise) -> bool:
+    stem = filename.rsplit(".", 1)[0].lower()
+    slug = ex.id[3:]
+    return stem.startswith(ex.id[:2] + "-") or stem.startswith(ex.id[:2] + "_") or \
+        stem == ex.id[:2] or slug in stem
+
+
+def safe_name(text: str) -> str:
+    name = re.sub(r"[^A-Za-z0-9._@+-]", "_", text.strip()).lstrip(".")
+    return name[:100] or "student"
+
+
+@dataclass
+class Outcome:
+    """One exercise of one student."""
+
+    exercise: Exercise
+    notebook: str | None = None
+    results: list[AspectResult] = field(default_factory=list)
+    problem: str | None = None  # why every aspect scored 0, when one reason explains it
+    notes: list[str] = field(default_factory=list)
+    references: list[str] = field(default_factory=list)
+    patched: list[str] = field(default_factory=list)
+    mentions: list[str] = field(default_factory=list)
+    near_copies: list[tuple[str, str, float]] = field(default_factory=list)
+    fingerprint: str | None = None
+    output: str = ""
+    cases: int = 0
+    visible: int = 0
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    crashed: bool = False
+    missing: bool = False  # no notebook for this exercise
+
+    @property
+    def points(self) -> float:
+        return 0.0 if self.problem else round(sum(r.points for r in self.results), 3)
+
+    @property
+    def max_points(self) -> float:
+        return self.exercise.max_points
+
+
+@dataclass
+class StudentResult:
+    student: Student
+    outcomes: list[Outcome]
+    seconds: float
+    error: str | None = None  # a failure of the grader itself
+
+    @property
+    def points(self) -> float:
+        return round(sum(o.points for o in self.outcomes), 3)
+
+    @property
+    def max_points(self) -> float:
+        return sum(o.max_points for o in self.outcomes)
+
+
+class Grader:
+    """Grades students one at a time (thread-safe: --jobs runs several at once)."""
+
+    def __init__(self, exercises: list[Exercise], secret: bytes, limits: Limits,
+                 uid_base: int | None = None) -> None:
+        self.exercises = exercises
+        self.secret = secret
+        self.limits = limits
+        self.uid_base = uid_base
+        self._visible: dict[str, tuple[list[dict], list]] = {}
+        self._lock = threading.Lock()
+        self._zygotes: dict[int, Zygote] = {}
+        self.fork_server = True
+
+    def _zygote(self, slot: int) -> Zygote | None:
+        """The slot's fork server (one per slot: a slot grades one student at a time)."""
+        if not self.fork_server:
+            return None
+        with self._lock:
+            z = self._zygotes.get(slot)
+            if z is None or not z.alive:
+                if z is not None:
+                    z.close()
+                try:
+                    z = self._zygotes[slot] = Zygote()
+                except OSError:
+                    return None
+            return z
+
+    def adopt(self, slot: int, zygote: Zygote) -> None:
+        with self._lock:
+            self._zygotes[slot] = zygote
+
+    def close(self) -> None:
+        with self._lock:
+            for z in self._zygotes.values():
+                z.close()
+            self._zygotes.clear()
+
+    def visible(self, ex: Exercise) -> tuple[list[dict], list]:
+        with self._lock:
+            if ex.id not in self._visible:
+                cases = ex.visible_cases()
+                self._visible[ex.id] = (cases, catalog.reference_outputs(ex, cases))
+            return self._visible[ex.id]
+
+    def cases(self, ex: Exercise, student_id: str) -> tuple[list[dict], list]:
+        vis_cases, vis_expected = self.visible(ex)
+        hidden = ex.hidden_cases(derive_seed(self.secret, student_id, ex.id))
+        return vis_cases + hidden, vis_expected + catalog.reference_outputs(ex, hidden)
+
+    def grade(self, student: Student, slot: int = 0) -> StudentResult:
+        start = time.monotonic()
+        uid = None if self.uid_base is None else self.uid_base + slot
+        zygote = self._zygote(slot)
+        outcomes = [self.grade_exercise(student, ex, uid, zygote) for ex in self.exercises]
+        return StudentResult(student, outcomes, time.monotonic() - start)
+
+    def grade_exercise(self, student: Student, ex: Exercise, uid: int | None,
+                       zygote: Zygote | None = None) -> Outcome:
+        start = time.monotonic()
+        out = Outcome(ex)
+        path = student.notebook_for(ex)
+        if path is None:
+            names = ", ".join(f.name for f in student.files) or "no notebooks"
+            out.problem = (f"no notebook for exercise {ex.id} (expected a file named like "
+                           f"{ex.id}.ipynb; found: {names})")
+            out.missing = True
+            return out
+        out.notebook = path.name
+        try:
+            cells = read_code_cells(path)
+        except SubmissionError as e:
+            out.problem = str(e)
+            return out
+        parsed = parse(cells)
+        out.notes += [f"syntax error, cell skipped: {p.error}" for p in parsed if p.error]
+        bound = bound_names(parsed)
+        missing = [n for n in ex.names if n not in bound]
+        if missing:
+            out.problem = _missing_message(missing, bound, parsed)
+            return out
+        out.mentions = integrity.reference_mentions(parsed, ex)
+        out.near_copies = integrity.near_copies(parsed, ex)
+        out.fingerprint = integrity.fingerprint(parsed, ex)
+        cases, expected = self.cases(ex, student.id)
+        out.cases, out.visible = len(cases), sum(1 for c in cases if c["id"].startswith("v"))
+        preload = sorted(imported_modules(parsed) & PRELOADABLE)
+        run = run_exercise(ex.id, [(p.cell.number, p.cell.source) for p in parsed
+                                   if p.tree is not None], cases, self.limits, uid, preload,
+                           zygote)
+        out.cpu_seconds = run.cpu_seconds
+        out.output = run.output
+        out.notes += [f"this statement failed: {e}" for e in run.errors]
+        if run.skipped:
+            what = "statement was" if run.skipped == 1 else "statements were"
+            out.notes.append(f"{run.skipped} top-level {what} not run (the grader runs "
+                             "imports, definitions and assignments only)")
+        out.notes += run.crashes
+        out.crashed = bool(run.crashes)
+        outputs = [run.outputs[i] for i in range(len(cases))]
+        try:
+            out.results = catalog.judge(ex, cases, outputs, expected)
+        except Exception:  # a forged answer of the wrong shape: it scores nothing
+            unreadable = {"bad": "the worker's answer could not be read"}
+            out.results = catalog.judge(ex, cases, [unreadable] * len(cases), expected)
+        out.references = run.references
+        out.patched = run.patched
+        if run.fatal:
+            out.problem = "; ".join(run.fatal)
+        elif run.references:
+            out.problem = (f"your code calls gostack's reference implementation "
+                           f"({', '.join(run.references)}) instead of its own: this exercise "
+                           "scores 0. Write the function yourself.")
+        elif run.patched:
+            out.problem = (f"your code changed gostack while it was being graded "
+                           f"({', '.join(run.patched[:3])}): this exercise scores 0.")
+        out.seconds = time.monotonic() - start
+        return out
+
+
+def _missing_message(missing: list[str], bound: dict[str, int], parsed) -> str:
+    import difflib
+
+    parts = []
+    for name in missing:
+        close = difflib.get_close_matches(name, list(bound), n=1, cutoff=0.6)
+        hint = f" (there is {close[0]!r}: a typo?)" if close else ""
+        parts.append(f"no function named {name!r}{hint}")
+    broken = [p.error for p in parsed if p.error]
+    if broken:
+        parts.append("a cell with a syntax error was skipped: " + broken[0])
+    return "; ".join(parts)
+
+
+def discover(paths: list[Path]) -> tuple[list[Student], list[str]]:
+    """Students from the command line: a notebook file is one student (its name is the id);
+    a folder holds one student per notebook file or per sub-folder."""
+    students: dict[str, Student] = {}
+    ignored: list[str] = []
+
+    def add(sid: str, files: list[Path]) -> None:
+        s = students.setdefault(sid, Student(sid))
+        s.files += [f for f in files if f not in s.files]
+
+    for path in paths:
+        if path.is_file():
+            add(path.stem, [path])
+        elif path.is_dir():
+            for child in sorted(path.iterdir()):
+                if child.name.startswith("."):
+                    continue
+                if child.is_symlink():  # a link could point at anyone's files
+                    ignored.append(f"{child} (a symbolic link)")
+                elif child.is_dir():
+                    files = []
+                    for f in sorted(child.rglob("*")):
+                        if f.is_symlink():
+                            ignored.append(f"{f} (a symbolic link)")
+                        elif (f.is_file() and f.suffix in SUFFIXES and not f.name.startswith(".")
+                              and ".ipynb_checkpoints" not in f.parts):
+                            files.append(f)
+                    add(child.name, files)
+                elif child.suffix in SUFFIXES:
+                    add(child.stem, [child])
+                else:
+                    ignored.append(str(child))
+        else:
+            ignored.append(f"{path} (not found)")
+    return list(students.values()), ignored
+
+
+def detect_exercises(students: list[Student]) -> list[Exercise]:
+    """The exercises some submitted file is named after, in catalogue order."""
+    return [ex for ex in catalog.EXERCISES
+            if any(matches(f.name, ex) for s in students for f in s.files)]

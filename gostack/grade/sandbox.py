@@ -1,0 +1,380 @@
+"""Running one learner's code for one exercise, out of process, with limits.
+
+:func:`run_exercise` starts a worker (:mod:`gostack.grade.worker`), hands it the learner's
+code cells and the cases, and collects one result per case from a private pipe. A worker
+that crashes, is killed at its wall-clock limit, or exits early loses only the case it was
+on: a fresh worker resumes with the next case (at most ``Limits.restarts`` times).
+
+The worker's stdout and stderr go to an anonymous scratch file: they are quoted in the
+feedback, never parsed. Only lines on the pipe that start with the job's random nonce count,
+and even those are only data: every score is decided by the grader.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MAX_CHANNEL_BYTES = 16 << 20  # per worker: far more than any exercise's answers
+MAX_LINE_BYTES = 1 << 20
+MAX_QUOTED_OUTPUT = 4000
+WORKER = Path(__file__).with_name("worker.py")
+# Where the worker finds gostack: run by path under -I (no PYTHONPATH), it appends this.
+IMPORT_PATH = str(Path(__file__).resolve().parents[2])
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per worker process (one exercise of one student, or the rest of it after a crash)."""
+
+    cpu: float = 2.0  # seconds of CPU (RLIMIT_CPU)
+    wall: float = 10.0  # seconds of wall-clock time, enforced by the grader
+    memory_mb: int = 256  # address space (RLIMIT_AS)
+    case_timeout: float = 1.0  # per call of a learner's function (an alarm in the worker)
+    restarts: int = 1  # fresh workers after a crash, per exercise
+
+
+@dataclass
+class WorkerRun:
+    """What one worker process did."""
+
+    messages: list[dict] = field(default_factory=list)
+    returncode: int | None = None
+    killed: str | None = None  # "wall" when the grader killed it
+    cpu_seconds: float = 0.0
+    wall_seconds: float = 0.0
+    output: str = ""  # the start of what it printed (untrusted, for the feedback only)
+    noise: int = 0  # lines on the pipe without the nonce
+
+    @property
+    def done(self) -> bool:
+        return any(m.get("t") == "done" for m in self.messages)
+
+    def crash_reason(self, limits: Limits) -> str:
+        rc = self.returncode
+        if self.killed == "wall":
+            return f"took longer than {limits.wall:g} s (wall clock) and was stopped"
+        if self.killed == "case":
+            return (f"kept running {3 * limits.case_timeout + 1:g} s after one call, its alarm "
+                    "caught and ignored, and was stopped")
+        if self.killed == "output":
+            return "sent too much output and was stopped"
+        if rc is not None and rc < 0:
+            sig = -rc
+            if sig in (signal.SIGXCPU, signal.SIGKILL):
+                self.killed = self.killed or "cpu"
+                return f"used more than {limits.cpu:g} s of CPU time and was stopped"
+            if sig == signal.SIGSEGV:
+                return "crashed (a segmentation fault: very deep recursion?)"
+            if sig == signal.SIGXFSZ:
+                return "wrote too large a file and was stopped"
+            try:
+                name = signal.Signals(sig).name
+            except ValueError:
+                name = str(sig)
+            return f"was killed by signal {name}"
+        return f"ended the process early (exit status {rc}: os._exit or a crash)"
+
+
+def _env(scratch: str) -> dict[str, str]:
+    """A small, fixed environment: nothing of the grader's (secrets included) leaks in."""
+    return {
+        "HOME": scratch, "TMPDIR": scratch, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
+        "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONIOENCODING": "utf-8",
+        "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+        "NUMEXPR_NUM_THREADS": "1",
+    }
+
+
+class Zygote:
+    """A fork server (``worker.py --zygote``) for one grading slot: Python and gostack are
+    imported once, and each job is a fork of that clean process. It never runs learner
+    code itself, and never receives the secret. If it fails, jobs fall back to a fresh
+    ``python -I worker.py`` each."""
+
+    def __init__(self) -> None:
+        import socket
+
+        self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", str(WORKER), "--zygote", str(theirs.fileno())],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            pass_fds=(theirs.fileno(),), env=_env(tempfile.gettempdir()),
+            start_new_session=True, close_fds=True)
+        theirs.close()
+        self.file = self.sock.makefile("rb")
+        self.alive = True
+
+    def start(self, fds: list[int], scratch: str) -> int:
+        import socket
+
+        socket.send_fds(self.sock, [json.dumps({"scratch": scratch}).encode()], fds)
+        return int(self._reply()["pid"])
+
+    def reap(self) -> tuple[int, float]:
+        self.sock.sendall(b"r")
+        reply = self._reply()
+        return os.waitstatus_to_exitcode(int(reply["status"])), float(reply["cpu"])
+
+    def _reply(self) -> dict:
+        line = self.file.readline()
+        if not line:
+            self.alive = False
+            raise OSError("the fork server has gone")
+        return json.loads(line)
+
+    def close(self) -> None:
+        self.alive = False
+        try:
+            self.sock.close()
+            self.file.close()
+        finally:
+            _kill_group(self.proc.pid)
+            self.proc.wait()
+
+
+def run_worker(job: dict, limits: Limits, uid: int | None = None,
+               deadline: float | None = None, zygote: Zygote | None = None) -> WorkerRun:
+    """Start one worker for ``job``, wait for it (killing it at the wall limit), collect."""
+    run = WorkerRun()
+    nonce = secrets.token_hex(16)
+    scratch = tempfile.mkdtemp(prefix="gostack-grade-")
+    read_fd, write_fd = os.pipe()
+    job_r, job_w = os.pipe()
+    out = tempfile.TemporaryFile()
+    pid = None
+    proc = None
+    start = time.monotonic()
+    deadline = start + limits.wall if deadline is None else deadline
+    try:
+        if uid is not None:
+            os.chown(scratch, uid, uid)
+        os.chmod(scratch, 0o700)
+        payload = dict(job, nonce=nonce, fd=write_fd, uid=uid, cpu=limits.cpu,
+                       memory_mb=limits.memory_mb, case_timeout=limits.case_timeout,
+                       import_path=IMPORT_PATH)
+        if zygote is not None and zygote.alive:
+            try:
+                pid = zygote.start([job_r, write_fd, out.fileno()], scratch)
+            except OSError:
+                zygote.alive = False
+        if pid is None:
+            proc = subprocess.Popen(
+                [sys.executable, "-I", str(WORKER)], stdin=job_r, stdout=out, stderr=out,
+                pass_fds=(write_fd,), cwd=scratch, env=_env(scratch), start_new_session=True,
+                close_fds=True)
+            pid = proc.pid
+        os.close(write_fd)
+        os.close(job_r)
+        write_fd = job_r = -1
+        try:
+            data = json.dumps(payload).encode()
+            while data:
+                data = data[os.write(job_w, data):]
+        except BrokenPipeError:
+            pass
+        os.close(job_w)
+        job_w = -1
+        _collect(run, read_fd, nonce.encode() + b" ", deadline,
+                 patience=3 * limits.case_timeout + 1.0)
+    finally:
+        if pid is not None:
+            _kill_group(pid)
+            if proc is not None:
+                run.returncode, run.cpu_seconds = _reap(proc)
+            else:
+                try:
+                    run.returncode, run.cpu_seconds = zygote.reap()
+                except (OSError, ValueError, KeyError):
+                    zygote.alive = False
+        run.wall_seconds = time.monotonic() - start
+        for fd in (write_fd, job_r, job_w, read_fd):
+            if fd >= 0:
+                os.close(fd)
+        out.seek(0)
+        run.output = out.read(MAX_QUOTED_OUTPUT).decode("utf-8", "replace")
+        out.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+    return run
+
+
+def _collect(run: WorkerRun, fd: int, prefix: bytes, deadline: float, patience: float) -> None:
+    """Read the pipe until EOF. Kill (by returning) at the wall deadline, or when one case or
+    one definition has been running for ``patience`` seconds: the worker's own alarm fires
+    well before that, so only code that swallows the alarm gets here."""
+    buf = b""
+    total = 0
+    busy_since: float | None = None
+    while True:
+        now = time.monotonic()
+        if now >= deadline:
+            run.killed = "wall"
+            return
+        if busy_since is not None and now - busy_since >= patience:
+            run.killed = "case"
+            return
+        limit = deadline if busy_since is None else min(deadline, busy_since + patience)
+        ready, _, _ = select.select([fd], [], [], min(limit - now, 0.5))
+        if not ready:
+            continue
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            break
+        total += len(chunk)
+        if total > MAX_CHANNEL_BYTES:
+            run.killed = "output"
+            return
+        buf += chunk
+        *lines, buf = buf.split(b"\n")
+        for line in lines:
+            kind = _take(run, line, prefix)
+            if kind in ("start", "stmt"):
+                busy_since = time.monotonic()
+            elif kind in ("case", "ready"):
+                busy_since = None
+            elif kind == "done":  # whatever the worker does after this is not waited for
+                return
+    if buf:
+        _take(run, buf, prefix)
+
+
+def _take(run: WorkerRun, line: bytes, prefix: bytes) -> str | None:
+    if not line.startswith(prefix) or len(line) > MAX_LINE_BYTES:
+        run.noise += 1
+        return None
+    try:
+        msg = json.loads(line[len(prefix):])
+    except ValueError:
+        run.noise += 1
+        return None
+    if isinstance(msg, dict) and isinstance(msg.get("t"), str):
+        run.messages.append(msg)
+        return msg["t"]
+    run.noise += 1
+    return None
+
+
+def _kill_group(pid: int) -> None:
+    """Kill the worker's process group, and the worker itself if it has no group yet.
+    Called before the worker is reaped, so the pid cannot belong to another process."""
+    for kill in (os.killpg, os.kill):
+        try:
+            kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _reap(proc) -> tuple[int | None, float]:
+    try:
+        _, status, usage = os.wait4(proc.pid, 0)
+    except ChildProcessError:
+        return proc.poll(), 0.0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, usage.ru_utime + usage.ru_stime
+
+
+@dataclass
+class ExerciseRun:
+    """Everything the workers reported for one exercise of one student."""
+
+    outputs: dict[int, dict] = field(default_factory=dict)  # case index -> output record
+    errors: list[str] = field(default_factory=list)  # top-level statements that failed
+    skipped: int = 0
+    fatal: list[str] = field(default_factory=list)  # missing functions, bad signatures...
+    references: list[str] = field(default_factory=list)  # reference calls while scoring
+    patched: list[str] = field(default_factory=list)
+    crashes: list[str] = field(default_factory=list)
+    output: str = ""
+    workers: int = 0
+    cpu_seconds: float = 0.0
+    noise: int = 0
+
+
+def run_exercise(exercise_id: str, cells: list[tuple[int, str]], cases: list[dict],
+                 limits: Limits, uid: int | None = None, preload: list[str] = (),
+                 zygote: Zygote | None = None) -> ExerciseRun:
+    """Run the cases of one exercise in as many workers as crashes make necessary."""
+    result = ExerciseRun()
+    start = 0
+    gave_up = False
+    deadline = time.monotonic() + limits.wall  # the wall budget covers every restart
+    while start < len(cases) and result.workers <= limits.restarts:
+        job = {"exercise": exercise_id, "cells": cells, "cases": cases, "start": start,
+               "preload": sorted(preload)}
+        run = run_worker(job, limits, uid, deadline, zygote)
+        result.workers += 1
+        result.cpu_seconds += run.cpu_seconds
+        result.noise += run.noise
+        if run.output and not result.output:
+            result.output = run.output
+        current = None
+        definition = None
+        ready = False
+        for msg in run.messages:
+            kind = msg.get("t")
+            if kind == "stmt":
+                definition = f"cell {msg.get('cell')}, line {msg.get('line')}"
+            elif kind == "ready":
+                definition = None
+                ready = True
+                if result.workers == 1:
+                    result.errors = [str(e) for e in msg.get("errors", [])][:20]
+                    result.skipped = int(msg.get("skipped", 0) or 0)
+                result.fatal = [str(e) for e in msg.get("fatal", [])][:10]
+                result.patched += [str(p) for p in msg.get("patched", [])][:10]
+            elif kind == "start":
+                current = _index(msg.get("i"), len(cases))
+            elif kind == "case":
+                i = _index(msg.get("i"), len(cases))
+                if i is not None:
+                    result.outputs[i] = {k: v for k, v in msg.items()
+                                         if k in ("ok", "error", "bad")}
+                    current = None
+            elif kind == "ref":
+                # A call while definitions run only fails that statement; one from a graded
+                # function (or a reference bound to a graded name) costs the exercise.
+                name = str(msg.get("name"))[:120]
+                if (ready or msg.get("case") == "definition") and name not in result.references:
+                    result.references.append(name)
+            elif kind == "patched":
+                result.patched += [str(p) for p in msg.get("what", [])][:10]
+            elif kind == "gave_up":
+                gave_up = True
+        if result.fatal or result.patched or gave_up or run.done:
+            break
+        reason = run.crash_reason(limits)
+        if current is None and definition is not None:
+            result.crashes.append(f"while running {definition}, the worker {reason}")
+            break
+        if current is None and not ready:
+            result.crashes.append(f"the worker {reason} before any test ran")
+            break
+        if current is not None:
+            result.outputs[current] = {"error": {"type": "a crash", "message": reason}}
+            result.crashes.append(f"case {current + 1}: the worker {reason}")
+            start = current + 1
+        else:
+            start = max([*result.outputs, -1]) + 1
+        if run.killed in ("wall", "cpu", "output"):  # another worker would hit it again
+            break
+    for i in range(len(cases)):
+        if i not in result.outputs:
+            why = ("not run: two earlier cases ran out of time" if gave_up else
+                   "not run: an earlier case stopped the worker" if result.crashes else
+                   "not run")
+            result.outputs[i] = {"error": {"type": "no result", "message": why}}
+    return result
+
+
+def _index(value: object, n: int) -> int | None:
+    return value if type(value) is int and 0 <= value < n else None

@@ -1,0 +1,596 @@
+"""The grading worker: one learner's code, one exercise, one throw-away process.
+
+Started by :mod:`gostack.grade.sandbox` as ``python -I .../gostack/grade/worker.py``; it reads
+its job (JSON) on stdin and answers on a pipe whose file descriptor and nonce are in the job.
+Its stdout and stderr go to a scratch file that the grader only quotes, never parses.
+
+Order of events, and why:
+
+1. Resource limits on itself (CPU, address space, file size, no core dumps).
+2. Imports everything the harness and the learner's code need (gostack, the catalogue, the
+   standard modules the learner imports), while it can still read them.
+3. Switches gostack's reference implementations off: the code object of each reference
+   function is replaced by a tripwire that reports the call and raises. Every path to the
+   reference (module attribute, ``gs.Stages()`` default, ``gs.REFERENCE``) reaches the same
+   function object, so every path is switched off; the original code is dropped.
+4. Takes a snapshot of gostack's modules and classes (and builtins) to detect monkeypatching.
+5. When started as root, becomes an unprivileged user id (one per grading slot) with
+   RLIMIT_NPROC = 1: the kernel then refuses any fork, thread or process it would start.
+6. Installs an audit hook (``sys.addaudithook``; hooks cannot be removed) that refuses:
+   processes (fork, exec, spawn, system, subprocess), signals to other processes, sockets,
+   ctypes, changes of limits or directory, new audit hooks, tracing and profiling hooks,
+   reading files outside the Python installation (gostack's own source included) and writing
+   outside the scratch folder, and changes to gostack's functions and classes. While learner
+   code runs it also refuses every way to reach a stack frame (``sys._getframe``,
+   ``tb_frame``, ``gi_frame``...) and the garbage collector's object lists, so learner code
+   cannot climb into the simulator that calls it.
+7. Runs the learner's definitions, checks the functions, then calls them on each case with a
+   per-case alarm and reports each result as plain JSON.
+
+Nothing the worker reports is trusted for scoring: the grader compares the returned values
+with the reference outputs it computed itself, on inputs it drew itself.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+class ReferenceUsed(RuntimeError):
+    """Raised by a tripwire: the learner's code called gostack's reference implementation."""
+
+
+class _CaseTimeout(BaseException):
+    """The per-case alarm: a BaseException so that `except Exception` does not swallow it."""
+
+
+# Modules the learner's code may not import during grading (processes, native code, network,
+# signals). Their import raises ImportError.
+BLOCKED_MODULES = frozenset({
+    "subprocess", "_posixsubprocess", "multiprocessing", "_multiprocessing", "concurrent",
+    "ctypes", "_ctypes", "cffi", "socket", "_socket", "ssl", "_ssl", "signal", "_signal",
+    "pty", "asyncio", "_asyncio", "_xxsubinterpreters", "faulthandler", "pdb", "webbrowser",
+})
+# Standard modules the worker imports for the learner (before it loses the right to read them).
+PRELOADABLE = frozenset({
+    "math", "cmath", "itertools", "functools", "collections", "dataclasses", "typing",
+    "enum", "operator", "bisect", "heapq", "copy", "random", "re", "string", "fractions",
+    "decimal", "statistics", "numbers", "array", "struct", "textwrap", "pprint", "abc",
+    "contextlib", "types", "warnings", "time", "datetime", "json", "numpy", "sys", "os",
+    "inspect", "gostack",
+})
+_ALWAYS_DENIED = {
+    "os.system": "running a shell command",
+    "os.exec": "running another program",
+    "os.posix_spawn": "starting a process",
+    "os.spawn": "starting a process",
+    "os.fork": "starting a process",
+    "os.forkpty": "starting a process",
+    "subprocess.Popen": "starting a process",
+    "os.kill": "sending a signal",
+    "os.killpg": "sending a signal",
+    "signal.pthread_kill": "sending a signal",
+    "os.chdir": "changing directory",
+    "os.chroot": "changing the root directory",
+    "os.symlink": "making a link",
+    "os.link": "making a link",
+    "resource.setrlimit": "changing the resource limits",
+    "resource.prlimit": "changing the resource limits",
+    "sys.addaudithook": "adding an audit hook",
+    "sys.settrace": "installing a trace function",
+    "sys.setprofile": "installing a profile function",
+    "socket.__new__": "opening a network socket",
+    "ctypes.dlopen": "loading native code",
+    "ctypes.dlsym": "loading native code",
+    "ctypes.cdata": "reading raw memory",
+    "mmap.__new__": "mapping memory",
+    "setopencodehook": "replacing the code loader",
+    "cpython.PyInterpreterState_New": "starting an interpreter",
+    "_thread.start_new_thread": "starting a thread",
+    "builtins.breakpoint": "starting a debugger",
+}
+_FS_EVENTS = ("os.remove", "os.rmdir", "os.mkdir", "os.rename", "os.truncate", "os.chmod",
+              "os.chown", "os.utime", "os.mkfifo", "os.mknod", "os.listxattr", "os.setxattr",
+              "os.removexattr", "shutil.copyfile", "shutil.copymode", "shutil.copystat",
+              "shutil.copytree", "shutil.move", "shutil.rmtree", "shutil.make_archive",
+              "shutil.unpack_archive")
+_GUARDED = {
+    "sys._getframe": "inspecting the call stack",
+    "sys._current_frames": "inspecting the call stack",
+    "gc.get_objects": "walking the garbage collector's objects",
+    "gc.get_referrers": "walking the garbage collector's objects",
+    "gc.get_referents": "walking the garbage collector's objects",
+}
+_FRAME_ATTRS = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame"})
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+_DEVICES = frozenset({"/dev/null", "/dev/urandom", "/dev/random", "/dev/zero"})
+
+
+def _make_hook(state: dict, scratch: str, read_roots: tuple[str, ...],
+               deny_roots: tuple[str, ...]):
+    """The audit hook. ``state["guard"]`` is True while learner code may be running."""
+    sep = os.sep
+    realpath, join, getcwd, fsdecode = os.path.realpath, os.path.join, os.getcwd, os.fsdecode
+    function_type = type(_make_hook)
+    type_dict = type.__dict__["__dict__"]
+
+    def deny(what: str) -> None:
+        raise PermissionError(f"not allowed while grading: {what}")
+
+    def inside(path: str, roots: tuple[str, ...]) -> bool:
+        for r in roots:
+            if path == r or path.startswith(r + sep):
+                return True
+        return False
+
+    def resolve(p: object, relative_ok: bool) -> str:
+        if type(p) is bytes:
+            p = fsdecode(p)
+        if type(p) is not str:
+            deny("a path that is not a plain str")
+        if not p.startswith(sep) and not relative_ok:
+            deny("os.open with a relative path")
+        return realpath(join(getcwd(), p))
+
+    def gostack_owned(obj: object) -> bool:
+        if type(obj) is function_type:
+            mod = obj.__module__
+        elif isinstance(obj, type):
+            mod = type_dict.__get__(obj).get("__module__")
+        else:
+            return False
+        return type(mod) is str and (mod == "gostack" or mod.startswith("gostack."))
+
+    def hook(event: str, args: tuple) -> None:
+        if event == "open":
+            path, mode, flags = args
+            if type(path) is int:
+                return
+            full = resolve(path, relative_ok=mode is not None)
+            if inside(full, (scratch,)):
+                return
+            write = (type(mode) is str and any(c in mode for c in "wax+")) or (
+                mode is None and type(flags) is int and flags & _WRITE_FLAGS)
+            if write:
+                deny(f"writing {full} (only the scratch folder is writable)")
+            if full in _DEVICES:
+                return
+            if inside(full, deny_roots):
+                deny(f"reading {full} (gostack's source is not available while grading)")
+            if not inside(full, read_roots):
+                deny(f"reading {full}")
+            return
+        if event == "import":
+            name = args[0]
+            if type(name) is str and (name in BLOCKED_MODULES
+                                      or name.split(".")[0] in BLOCKED_MODULES):
+                raise ImportError(f"module {name!r} is not available while grading")
+            return
+        what = _ALWAYS_DENIED.get(event)
+        if what is not None:
+            deny(what)
+        if event in ("object.__setattr__", "object.__delattr__"):
+            if gostack_owned(args[0]):
+                deny(f"changing {args[1]} of gostack's {getattr(args[0], '__qualname__', '?')}")
+            return
+        if event in _FS_EVENTS:
+            for p in args[:2] if event in ("os.rename", "shutil.copyfile", "shutil.move",
+                                            "shutil.copytree") else args[:1]:
+                if type(p) is int:
+                    continue
+                if not inside(resolve(p, relative_ok=True), (scratch,)):
+                    deny(f"{event} outside the scratch folder")
+            return
+        if state["guard"]:
+            what = _GUARDED.get(event)
+            if what is not None:
+                deny(what)
+            if event == "object.__getattr__" and args[1] in _FRAME_ATTRS:
+                deny("inspecting the call stack")
+
+    return hook
+
+
+def _tripwire_code(dotted: str, fn):
+    """A code object that reports a call of ``dotted`` and raises, named like the original."""
+    src = (f"def _tripwire(*args, **kwargs):\n"
+           f"    return __gostack_tripwire__({dotted!r})\n")
+    module = compile(src, f"<{dotted}: switched off while grading>", "exec")
+    code = next(c for c in module.co_consts if hasattr(c, "co_code"))
+    changes = {"co_name": fn.__name__}
+    if hasattr(code, "co_qualname"):
+        changes["co_qualname"] = fn.__qualname__
+    return code.replace(**changes)
+
+
+def _snapshot(modules: list) -> list[tuple[str, object, str, object]]:
+    """(label, container, key, value) for every attribute whose replacement is a patch."""
+    snap = []
+    for mod in modules:
+        d = vars(mod)
+        for key, value in list(d.items()):
+            snap.append((f"{mod.__name__}.{key}", d, key, value))
+            if isinstance(value, type) and getattr(value, "__module__", "").startswith("gostack"):
+                for ck, cv in list(vars(value).items()):
+                    snap.append((f"{mod.__name__}.{key}.{ck}", value, ck, cv))
+            elif type(value).__module__.startswith("gostack") and hasattr(value, "__dict__"):
+                for ik, iv in list(vars(value).items()):
+                    snap.append((f"{mod.__name__}.{key}.{ik}", value, ik, iv))
+    return snap
+
+
+def _changed(snap: list, modules: list, sys_modules: dict) -> list[str]:
+    missing = object()
+    out = []
+    for label, container, key, value in snap:
+        if isinstance(container, dict):
+            now = container.get(key, missing)
+        elif isinstance(container, type):
+            now = type.__dict__["__dict__"].__get__(container).get(key, missing)
+        else:
+            now = object.__getattribute__(container, "__dict__").get(key, missing)
+        if now is not value:
+            out.append(label)
+    for mod in modules:
+        if sys_modules.get(mod.__name__) is not mod and mod.__name__ != "__main__":
+            out.append(f"sys.modules[{mod.__name__!r}]")
+    return out
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while True:
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
+def _preimport() -> None:
+    """What every job needs, imported once (by a fork server, before any fork)."""
+    import ast  # noqa: F401
+    import builtins  # noqa: F401
+    import difflib  # noqa: F401
+    import inspect  # noqa: F401
+    import json  # noqa: F401
+    import linecache  # noqa: F401
+    import resource  # noqa: F401
+    import signal  # noqa: F401
+
+    import gostack  # noqa: F401
+    import gostack.exercises  # noqa: F401
+    import gostack.problems  # noqa: F401
+    from gostack.grade import catalog, notebook  # noqa: F401
+
+
+def zygote(sock_fd: int) -> None:
+    """A fork server for one grading slot: imports once, then forks one worker per request.
+
+    It never runs learner code and never sees the instructor's secret; each child starts the
+    normal bootstrap (limits, tripwires, privileges, audit hook) on the job it is handed.
+    Requests arrive on a Unix socket with three file descriptors: the job (a pipe), the
+    answer pipe and the output file. The zygote answers with the child's pid, then with its
+    exit status and CPU time once it has reaped it.
+    """
+    import json
+    import socket
+
+    _preimport()
+    sock = socket.socket(fileno=sock_fd)
+    while True:
+        try:
+            msg, fds, _, _ = socket.recv_fds(sock, 1 << 16, 3)
+        except OSError:
+            break
+        if not msg or len(fds) != 3:
+            break
+        req = json.loads(msg)
+        pid = os.fork()
+        if pid == 0:
+            status = 70
+            try:
+                sock.close()
+                os.setsid()
+                job_fd, chan_fd, out_fd = fds
+                os.dup2(out_fd, 1)
+                os.dup2(out_fd, 2)
+                os.close(out_fd)
+                os.chdir(req["scratch"])
+                os.environ.update(HOME=req["scratch"], TMPDIR=req["scratch"])
+                main(job_fd, chan_fd)
+                status = 0
+            finally:
+                os._exit(status)
+        for fd in fds:
+            os.close(fd)
+        sock.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+        # Reap only when the grader says so: until then the child stays a zombie at worst,
+        # so the pid the grader kills cannot have been reused by another process.
+        try:
+            go_on = sock.recv(1) == b"r"
+        except OSError:
+            go_on = False
+        if not go_on:  # the grader is gone: nobody else will stop this child
+            for kill in (os.killpg, os.kill):
+                try:
+                    kill(pid, 9)
+                except OSError:
+                    pass
+            os.waitpid(pid, 0)
+            break
+        _, status, usage = os.wait4(pid, 0)
+        sock.sendall(json.dumps({"status": status,
+                                 "cpu": usage.ru_utime + usage.ru_stime}).encode() + b"\n")
+    os._exit(0)
+
+
+def main(job_fd: int = 0, chan_fd: int | None = None) -> None:
+    """One job, from bootstrap to the last case (one linear sequence, on purpose)."""
+    import json
+
+    job = json.loads(_read_all(job_fd).decode("utf-8"))
+    os.close(job_fd)
+    if job.get("import_path") and job["import_path"] not in sys.path:
+        sys.path.append(job["import_path"])  # last: it never shadows the standard library
+    fd = int(job["fd"]) if chan_fd is None else chan_fd
+    prefix = (job["nonce"] + " ").encode()
+    dumps = json.dumps
+    write = os.write
+
+    def send(obj: dict) -> None:
+        data = prefix + dumps(obj).encode() + b"\n"
+        while data:
+            data = data[write(fd, data):]
+
+    # 1. Limits.
+    import resource
+
+    cpu = max(1, int(job["cpu"] + 0.999))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    mem = int(job["memory_mb"]) << 20
+    resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (16 << 20, 16 << 20))
+
+    # 2. Imports.
+    import ast
+    import builtins
+    import difflib
+    import importlib
+    import inspect
+    import signal
+
+    import gostack
+    import gostack.exercises  # noqa: F401 - the learner's notebook imports it
+    import gostack.problems  # noqa: F401
+    from gostack.grade import catalog, notebook
+
+    ex = catalog.BY_ID[job["exercise"]]
+    for name in job.get("preload", ()):
+        if name in PRELOADABLE:
+            try:
+                importlib.import_module(name)
+            except Exception:  # the learner's import will report it
+                pass
+    setitimer, itimer_real = signal.setitimer, signal.ITIMER_REAL
+    function_type = type(main)
+
+    # 3. Tripwires on the reference implementations.
+    state = {"guard": False}
+
+    def tripwire(name: str) -> None:
+        # Reachable from learner code (a module global): it must not close over `state`.
+        send({"t": "ref", "name": name})
+        raise ReferenceUsed(f"{name} is gostack's reference implementation; it is switched "
+                            "off while grading: write your own")
+
+    refs: dict[int, str] = {}
+    for dotted in ex.tripwires:
+        fn = catalog.resolve(dotted)
+        refs[id(fn)] = dotted
+        if type(fn) is function_type and not fn.__closure__:
+            fn.__globals__["__gostack_tripwire__"] = tripwire
+            fn.__code__ = _tripwire_code(dotted, fn)
+    ref_objects = [catalog.resolve(d) for d in ex.tripwires]  # keep them alive: ids stay valid
+    del fn
+
+    # Signal handlers receive stack frames: leave the learner no way to install one. The
+    # harness keeps its own references (setitimer, and `signal` below, are locals).
+    hidden = [m for m in (sys.modules.pop(n, None) for n in (
+        "signal", "_signal", "faulthandler", "subprocess", "_posixsubprocess", "socket",
+        "_socket")) if m is not None]
+    for module in list(sys.modules.values()):
+        namespace = getattr(module, "__dict__", None)
+        if type(namespace) is dict:
+            for key, value in list(namespace.items()):
+                if any(value is h for h in hidden) or (
+                        callable(value) and getattr(value, "__module__", None) in
+                        ("_signal", "signal", "faulthandler", "_posixsubprocess", "_socket",
+                         "socket")):
+                    del namespace[key]
+    del hidden
+
+    # 4. Snapshot for monkeypatch detection.
+    watched = [m for n, m in sorted(sys.modules.items())
+               if (n == "gostack" or n.startswith("gostack.")) and m is not None]
+    watched.append(builtins)
+    snap = _snapshot(watched)
+    sys_modules = sys.modules
+
+    # 5. Fewer rights.
+    uid = job.get("uid")
+    if uid is not None and os.getuid() == 0:
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+        resource.setrlimit(resource.RLIMIT_NPROC, (1, 1))
+
+    # 6. The audit hook.
+    scratch = os.path.realpath(os.getcwd())
+    prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    read_roots = tuple(sorted({os.path.realpath(p) for p in sys.path if p and any(
+        os.path.realpath(p) == q or os.path.realpath(p).startswith(q + os.sep)
+        for q in prefixes)}))
+    deny_roots = (os.path.realpath(os.path.dirname(gostack.__file__)),)
+    import linecache
+
+    linecache.clearcache()
+    sys.addaudithook(_make_hook(state, scratch, read_roots, deny_roots))
+    # From here on learner code may run at any moment (a __repr__, an __index__, a
+    # __del__...): the guard stays on, except for describe()'s walk of a traceback.
+    state["guard"] = True
+
+    # 7. The learner's definitions.
+    ns: dict = {"__name__": "__main__", "__builtins__": builtins}
+    sources: dict[str, list[str]] = {}
+    errors: list[str] = []
+    skipped = 0
+
+    def on_alarm(signum, frame):
+        raise _CaseTimeout
+
+    signal.signal(signal.SIGALRM, on_alarm)
+
+    def describe(e: BaseException) -> dict:
+        """Type, message and the learner's line of an exception (learner code may run in
+        __str__ and friends: the guard stays on except for the walk of the traceback)."""
+        try:
+            kind = type(e).__name__ if type(type(e).__name__) is str else "an exception"
+        except BaseException:
+            kind = "an exception"
+        try:
+            msg = str(e)
+            msg = msg if type(msg) is str else ""
+        except BaseException:
+            msg = ""
+        where = ""
+        tb = BaseException.__dict__["__traceback__"].__get__(e)
+        state["guard"] = False
+        try:
+            while tb is not None:  # C-level attributes of C objects: no learner code runs
+                filename = tb.tb_frame.f_code.co_filename
+                lineno = tb.tb_lineno
+                if type(filename) is str and filename in sources:
+                    lines = sources[filename]
+                    text = lines[lineno - 1].strip() if 0 < lineno <= len(lines) else ""
+                    where = f"{filename.strip('<>')}, line {lineno}: {text}"
+                tb = tb.tb_next
+        finally:
+            state["guard"] = True
+        return {"type": kind, "message": msg[:300], "where": where[:200]}
+
+    for number, source in job["cells"]:
+        filename = notebook.cell_filename(number)
+        try:
+            tree = ast.parse(source, filename)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue  # the grader reports syntax errors from its own parse
+        sources[filename] = source.split("\n")
+        kept, n_skipped = notebook.select(tree)
+        skipped += n_skipped
+        for stmt in kept:
+            send({"t": "stmt", "cell": number, "line": stmt.lineno})
+            setitimer(itimer_real, job["case_timeout"] * 2)
+            try:
+                exec(compile(ast.Module([stmt], []), filename, "exec"), ns)
+                setitimer(itimer_real, 0)
+            except _CaseTimeout:
+                errors.append(f"cell {number}, line {stmt.lineno}: stopped after "
+                              f"{job['case_timeout'] * 2:g} s")
+            except BaseException as e:  # anything, SystemExit included
+                setitimer(itimer_real, 0)
+                d = describe(e)
+                first = next((ln for ln in d["message"].splitlines() if ln.strip()), "")
+                errors.append(f"cell {number}, line {stmt.lineno}: {d['type']}: {first}"[:300])
+
+    # The functions.
+    fns = {}
+    fatal = []
+    for name, params in ex.functions:
+        fn = ns.get(name, None)
+        if fn is None:
+            options = [k for k, v in list(ns.items()) if type(k) is str and callable(v)]
+            close = difflib.get_close_matches(name, options, n=1, cutoff=0.6)
+            hint = f" (there is a function named {close[0]!r}: a typo?)" if close else ""
+            fatal.append(f"no function named {name!r}{hint}")
+            continue
+        if id(fn) in refs or (getattr(fn, "__module__", None) or "").startswith("gostack"):
+            fatal.append(f"{name} is gostack's own {refs.get(id(fn), 'function')}: the "
+                         "exercise is to write it yourself")
+            send({"t": "ref", "name": refs.get(id(fn), name), "case": "definition"})
+            continue
+        if not callable(fn):
+            fatal.append(f"{name} is a {type(fn).__name__}, not a function")
+            continue
+        try:
+            inspect.signature(fn).bind(*params)
+        except TypeError:
+            try:
+                shown = str(inspect.signature(fn))
+            except BaseException:
+                shown = "(...)"
+            fatal.append(f"{name}{shown} cannot be called as {name}({', '.join(params)})")
+            continue
+        except BaseException:  # no signature: the calls will tell
+            pass
+        fns[name] = fn
+    patched = _changed(snap, watched, sys_modules)
+    send({"t": "ready", "errors": errors[:20], "skipped": skipped, "fatal": fatal,
+          "patched": patched[:10]})
+    if fatal or patched:
+        send({"t": "done"})
+        os._exit(0)
+
+    # The cases.
+    timeouts = 0
+    cases = job["cases"]
+    start = int(job["start"])
+    for i in range(start, len(cases)):
+        send({"t": "start", "i": i})
+        setitimer(itimer_real, job["case_timeout"])
+        try:
+            record = {"ok": ex.run(fns, cases[i])}
+            setitimer(itimer_real, 0)
+        except _CaseTimeout:
+            timeouts += 1
+            record = {"error": {"type": "a time limit", "message":
+                                f"no answer after {job['case_timeout']:g} s (an endless loop?)"}}
+        except catalog.BadResult as e:
+            setitimer(itimer_real, 0)
+            record = {"bad": describe(e)["message"]}
+        except BaseException as e:  # SystemExit, KeyboardInterrupt, anything
+            setitimer(itimer_real, 0)
+            record = {"error": describe(e)}
+            kind = type(e)  # issubclass on the type: an instance's __class__ is not asked
+            if issubclass(kind, MemoryError):
+                record["error"]["message"] = f"ran out of memory (limit {job['memory_mb']} MB)"
+            elif issubclass(kind, SystemExit):
+                record["error"]["message"] = "your code called sys.exit()"
+        record.update({"t": "case", "i": i})
+        send(record)
+        # A snapshot check costs about half a millisecond: after every case when there are
+        # few (the simulator's exercise), else after every 16th case and the last.
+        patched = _changed(snap, watched, sys_modules) if (
+            len(cases) <= 32 or (i - start) % 16 == 15 or i == len(cases) - 1) else []
+        if patched:
+            send({"t": "patched", "what": patched[:10]})
+            break
+        if timeouts >= 2:
+            send({"t": "gave_up", "after": i})
+            break
+    send({"t": "done"})
+    del ref_objects
+    for stream in (sys.stdout, sys.stderr):  # what the learner printed, for the feedback
+        try:
+            stream.flush()
+        except BaseException:
+            pass
+    os._exit(0)  # no atexit handlers, no finalizers: the learner's code gets no last word
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--zygote"]:
+        zygote(int(sys.argv[2]))
+    else:
+        main()

@@ -1,0 +1,385 @@
+"""Predict the trace: seeded stack-growth problems, in the style of the OSTEP homework.
+
+    import gostack.problems as pb
+    pb.show(7)                        # the question, answers as "?"
+    pb.show(7, show_answers=True)     # the same question with its answer key
+    python -m gostack.problems -s 7 -c
+
+A :class:`Problem` is one goroutine's program: an entry function, then steps (calls of
+functions with given frames, returns, ``runtime.GC()`` and checkpoints). The question and
+the answer come from the same code path: :meth:`Problem.run` drives :class:`gostack.Runtime`,
+so an answer key cannot drift from the simulator. The grader runs the same method with a
+learner's stages plugged in (exercise 05) and calls the learner's ``predict`` on problems
+drawn from a per-student seed (exercise 06).
+
+Randomness uses ``random.Random(seed).random()`` only: Python keeps that stream stable across
+versions, unlike ``randint`` and ``choice``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+from dataclasses import dataclass
+
+from .arch import MAX_STACK_DEFAULT
+from .errors import StackOverflow
+from .runtime import REFERENCE, Runtime, Stages
+from .symtab import POINTER, SCALAR, UINTPTR, Func, Kind, Local
+from .trace import GC, Grow, Overflow, Shrink
+
+KINDS = ("predict", "whole")
+# Categories: what a problem exercises. Each kind draws from its own list.
+PREDICT_CATEGORIES = ("recursion", "mixed", "huge", "entry")
+WHOLE_CATEGORIES = ("grow", "huge", "shrink", "overflow")
+# Where a function's pointer local p points after the call (exercise 05 programs).
+TARGETS = ("caller", "entry", "heap", "nil")
+
+_NAMES = ("walk", "visit", "parse", "scan", "fold", "merge", "split", "eval", "find",
+          "sum", "sort", "emit", "lex", "draw", "load", "hash")
+
+
+# ---------------------------------------------------------------------------
+# Version-stable draws: everything goes through rng.random()
+# ---------------------------------------------------------------------------
+
+
+def _int(rng: random.Random, lo: int, hi: int) -> int:
+    """A whole number in [lo, hi]."""
+    return lo + int(rng.random() * (hi - lo + 1))
+
+
+def _pick(rng: random.Random, seq):
+    return seq[int(rng.random() * len(seq))]
+
+
+def _frame(rng: random.Random, lo: int, hi: int) -> int:
+    """A frame size (a multiple of 8) in [lo, hi]."""
+    return 8 * _int(rng, -(-lo // 8), hi // 8)
+
+
+# ---------------------------------------------------------------------------
+# The description
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    """One action of the goroutine: ``call`` (of ``func``), ``ret``, ``gc`` or ``check``.
+
+    ``target`` (calls only, exercise 05 programs) says where the callee's pointer local
+    ``p`` points: its caller's ``x``, the entry's ``x``, a heap object, or nil.
+    """
+
+    op: str
+    func: Func | None = None
+    target: str = "caller"
+
+
+@dataclass(frozen=True)
+class Check:
+    """At a checkpoint, for one frame with a pointer local: what p and u hold."""
+
+    frame: int  # frame index, 0 = entry
+    p: int  # the pointer local: adjusted when the stack moves
+    u: int  # the uintptr copy of the same address, taken at the call: never adjusted
+
+
+@dataclass(frozen=True)
+class Run:
+    """What one run of a problem produced: the stack events, the checkpoints, any error."""
+
+    events: tuple  # Grow, Shrink, GC and Overflow events, in order
+    checks: tuple[tuple[Check, ...], ...]
+    error: str | None = None  # "Type: message" if the run stopped on an exception
+
+    def growth_points(self) -> list[tuple[int, int]]:
+        return [(e.call_index, e.new_size) for e in self.events if isinstance(e, Grow)]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A goroutine's program: ``entry`` (call index 0), then ``steps``; ``max_stack`` is
+    what debug.SetMaxStack set (the default is 1,000,000,000)."""
+
+    seed: int
+    kind: str
+    category: str
+    entry: Func
+    steps: tuple[Step, ...]
+    max_stack: int = MAX_STACK_DEFAULT
+
+    @property
+    def calls(self) -> tuple[Func, ...]:
+        """The function called at each call index 1, 2, ... in order."""
+        return tuple(s.func for s in self.steps if s.op == "call")
+
+    # ---- running ---------------------------------------------------------------
+    def run(self, stages: Stages = REFERENCE) -> Run:
+        """Run the program on a fresh runtime with ``stages`` (the reference by default)."""
+        rt = Runtime(max_stack=self.max_stack, trace=False, stages=stages)
+        checks: list[tuple[Check, ...]] = []
+        g = None
+        error = None
+        # (hi - SP, func) of each live frame: the locals' addresses without walking the
+        # stack for every store (a program makes hundreds of calls).
+        frames: list[tuple[int, Func]] = []
+        try:
+            g = rt.go(self.entry)
+            frames.append((g.used, self.entry))
+            if self.entry.locals:
+                x = g.addr("x")
+                g.store("x", 1)
+                g.take_addr("p", "x")
+                g.store("u", x)
+            for step in self.steps:
+                if step.op == "call":
+                    g.call(step.func)
+                    frames.append((g.used, step.func))
+                    self._point(rt, g, step, frames)
+                elif step.op == "ret":
+                    g.ret()
+                    frames.pop()
+                elif step.op == "gc":
+                    g.runtime_gc()
+                elif step.op == "check":
+                    checks.append(self._check(g))
+        except StackOverflow:
+            pass  # the Overflow event is in the trace; the goroutine is dead
+        except Exception as e:  # a learner's stage may raise anything
+            error = f"{type(e).__name__}: {e}"
+        events = () if g is None else tuple(
+            e for e in g.trace if isinstance(e, (Grow, Shrink, GC, Overflow)))
+        return Run(events, tuple(checks), error)
+
+    @staticmethod
+    def _point(rt: Runtime, g, step: Step, frames: list[tuple[int, Func]]) -> None:
+        """Give the new frame's locals their values: x, then p (per step.target), u = p.
+
+        The words are written straight into the goroutine's stack at hi - SP + offset;
+        what they hold is valid Go by construction: p points at the x of an outer frame,
+        at a heap object, or is nil."""
+        func = step.func
+        if not func.locals:
+            return
+        words, hi = g.stack.words, g.stack.hi
+        sp_used = frames[-1][0]
+        words[hi - sp_used + func.local("x").offset] = len(frames) - 1
+        if step.target == "nil":
+            return
+        if step.target == "heap":
+            target = rt.new_object()
+        else:
+            owner = 0
+            if step.target == "caller" and len(frames) >= 3 and frames[-2][1].locals:
+                owner = len(frames) - 2
+            owner_used, owner_func = frames[owner]
+            target = hi - owner_used + owner_func.local("x").offset
+        words[hi - sp_used + func.local("p").offset] = target
+        words[hi - sp_used + func.local("u").offset] = target
+
+    @staticmethod
+    def _check(g) -> tuple[Check, ...]:
+        out = []
+        for i, fr in enumerate(g.snapshot().frames):
+            values = {lc.name: lc.value for lc in fr.locals}
+            if "p" in values:
+                out.append(Check(i, values["p"], values["u"]))
+        return tuple(out)
+
+    def answer(self) -> list[tuple[int, int]]:
+        """The answer key: (call index, new size) of every growth, from :meth:`run`."""
+        return self.run().growth_points()
+
+    # ---- text ---------------------------------------------------------------------
+    def question(self, show_answers: bool = False) -> str:
+        """The problem as text; with ``show_answers`` the answer key instead of ``?``."""
+        lines = [f"ARG seed {self.seed}", f"ARG kind {self.kind} ({self.category})"]
+        limit = f"{self.max_stack:,}"
+        if self.max_stack == MAX_STACK_DEFAULT:
+            limit += " (the default)"
+        lines += [f"ARG max_stack {limit}", ""]
+        lines.append(f"A goroutine starts in {self.entry.name} "
+                     f"(frame {self.entry.frame}): call index 0. Then:")
+        lines += ["  " + s for s in self.describe_steps()]
+        lines += ["", "At which calls does the stack grow, and to what size?"]
+        if not show_answers:
+            lines.append("  ?   (run again with show_answers=True, or -c, for the answer)")
+            return "\n".join(lines)
+        run = self.run()
+        old = 2048
+        for e in run.events:
+            if isinstance(e, Grow):
+                lines.append(f"  call {e.call_index:>4}: {old:>9,} -> {e.new_size:>9,} bytes "
+                             f"({e.func})")
+                old = e.new_size
+            elif isinstance(e, Shrink):
+                lines.append(f"  GC {e.gc:>6}: {e.old_size:>9,} -> {e.new_size:>9,} bytes "
+                             "(shrink)")
+                old = e.new_size
+            elif isinstance(e, Overflow):
+                lines.append(f"  call {e.call_index:>4}: fatal error: stack overflow "
+                             f"(a {e.new_size:,}-byte stack exceeds the limit)")
+        if not any(isinstance(e, (Grow, Overflow)) for e in run.events):
+            lines.append("  never: the first 2,048 bytes are enough")
+        return "\n".join(lines)
+
+    def describe_steps(self) -> list[str]:
+        """The steps grouped: runs of calls of one function, runs of returns, GCs."""
+        out: list[str] = []
+        index = 0
+        i = 0
+        steps = self.steps
+        while i < len(steps):
+            s = steps[i]
+            j = i
+            while j + 1 < len(steps) and steps[j + 1].op == s.op and steps[j + 1].func == s.func:
+                j += 1
+            n = j - i + 1
+            if s.op == "call":
+                first, last = index + 1, index + n
+                where = f"call {first}" if n == 1 else f"calls {first}-{last}"
+                out.append(f"{where:<14} {s.func.name} (frame {s.func.frame})"
+                           + ("" if n == 1 else f", {n} times, each from the one before"))
+                index = last
+            elif s.op == "ret":
+                out.append("return" if n == 1 else f"return {n} times")
+            elif s.op == "gc":
+                out.append("runtime.GC()" if n == 1 else f"runtime.GC() {n} times")
+            i = j + 1
+        return out
+
+    # ---- plain data (what crosses to the grader's worker) ---------------------------
+    def to_dict(self) -> dict:
+        funcs: list[Func] = []
+        for f in (self.entry, *self.calls):
+            if f not in funcs:
+                funcs.append(f)
+        return {
+            "seed": self.seed, "kind": self.kind, "category": self.category,
+            "max_stack": self.max_stack,
+            "funcs": [_func_dict(f) for f in funcs],
+            "steps": [[s.op] if s.op != "call" else [s.op, funcs.index(s.func), s.target]
+                      for s in self.steps],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Problem:
+        funcs = [_func_from(f) for f in d["funcs"]]
+        steps = tuple(Step("call", funcs[s[1]], s[2]) if s[0] == "call" else Step(s[0])
+                      for s in d["steps"])
+        return cls(int(d["seed"]), str(d["kind"]), str(d["category"]), funcs[0], steps,
+                   int(d["max_stack"]))
+
+
+def _func_dict(f: Func) -> dict:
+    return {"name": f.name, "frame": f.frame,
+            "locals": [[lc.name, lc.kind.value, lc.offset] for lc in f.locals]}
+
+
+def _func_from(d: dict) -> Func:
+    return Func(str(d["name"]), int(d["frame"]),
+                tuple(Local(str(n), Kind(k), int(o)) for n, k, o in d["locals"]))
+
+
+# ---------------------------------------------------------------------------
+# Generation
+# ---------------------------------------------------------------------------
+
+
+def _locals_for(frame: int) -> tuple[Local, ...]:
+    """x, p and u (the running example) when the frame has room: 8 bytes each + saved BP."""
+    if frame < 32:
+        return ()
+    return (Local("x", SCALAR, 0), Local("p", POINTER, 8), Local("u", UINTPTR, 16))
+
+
+def _funcs(rng: random.Random, n: int, ranges, with_locals: bool) -> list[Func]:
+    names = list(_NAMES)
+    out = []
+    for k in range(n):
+        name = names.pop(int(rng.random() * len(names)))
+        lo, hi = ranges[k % len(ranges)]
+        frame = _frame(rng, lo, hi)
+        out.append(Func(f"main.{name}", frame, _locals_for(frame) if with_locals else ()))
+    return out
+
+
+def _calls(f: Func, n: int, rng: random.Random | None = None) -> list[Step]:
+    if rng is None:
+        return [Step("call", f)] * n
+    return [Step("call", f, _pick(rng, TARGETS) if rng.random() < 0.3 else "caller")
+            for _ in range(n)]
+
+
+def _depth_for(budget: int, frame: int) -> int:
+    return max(1, budget // (frame + 8))
+
+
+def generate(seed: int, kind: str = "predict", category: str | None = None) -> Problem:
+    """The problem for ``seed``: same seed, same problem, on every Python version."""
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    rng = random.Random(seed)
+    cats = PREDICT_CATEGORIES if kind == "predict" else WHOLE_CATEGORIES
+    cat = category or _pick(rng, cats)
+    if cat not in cats:
+        raise ValueError(f"category for {kind!r} must be one of {cats}, got {cat!r}")
+    whole = kind == "whole"
+    small, medium, huge = (40, 128), (136, 1024), (4104, 40000)
+    entry_frame = _frame(rng, 2048, 12000) if cat == "entry" else _frame(rng, 40, 120)
+    entry = Func("main.entry", entry_frame, _locals_for(entry_frame) if whole else ())
+    trng = rng if whole else None
+    steps: list[Step] = []
+    max_stack = MAX_STACK_DEFAULT
+    if cat in ("recursion", "grow"):
+        (f,) = _funcs(rng, 1, [_pick(rng, (small, medium))], whole)
+        budget = _int(rng, 6000, 20000) if whole else _int(rng, 6000, 40000)
+        steps = _calls(f, _depth_for(budget, f.frame), trng)
+    elif cat in ("mixed", "entry"):
+        fs = _funcs(rng, 3, [small, medium, small], whole)
+        steps = _calls(fs[0], 1) + _calls(fs[1], _int(rng, 2, 12), trng)
+        steps += _calls(fs[2], _depth_for(_int(rng, 3000, 20000), fs[2].frame), trng)
+        steps += [Step("ret")] * _int(rng, 1, 10)
+        steps += _calls(fs[1], _depth_for(_int(rng, 3000, 16000), fs[1].frame), trng)
+    elif cat == "huge":
+        fs = _funcs(rng, 2, [small, huge], whole)
+        steps = _calls(fs[0], _int(rng, 3, 40), trng) + _calls(fs[1], 1, trng)
+        steps += _calls(fs[0], _int(rng, 5, 60), trng) + _calls(fs[1], _int(rng, 1, 2), trng)
+    elif cat == "shrink":
+        (f,) = _funcs(rng, 1, [(264, 1024)], whole)
+        depth = _depth_for(_int(rng, 20000, 60000), f.frame)
+        up = _int(rng, depth // 2, depth - 1)
+        steps = _calls(f, depth, trng) + [Step("check")] + [Step("ret")] * up
+        steps += [Step("gc")] * _int(rng, 2, 5) + [Step("check")]
+        steps += _calls(f, _int(rng, 1, up), trng)
+    elif cat == "overflow":
+        (f,) = _funcs(rng, 1, [_pick(rng, ((64, 128), medium))], whole)
+        max_stack = 2048 << _int(rng, 2, 5)  # 8 KiB .. 64 KiB
+        steps = _calls(f, _depth_for(max_stack + 4096, f.frame), trng)
+    if whole and steps and steps[-1].op != "check":
+        steps.append(Step("check"))
+    return Problem(seed, kind, cat, entry, tuple(steps), max_stack)
+
+
+def show(seed: int, show_answers: bool = False, kind: str = "predict") -> None:
+    """Print the problem for ``seed``; ``show_answers=True`` prints the answer key too."""
+    print(generate(seed, kind).question(show_answers))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m gostack.problems",
+        description="Generate a 'predict the trace' problem from a seed (OSTEP style).")
+    parser.add_argument("-s", "--seed", type=int, default=0, help="the random seed (default 0)")
+    parser.add_argument("-c", "--compute", action="store_true", help="show the answers")
+    parser.add_argument("--kind", choices=KINDS, default="predict",
+                        help="'predict' (exercise 06) or 'whole' (exercise 05 programs)")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    show(args.seed, args.compute, args.kind)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,281 @@
+"""`gostack grade`: outputs, reruns, per-student hidden cases, the Gradescope bundle.
+
+One batch is graded once per module: alice submits every solution notebook (full marks), bob
+every unsolved exercise notebook (0 points, no crash), carol a single notebook that is not
+named after an exercise, and the roster lists dave, who submitted nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from gostack.grade import catalog, report
+from gostack.grade.grader import Grader, Student, derive_seed
+from gostack.grade.sandbox import Limits
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
+EXERCISES = sorted((ROOT / "exercises").glob("*.ipynb"))
+SECRET = "test-secret-not-for-real-use-0123456789"
+
+
+def grade(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "gostack", "grade", *args],
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    base = tmp_path_factory.mktemp("batch")
+    subs = base / "subs"
+    (subs / "alice").mkdir(parents=True)
+    (subs / "bob").mkdir()
+    for nb in SOLUTIONS:
+        shutil.copy(nb, subs / "alice" / nb.name)
+    for nb in EXERCISES:
+        shutil.copy(nb, subs / "bob" / nb.name)
+    shutil.copy(ROOT / "solutions" / "07-shrink.ipynb", subs / "carol.ipynb")
+    roster = base / "roster.csv"
+    roster.write_text("student_id,name\nalice,Alice A.\nbob,Bob B.\ncarol,Carol C.\n"
+                      "dave,Dave D.\n", encoding="utf-8")
+    secret = base / "secret.txt"
+    secret.write_text(SECRET + "\n")
+    out = base / "out"
+    run = grade(str(subs), "--out", str(out), "--roster", str(roster), "--jobs", "2",
+                "--secret-file", str(secret))
+    assert run.returncode == 0, run.stderr
+    return {"subs": subs, "out": out, "roster": roster, "secret": secret, "run": run}
+
+
+def results(out: Path, student: str) -> dict:
+    return json.loads((out / "students" / student / "results.json").read_text())
+
+
+def test_solutions_get_full_marks_and_unsolved_exercises_zero(batch):
+    assert results(batch["out"], "alice")["score"] == 70
+    bob = results(batch["out"], "bob")
+    assert bob["score"] == 0
+    feedback = (batch["out"] / "students" / "bob" / "feedback.md").read_text()
+    assert feedback.count("raised NotImplementedError") >= 7
+    carol = results(batch["out"], "carol")["extra_data"]["exercises"]
+    assert carol["07-shrink"] == 10 and carol["01-prologue"] == 0
+
+
+def test_results_json_follows_gradescope_schema(batch):
+    for folder in (batch["out"] / "students").iterdir():
+        data = results(batch["out"], folder.name)
+        assert set(data) >= {"score", "output", "tests", "visibility", "execution_time"}
+        assert data["visibility"] in report.VISIBILITIES
+        total = 0.0
+        for test in data["tests"]:
+            assert isinstance(test["name"], str) and isinstance(test["output"], str)
+            assert 0 <= test["score"] <= test["max_score"]
+            assert test["visibility"] in report.VISIBILITIES
+            if test["max_score"] > 0:
+                assert test["status"] == ("passed" if test["score"] == test["max_score"]
+                                          else "failed")
+            total += test["score"]
+        assert abs(total - data["score"]) < 1e-9
+        assert sum(t["max_score"] for t in data["tests"]) == 70
+
+
+def test_feedback_shows_the_smallest_failing_input(batch):
+    bob = results(batch["out"], "bob")
+    failing = [t for t in bob["tests"] if t["max_score"] and t["score"] == 0]
+    assert failing
+    for test in failing:
+        assert "smallest failing input" in test["output"] or "0 points" in test["output"]
+        assert "tried:" in test["output"] or "0 points" in test["output"]
+
+
+def test_gradebook_has_one_row_per_student_and_a_column_per_exercise(batch):
+    rows = list(csv.DictReader((batch["out"] / "gradebook.csv").open()))
+    assert [r["student"] for r in rows] == ["alice", "bob", "carol", "dave"]
+    assert rows[0]["name"] == "Alice A." and rows[0]["total"] == "70"
+    assert rows[3]["status"] == "no submission" and rows[3]["total"] == "0"
+    assert set(rows[0]) >= {e.id for e in catalog.EXERCISES} | {"total", "max"}
+
+
+def test_summary_reports_the_run(batch):
+    summary = json.loads((batch["out"] / "summary.json").read_text())
+    assert summary["graded"] == 3 and summary["skipped"] == 0
+    assert summary["roster_without_submission"] == 1
+    assert summary["jobs"] == 2 and summary["limits"]["memory_mb"] == 256
+    assert "3 graded" in batch["run"].stdout
+    assert "[3/3]" in batch["run"].stderr  # progress, one line per student off a terminal
+
+
+def test_writes_leave_no_temporary_files(batch):
+    assert not [p for p in batch["out"].rglob("*") if p.name.endswith(".tmp")]
+
+
+def test_a_failed_write_keeps_the_previous_file(tmp_path, monkeypatch):
+    path = tmp_path / "results.json"
+    report.write_atomic(path, "old")
+
+    def broken_fsync(fd):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "fsync", broken_fsync)
+    with pytest.raises(OSError):
+        report.write_atomic(path, "new")
+    assert path.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["results.json"]
+
+
+def test_rerun_skips_graded_students_and_force_regrades(batch, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(batch["out"], out)
+    args = [str(batch["subs"]), "--out", str(out), "--secret-file", str(batch["secret"]),
+            "--roster", str(batch["roster"])]
+    before = {p: p.stat().st_mtime_ns for p in out.glob("students/*/results.json")}
+    again = grade(*args)
+    assert again.returncode == 0, again.stderr
+    assert "0 graded, 3 skipped" in again.stdout
+    assert {p: p.stat().st_mtime_ns for p in before} == before
+    # A changed submission is graded again; the others are still skipped.
+    shutil.copy(ROOT / "solutions" / "02-newstack.ipynb", batch["subs"] / "carol.ipynb")
+    try:
+        changed = grade(*args)
+        assert "1 graded, 2 skipped" in changed.stdout, changed.stdout
+        assert results(out, "carol")["extra_data"]["exercises"]["07-shrink"] == 0
+    finally:
+        shutil.copy(ROOT / "solutions" / "07-shrink.ipynb", batch["subs"] / "carol.ipynb")
+    stamps = {p: p.stat().st_mtime_ns for p in out.glob("students/*/results.json")}
+    forced = grade(*args, "--force")
+    assert "3 graded, 0 skipped" in forced.stdout
+    assert all(p.stat().st_mtime_ns != t for p, t in stamps.items())
+    assert results(out, "carol")["extra_data"]["exercises"]["07-shrink"] == 10
+
+
+def test_two_students_get_different_hidden_cases():
+    secret = SECRET.encode()
+    for ex in catalog.EXERCISES:
+        a = ex.hidden_cases(derive_seed(secret, "alice", ex.id))
+        b = ex.hidden_cases(derive_seed(secret, "bob", ex.id))
+        again = ex.hidden_cases(derive_seed(secret, "alice", ex.id))
+        assert [c["args"] for c in a] != [c["args"] for c in b], ex.id
+        assert [c["args"] for c in a] == [c["args"] for c in again], ex.id
+    assert derive_seed(secret, "alice", "02-newstack") != derive_seed(b"other-secret-value",
+                                                                         "alice", "02-newstack")
+
+
+def test_a_copied_answer_list_does_not_pass(tmp_path):
+    """Mallory's predict() replays the answers of alice's hidden problems: it passes as
+    alice, and fails as mallory, whose hidden problems are other ones."""
+    ex = catalog.PREDICT
+    grader = Grader([ex], SECRET.encode(), Limits())
+    cases, expected = grader.cases(ex, "alice")
+    table = {c["args"]["seed"]: e for c, e in zip(cases, expected, strict=True)}
+    source = ("ANSWERS = " + repr(table) + "\n\n"
+              "def predict(problem):\n    return ANSWERS.get(problem.seed, [])\n")
+    nb = {"cells": [{"cell_type": "code", "source": source, "metadata": {}, "outputs": [],
+                     "execution_count": None}], "metadata": {}, "nbformat": 4,
+          "nbformat_minor": 5}
+    path = tmp_path / "06-predict-the-trace.ipynb"
+    path.write_text(json.dumps(nb))
+    try:
+        as_alice = grader.grade(Student("alice", [path]))
+        as_mallory = grader.grade(Student("mallory", [path]))
+    finally:
+        grader.close()
+    assert as_alice.points == 10
+    assert as_mallory.points < 10
+    hidden_failures = [f for r in as_mallory.outcomes[0].results for f in r.failures
+                       if f.case["id"].startswith("h")]
+    assert hidden_failures
+
+
+def test_usage_errors_are_one_line(tmp_path):
+    nb = tmp_path / "homework.ipynb"
+    shutil.copy(ROOT / "solutions" / "02-newstack.ipynb", nb)
+    for args, needle in [
+        ([str(nb)], "--out DIR is required"),
+        ([str(nb), "--out", str(tmp_path / "o")], "cannot tell which exercises"),
+        ([str(nb), "--out", str(tmp_path / "o"), "--exercises", "99"], "no exercise '99'"),
+        (["--gradescope-bundle", str(tmp_path / "b.zip")], "needs --exercises"),
+    ]:
+        run = grade(*args)
+        assert run.returncode == 2, run.stderr
+        lines = run.stderr.strip().splitlines()
+        assert len(lines) == 1 and needle in lines[0], run.stderr
+    helped = grade("--help")
+    assert helped.returncode == 0 and "--jobs" in helped.stdout
+
+
+def test_gradescope_bundle_builds_and_grades_in_a_container_layout(tmp_path):
+    bundle = tmp_path / "autograder.zip"
+    built = grade("--gradescope-bundle", str(bundle), "--exercises", "02,07")
+    assert built.returncode == 0, built.stderr
+    with zipfile.ZipFile(bundle) as z:
+        names = set(z.namelist())
+        assert {"setup.sh", "run_autograder", "grade-config.json", "grade-secret.txt",
+                "lib/gostack/__init__.py", "lib/gostack/grade/worker.py"} <= names
+        for name in ("setup.sh", "run_autograder"):
+            assert (z.getinfo(name).external_attr >> 16) & stat.S_IXUSR
+        assert not any("__pycache__" in n for n in names)
+        root = tmp_path / "autograder"
+        z.extractall(root / "source")
+    (root / "submission").mkdir()
+    (root / "results").mkdir()
+    shutil.copy(ROOT / "solutions" / "02-newstack.ipynb", root / "submission")
+    (root / "submission_metadata.json").write_text(json.dumps(
+        {"id": 1, "users": [{"email": "erin@example.edu", "name": "Erin"}]}))
+    env = {**os.environ, "GOSTACK_GRADESCOPE_ROOT": str(root), "GOSTACK_PYTHON": sys.executable}
+    run = subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    data = json.loads((root / "results" / "results.json").read_text())
+    assert data["score"] == 10 and data["extra_data"]["student"] == "erin@example.edu"
+    assert "## 02-newstack: 10/10" in run.stdout
+
+
+def test_the_grader_and_the_check_cells_import_no_plotting_or_notebook_stack():
+    """The Gradescope image installs nothing but Python: grading must not need matplotlib,
+    ipywidgets, nbformat or a Jupyter kernel."""
+    code = ("import sys; import gostack.grade.cli, gostack.grade.gradescope, gostack.exercises;"
+            "heavy = {'matplotlib', 'ipywidgets', 'nbformat', 'nbclient', 'jupyter_client',"
+            " 'numpy', 'IPython'} & {m.split('.')[0] for m in sys.modules};"
+            "print(sorted(heavy))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60)
+    assert run.returncode == 0 and run.stdout.strip() == "[]", run.stdout + run.stderr
+
+
+def test_hidden_inputs_can_be_kept_out_of_the_feedback(tmp_path):
+    """With --hidden-inputs hide, failing hidden cases are counted, never shown. Zoe's
+    predict() knows the visible problems' answers by heart, and nothing else."""
+    ex = catalog.PREDICT
+    table = {c["args"]["seed"]: e for c, e in zip(
+        ex.visible_cases(), catalog.reference_outputs(ex, ex.visible_cases()), strict=True)}
+    source = ("ANSWERS = " + repr(table) + "\n\n"
+              "def predict(problem):\n    return ANSWERS.get(problem.seed, [])\n")
+    nb = {"cells": [{"cell_type": "code", "source": source, "metadata": {}, "outputs": [],
+                     "execution_count": None}], "metadata": {}, "nbformat": 4,
+          "nbformat_minor": 5}
+    folder = tmp_path / "subs" / "zoe"
+    folder.mkdir(parents=True)
+    (folder / "06-predict-the-trace.ipynb").write_text(json.dumps(nb))
+    secret = tmp_path / "secret.txt"
+    secret.write_text(SECRET)
+    for mode, shown in (("show", True), ("hide", False)):
+        out = tmp_path / mode
+        run = grade(str(tmp_path / "subs"), "--out", str(out), "--secret-file", str(secret),
+                    "--hidden-inputs", mode)
+        assert run.returncode == 0, run.stderr
+        data = results(out, "zoe")
+        assert data["score"] == 0
+        outputs = "\n".join(t["output"] for t in data["tests"])
+        assert ("smallest failing input (hidden" in outputs) == shown
+        feedback = (out / "students" / "zoe" / "feedback.md").read_text()
+        assert ("their inputs are not shown" in feedback) == (not shown)

@@ -1,0 +1,187 @@
+"""The bad-submission corpus (tests/grading_corpus/): each one is handled, and nobody else pays.
+
+All of them are graded in one run, beside an honest student, with the default limits (2 s
+CPU, 256 MB, 10 s wall per exercise) and a short per-call alarm. For each submission the
+table says how many points its exercise must get and what the student must be told: the
+cheater gets nothing for what it faked, honest work (its own or another student's) keeps its
+points, and the run itself never stops.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import gostack as gs
+from gostack.grade.cli import main
+
+CORPUS = Path(__file__).resolve().parent / "grading_corpus"
+EXERCISES = "01,02,03,05"
+
+# student -> (exercise, points, regular expression the feedback must match)
+EXPECTED = {
+    "honest": ("02-newstack", 10, r"10/10"),
+    "syntax_error": ("02-newstack", 0, r"SyntaxError"),
+    "misnamed_function": ("02-newstack", 0, r"there is 'newsize': a typo\?"),
+    "missing_function": ("02-newstack", 0, r"no function named 'new_size'"),
+    "wrong_signature": ("02-newstack", 0,
+                        r"cannot be called as new_size\(old_size, used, frame, max_stack\)"),
+    "infinite_loop": ("02-newstack", 0, r"no answer after 0\.5 s \(an endless loop\?\)"),
+    "alarm_swallowing": ("02-newstack", 0, r"its alarm caught and ignored"),
+    "cpu_burner": ("02-newstack", 0, r"alarm caught and ignored|s of CPU time"),
+    "memory_hog": ("02-newstack", 0, r"ran out of memory|s of CPU time|no answer after"),
+    "deep_recursion": ("02-newstack", 0, r"RecursionError|segmentation fault"),
+    "sys_exit": ("02-newstack", 0, r"your code called sys\.exit\(\)"),
+    "os_exit": ("02-newstack", None, r"os\._exit"),
+    "keyboard_interrupt": ("02-newstack", 0, r"raised KeyboardInterrupt"),
+    "base_exception": ("02-newstack", 0, r"raised Escape: out of here"),
+    "fake_pass_lines": ("02-newstack", 2, r"not used for scoring"),
+    "writes_output_folder": ("02-newstack", 0, r"not allowed while grading: writing"),
+    "monkeypatch_gostack": ("02-newstack", 0, r"changed gostack while it was being graded"),
+    "monkeypatch_grader": ("02-newstack", 0, r"changed gostack while it was being graded"),
+    "always_equal": ("02-newstack", 0, r"is a Anything, not an int"),
+    "int_subclass_equal": ("02-newstack", 0, r"expected: 4,096"),
+    "numpy_scalars": ("02-newstack", 10, r"10/10"),
+    "mutating_inputs": ("03-copystack", 8, r"✘ copies without changing the old stack"),
+    "spawns_processes": ("02-newstack", 0, r"not allowed while grading: starting a process"),
+    "calls_reference": ("02-newstack", 0, r"calls gostack's reference implementation"),
+    "calls_reference_quietly": ("02-newstack", 0, r"calls gostack's reference implementation"),
+    "binds_reference": ("02-newstack", 0, r"gostack's own gostack\.newstack\.new_size"),
+    "reads_reference_source": ("02-newstack", 0, r"gostack's source is not available"),
+    "pasted_reference": ("02-newstack", 10, r"10/10"),
+    "twin_a": ("02-newstack", 10, r"10/10"),
+    "twin_b": ("02-newstack", 10, r"10/10"),
+    "empty_file": ("02-newstack", 0, r"02-newstack\.ipynb is empty"),
+    "corrupt_json": ("02-newstack", 0, r"its JSON is broken at line"),
+    "non_utf8": ("02-newstack", 0, r"is not UTF-8 text \(byte 0xe9"),
+    "not_a_notebook": ("02-newstack", 0, r"is not a notebook"),
+    "frame_walker": ("05-growth-path", 0, r"inspecting the call stack"),
+    "fast_path_swap": ("05-growth-path", 0,
+                       r"changed gostack while|the runtime called your prologue stage"),
+}
+
+
+def _sleepers() -> list[str]:
+    out = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    return [line for line in out.splitlines() if line.startswith("sleep 127")]
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    base = tmp_path_factory.mktemp("corpus")
+    subs, out = base / "submissions", base / "out"
+    shutil.copytree(CORPUS, subs, ignore=shutil.ignore_patterns("README.md", "conftest.py",
+                                                                "__pycache__"))
+    attack = subs / "writes_output_folder" / "02-newstack.ipynb"
+    attack.write_text(attack.read_text().replace("@@OUT@@", str(out)))
+    _paste_current_reference(subs / "pasted_reference" / "02-newstack.ipynb")
+    secret = base / "secret.txt"
+    secret.write_text("corpus-secret-0123456789abcdef\n")
+    code = main([str(subs), "--out", str(out), "--exercises", EXERCISES, "--jobs", "2",
+                 "--case-timeout", "0.5", "--secret-file", str(secret), "--quiet"])
+    assert code == 0
+    return out
+
+
+def _paste_current_reference(path: Path) -> None:
+    """The pasted copy follows the reference as it is today, names made to resolve."""
+    source = inspect.getsource(gs.newstack.new_size)
+    for name, qualified in (("STACK_GUARD", "gs.STACK_GUARD"),
+                            ("MAX_STACK_CEILING", "gs.arch.MAX_STACK_CEILING"),
+                            ("StackOverflow(", "gs.StackOverflow(")):
+        source = source.replace(name, qualified)
+    nb = json.loads(path.read_text())
+    nb["cells"][-1]["source"] = source
+    path.write_text(json.dumps(nb))
+
+
+def _result(out: Path, student: str) -> tuple[dict, str]:
+    folder = out / "students" / student
+    return (json.loads((folder / "results.json").read_text(encoding="utf-8")),
+            (folder / "feedback.md").read_text(encoding="utf-8"))
+
+
+def test_the_table_covers_the_whole_corpus():
+    assert sorted(EXPECTED) == sorted(p.name for p in CORPUS.iterdir()
+                                      if p.is_dir() and not p.name.startswith("__"))
+
+
+@pytest.mark.parametrize("student", sorted(EXPECTED))
+def test_each_bad_submission_is_handled(graded, student):
+    exercise, points, message = EXPECTED[student]
+    results, feedback = _result(graded, student)
+    got = results["extra_data"]["exercises"][exercise]
+    if points is None:
+        assert got < 10
+    else:
+        assert got == points, feedback
+    section = feedback.split(f"## {exercise}")[1].split("\n## ")[0]
+    assert re.search(message, section), section
+    assert results["execution_time"] < 12 * 4, "bounded: 10 s of wall per exercise at most"
+
+
+def test_honest_work_in_another_notebook_keeps_its_points(graded):
+    results, _ = _result(graded, "monkeypatch_grader")
+    assert results["extra_data"]["exercises"]["01-prologue"] == 10
+
+
+def test_no_other_student_is_affected(graded):
+    results, _ = _result(graded, "honest")
+    assert results["score"] == 10
+    assert results["extra_data"]["exercises"] == {
+        "01-prologue": 0, "02-newstack": 10, "03-copystack": 0, "05-growth-path": 0}
+    for path in (graded / "students").rglob("*"):
+        assert "1000" not in path.name
+    summary = json.loads((graded / "summary.json").read_text())
+    assert summary["graded"] == len(EXPECTED)
+
+
+def test_fake_output_never_reaches_the_results(graded):
+    results, feedback = _result(graded, "fake_pass_lines")
+    text = json.dumps(results)
+    assert "all tests passed" not in text and "PASSED" not in text
+    assert results["score"] == 2
+    assert "PASSED" in feedback.split("not used for scoring")[1]
+
+
+def test_spawned_processes_do_not_survive(graded):
+    assert _sleepers() == []
+
+
+def test_integrity_report_names_the_cheaters(graded):
+    report = json.loads((graded / "integrity.json").read_text())
+    calls = {row[0] for row in report["reference_calls"]}
+    assert calls == {"calls_reference", "calls_reference_quietly", "binds_reference"}
+    patched = {row[0] for row in report["monkeypatching"]}
+    assert {"monkeypatch_gostack", "monkeypatch_grader"} <= patched
+    assert {row[0] for row in report["near_copies"]} == {"pasted_reference"}
+    groups = [sorted(g["students"]) for g in report["identical"]]
+    assert ["twin_a", "twin_b"] in groups
+    assert not any("honest" in g and "pasted_reference" in g for g in groups)
+    text = (graded / "integrity.md").read_text()
+    assert "twin_a, twin_b" in text and "pasted_reference" in text
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="without root the workers keep the grader's uid "
+                    "anyway: the default run above already is this mode")
+def test_without_a_sandbox_uid_the_audit_hook_still_refuses_processes(tmp_path):
+    subs = tmp_path / "subs"
+    for name in ("spawns_processes", "honest"):
+        shutil.copytree(CORPUS / name, subs / name)
+    out = tmp_path / "out"
+    code = main([str(subs), "--out", str(out), "--exercises", "02", "--no-sandbox-uid",
+                 "--quiet"])  # the secret: created in out/secret.txt
+    assert code == 0
+    spawner, feedback = _result(out, "spawns_processes")
+    assert spawner["score"] == 0 and "starting a process" in feedback
+    assert _result(out, "honest")[0]["score"] == 10
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["isolation"].startswith("same user id")
+    assert _sleepers() == []
