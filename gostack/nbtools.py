@@ -37,7 +37,8 @@ def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             {k: cell.metadata[k] for k in CELL_METADATA_KEPT if k in cell.metadata}
         )
         if cell.cell_type == "code":
-            for out in cell.get("outputs", []):
+            cell.outputs = _merge_streams(cell.get("outputs", []))
+            for out in cell.outputs:
                 if out.get("output_type") == "execute_result":
                     out["metadata"] = out.get("metadata", {})
                 # A widget view names a model (random id) whose state is not stored, so it
@@ -45,6 +46,20 @@ def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
                 out.get("data", {}).pop(WIDGET_VIEW, None)
     nb.nbformat, nb.nbformat_minor = 4, 5
     return nb
+
+
+def _merge_streams(outputs: list) -> list:
+    """Join consecutive stream outputs of the same name: where a kernel splits printed
+    text into messages depends on timing, not on the notebook."""
+    merged: list = []
+    for out in outputs:
+        prev = merged[-1] if merged else None
+        if (out.get("output_type") == "stream" and prev is not None
+                and prev.get("output_type") == "stream" and prev.get("name") == out.get("name")):
+            prev["text"] = "".join(prev["text"]) + "".join(out["text"])
+        else:
+            merged.append(out)
+    return merged
 
 
 def execute(path: Path, timeout: int = 120) -> nbformat.NotebookNode:

@@ -531,10 +531,8 @@ class Goroutine:
         i = index % n
         func = self._funcs[i]
         if i == n - 1:  # the innermost frame ends at SP: O(1)
-            e_used = self._used - func.frame
-        else:  # sum the frames above it
-            e_used = ENTRY_USED + sum(f.frame + RETURN_ADDRESS_SIZE for f in self._funcs[:i])
-        return Frame(func, e_used, self._indexes[i])
+            return Frame(func, self._used - func.frame, self._indexes[i])
+        return Frame(*self._layout()[i])
 
     def _slot(self, name: str, frame: int) -> tuple[Frame, Local, int]:
         fr = self.frame(frame)

@@ -29,15 +29,18 @@ def _ids(paths):
 
 
 def _pngs(nb) -> list[tuple[int, int, bytes]]:
-    """(cell index, output index, PNG bytes) of every compared figure."""
+    """(cell index, figure number in the cell, PNG bytes) of every compared figure.
+
+    Figures are numbered among the cell's figures, not its outputs: how a kernel splits
+    printed text into stream outputs varies from run to run.
+    """
     found = []
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code" or IGNORE in cell.metadata.get("tags", []):
             continue
-        for j, out in enumerate(cell.get("outputs", [])):
-            data = out.get("data", {})
-            if "image/png" in data:
-                found.append((i, j, base64.b64decode(data["image/png"])))
+        pngs = [out["data"]["image/png"] for out in cell.get("outputs", [])
+                if "image/png" in out.get("data", {})]
+        found += [(i, k, base64.b64decode(png)) for k, png in enumerate(pngs)]
     return found
 
 
