@@ -14,7 +14,7 @@ PIP := $(VENV_PY) -m pip
 BENCHES := $(sort $(wildcard benchmarks/bench_*.py))
 
 .DEFAULT_GOAL := help
-.PHONY: help venv lab test notebooks exercises lint bench clean distclean
+.PHONY: help venv lab test e2e tour notebooks exercises lint bench clean distclean
 
 help: ## Show this list of targets
 	@echo "Usage: make <target> [PYTHON=python3] [VENV=.venv] [LAB_ARGS=...] [PYTEST_ARGS=...]"
@@ -54,6 +54,12 @@ test: $(VENV)/.stamp-test ## Lint, run the test suite, and validate the notebook
 	$(VENV_PY) -m gostack.oscost build
 	$(VENV_PY) -m pytest $(PYTEST_ARGS) tests $(if $(NOTEBOOK_DIRS),--nbval $(NBVAL) $(NOTEBOOK_DIRS))
 	$(if $(EXERCISES),$(VENV_PY) -m pytest --nbval-lax $(NBVAL) exercises)
+
+e2e: $(VENV)/.stamp-test ## Run only the browser tests: lessons and an exercise in JupyterLab, in headless Chromium
+	$(VENV_PY) -m pytest $(PYTEST_ARGS) tests/e2e
+
+tour: $(VENV)/.stamp-test ## Regenerate the README tour screenshots in docs/tour/ (needs Chromium)
+	$(VENV_PY) scripts/tour.py
 
 notebooks: $(VENV)/.stamp-test ## Re-execute every lesson and solution in place, clean them, regenerate links
 	$(VENV_PY) -m gostack.oscost build

@@ -1265,7 +1265,7 @@ def stepper(steps: Sequence[Step], *, start: int = 0, play: bool = True,
     slider = w.IntSlider(value=cur.position, min=0, max=len(steps) - 1, description="step",
                          continuous_update=False, layout=w.Layout(width="420px"))
     fwd, back = w.Button(description="step ▶"), w.Button(description="◀ back")
-    grow = w.Button(description="next growth ⏭")
+    grow = w.Button(description="next growth »")
     run = w.Button(description="play ▶▶")
     text, out = w.HTML(), w.Output()
 

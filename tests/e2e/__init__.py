@@ -1,0 +1,1 @@
+"""Browser end-to-end tests: the lessons and an exercise in a real JupyterLab (see README.md)."""

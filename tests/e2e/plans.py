@@ -1,0 +1,330 @@
+"""What the browser tests do with each notebook: which lessons have widgets, and what to try.
+
+Lessons are found by scanning their committed outputs for widget views, so a new lesson with a
+widget is covered as soon as it lands, by the generic plan: every slider moved by keyboard and by
+mouse, every dropdown set to another option, every button clicked, every text box retyped; after
+each action the readout must change (and the picture too, if the widget has one), with no error
+on screen.
+
+An entry in LESSON_PLANS makes that precise for one widget cell (found by a piece of its source):
+the actions in order, what the widget then holds, what the readout must then say, and whether
+the picture must change. A plan must still touch every widget in its cell (the test checks), so a
+widget added to a lesson without extending its plan fails loudly instead of going untested.
+
+EXERCISE_PLANS lists exercise notebooks to solve in the browser: the cell to fill in (its answer
+comes from the same cell of the notebook in solutions/), the check cell to run, and what its
+feedback says before and at full marks.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+# The widget kinds the harness knows (their ipywidgets 8 DOM classes are in jlab.py).
+SLIDER, DROPDOWN, BUTTON, TOGGLE, CHECKBOX, TEXT = (
+    "slider", "dropdown", "button", "toggle", "checkbox", "text")
+
+# A regex the readout must match (re.search), or a function making one from the values the
+# cell's widgets hold after the action ({description label: value as displayed}).
+Expect = str | Callable[[dict[str, str]], str] | None
+
+
+@dataclass(frozen=True)
+class Act:
+    """One thing a learner does to one widget of a cell.
+
+    ``how``: "keys" (press ``keys`` on a slider's handle), "drag" (drag a slider's handle to
+    ``to``, a fraction of its track), "select" (a dropdown option by label; None: the next one),
+    "click" (a button), "type" (replace a text box's value with ``to`` and press Enter),
+    "toggle" (a toggle-buttons option by label), "check" (flip a checkbox).
+    ``widget``: its description label (e.g. "calls"), a button's text, or its index among the
+    cell's widgets of that kind.
+    ``value``: a regex the widget's own displayed value must then match in full.
+    ``readout``: a regex the readout text must then match, or a function of the widgets' values
+    returning one; None: no particular text.
+    ``picture``: the picture must change (its image's data-URI src differs from before).
+    ``changes``: the readout text must differ from before.
+    """
+
+    how: str
+    widget: str | int = 0
+    keys: tuple[str, ...] = ()
+    to: float | str | None = None
+    value: str | None = None
+    readout: Expect = None
+    picture: bool = True
+    changes: bool = True
+
+    @property
+    def kind(self) -> str:
+        return {"keys": SLIDER, "drag": SLIDER, "select": DROPDOWN, "click": BUTTON,
+                "type": TEXT, "toggle": TOGGLE, "check": CHECKBOX}[self.how]
+
+    def label(self) -> str:
+        extra = "+".join(self.keys) if self.keys else ("" if self.to is None else str(self.to))
+        return f"{self.how}-{self.widget}" + (f"-{extra}" if extra else "")
+
+
+@dataclass(frozen=True)
+class CellPlan:
+    """The actions for the widget cell whose source contains ``match``."""
+
+    match: str
+    acts: tuple[Act, ...]
+
+
+@dataclass(frozen=True)
+class LessonPlan:
+    notebook: str  # relative to the repository root
+    cells: tuple[CellPlan, ...] = ()
+    run_all_timeout_s: float = 120
+
+
+@dataclass(frozen=True)
+class ExercisePlan:
+    """An exercise to solve in the browser; None fields are found from the notebooks."""
+
+    notebook: str  # exercises/NAME.ipynb; its answers are in solutions/NAME.ipynb
+    answer_cells: tuple[str, ...] | None = None  # pieces of the sources of the cells to fill in
+    check_cell: str | None = None  # a piece of the source of the check cell
+    before: str = r"Score: 0/\d+(\.\d+)? points"  # the feedback as handed out
+    full_marks: str = r"Score: (\d+(?:\.\d+)?)/\1 points"  # the feedback once solved
+    run_all_timeout_s: float = 120
+
+
+# --- expected readouts -----------------------------------------------------------------------
+# They come from gostack's own state functions, the ones the widgets render: the numbers are
+# tested without a browser; here the question is whether the learner's screen shows them for the
+# values the widgets now hold.
+
+def _num(shown: str) -> int:
+    """The number a widget shows: "1,008" -> 1008, "1 MiB" -> 1048576, "616.0" -> 616."""
+    m = re.match(r"\s*([\d,]+)(?:\.0+)?\s*(KiB|MiB|GiB)?", shown)
+    if not m:
+        raise ValueError(f"no number in {shown!r}")
+    return int(m[1].replace(",", "")) * {"KiB": 1 << 10, "MiB": 1 << 20,
+                                          "GiB": 1 << 30}.get(m[2] or "", 1)
+
+
+def _lines(lines) -> str:
+    return r"\s*\n\s*".join(re.escape(line.strip()) for line in lines)
+
+
+def _depth_readout(v: dict) -> str:
+    from gostack import widgets
+    return re.escape(widgets.depth_state(frame=_num(v["frame"]), calls=_num(v["calls"])).readout)
+
+
+def _prologue_readout(v: dict) -> str:
+    from gostack import widgets
+    state = widgets.prologue_state(2048, _num(v["hi - E"]), _num(v["frame"]))
+    return _lines([state.readout, *state.instructions])
+
+
+def _growth_readout(v: dict) -> str:
+    from gostack import explore
+    run = explore.growth_run(_num(v["frame"]), _num(v["calls"]), entry=40,
+                             limit=_num(v["limit"]))
+    return _lines(run.lines())
+
+
+def _population_readout(v: dict) -> str:
+    from gostack import population as pp
+    initial = dict(pp.initial_choices(v["policy"]))[v["initial"]]
+    return re.escape(pp.explorer_state(_num(v["N"]), initial, v["policy"],
+                                       _num(v["seed"])).readout)
+
+
+def _step_readout(v: dict) -> str:
+    """A stepper (gostack.explore.stepper) shows "step k of n" for its slider at k - 1."""
+    return rf"(?m)^step {_num(v['step']) + 1} of \d+:"
+
+
+def _stepper(play: bool) -> tuple[Act, ...]:
+    """Every control of a stepper, each checked against the step the slider then shows."""
+    acts = (Act("click", "step ▶", readout=_step_readout),
+            Act("click", "◀ back", readout=_step_readout),
+            Act("keys", "step", keys=("End",), readout=_step_readout),
+            Act("drag", "step", to=0.5, readout=_step_readout))
+    if play:
+        acts += (Act("keys", "step", keys=("Home",), readout=_step_readout),
+                 Act("click", "next growth »", readout=_step_readout),
+                 Act("click", "play ▶▶", readout=_step_readout))
+    return acts
+
+
+# --- the registry ----------------------------------------------------------------------------
+
+LESSON_PLANS: dict[str, LessonPlan] = {p.notebook: p for p in (
+    LessonPlan("notebooks/00-welcome.ipynb", cells=(
+        CellPlan("stack_explorer(", acts=(
+            # The lesson's own words: "Move the slider to 7 to see the new, 4096-byte stack".
+            Act("keys", "calls", keys=("ArrowRight",), value="7",
+                readout=r"after 7 calls of 168-byte frames: stack 4,096 B, .*1 growths; "
+                        r"last growth at call 7 \(2,048 → 4,096 B\)"),
+            Act("drag", "calls", to=0.5, readout=_depth_readout),
+            Act("select", "frame", to="4096", value="4096", readout=_depth_readout),
+            Act("keys", "calls", keys=("Home",), value="0",
+                readout=r"after 0 calls of 4096-byte frames: stack 2,048 B, .*0 growths"),
+        )),
+    )),
+    LessonPlan("notebooks/02-small-stacks.ipynb", cells=(
+        CellPlan("pp.explorer()", acts=(
+            Act("keys", "N", keys=("ArrowLeft",), value="9900", readout=_population_readout),
+            Act("drag", "N", to=0.25, readout=_population_readout),
+            Act("select", "policy", to="fixed", value="fixed", readout=_population_readout),
+            Act("select", "initial", readout=_population_readout),
+            Act("type", "seed", to="7", value="7", readout=_population_readout),
+        )),
+    )),
+    LessonPlan("notebooks/03-prologue.ipynb", cells=(
+        CellPlan("prologue_explorer(", acts=(
+            Act("keys", "hi - E", keys=("ArrowRight",), value="1008", readout=_prologue_readout),
+            Act("drag", "hi - E", to=0.9, readout=_prologue_readout),
+            Act("select", "frame", to="4096", value="4096", readout=_prologue_readout),
+        )),
+    )),
+    LessonPlan("notebooks/04-newstack.ipynb", cells=(
+        CellPlan("growth_explorer(", acts=(
+            Act("keys", "calls", keys=("ArrowRight",), value="410", readout=_growth_readout),
+            Act("drag", "calls", to=0.1, readout=_growth_readout),
+            Act("select", "frame", to="616", value="616", readout=_growth_readout),
+            Act("select", "limit", to="32,768 (SetMaxStack)", readout=_growth_readout),
+        )),
+    )),
+    LessonPlan("notebooks/05-copystack.ipynb", cells=(
+        CellPlan("ex.stepper(copy_steps", acts=_stepper(play=False)),
+    )),
+    LessonPlan("notebooks/07-whole-newstack.ipynb", cells=(
+        CellPlan("ex.stepper(tape", acts=_stepper(play=True)),
+    )),
+)}
+
+# Exercises to solve in the browser (the cells to fill in and the check cell are found from the
+# notebooks' "solution" and "check" tags). Empty: the first exercise that has a solution notebook.
+EXERCISE_PLANS: tuple[ExercisePlan, ...] = (
+    ExercisePlan("exercises/01-prologue.ipynb"),
+)
+
+
+# --- discovery -------------------------------------------------------------------------------
+
+def _cells(path: Path) -> list[dict]:
+    return json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+
+
+def _source(cell: dict) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
+def widget_cells(path: Path) -> list[int]:
+    """Indexes of the code cells whose committed outputs hold a widget view."""
+    return [i for i, c in enumerate(_cells(path))
+            if c.get("cell_type") == "code"
+            and any(WIDGET_MIME in o.get("data", {}) for o in c.get("outputs", []))]
+
+
+def cell_index(path: Path, match: str) -> int:
+    hits = [i for i, c in enumerate(_cells(path)) if match in _source(c)]
+    if len(hits) != 1:
+        raise LookupError(f"{path.name}: {len(hits)} cells contain {match!r}, expected exactly 1")
+    return hits[0]
+
+
+@dataclass(frozen=True)
+class LessonCase:
+    """One lesson to test: its widget cells, each with a plan (or None: the generic plan)."""
+
+    notebook: str
+    cells: tuple[tuple[int, CellPlan | None], ...]
+    run_all_timeout_s: float = 120
+
+
+def lessons(root: Path = ROOT) -> list[LessonCase]:
+    """Every lesson in notebooks/ that has widgets, or a plan."""
+    cases = []
+    for path in sorted((root / "notebooks").glob("*.ipynb")):
+        rel = path.relative_to(root).as_posix()
+        plan = LESSON_PLANS.get(rel)
+        planned = {cell_index(path, cp.match): cp for cp in plan.cells} if plan else {}
+        indexes = sorted(set(widget_cells(path)) | set(planned))
+        if indexes:
+            cases.append(LessonCase(rel, tuple((i, planned.get(i)) for i in indexes),
+                                    plan.run_all_timeout_s if plan else 120))
+    return cases
+
+
+SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+
+
+@dataclass(frozen=True)
+class ExerciseCase:
+    notebook: str
+    answers: tuple[tuple[int, str], ...]  # (cell index, code the learner writes there)
+    check: int  # index of the check cell
+    before: str
+    full_marks: str
+    run_all_timeout_s: float = 120
+
+
+def _answer(solution_source: str) -> str:
+    """A solution cell as a learner would write it: without the authoring markers."""
+    return "\n".join(line for line in solution_source.split("\n")
+                     if line.strip() not in SOLUTION_MARKERS)
+
+
+def _exercise_case(plan: ExercisePlan, root: Path) -> ExerciseCase | None:
+    exercise = root / plan.notebook
+    solution = root / "solutions" / exercise.name
+    if not (exercise.is_file() and solution.is_file()):
+        return None
+    ex_cells, sol_cells = _cells(exercise), _cells(solution)
+    if len(ex_cells) != len(sol_cells):
+        raise LookupError(f"{exercise.name}: {len(ex_cells)} cells, but its solution has "
+                          f"{len(sol_cells)} (run the exercise generator)")
+    tagged = {tag: [i for i, c in enumerate(ex_cells) if c.get("cell_type") == "code"
+                    and tag in c.get("metadata", {}).get("tags", [])]
+              for tag in ("solution", "check")}
+    if plan.answer_cells is None:  # tagged "solution", or else the cells the generator stubbed
+        answers = tagged["solution"] or [
+            i for i, (e, s) in enumerate(zip(ex_cells, sol_cells, strict=True))
+            if e.get("cell_type") == "code" and _source(e) != _source(s)]
+    else:
+        answers = [cell_index(exercise, m) for m in plan.answer_cells]
+    if not answers:
+        raise LookupError(f"{exercise.name}: no cell to fill in")
+    if plan.check_cell is None:  # the first check cell after the answers
+        checks = [i for i in tagged["check"] if i > max(answers)] or [
+            i for i, c in enumerate(ex_cells) if i > max(answers)
+            and c.get("cell_type") == "code" and "check" in _source(c)]
+        if not checks:
+            raise LookupError(f"{exercise.name}: no check cell after cell {max(answers)}")
+        check = checks[0]
+    else:
+        check = cell_index(exercise, plan.check_cell)
+    return ExerciseCase(plan.notebook,
+                        tuple((i, _answer(_source(sol_cells[i]))) for i in answers),
+                        check, plan.before, plan.full_marks, plan.run_all_timeout_s)
+
+
+def exercise_cases(root: Path = ROOT) -> list[ExerciseCase]:
+    """The planned exercises that have landed; with no plan, the first exercise that has a
+    solution notebook."""
+    if EXERCISE_PLANS:
+        found = [_exercise_case(p, root) for p in EXERCISE_PLANS]
+    else:
+        found = []
+        for path in sorted((root / "exercises").glob("*.ipynb")):
+            case = _exercise_case(ExercisePlan(path.relative_to(root).as_posix()), root)
+            if case:
+                found = [case]
+                break
+    return [c for c in found if c]
