@@ -32,7 +32,6 @@ from . import arch, newstack, plot, prologue
 from .arch import (
     FIXED_STACK,
     MAX_STACK_DEFAULT,
-    NUM_STACK_ORDERS,
     STACK_CACHE_SIZE,
     STACK_GUARD,
     STACK_NOSPLIT,
@@ -41,6 +40,7 @@ from .arch import (
 )
 from .errors import StackOverflow
 from .runtime import FrameState, Goroutine, Runtime, Snapshot
+from .stackalloc import stack_order
 from .symtab import POINTER, SCALAR, Func, Kind, Local
 from .trace import GC, Call, Grow, Overflow, Preempt, Shrink, Trace
 from .widgets import show_in
@@ -227,9 +227,9 @@ def copy_cost(frame: int = 160, calls: int = 400, *, entry: int = 40) -> CopyCos
 
 
 def alloc_path(size: int) -> str:
-    """Which of stackalloc's two paths serves ``size`` (must match stackalloc.StackAllocator)."""
-    if size < FIXED_STACK << NUM_STACK_ORDERS and size < STACK_CACHE_SIZE:
-        order = (size // FIXED_STACK).bit_length() - 1
+    """Which of stackalloc's two paths serves ``size``, in words."""
+    order = stack_order(size)
+    if order is not None:
         return (f"small stack: order {order} ({size // 1024} KiB) from the per-P cache, refilled "
                 f"from stackpool[{order}] (32 KiB spans cut in {STACK_CACHE_SIZE // size})")
     pages = size // arch.PAGE_SIZE

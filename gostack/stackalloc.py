@@ -84,6 +84,14 @@ def is_power_of_two(n: int) -> bool:
     return n > 0 and n & (n - 1) == 0
 
 
+def stack_order(size: int) -> int | None:
+    """The pool order (0..3 for 2..16 KiB) that serves a stack of ``size``, or None
+    for the large-stack path (a span of its own)."""
+    if size < FIXED_STACK << NUM_STACK_ORDERS and size < STACK_CACHE_SIZE:
+        return (size // FIXED_STACK).bit_length() - 1
+    return None
+
+
 class StackAllocator:
     """Hands out power-of-two stacks at addresses that look like a Go heap."""
 
@@ -112,8 +120,9 @@ class StackAllocator:
         if not is_power_of_two(size) or size < FIXED_STACK:
             raise ValueError(f"stack size not a power of 2 (or below {FIXED_STACK}): {size}")
         self.allocs += 1
-        if size < FIXED_STACK << NUM_STACK_ORDERS and size < STACK_CACHE_SIZE:
-            pool = self._pools[(size // FIXED_STACK).bit_length() - 1]
+        order = stack_order(size)
+        if order is not None:
+            pool = self._pools[order]
             if not pool:
                 span = self.alloc_pages(STACK_CACHE_SIZE)
                 # Pushed low to high, so the highest piece is handed out first.
@@ -134,8 +143,9 @@ class StackAllocator:
         self.frees += 1
         stack.freed = True
         size = stack.size
-        if size < FIXED_STACK << NUM_STACK_ORDERS and size < STACK_CACHE_SIZE:
-            self._pools[(size // FIXED_STACK).bit_length() - 1].append(stack)
+        order = stack_order(size)
+        if order is not None:
+            self._pools[order].append(stack)
         else:
             self._large.setdefault(size, []).append(stack)
 
