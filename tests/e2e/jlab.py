@@ -122,6 +122,22 @@ def run_all(page: Page, timeout: float = 120_000) -> None:
     page.wait_for_function(NOTHING_PENDING, timeout=30_000, polling=100)
 
 
+def open_and_run_all(page: Page, lab, notebook: str, clock, timeout_s: float):
+    """A fresh copy of ``notebook``, opened, Run All, and checked for errors and unrun
+    cells. Returns the copy's path."""
+    path = lab.fresh_copy(notebook)
+    lab.start_kernel(path)
+    open_notebook(page, lab.notebook_url(path), clock)
+    collapse_left_sidebar(page)
+    run_all(page, timeout=timeout_s * 1000)
+    clock("Run All")
+    errors = error_outputs(page)
+    assert not errors, f"{notebook}: error output after Run All:\n" + "\n".join(errors)
+    skipped = not_run(page)
+    assert not skipped, f"{notebook}: cells left unrun by Run All: {skipped}"
+    return path
+
+
 def not_run(page: Page) -> list[int]:
     """Non-empty code cells of the visible notebook that have not run."""
     return page.evaluate(NOT_RUN)

@@ -140,16 +140,7 @@ def _covered(inventory, done, untouchable=frozenset()) -> list[str]:
 def test_lesson_widgets_work_in_jupyterlab(case, lab, page, artifacts, timings):
     stem = Path(case.notebook).stem
     clock = timings(stem)
-    path = lab.fresh_copy(case.notebook)
-    lab.start_kernel(path)
-    jlab.open_notebook(page, lab.notebook_url(path), clock)
-    jlab.collapse_left_sidebar(page)
-    jlab.run_all(page, timeout=case.run_all_timeout_s * 1000)
-    clock("Run All")
-    errors = jlab.error_outputs(page)
-    assert not errors, f"{case.notebook}: error output after Run All:\n" + "\n".join(errors)
-    skipped = jlab.not_run(page)
-    assert not skipped, f"{case.notebook}: cells left unrun by Run All: {skipped}"
+    jlab.open_and_run_all(page, lab, case.notebook, clock, case.run_all_timeout_s)
 
     for n_cell, (index, plan) in enumerate(case.cells):
         cell = jlab.cell(page, index)
