@@ -1078,7 +1078,7 @@ def live_go(force: bool = False) -> LiveGo:
     a = realgo.available()
     if not a:
         return LiveGo(False, f"No Go here, so the recorded results stand ({a.reason}).")
-    if not force and not (realgo.cache_dir() / "go" / "cache").is_dir():
+    if not force and not realgo.cache_warm():
         return LiveGo(False, "Go is here, but nothing was built with it yet: the first build "
                       "compiles Go's standard library (10-30 s, once), so the recorded results "
                       "stand. To run it anyway: live = ex.live_go(force=True)")

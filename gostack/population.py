@@ -48,13 +48,12 @@ from . import segmented
 from .arch import (
     ENTRY_USED,
     FIXED_STACK,
-    MAX_STACK_DEFAULT,
     RETURN_ADDRESS_SIZE,
-    STACK_GUARD,
     STACK_MIN,
 )
 from .errors import GostackError
 from .runtime import Goroutine, Runtime
+from .stackalloc import adaptive_start_size
 from .symtab import Func
 
 __all__ = [
@@ -317,17 +316,6 @@ def _segmented(params: segmented.SegmentedParams, frame: int, depth: int) -> _Co
     c = st.costs
     used = _contiguous(STACK_MIN, frame, depth).used
     return _Cost(c.reserved_bytes, used, c.segments_allocated, c.arg_bytes_copied_in)
-
-
-def adaptive_start_size(scanned: Sequence[int]) -> int:
-    """gcComputeStartingStackSize (stack.go): the average ``hi - sp`` the GC scanned,
-    plus stackGuard, clamped to [fixedStack, maxstacksize], rounded up to a power of 2.
-    Nothing scanned: fixedStack."""
-    if not scanned:
-        return FIXED_STACK
-    avg = sum(scanned) // len(scanned) + STACK_GUARD
-    avg = min(max(avg, FIXED_STACK), MAX_STACK_DEFAULT)
-    return 1 << (avg - 1).bit_length()  # round2
 
 
 # --------------------------------------------------------------------------- a population

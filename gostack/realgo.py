@@ -414,8 +414,10 @@ class Build:
         return parse_prologue(self.listing, func if "." in func else f"{P.PACKAGE}.{func}")
 
 
-def _cold_cache() -> bool:
-    return not (cache_dir() / "go" / "cache").is_dir()
+def cache_warm() -> bool:
+    """Something was built here before, so Go's standard library is compiled and a
+    new probe builds in about a second (a cold build takes 10-30 s)."""
+    return (cache_dir() / "go" / "cache").is_dir()
 
 
 def build_files(files: Mapping[str, str], progress: Progress = _quiet,
@@ -438,7 +440,7 @@ def build_files(files: Mapping[str, str], progress: Progress = _quiet,
     if not fresh and binary.is_file() and (final / "listing.txt").is_file():
         return Build(key, final, binary, (final / "listing.txt").read_text(), True, 0.0)
     root.mkdir(parents=True, exist_ok=True)
-    if _cold_cache():
+    if not cache_warm():
         progress(f"building {label}: the first build also compiles Go's standard library "
                  "(about 10-30 s, once)")
     else:

@@ -245,7 +245,7 @@ class Goroutine:
 
     __slots__ = (
         "rt", "goid", "stack", "status", "_reference_prologue", "_tracing", "_stackguard0",
-        "_fire_at", "_funcs", "_indexes", "_used", "_ncalls", "_events",
+        "_fire_at", "_funcs", "_indexes", "_used", "_ncalls", "_events", "_frozen",
     )
 
     def __init__(self, rt: Runtime, goid: int, stack_size: int = STACK_MIN) -> None:
@@ -270,6 +270,7 @@ class Goroutine:
         self._used = ENTRY_USED - RETURN_ADDRESS_SIZE  # newproc's reserve; call pushes the rest
         self._ncalls = 0
         self._events: list[Event] = []
+        self._frozen = Trace(())  # the last trace handed out; events are only appended
 
     # ---- state -------------------------------------------------------------
     @property
@@ -321,7 +322,9 @@ class Goroutine:
     @property
     def trace(self) -> Trace:
         """The events so far, frozen: later events do not appear in a trace already taken."""
-        return Trace(tuple(self._events))
+        if len(self._frozen) != len(self._events):
+            self._frozen = Trace(tuple(self._events))
+        return self._frozen
 
     def __repr__(self) -> str:
         top = self._funcs[-1].name if self._funcs else "-"

@@ -14,9 +14,17 @@ and why a delta can be negative.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .arch import FIXED_STACK, NUM_STACK_ORDERS, PAGE_SIZE, STACK_CACHE_SIZE
+from .arch import (
+    FIXED_STACK,
+    MAX_STACK_DEFAULT,
+    NUM_STACK_ORDERS,
+    PAGE_SIZE,
+    STACK_CACHE_SIZE,
+    STACK_GUARD,
+)
 
 ARENA_BASE = 0xC000000000  # where the Go heap starts on linux/amd64
 
@@ -90,6 +98,18 @@ def stack_order(size: int) -> int | None:
     if size < FIXED_STACK << NUM_STACK_ORDERS and size < STACK_CACHE_SIZE:
         return (size // FIXED_STACK).bit_length() - 1
     return None
+
+
+def adaptive_start_size(scanned: Sequence[int]) -> int:
+    """gcComputeStartingStackSize (Go 1.19+; off with GODEBUG=adaptivestackstart=0):
+    the average ``hi - sp`` the last GC scanned, plus stackGuard, clamped to
+    [fixedStack, maxstacksize] and rounded up to a power of 2. Nothing scanned:
+    fixedStack. Only a recycled G starts at this size; a fresh G starts at 2048."""
+    if not scanned:
+        return FIXED_STACK
+    avg = sum(scanned) // len(scanned) + STACK_GUARD
+    avg = min(max(avg, FIXED_STACK), MAX_STACK_DEFAULT)
+    return 1 << (avg - 1).bit_length()  # round2
 
 
 class StackAllocator:

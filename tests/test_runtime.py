@@ -533,6 +533,16 @@ def test_trace_events_are_frozen(rt, worker, rec_big):
     assert not hasattr(g.trace, "append") and not hasattr(g.trace, "__setitem__")
 
 
+def test_trace_is_taken_once_per_new_event(rt, worker, rec_big):
+    g = rt.go(worker)
+    first = g.trace
+    assert g.trace is first  # no event since: the same frozen trace, not a new copy
+    g.call(rec_big)
+    later = g.trace
+    assert later is not first and len(later) > len(first)
+    assert tuple(first) == tuple(later[: len(first)])  # taken traces never change
+
+
 def test_trace_off_keeps_moves_and_drops_calls():
     rt = gs.Runtime(trace=False)
     g = rt.go(gs.Func("main.worker", frame=56))
