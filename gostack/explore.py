@@ -817,6 +817,103 @@ def shrink_table(rows: Sequence[ShrinkRow]) -> str:
 
 
 @dataclass(frozen=True)
+class ShrinkRun:
+    """Lesson 08's experiment: a recursion ``calls`` deep, back to depth ``stay``, then
+    ``gcs`` calls of runtime.GC() from there."""
+
+    calls: int
+    stay: int
+    worker: int  # the worker's frame (40 in the running example, 56 in the facts sheet)
+    frame: int
+    peak: int  # the stack size the recursion reached
+    rows: tuple[ShrinkRow, ...]
+    final: int
+
+    @property
+    def halvings(self) -> int:
+        return sum(1 for r in self.rows if r.new_size)
+
+    @property
+    def counts(self) -> str:
+        n, gcs = self.halvings, len(self.rows)
+        return f"{n} halving{'s' * (n != 1)} in {gcs} GC{'s' * (gcs != 1)}"
+
+    @property
+    def title(self) -> str:
+        return f"{self.calls:,} calls deep, back to depth {self.stay:,}: {self.counts}"
+
+    def lines(self) -> list[str]:
+        used = self.rows[0].used if self.rows else 0
+        grew = "grew to" if self.peak > FIXED_STACK else "stayed at"
+        return [f"{self.calls:,} calls of a {self.frame}-byte frame from a {self.worker}-byte "
+                f"worker: the stack {grew} {self.peak:,} B",
+                f"back at depth {self.stay:,}, parked in runtime.GC: {used:,} B in use",
+                f"{self.counts}: {self.peak:,} → {self.final:,} B", "",
+                shrink_table(self.rows)]
+
+
+def shrink_run(calls: int = 400, stay: int = 0, gcs: int = 8, *,
+               worker: int = RUNNING_FRAMES["main.worker"],
+               frame: int = RUNNING_FRAMES["main.recA"]) -> ShrinkRun:
+    """Run the experiment on the simulator; ``stay`` is clipped to ``calls``."""
+    stay = min(stay, calls)
+    g = Runtime(trace=False).go(Func("main.worker", frame=worker))
+    rec = Func("main.recA", frame=frame)
+    for _ in range(calls):
+        g.call(rec)
+    peak = g.stack_size
+    for _ in range(calls - stay):
+        g.ret()
+    for _ in range(gcs):
+        g.runtime_gc()
+    rows = shrink_rows(g.trace)
+    # runtime.GC's own calls may grow the stack first (arch.GC_FIRST_CHECK): count that too.
+    peak = max([peak, *(r.size for r in rows)])
+    return ShrinkRun(calls, stay, worker, frame, peak, rows, g.stack_size)
+
+
+def shrink_figure(run: ShrinkRun):
+    """The figure of a shrink run: plot.draw_shrinks, titled with the run."""
+    with plt.rc_context(plot.STYLE):
+        fig, ax = plt.subplots(figsize=(7.5, 3.2))
+        plot.draw_shrinks(run.rows, ax, title=run.title)
+        fig.tight_layout()
+    return fig
+
+
+def show_shrinks(run: ShrinkRun) -> None:
+    _display(shrink_figure(run))
+
+
+def shrink_explorer(calls: int = 400, stay: int = 0, gcs: int = 8):
+    """How deep, back to which depth, the worker's frame and how many GCs in; each GC's
+    decision out (the default state is shrink_run()'s)."""
+    import html
+
+    import ipywidgets as w
+
+    deep = w.IntSlider(value=calls, min=0, max=2000, step=10, description="calls",
+                       continuous_update=False)
+    back = w.IntSlider(value=stay, min=0, max=2000, step=10, description="back to",
+                       continuous_update=False)
+    worker = w.Dropdown(options=[("40 (running example)", 40), ("56 (facts sheet)", 56)],
+                        value=RUNNING_FRAMES["main.worker"], description="worker")
+    cycles = w.IntSlider(value=gcs, min=1, max=12, description="GCs", continuous_update=False)
+    text, out = w.HTML(), w.Output()
+
+    def render(*_):
+        run = shrink_run(deep.value, back.value, cycles.value, worker=worker.value)
+        text.value = "<pre style='font-size: 11px'>" + html.escape("\n".join(run.lines())) \
+            + "</pre>"
+        show_in(out, shrink_figure(run))
+
+    for wid in (deep, back, worker, cycles):
+        wid.observe(render, "value")
+    render()
+    return w.VBox([w.HBox([deep, back]), w.HBox([worker, cycles]), text, out])
+
+
+@dataclass(frozen=True)
 class HotSplit:
     """Costs of a loop calling one function right below a given depth."""
 
@@ -1329,7 +1426,8 @@ __all__ = [
     "featured_growth", "fmt_delta", "growth_explorer", "growth_run", "GrowthRun", "hot_split",
     "HotSplit", "last_size_under", "lesson_programs", "load_recorded", "overflow_lines",
     "Phase", "pointer_demo", "pointer_sim", "recorded_label", "Recorder", "running_example",
-    "running_funcs", "show_growth", "show_step", "shrink_rows", "shrink_table", "ShrinkRow",
+    "running_funcs", "show_growth", "show_shrinks", "show_step", "shrink_explorer", "shrink_figure",
+    "shrink_rows", "shrink_run", "shrink_table", "ShrinkRow", "ShrinkRun",
     "sizing", "Sizing", "sizing_of", "slot_rows", "slot_table", "SlotRow", "stack_map", "Step",
     "stepper", "Tape", "word_bytes",
 ]

@@ -559,7 +559,8 @@ def draw_stack_map(func, ax: Axes | None = None) -> Axes:
     return ax
 
 
-def draw_shrinks(rows, ax: Axes | None = None) -> Axes:
+def draw_shrinks(rows, ax: Axes | None = None, *,
+                 title: str = "shrinking at GC: at most one halving per cycle") -> Axes:
     """One GC per group (``explore.ShrinkRow``): the stack size when scanned, its quarter,
     and what was in use + 800; the stack halves only when that is under the quarter."""
     ax = _ax(ax, (6.0, 3.0))
@@ -579,7 +580,7 @@ def draw_shrinks(rows, ax: Axes | None = None) -> Axes:
     ax.set_xticklabels([f"GC {r.gc}" for r in rows])
     ax.set_ylabel("bytes")
     ax.legend(fontsize=7, frameon=False, loc="upper right")
-    ax.set_title("shrinking at GC: at most one halving per cycle")
+    ax.set_title(title)
     return ax
 
 

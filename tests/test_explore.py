@@ -438,3 +438,63 @@ def test_live_go_waits_for_a_warm_build_cache(monkeypatch, tmp_path):
         assert "nothing was built" in cold.reason and ex.live_go(force=True)
         (tmp_path / "go" / "cache").mkdir(parents=True)
         assert ex.live_go()
+
+
+# ---- lesson 08's shrink explorer -------------------------------------------------------
+
+# Stack size after each of 8 runtime.GC() calls, measured on go1.27.3 with GOMAXPROCS=1
+# (facts sheet, probes (s) and (d)): a 40-byte worker parks with 216 B in use, a 56-byte
+# one with 232 B, and 232 + 800 = 1032 is not under 4096 / 4.
+AFTER_EACH_GC = {
+    40: [65536, 32768, 16384, 8192, 4096, 2048, 2048, 2048],
+    56: [65536, 32768, 16384, 8192, 4096, 4096, 4096, 4096],
+}
+
+
+@pytest.mark.parametrize("worker", sorted(AFTER_EACH_GC))
+def test_shrink_run_matches_the_measured_probes(worker):
+    run = ex.shrink_run(400, 0, 8, worker=worker)
+    assert run.peak == 131072
+    sizes, size = [], run.peak
+    for r in run.rows:
+        assert r.size == size
+        size = r.new_size or size
+        sizes.append(size)
+    assert sizes == AFTER_EACH_GC[worker] and run.final == sizes[-1]
+    assert run.halvings == len(set(sizes)) - (sizes[-1] == sizes[0])
+
+
+def test_shrink_run_parked_deeper_halves_less():
+    halvings = [ex.shrink_run(400, stay, 8).halvings for stay in range(0, 401, 25)]
+    assert halvings == sorted(halvings, reverse=True)
+    assert halvings[0] == 6 and halvings[-1] == 0  # 400 frames in use: 67 KB of 128 KiB
+    assert ex.shrink_run(400, 999, 8) == ex.shrink_run(400, 400, 8)  # stay is clipped
+
+
+def test_shrink_run_never_goes_under_what_is_in_use():
+    for calls, stay in ((0, 0), (30, 5), (900, 200), (2000, 1999)):
+        run = ex.shrink_run(calls, stay, 12)
+        for r in run.rows:
+            assert r.used <= r.size and (r.new_size is None or r.used + 800 < r.new_size // 2)
+
+
+def test_shrink_explorer_follows_its_controls():
+    box = ex.shrink_explorer()
+    assert sorted(set(_kinds(box))) == ["Dropdown", "HTML", "IntSlider", "Output"]
+    (deep, back), (worker, cycles) = box.children[0].children, box.children[1].children
+    text, out = box.children[2:]
+    assert "6 halvings in 8 GCs: 131,072 → 2,048 B" in text.value and len(out.outputs) == 1
+    worker.value = 56
+    assert "5 halvings in 8 GCs: 131,072 → 4,096 B" in text.value
+    back.value = 400
+    assert "0 halvings" in text.value and "back at depth 400" in text.value
+    deep.value, cycles.value = 0, 1
+    assert "stayed at 2,048 B" in text.value and "0 halvings in 1 GC:" in text.value
+    assert len(out.outputs) == 1  # the picture is replaced, not appended
+
+
+def test_shrink_figure_is_titled_with_its_run():
+    run = ex.shrink_run(400, 10, 8)
+    fig = ex.shrink_figure(run)
+    assert fig.axes[0].get_title() == "400 calls deep, back to depth 10: 4 halvings in 8 GCs"
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == [f"GC {i}" for i in range(1, 9)]

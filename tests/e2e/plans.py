@@ -142,6 +142,13 @@ def _population_readout(v: dict) -> str:
                                        _num(v["seed"])).readout)
 
 
+def _shrink_readout(v: dict) -> str:
+    from gostack import explore
+    run = explore.shrink_run(_num(v["calls"]), _num(v["back to"]), _num(v["GCs"]),
+                             worker=_num(v["worker"]))
+    return _lines(run.lines())
+
+
 def _step_readout(v: dict) -> str:
     """A stepper (gostack.explore.stepper) shows "step k of n" for its slider at k - 1."""
     return rf"(?m)^step {_num(v['step']) + 1} of \d+:"
@@ -204,6 +211,18 @@ LESSON_PLANS: dict[str, LessonPlan] = {p.notebook: p for p in (
     )),
     LessonPlan("notebooks/07-whole-newstack.ipynb", cells=(
         CellPlan("ex.stepper(tape", acts=_stepper(play=True)),
+    )),
+    LessonPlan("notebooks/08-beyond-growth.ipynb", cells=(
+        CellPlan("shrink_explorer(", acts=(
+            Act("keys", "calls", keys=("ArrowRight",), value="410", readout=_shrink_readout),
+            Act("drag", "calls", to=0.3, readout=_shrink_readout),
+            # Parked deeper: the quarter rule stops the halving sooner.
+            Act("drag", "back to", to=0.05, readout=_shrink_readout),
+            Act("keys", "back to", keys=("ArrowRight",), readout=_shrink_readout),
+            Act("select", "worker", to="56 (facts sheet)", readout=_shrink_readout),
+            Act("keys", "GCs", keys=("ArrowLeft",), value="7", readout=_shrink_readout),
+            Act("drag", "GCs", to=0.3, readout=_shrink_readout),
+        )),
     )),
 )}
 
