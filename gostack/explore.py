@@ -39,9 +39,9 @@ from .arch import (
     STACK_SMALL,
 )
 from .errors import StackOverflow
-from .runtime import FrameState, Goroutine, Runtime, Snapshot
+from .runtime import FrameState, Goroutine, Runtime, Snapshot, Stages
 from .stackalloc import stack_order
-from .symtab import POINTER, SCALAR, Func, Kind, Local
+from .symtab import POINTER, SCALAR, UINTPTR, Func, Kind, Local
 from .trace import GC, Call, Grow, Overflow, Preempt, Shrink, Trace
 from .widgets import show_in
 
@@ -261,11 +261,13 @@ def _local_at(snap: Snapshot, addr: int) -> str | None:
 
 
 def describe(value: int, snap: Snapshot, *, old: tuple[int, int] | None = None,
-             heap: Sequence[int] = (), kind: Kind = Kind.POINTER) -> str:
+             heap: Sequence[int] = (), kind: Kind = Kind.POINTER,
+             freed: Sequence[tuple[int, int]] = ()) -> str:
     """What a word holds, in words: `&main.worker#0.x`, `old stack hi-312`, `heap object`...
 
     ``snap`` is the stack the word is read in, ``old`` the bounds of the stack before a
-    move (a value there dangles once the stack has moved), ``heap`` heap object addresses.
+    move (a value there dangles once the stack has moved), ``heap`` heap object addresses,
+    ``freed`` the bounds of stacks freed by earlier moves.
     """
     if kind is Kind.SCALAR:
         return f"{value:,}"
@@ -276,6 +278,9 @@ def describe(value: int, snap: Snapshot, *, old: tuple[int, int] | None = None,
         return f"&{name}" if name else f"hi-{snap.hi - value:,}"
     if old is not None and old[0] <= value < old[1]:
         return f"old stack hi-{old[1] - value:,}"
+    for lo, hi in freed:
+        if lo <= value < hi:
+            return f"freed stack hi-{hi - value:,}"
     if value in heap:
         return "heap object"
     if value in (arch.POISON_OLD, arch.POISON_NEW):
@@ -297,11 +302,12 @@ class SlotRow:
 
 
 def slot_rows(before: Snapshot, after: Snapshot, grow: Grow | Shrink,
-              heap: Sequence[int] = (), frames: Sequence[int] | None = None
-              ) -> tuple[SlotRow, ...]:
+              heap: Sequence[int] = (), frames: Sequence[int] | None = None,
+              freed: Sequence[tuple[int, int]] = ()) -> tuple[SlotRow, ...]:
     """Every local of the frames that existed before the move (or of ``frames``, indexes
     into them): what it held, what it holds, whether adjustpointers rewrote it (from the
-    event's record). ``after`` may be the new stack at any point of the move."""
+    event's record). ``after`` may be the new stack at any point of the move; ``freed``:
+    see describe."""
     moved = {(a.func, a.local, a.addr - grow.delta) for a in grow.adjusted}
     old = (grow.old_lo, grow.old_hi)
     pairs = list(zip(before.frames, after.frames, strict=False))
@@ -312,8 +318,8 @@ def slot_rows(before: Snapshot, after: Snapshot, grow: Grow | Shrink,
         for lb, la in zip(fb.locals, fa.locals, strict=True):
             rows.append(SlotRow(
                 f"{fb.func}#{fb.call_index}", lb.name, lb.kind, before.hi - lb.addr,
-                describe(lb.value, before, heap=heap, kind=lb.kind),
-                describe(la.value, after, old=old, heap=heap, kind=la.kind),
+                describe(lb.value, before, heap=heap, kind=lb.kind, freed=freed),
+                describe(la.value, after, old=old, heap=heap, kind=la.kind, freed=freed),
                 (fb.func, lb.name, lb.addr) in moved,
             ))
     return tuple(rows)
@@ -781,6 +787,117 @@ class Cursor:
         while not self.at_end and (max_steps is None or count < max_steps):
             count += 1
             yield self.step()
+
+
+# ---------------------------------------------------------------------------------------
+# Adjustment on and off (lesson 06)
+# ---------------------------------------------------------------------------------------
+
+
+def pointer_worker() -> Func:
+    """Lesson 06's worker: x := 42; p := &x; u := uintptr(unsafe.Pointer(&x)); h := new(int)."""
+    return Func("main.worker", frame=56, locals=(
+        Local("x", SCALAR, 0), Local("p", POINTER, 8), Local("u", UINTPTR, 16),
+        Local("h", POINTER, 24)))
+
+
+def _pointer_worker_body(g: Goroutine) -> None:
+    g.store("x", 42)
+    g.take_addr("p", "x")
+    g.store("u", g.addr("x"))
+    g.store("h", g.rt.new_object())
+
+
+def _read(value: int) -> str:
+    return f"poison {word_bytes(value)}" if value in (arch.POISON_OLD, arch.POISON_NEW) \
+        else f"{value:,}"
+
+
+@dataclass(frozen=True)
+class AdjustRun:
+    """Lesson 06's worker, then ``calls`` calls of recA, with adjustment on or off."""
+
+    calls: int
+    adjust: bool
+    poison: bool
+    tape: Tape
+    rows: tuple[SlotRow, ...]  # the worker's locals across the last move (none: no move)
+    reads: tuple[str, ...]  # what following p, h and u gives now
+
+    @property
+    def picture(self) -> Step:
+        """The last move's stackfree step (dangling pointers show), else the last step."""
+        free = [s for s in self.tape if s.phase is Phase.FREE]
+        return free[-1] if free else self.tape[-1]
+
+    def lines(self) -> list[str]:
+        grows = self.tape.trace.grows
+        how = "adjustframe" if self.adjust else "no_adjust"
+        head = (f"{self.calls} calls of recA, {how}, "
+                f"{'poisoned' if self.poison else 'unpoisoned'} old stacks: ")
+        if not grows:
+            return [head + "the stack has not moved (2,048 B)", "", *self.reads]
+        g = grows[-1]
+        moves = f"{len(grows)} move{'s' * (len(grows) != 1)}"
+        return [head + f"{moves}, the last at call {g.call_index}: {g.old_size:,} "
+                f"-> {g.new_size:,} B, delta {fmt_delta(g.delta)}", "",
+                slot_table(self.rows, headings=("before the last move", "after it")), "",
+                *self.reads]
+
+
+def adjust_run(calls: int = 7, *, adjust: bool = True, poison: bool = True) -> AdjustRun:
+    """Run lesson 06's experiment; the adjustframe stage is the reference or no_adjust."""
+    from . import adjust as adj
+
+    stages = Stages() if adjust else Stages().replace(adjustframe=adj.no_adjust)
+    rt = Runtime(poison=poison, stages=stages)
+    r = Recorder(pointer_worker(), runtime=rt, body=_pointer_worker_body)
+    rec = running_funcs()[1]
+    for _ in range(calls):
+        r.call(rec, _rec_body)  # each recA holds &worker.x and a pointer to its own buf
+    tape, g = r.tape(), r.g
+    heap = g.load("h", 0)
+    rows: tuple[SlotRow, ...] = ()
+    if tape.trace.grows:
+        last = len(tape.trace.grows) - 1
+        check, *_, free = tape.growth(last, (Phase.CHECK, Phase.FREE))
+        freed = [(e.old_lo, e.old_hi) for e in tape.trace.grows[:last]]
+        rows = slot_rows(check.stack, free.new, tape.trace.grows[last], heap=[heap],
+                         frames=(0,), freed=freed)
+    x, p, u = g.addr("x", 0), g.load("p", 0), g.load("u", 0)
+    reads = (
+        f"*p = {_read(rt.read(p))}" + ("" if p == x else "   (p no longer points to x)"),
+        f"*h = {_read(rt.heap_load(heap))}   (new(int), on the heap: it never moves)",
+        f"u == &x: {u == x}" + ("" if u == x else f"   *(*int)(u) = {_read(rt.read(u))}"),
+    )
+    return AdjustRun(calls, adjust, poison, tape, rows, reads)
+
+
+def adjust_explorer(calls: int = 7, *, adjust: bool = True, poison: bool = True):
+    """Adjustment on or off, poisoning on or off, and the number of calls in; the worker's
+    slots across the last move, what p, h and u now read, and the stackfree step out
+    (the default state is adjust_run()'s with the same arguments)."""
+    import html
+
+    import ipywidgets as w
+
+    stage = w.ToggleButtons(options=[("adjustframe", True), ("no_adjust", False)],
+                            value=adjust, description="stage")
+    poisoned = w.Checkbox(value=poison, description="poison old stacks")
+    depth = w.IntSlider(value=calls, min=0, max=100, description="calls",
+                        continuous_update=False)
+    text, out = w.HTML(), w.Output()
+
+    def render(*_):
+        run = adjust_run(depth.value, adjust=stage.value, poison=poisoned.value)
+        text.value = "<pre style='font-size: 11px'>" + html.escape("\n".join(run.lines())) \
+            + "</pre>"
+        show_in(out, step_figure(run.picture))
+
+    for wid in (stage, poisoned, depth):
+        wid.observe(render, "value")
+    render()
+    return w.VBox([w.HBox([stage, poisoned]), depth, text, out])
 
 
 # ---------------------------------------------------------------------------------------
@@ -1420,7 +1537,8 @@ def growth_explorer(frame: int = 160, calls: int = 400, *, entry: int = 40):
 
 
 __all__ = [
-    "ADAPTIVE_DEPTHS", "COPY_PHASES", "GO_ADAPTIVE", "GO_ESCAPES", "GO_POINTER",
+    "ADAPTIVE_DEPTHS", "adjust_explorer", "adjust_run", "AdjustRun", "pointer_worker",
+    "COPY_PHASES", "GO_ADAPTIVE", "GO_ESCAPES", "GO_POINTER",
     "GROWTH_PHASES", "adaptive_sizes", "alloc_path", "Candidate", "check_running_example",
     "comparison", "copy_cost", "CopyCost", "Cursor", "describe", "escape_decisions",
     "featured_growth", "fmt_delta", "growth_explorer", "growth_run", "GrowthRun", "hot_split",

@@ -498,3 +498,48 @@ def test_shrink_figure_is_titled_with_its_run():
     fig = ex.shrink_figure(run)
     assert fig.axes[0].get_title() == "400 calls deep, back to depth 10: 4 halvings in 8 GCs"
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == [f"GC {i}" for i in range(1, 9)]
+
+
+# ---- lesson 06's adjustment explorer ---------------------------------------------------
+
+POISON = "poison " + " ".join(["fc"] * 8)  # stackPoisonCopy fills a freed stack with 0xfc
+
+
+@pytest.mark.parametrize("calls", [0, 6, 7, 8, 50, 100])
+def test_adjust_run_p_follows_x_and_u_is_left_behind(calls):
+    run = ex.adjust_run(calls)
+    moved = bool(run.tape.trace.grows)
+    assert moved == (calls >= 7)  # the first growth of lesson 06's table, at call 7
+    assert run.reads[0] == "*p = 42"
+    stale = f"u == &x: False   *(*int)(u) = {POISON}"
+    assert run.reads[2] == (stale if moved else "u == &x: True")
+    if moved:
+        by_name = {r.local: r for r in run.rows}
+        assert [r.local for r in run.rows if r.adjusted] == ["p"]
+        assert by_name["p"].after == "&main.worker#0.x" == by_name["p"].before
+        old = "old stack" if len(run.tape.trace.grows) == 1 else "freed stack"
+        assert by_name["u"].after == f"{old} hi-{by_name['x'].offset}"
+
+
+def test_adjust_run_without_adjustment_reads_poison_or_a_stale_copy():
+    broken = ex.adjust_run(7, adjust=False)
+    assert not any(r.adjusted for r in broken.rows)
+    assert broken.reads[0] == f"*p = {POISON}   (p no longer points to x)"
+    silent = ex.adjust_run(7, adjust=False, poison=False)
+    assert silent.reads[0] == "*p = 42   (p no longer points to x)"
+    assert silent.reads[2] == "u == &x: False   *(*int)(u) = 42"
+    assert broken.picture.phase is ex.Phase.FREE and ex.adjust_run(3).picture.phase is ex.Phase.CALL
+
+
+def test_adjust_explorer_follows_its_controls():
+    box = ex.adjust_explorer()
+    assert sorted(set(_kinds(box))) == ["Checkbox", "HTML", "IntSlider", "Output", "ToggleButtons"]
+    (stage, poison), depth, text, out = box.children[0].children, *box.children[1:]
+    assert "7 calls of recA, adjustframe, poisoned" in text.value and "*p = 42\n" in text.value
+    stage.value = False
+    assert f"*p = {POISON}   (p no longer points to x)" in text.value
+    poison.value = False
+    assert "*p = 42   (p no longer points to x)" in text.value
+    depth.value = 3
+    assert "the stack has not moved" in text.value and "u == &amp;x: True" in text.value
+    assert len(out.outputs) == 1

@@ -211,6 +211,9 @@ def widgets_of(area: Locator, kind: str) -> Locator:
 def label_of(widget: Locator, kind: str) -> str:
     if kind == "button":
         return widget.inner_text().strip()
+    if kind == "checkbox":  # ipywidgets 8 writes its description beside the box, not before it
+        lab = widget.locator(".widget-label-basic")
+        return lab.first.inner_text().strip() if lab.count() else ""
     lab = widget.locator(":scope > .widget-label")
     return lab.first.inner_text().strip() if lab.count() else ""
 

@@ -142,6 +142,13 @@ def _population_readout(v: dict) -> str:
                                        _num(v["seed"])).readout)
 
 
+def _adjust_readout(v: dict) -> str:
+    from gostack import explore
+    run = explore.adjust_run(_num(v["calls"]), adjust=v["stage"] == "adjustframe",
+                             poison=v["poison old stacks"] == "True")
+    return _lines(run.lines())
+
+
 def _shrink_readout(v: dict) -> str:
     from gostack import explore
     run = explore.shrink_run(_num(v["calls"]), _num(v["back to"]), _num(v["GCs"]),
@@ -208,6 +215,16 @@ LESSON_PLANS: dict[str, LessonPlan] = {p.notebook: p for p in (
     )),
     LessonPlan("notebooks/05-copystack.ipynb", cells=(
         CellPlan("ex.stepper(copy_steps", acts=_stepper(play=False)),
+    )),
+    LessonPlan("notebooks/06-stack-maps.ipynb", cells=(
+        CellPlan("adjust_explorer(", acts=(
+            Act("toggle", "stage", to="adjustframe", value="adjustframe",
+                readout=_adjust_readout),
+            Act("check", "poison old stacks", value="False", readout=_adjust_readout),
+            Act("keys", "calls", keys=("ArrowLeft",), value="6",
+                readout=r"6 calls of recA, .*the stack has not moved"),
+            Act("drag", "calls", to=0.9, readout=_adjust_readout),
+        )),
     )),
     LessonPlan("notebooks/07-whole-newstack.ipynb", cells=(
         CellPlan("ex.stepper(tape", acts=_stepper(play=True)),
