@@ -21,6 +21,7 @@ import nbformat
 KERNEL = "python3"
 CELL_METADATA_KEPT = ("tags", "nbgrader")
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_TAG = "widget"  # on a code cell whose output was a widget view
 # Environment of the kernel that executes a notebook: stable hashing, no user config.
 KERNEL_ENV = {"PYTHONHASHSEED": "0", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
 
@@ -38,12 +39,17 @@ def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         )
         if cell.cell_type == "code":
             cell.outputs = _merge_streams(cell.get("outputs", []))
+            widget = False
             for out in cell.outputs:
                 if out.get("output_type") == "execute_result":
                     out["metadata"] = out.get("metadata", {})
                 # A widget view names a model (random id) whose state is not stored, so it
-                # could not render anyway: keep only its text form.
-                out.get("data", {}).pop(WIDGET_VIEW, None)
+                # could not render anyway: keep only its text form, and tag the cell so
+                # tools (the browser tests) still know it shows a widget.
+                widget |= out.get("data", {}).pop(WIDGET_VIEW, None) is not None
+            tags = cell.metadata.get("tags", [])
+            if widget and WIDGET_TAG not in tags:
+                cell.metadata["tags"] = [*tags, WIDGET_TAG]
     nb.nbformat, nb.nbformat_minor = 4, 5
     return nb
 

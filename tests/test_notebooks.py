@@ -54,6 +54,26 @@ def test_navigation_and_readme_index_are_current():
     assert course.update(write=False) == [], "run `python -m gostack.course`"
 
 
+def _tagged(nb) -> list[int]:
+    return [i for i, c in enumerate(nb.cells) if nbtools.WIDGET_TAG in c.metadata.get("tags", [])]
+
+
+def test_clean_keeps_a_widget_as_text_and_tags_its_cell():
+    cell = nbformat.v4.new_code_cell("ex.growth_explorer()", metadata={"tags": ["x"]})
+    cell.outputs = [nbformat.v4.new_output("execute_result", data={
+        "text/plain": "VBox(children=(...))", nbtools.WIDGET_VIEW: {"model_id": "3f2a"}},
+        execution_count=1)]
+    plain = nbformat.v4.new_code_cell("1 + 1")
+    plain.outputs = [nbformat.v4.new_output("execute_result", data={"text/plain": "2"},
+                                            execution_count=2)]
+    nb = nbformat.v4.new_notebook(cells=[cell, plain])
+    once = nbformat.writes(nbtools.clean(nb))
+    assert nb.cells[0].metadata["tags"] == ["x", nbtools.WIDGET_TAG]
+    assert nb.cells[0].outputs[0].data == {"text/plain": "VBox(children=(...))"}
+    assert "tags" not in nb.cells[1].metadata
+    assert nbformat.writes(nbtools.clean(nbformat.reads(once, as_version=4))) == once
+
+
 @pytest.mark.parametrize("path", ALL, ids=_ids(ALL))
 def test_notebook_is_clean(path):
     assert nbtools.is_clean(path), f"{path.name}: run `make notebooks` (noisy metadata)"
@@ -79,6 +99,8 @@ def test_lesson_anatomy(path):
 def test_stored_figures_match_a_fresh_run(path, tmp_path):
     stored = nbformat.read(path, as_version=4)
     fresh = nbtools.execute(path)
+    assert _tagged(nbtools.clean(fresh)) == _tagged(stored), (
+        "the cells showing a widget changed: run `make notebooks`")
     want, got = _pngs(stored), _pngs(fresh)
     assert [(i, j) for i, j, _ in want] == [(i, j) for i, j, _ in got], (
         "figures appeared or disappeared: run `make notebooks`")

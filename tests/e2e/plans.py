@@ -1,10 +1,10 @@
 """What the browser tests do with each notebook: which lessons have widgets, and what to try.
 
-Lessons are found by scanning their committed outputs for widget views, so a new lesson with a
-widget is covered as soon as it lands, by the generic plan: every slider moved by keyboard and by
-mouse, every dropdown set to another option, every button clicked, every text box retyped; after
-each action the readout must change (and the picture too, if the widget has one), with no error
-on screen.
+Lessons are found by the "widget" tag that gostack.nbtools puts on a cell whose output was a
+widget view, so a new lesson with a widget is covered as soon as it lands, by the generic plan:
+every slider moved by keyboard and by mouse, every dropdown set to another option, every button
+clicked, every text box retyped; after each action the readout must change (and the picture too,
+if the widget has one), with no error on screen.
 
 An entry in LESSON_PLANS makes that precise for one widget cell (found by a piece of its source):
 the actions in order, what the widget then holds, what the readout must then say, and whether
@@ -262,10 +262,12 @@ def _source(cell: dict) -> str:
 
 
 def widget_cells(path: Path) -> list[int]:
-    """Indexes of the code cells whose committed outputs hold a widget view."""
+    """Indexes of the code cells that showed a widget when executed: tagged "widget" by
+    gostack.nbtools (which strips the widget views themselves), or still holding a view."""
     return [i for i, c in enumerate(_cells(path))
             if c.get("cell_type") == "code"
-            and any(WIDGET_MIME in o.get("data", {}) for o in c.get("outputs", []))]
+            and ("widget" in c.get("metadata", {}).get("tags", [])
+                 or any(WIDGET_MIME in o.get("data", {}) for o in c.get("outputs", [])))]
 
 
 def cell_index(path: Path, match: str) -> int:
