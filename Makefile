@@ -41,9 +41,12 @@ $(VENV)/.stamp-test: pyproject.toml | $(VENV_PY)
 
 # --- tasks -------------------------------------------------------------------
 
+# Jupyter refuses to start as root without --allow-root; a fresh machine may be root.
+LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: $(VENV)/.stamp-go ## Open the course notebooks in JupyterLab (extra options: LAB_ARGS=...)
 	-$(VENV_PY) -m gostack.oscost build
-	$(VENV)/bin/jupyter lab notebooks/ $(LAB_ARGS)
+	$(VENV)/bin/jupyter lab notebooks/ $(LAB_ROOT) $(LAB_ARGS)
 
 NBVAL := --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
 NOTEBOOK_DIRS := $(sort $(dir $(wildcard notebooks/*.ipynb solutions/*.ipynb)))

@@ -3,16 +3,25 @@
 pyproject.toml is the source of truth; environment.yml (for conda users) must
 list the same runtime dependencies, install this checkout with the same extras
 that `make test` uses, and pin a Python that pyproject accepts. The Makefile's
-`help` must list the targets the README tells people to run.
+`help` must list the targets the README tells people to run, and `make lab` must
+serve the lessons.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import secrets
 import shlex
 import shutil
+import signal
+import socket
 import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -167,3 +176,58 @@ def test_make_help_lists_lab_and_test():
     assert not missing, (
         f"`make help` does not list the targets {sorted(missing)}; it lists {sorted(listed)}"
     )
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_make_lab_serves_the_lessons(tmp_path):
+    """`make lab` in this environment (as root too), on loopback: JupyterLab answers and its
+    root is notebooks/. Its install step is skipped (-o): this environment has the kit."""
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("make is not installed")
+    venv = Path(sys.prefix)
+    if not (venv / "bin" / "jupyter").exists():
+        pytest.skip(f"no jupyter in {venv}/bin")
+    port, token = _free_port(), secrets.token_hex(8)
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL") and not k.startswith("JUPYTER")}
+    for name in ("CONFIG", "DATA", "RUNTIME"):
+        env[f"JUPYTER_{name}_DIR"] = str(tmp_path / name.lower())
+    lab_args = (f"--no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port={port} "
+                f"--ServerApp.port_retries=0 --IdentityProvider.token={token}")
+    log = tmp_path / "lab.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [make, "--no-print-directory", "-f", str(MAKEFILE), f"VENV={venv}",
+             "-o", f"{venv}/.stamp-go", "lab", f"LAB_ARGS={lab_args}"],
+            cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True)
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/api/contents",
+                                 headers={"Authorization": f"token {token}"})
+    listing = None
+    try:
+        deadline = time.monotonic() + 120
+        while listing is None and time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with opener.open(req, timeout=2) as r:
+                    listing = json.load(r)
+            except (OSError, urllib.error.URLError):
+                time.sleep(0.5)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+    tail = log.read_text(errors="replace")[-2000:]
+    assert listing is not None, f"`make lab` did not serve (exit {proc.returncode}):\n{tail}"
+    names = {item["name"] for item in listing["content"]}
+    assert "00-welcome.ipynb" in names and "08-beyond-growth.ipynb" in names, sorted(names)
