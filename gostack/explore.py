@@ -1284,8 +1284,9 @@ class LiveGo:
 def live_go(force: bool = False) -> LiveGo:
     """Go is here and realgo's build cache is warm (or ``force``): live cells may run.
 
-    The first build on a machine compiles Go's standard library (10-30 s), more than a
-    lesson's time budget; a lesson then shows its recorded results and says so.
+    The first build on a machine compiles Go's standard library (5-30 s), too long to risk
+    in a lesson that must run in under 30 s; a lesson then shows its recorded results and
+    says so.
     """
     from . import realgo
 
@@ -1294,7 +1295,7 @@ def live_go(force: bool = False) -> LiveGo:
         return LiveGo(False, f"No Go here, so the recorded results stand ({a.reason}).")
     if not force and not realgo.cache_warm():
         return LiveGo(False, "Go is here, but nothing was built with it yet: the first build "
-                      "compiles Go's standard library (10-30 s, once), so the recorded results "
+                      "compiles Go's standard library (5-30 s, once), so the recorded results "
                       "stand. To run it anyway: live = ex.live_go(force=True)")
     return LiveGo(True, a.reason)
 

@@ -16,7 +16,7 @@ of magnitude; memory and kernel context-switch counts are stable to the last dig
 
 Python children run ``python -m gostack.oscost child KIND PARAMS``. The Go probe is
 ``probes/oscost/gocost.go``, built once through :mod:`gostack.realgo` (cached; a cold
-Go build cache first compiles the standard library, 10-30 s) and run with ``GOGC=off
+Go build cache first compiles the standard library, 5-30 s) and run with ``GOGC=off
 GODEBUG=adaptivestackstart=0``. Where Go is missing or the build times out,
 :func:`goroutines` returns the numbers recorded in ``data/oscost_recorded.json``,
 labelled with their machine and date.

@@ -19,7 +19,7 @@ goroutine is parked), fresh goroutines start at 2 KiB, no GC starts by itself.
 Each probe is built once: the cache key is a hash of the toolchain version and
 the probe's files; the build directory keeps the binary, the ``-S`` listing and
 the ``-m`` decisions. The first build of all compiles the standard library into
-GOCACHE (about 10-30 s); later probes take well under a second each.
+GOCACHE (5-30 s); later probes take well under a second each.
 ``progress`` callbacks hear about the slow steps (builds, the 1 GB run).
 
 How the probe observes (see ``program.render_go``): the worker reads its own g
@@ -416,7 +416,7 @@ class Build:
 
 def cache_warm() -> bool:
     """Something was built here before, so Go's standard library is compiled and a
-    new probe builds in about a second (a cold build takes 10-30 s)."""
+    new probe builds in about a second (a cold build takes 5-30 s)."""
     return (cache_dir() / "go" / "cache").is_dir()
 
 
@@ -442,7 +442,7 @@ def build_files(files: Mapping[str, str], progress: Progress = _quiet,
     root.mkdir(parents=True, exist_ok=True)
     if not cache_warm():
         progress(f"building {label}: the first build also compiles Go's standard library "
-                 "(about 10-30 s, once)")
+                 "(5-30 s, once)")
     else:
         progress(f"building {label}")
     t0 = time.monotonic()

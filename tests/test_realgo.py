@@ -7,7 +7,7 @@ unless GOSTACK_REQUIRE_GO=1 makes a missing toolchain a failure. They rebuild a
 representative subset of the corpus and check that go1.27.3 still does exactly
 what gostack/data/recorded.json says (the simulator is checked against that file
 in tests/test_recorded.py). Warm, they take a few seconds; the very first build
-on a machine also compiles Go's standard library into the cache (~10-30 s more).
+on a machine also compiles Go's standard library into the cache (5-30 s more).
 """
 
 from __future__ import annotations
