@@ -279,3 +279,40 @@ def test_hidden_inputs_can_be_kept_out_of_the_feedback(tmp_path):
         assert ("smallest failing input (hidden" in outputs) == shown
         feedback = (out / "students" / "zoe" / "feedback.md").read_text()
         assert ("their inputs are not shown" in feedback) == (not shown)
+
+
+def test_a_report_that_cannot_be_made_replaces_the_old_one_with_zero(tmp_path, monkeypatch):
+    """Fault injection: whatever makes a student's report fail, their folder then says 0
+    points and why; an earlier run's full marks never stand beside a grader error."""
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    (subs / "erin").mkdir(parents=True)
+    shutil.copy(ROOT / "solutions" / "02-newstack.ipynb", subs / "erin" / "02-newstack.ipynb")
+    secret = tmp_path / "secret.txt"
+    secret.write_text(SECRET + "\n")
+    args = [str(subs), "--out", str(out), "--exercises", "02", "--secret-file", str(secret),
+            "--quiet"]
+    from gostack.grade.cli import main
+
+    assert main(args) == 0 and results(out, "erin")["score"] == 10
+
+    def broken(*_a, **_k):
+        raise TypeError("unsupported format string passed to float.__format__")
+
+    monkeypatch.setattr(report, "results_json", _fail_once(report.results_json, broken))
+    assert main([*args, "--force"]) == 0
+    again = results(out, "erin")
+    assert again["score"] == 0 and "report could not be written" in again["output"]
+    feedback = (out / "students" / "erin" / "feedback.md").read_text(encoding="utf-8")
+    assert "TypeError: unsupported format string" in feedback
+    with (out / "gradebook.csv").open(newline="", encoding="utf-8") as f:
+        row = next(csv.DictReader(f))
+    assert (row["total"], row["status"]) == ("0", "grader error")
+
+
+def _fail_once(real, failure):
+    calls = []
+
+    def wrapper(*a, **k):
+        calls.append(1)
+        return failure(*a, **k) if len(calls) == 1 else real(*a, **k)
+    return wrapper

@@ -9,6 +9,7 @@ points, and the run itself never stops.
 
 from __future__ import annotations
 
+import csv
 import inspect
 import json
 import os
@@ -65,6 +66,13 @@ EXPECTED = {
     "frame_walker": ("05-growth-path", 0, r"inspecting the call stack"),
     "fast_path_swap": ("05-growth-path", 0,
                        r"changed gostack while|the runtime called your prologue stage"),
+    # The tripwire holds no channel and no nonce: the theft fails, new_size keeps what it earns.
+    "forges_reports": ("02-newstack", 2, r"this statement failed: cell 3, line 9: AttributeError"),
+    "surrogate_messages": ("02-newstack", 0, r"raised ValueError: bad \\udcff value"),
+    "surrogate_signature": ("02-newstack", 0, r"new_size\(\\ud800 old_size\) cannot be called as"),
+    # copystack returns a float: the report falls back to plain expected/got lines.
+    "wrong_type_answer": ("05-growth-path", 4,
+                          r"moves the same bytes: used, delta and the new bounds +0/2"),
 }
 
 
@@ -185,3 +193,55 @@ def test_without_a_sandbox_uid_the_audit_hook_still_refuses_processes(tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["isolation"].startswith("same user id")
     assert _sleepers() == []
+
+
+def test_hostile_names_and_files_never_stop_the_run(tmp_path):
+    """Names no report can take as they are, a file too big to read, code too big to compare,
+    and a resubmission whose report cannot be formatted: the run finishes, every student gets
+    a row, and nothing a name says is taken for the report's own words."""
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    honest = CORPUS / "honest" / "02-newstack.ipynb"
+    names = {
+        os.fsdecode(b"caf\xe9"): "caf\\xe9",  # a Latin-1 zip: not UTF-8
+        "mallory\n- **honest**, 02-newstack: gostack.newstack.new_size":
+            "mallory\\n- **honest**, 02-newstack: gostack.newstack.new_size",
+        '=HYPERLINK("x";"y")': '=HYPERLINK("x";"y")',
+    }
+    for folder in names:
+        shutil.copytree(CORPUS / "honest", subs / folder)
+    shutil.copytree(CORPUS / "honest", subs / "honest")
+    shutil.copytree(CORPUS / "honest", subs / ".hidden")
+    (subs / "sparse").mkdir()
+    with (subs / "sparse" / "02-newstack.ipynb").open("wb") as f:
+        f.truncate(64 << 30)  # 64 GB that take no disk
+    bomb = json.loads(honest.read_text())
+    bomb["cells"][-1]["source"] += "\n" + "\n".join(f"x{i} = {i}" for i in range(30_000))
+    (subs / "bomb").mkdir()
+    (subs / "bomb" / "02-newstack.ipynb").write_text(json.dumps(bomb))
+    args = [str(subs), "--out", str(out), "--exercises", "02", "--quiet"]
+    assert main(args) == 0
+    with (out / "gradebook.csv").open(newline="", encoding="utf-8") as f:
+        rows = {r["student"]: r for r in csv.DictReader(f)}
+    shown = {v if not v.startswith("=") else "'" + v for v in names.values()}
+    assert set(rows) == shown | {"honest", "sparse", "bomb"}
+    assert all(rows[sid]["02-newstack"] == "10" for sid in shown | {"honest"})
+    assert rows["sparse"]["02-newstack"] == rows["bomb"]["02-newstack"] == "0"
+    _, sparse = _result(out, "sparse")
+    assert "68,719,476,736 bytes; the limit is 20,971,520" in sparse
+    _, bomb_feedback = _result(out, "bomb")
+    assert "characters of code" in bomb_feedback
+    integrity = (out / "integrity.md").read_text(encoding="utf-8")
+    assert not any(line.startswith("- **honest**") for line in integrity.splitlines())
+    summary = (out / "summary.txt").read_text(encoding="utf-8")
+    assert ".hidden (a hidden file or folder)" in summary
+
+    # A resubmission whose answers no formatter expects: its old full marks must not stand.
+    wrong = CORPUS / "wrong_type_answer" / "05-growth-path.ipynb"
+    shutil.copytree(CORPUS / "honest", subs / "resubmits")
+    assert main([*args, "--exercises", "02,05"]) == 0
+    shutil.copy(wrong, subs / "resubmits" / "05-growth-path.ipynb")
+    (subs / "resubmits" / "02-newstack.ipynb").unlink()
+    assert main([*args, "--exercises", "02,05"]) == 0
+    with (out / "gradebook.csv").open(newline="", encoding="utf-8") as f:
+        row = next(r for r in csv.DictReader(f) if r["student"] == "resubmits")
+    assert (row["02-newstack"], row["05-growth-path"], row["status"]) == ("0", "4", "graded")

@@ -333,7 +333,11 @@ def explain(ex: Exercise, aspect_tag: str, failure: Failure) -> str:
         lines.append(f"expected: {_fmt(failure.expected)}")
         lines.append(f"got:      {failure.error}")
     elif aspect.fmt is not None:
-        lines.append(aspect.fmt(failure.expected, failure.got))
+        try:
+            lines.append(aspect.fmt(failure.expected, failure.got))
+        except Exception:  # an answer of a shape the formatter does not know: show it plainly
+            lines.append(f"expected: {_fmt(failure.expected)}")
+            lines.append(f"got:      {_fmt(failure.got)}")
     else:
         lines.append(f"expected: {_fmt(failure.expected)}")
         lines.append(f"got:      {_fmt(failure.got)}")

@@ -24,6 +24,7 @@ from pathlib import Path
 from .. import __version__
 from . import catalog, report
 from .grader import Grader, Student, StudentResult, detect_exercises, discover, safe_name
+from .notebook import printable
 from .sandbox import Limits, Zygote, run_exercise
 
 DEFAULT_UID_BASE = 64100
@@ -152,7 +153,7 @@ def read_roster(path: Path) -> tuple[dict[str, dict[str, str]], list[str]]:
                          f"{', '.join(ROSTER_ID_COLUMNS)}")
     rows = {}
     for row in reader:
-        sid = (row.get(key) or "").strip()
+        sid = printable((row.get(key) or "").strip())  # the same form as a folder's id
         if sid:
             rows[sid] = {k: (v or "") for k, v in row.items() if k != key and k is not None}
     return rows, [f for f in fields if f != key]
@@ -275,7 +276,11 @@ def _manifest(student: Student, grader: Grader) -> dict:
     import hashlib
     import hmac
 
-    return {"student": student.id, "submission_sha256": student.digest(),
+    try:
+        digest = student.digest()
+    except Exception as e:  # never stop the run: this student is graded (and fails) alone
+        digest = f"unreadable ({type(e).__name__})"
+    return {"student": student.id, "submission_sha256": digest,
             "files": [f.name for f in student.files],
             "exercises": [e.id for e in grader.exercises],
             # Which secret graded this (to notice a changed one), not the secret's hash.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import re
 import threading
 import time
@@ -19,11 +20,13 @@ from pathlib import Path
 from . import catalog, integrity
 from .catalog import AspectResult, Exercise
 from .notebook import (
+    MAX_FILE_BYTES,
     SUFFIXES,
     SubmissionError,
     bound_names,
     imported_modules,
     parse,
+    printable,
     read_code_cells,
 )
 from .sandbox import Limits, Zygote, run_exercise
@@ -52,11 +55,19 @@ class Student:
         return self.folder or safe_name(self.id)
 
     def digest(self) -> str:
+        """SHA-256 of the files' names and contents, read in chunks; a file over the size
+        limit (it scores 0 anyway) counts by its size, so it is never read whole."""
         h = hashlib.sha256()
         for f in sorted(self.files):
-            h.update(f.name.encode() + b"\0")
+            h.update(os.fsencode(f.name) + b"\0")
             try:
-                h.update(f.read_bytes())
+                size = f.stat().st_size
+                if size > MAX_FILE_BYTES:
+                    h.update(f"<{size} bytes>".encode())
+                    continue
+                with f.open("rb") as fh:
+                    for chunk in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                        h.update(chunk)
             except OSError:
                 h.update(b"<unreadable>")
         return h.hexdigest()
@@ -78,6 +89,13 @@ def matches(filename: str, ex: Exercise) -> bool:
     slug = ex.id[3:]
     return stem.startswith(ex.id[:2] + "-") or stem.startswith(ex.id[:2] + "_") or \
         stem == ex.id[:2] or slug in stem
+
+
+def student_id(name: str) -> str:
+    """A student id from a file or folder name: bytes that are not UTF-8 (a zip from another
+    system) and control characters are written as escapes (caf\\xe9), so an id is one line
+    of printable text in every report."""
+    return printable(os.fsencode(name).decode("utf-8", "backslashreplace"))
 
 
 def safe_name(text: str) -> str:
@@ -273,7 +291,8 @@ def discover(paths: list[Path]) -> tuple[list[Student], list[str]]:
     students: dict[str, Student] = {}
     ignored: list[str] = []
 
-    def add(sid: str, files: list[Path]) -> None:
+    def add(name: str, files: list[Path]) -> None:
+        sid = student_id(name)
         s = students.setdefault(sid, Student(sid))
         s.files += [f for f in files if f not in s.files]
 
@@ -283,14 +302,15 @@ def discover(paths: list[Path]) -> tuple[list[Student], list[str]]:
         elif path.is_dir():
             for child in sorted(path.iterdir()):
                 if child.name.startswith("."):
+                    ignored.append(f"{printable(str(child))} (a hidden file or folder)")
                     continue
                 if child.is_symlink():  # a link could point at anyone's files
-                    ignored.append(f"{child} (a symbolic link)")
+                    ignored.append(f"{printable(str(child))} (a symbolic link)")
                 elif child.is_dir():
                     files = []
                     for f in sorted(child.rglob("*")):
                         if f.is_symlink():
-                            ignored.append(f"{f} (a symbolic link)")
+                            ignored.append(f"{printable(str(f))} (a symbolic link)")
                         elif (f.is_file() and f.suffix in SUFFIXES and not f.name.startswith(".")
                               and ".ipynb_checkpoints" not in f.parts):
                             files.append(f)
@@ -298,9 +318,9 @@ def discover(paths: list[Path]) -> tuple[list[Student], list[str]]:
                 elif child.suffix in SUFFIXES:
                     add(child.stem, [child])
                 else:
-                    ignored.append(str(child))
+                    ignored.append(printable(str(child)))
         else:
-            ignored.append(f"{path} (not found)")
+            ignored.append(f"{printable(str(path))} (not found)")
     return list(students.values()), ignored
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
-MAX_CODE_CHARS = 2 * 1024 * 1024
+MAX_CODE_CHARS = 200_000  # about 70x the largest solution: more is pasted in, not written
 SUFFIXES = (".ipynb", ".py")
 
 _KEPT = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
@@ -29,6 +29,17 @@ class SubmissionError(Exception):
     """The file is not a notebook we can read; the message says why, for the student."""
 
 
+def printable(text: str, keep: str = "") -> str:
+    """``text`` safe for any report: lone surrogates (undecodable file names) and control
+    characters other than those in ``keep`` become backslash escapes, so a name or a message
+    cannot break a line, a file's encoding or a terminal."""
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c in keep else
+                   c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 @dataclass(frozen=True)
 class Cell:
     number: int  # 1-based position among all the notebook's cells, as Jupyter shows them
@@ -38,12 +49,16 @@ class Cell:
 def read_code_cells(path: Path) -> list[Cell]:
     """The code cells of a notebook (or one cell for a .py file), magics removed."""
     try:
-        data = path.read_bytes()
+        size = path.stat().st_size  # before reading: a sparse file can claim terabytes
+        if size > MAX_FILE_BYTES:
+            raise SubmissionError(f"{path.name} is {size:,} bytes; the limit is "
+                                  f"{MAX_FILE_BYTES:,} (clear the outputs and submit again)")
+        with path.open("rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
     except OSError as e:
         raise SubmissionError(f"cannot read {path.name}: {e.strerror or e}") from None
     if len(data) > MAX_FILE_BYTES:
-        raise SubmissionError(f"{path.name} is {len(data):,} bytes; the limit is "
-                              f"{MAX_FILE_BYTES:,} (clear the outputs and submit again)")
+        raise SubmissionError(f"{path.name} grew past {MAX_FILE_BYTES:,} bytes while read")
     if not data.strip():
         raise SubmissionError(f"{path.name} is empty")
     try:
@@ -73,6 +88,9 @@ def _notebook_cells(name: str, text: str) -> list[Cell]:
         raise SubmissionError(
             f"{name} is not a notebook: its JSON is broken at line {e.lineno}, column "
             f"{e.colno} ({e.msg}). Was it saved completely?") from None
+    except RecursionError:
+        raise SubmissionError(f"{name} is not a notebook: its JSON is nested too deeply "
+                              "to read") from None
     if not isinstance(nb, dict):
         raise SubmissionError(f"{name} is not a notebook (the JSON is not an object)")
     if isinstance(nb.get("cells"), list):

@@ -24,7 +24,8 @@ def write_atomic(path: Path, text: str, mode: int = 0o644) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+        # backslashreplace: a lone surrogate that slipped through is escaped, never fatal.
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace", newline="") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
@@ -153,11 +154,22 @@ def integrity_json(result: StudentResult) -> dict:
 
 def write_student(out: Path, result: StudentResult, manifest: dict, visibility: str,
                   hide_hidden_inputs: bool = False) -> None:
+    """Write the student's files. If their report cannot be made (an answer of a shape no
+    formatter expected), the student gets a 0-point report that says so: an earlier run's
+    files are always replaced, never left standing."""
     folder = out / "students" / result.student.key
-    data = results_json(result, visibility, hide_hidden_inputs)
+    try:
+        data = results_json(result, visibility, hide_hidden_inputs)
+        feedback = feedback_md(result, hide_hidden_inputs)
+        integ = integrity_json(result)
+    except Exception as e:
+        result.error = f"its report could not be written ({type(e).__name__}: {e})"[:500]
+        result.outcomes = []
+        data = results_json(result, visibility, hide_hidden_inputs)
+        feedback, integ = feedback_md(result, hide_hidden_inputs), {}
     write_atomic(folder / "results.json", json.dumps(data, indent=1))
-    write_atomic(folder / "feedback.md", feedback_md(result, hide_hidden_inputs))
-    write_atomic(folder / "integrity.json", json.dumps(integrity_json(result), indent=1))
+    write_atomic(folder / "feedback.md", feedback)
+    write_atomic(folder / "integrity.json", json.dumps(integ, indent=1))
     write_atomic(folder / "manifest.json", json.dumps(manifest, indent=1))  # last: "done"
 
 
@@ -167,8 +179,16 @@ def gradebook_csv(rows: list[dict], exercises: list[str], extra: list[str]) -> s
     w = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n", extrasaction="ignore")
     w.writeheader()
     for row in rows:
-        w.writerow(row)
+        w.writerow({k: _cell(v) for k, v in row.items()})
     return buf.getvalue()
+
+
+def _cell(value: object) -> object:
+    """A text cell that a spreadsheet would run as a formula (=, +, -, @) gets a leading
+    apostrophe; the grader's own numbers are never negative, so none is touched."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 def integrity_report(per_student: dict[str, dict]) -> tuple[str, dict]:

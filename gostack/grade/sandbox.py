@@ -253,8 +253,8 @@ def _take(run: WorkerRun, line: bytes, prefix: bytes) -> str | None:
         run.noise += 1
         return None
     try:
-        msg = json.loads(line[len(prefix):])
-    except ValueError:
+        msg = _plain(json.loads(line[len(prefix):]))
+    except (ValueError, RecursionError):
         run.noise += 1
         return None
     if isinstance(msg, dict) and isinstance(msg.get("t"), str):
@@ -262,6 +262,20 @@ def _take(run: WorkerRun, line: bytes, prefix: bytes) -> str | None:
         return msg["t"]
     run.noise += 1
     return None
+
+
+def _plain(obj: object, depth: int = 0) -> object:
+    """A decoded message with every string made printable-safe (learner text can carry lone
+    surrogates, which no report file could encode); nesting past 40 levels is cut."""
+    if depth > 40:
+        return "..."
+    if isinstance(obj, str):
+        return obj.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(obj, list):
+        return [_plain(x, depth + 1) for x in obj]
+    if isinstance(obj, dict):
+        return {_plain(k, depth + 1): _plain(v, depth + 1) for k, v in obj.items()}
+    return obj
 
 
 def _kill_group(pid: int) -> None:

@@ -10,9 +10,12 @@ Order of events, and why:
 2. Imports everything the harness and the learner's code need (gostack, the catalogue, the
    standard modules the learner imports), while it can still read them.
 3. Switches gostack's reference implementations off: the code object of each reference
-   function is replaced by a tripwire that reports the call and raises. Every path to the
-   reference (module attribute, ``gs.Stages()`` default, ``gs.REFERENCE``) reaches the same
-   function object, so every path is switched off; the original code is dropped.
+   function is replaced by a tripwire that raises an audit event and then ReferenceUsed.
+   Every path to the reference (module attribute, ``gs.Stages()`` default,
+   ``gs.REFERENCE``) reaches the same function object, so every path is switched off; the
+   original code is dropped. The event is recorded by the audit hook (step 6), which learner
+   code cannot reach or remove, and the harness reports it: nothing a learner can touch holds
+   the channel or its nonce, so a call cannot be hidden, nor a report forged.
 4. Takes a snapshot of gostack's modules and classes (and builtins) to detect monkeypatching.
 5. When started as root, becomes an unprivileged user id (one per grading slot) with
    RLIMIT_NPROC = 1: the kernel then refuses any fork, thread or process it would start.
@@ -39,6 +42,9 @@ import sys
 
 class ReferenceUsed(RuntimeError):
     """Raised by a tripwire: the learner's code called gostack's reference implementation."""
+
+
+REFERENCE_EVENT = "gostack.grade.reference"  # the audit event a tripwire raises
 
 
 class _CaseTimeout(BaseException):
@@ -142,7 +148,14 @@ def _make_hook(state: dict, scratch: str, read_roots: tuple[str, ...],
             return False
         return type(mod) is str and (mod == "gostack" or mod.startswith("gostack."))
 
+    refs = state["refs"]
+
     def hook(event: str, args: tuple) -> None:
+        if event == REFERENCE_EVENT:  # a tripwire fired (or a learner named one: their loss)
+            name = args[0] if args and type(args[0]) is str else "?"
+            if len(refs) < 20 and name[:120] not in refs:
+                refs.append(name[:120])
+            return
         if event == "open":
             path, mode, flags = args
             if type(path) is int:
@@ -194,8 +207,11 @@ def _make_hook(state: dict, scratch: str, read_roots: tuple[str, ...],
 
 def _tripwire_code(dotted: str, fn):
     """A code object that reports a call of ``dotted`` and raises, named like the original."""
+    message = (f"{dotted} is gostack's reference implementation; it is switched off while "
+               "grading: write your own")
     src = (f"def _tripwire(*args, **kwargs):\n"
-           f"    return __gostack_tripwire__({dotted!r})\n")
+           f"    __gostack_tripwire__({dotted!r})\n"
+           f"    raise __gostack_reference_used__({message!r})\n")
     module = compile(src, f"<{dotted}: switched off while grading>", "exec")
     code = next(c for c in module.co_consts if hasattr(c, "co_code"))
     changes = {"co_name": fn.__name__}
@@ -376,14 +392,13 @@ def main(job_fd: int = 0, chan_fd: int | None = None) -> None:
     setitimer, itimer_real = signal.setitimer, signal.ITIMER_REAL
     function_type = type(main)
 
-    # 3. Tripwires on the reference implementations.
-    state = {"guard": False}
+    # 3. Tripwires on the reference implementations. The tripwire is reachable from learner
+    # code (a module global), so it is C objects only: a partial of sys.audit, whose event
+    # the hook records in `state`, which no learner-reachable object refers to.
+    import functools
 
-    def tripwire(name: str) -> None:
-        # Reachable from learner code (a module global): it must not close over `state`.
-        send({"t": "ref", "name": name})
-        raise ReferenceUsed(f"{name} is gostack's reference implementation; it is switched "
-                            "off while grading: write your own")
+    state: dict = {"guard": False, "refs": []}
+    tripwire = functools.partial(sys.audit, REFERENCE_EVENT)
 
     refs: dict[int, str] = {}
     for dotted in ex.tripwires:
@@ -391,6 +406,7 @@ def main(job_fd: int = 0, chan_fd: int | None = None) -> None:
         refs[id(fn)] = dotted
         if type(fn) is function_type and not fn.__closure__:
             fn.__globals__["__gostack_tripwire__"] = tripwire
+            fn.__globals__["__gostack_reference_used__"] = ReferenceUsed
             fn.__code__ = _tripwire_code(dotted, fn)
     ref_objects = [catalog.resolve(d) for d in ex.tripwires]  # keep them alive: ids stay valid
     del fn
@@ -536,6 +552,7 @@ def main(job_fd: int = 0, chan_fd: int | None = None) -> None:
             pass
         fns[name] = fn
     patched = _changed(snap, watched, sys_modules)
+    state["refs"].clear()  # a call while definitions ran only failed that statement
     send({"t": "ready", "errors": errors[:20], "skipped": skipped, "fatal": fatal,
           "patched": patched[:10]})
     if fatal or patched:
@@ -569,6 +586,9 @@ def main(job_fd: int = 0, chan_fd: int | None = None) -> None:
                 record["error"]["message"] = "your code called sys.exit()"
         record.update({"t": "case", "i": i})
         send(record)
+        for name in state["refs"]:  # tripwires that fired during this case, caught or not
+            send({"t": "ref", "name": name})
+        state["refs"].clear()
         # A snapshot check costs about half a millisecond: after every case when there are
         # few (the simulator's exercise), else after every 16th case and the last.
         patched = _changed(snap, watched, sys_modules) if (
