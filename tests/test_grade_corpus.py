@@ -70,6 +70,14 @@ EXPECTED = {
     "forges_reports": ("02-newstack", 2, r"this statement failed: cell 3, line 9: AttributeError"),
     "surrogate_messages": ("02-newstack", 0, r"raised ValueError: bad \\udcff value"),
     "surrogate_signature": ("02-newstack", 0, r"new_size\(\\ud800 old_size\) cannot be called as"),
+    # Round two: the sandbox's policy and its path checks cannot be rewritten from inside.
+    "reads_source_past_os_path": ("02-newstack", 0,
+                                  r"gostack's source is not available while grading"),
+    "silences_the_tripwire": ("02-newstack", 0, r"calls gostack's reference implementation"),
+    "rewrites_the_sandbox_policy": ("02-newstack", 0,
+                                    r"calls gostack's reference implementation"),
+    "frames_another_student": ("02-newstack", 2, r"Score: 2/10"),
+    "newline_in_a_type_name": ("02-newstack", 0, r"new_size is a odd\\n  honest"),
     # copystack returns a float: the report falls back to plain expected/got lines.
     "wrong_type_answer": ("05-growth-path", 4,
                           r"moves the same bytes: used, delta and the new bounds +0/2"),
@@ -166,7 +174,8 @@ def test_spawned_processes_do_not_survive(graded):
 def test_integrity_report_names_the_cheaters(graded):
     report = json.loads((graded / "integrity.json").read_text())
     calls = {row[0] for row in report["reference_calls"]}
-    assert calls == {"calls_reference", "calls_reference_quietly", "binds_reference"}
+    assert calls == {"calls_reference", "calls_reference_quietly", "binds_reference",
+                     "silences_the_tripwire", "rewrites_the_sandbox_policy"}
     patched = {row[0] for row in report["monkeypatching"]}
     assert {"monkeypatch_gostack", "monkeypatch_grader"} <= patched
     assert {row[0] for row in report["near_copies"]} == {"pasted_reference"}
@@ -175,6 +184,9 @@ def test_integrity_report_names_the_cheaters(graded):
     assert not any("honest" in g and "pasted_reference" in g for g in groups)
     text = (graded / "integrity.md").read_text()
     assert "twin_a, twin_b" in text and "pasted_reference" in text
+    for name in ("integrity.md", "summary.txt"):  # nobody can write a line about honest
+        lines = (graded / name).read_text(encoding="utf-8").splitlines()
+        assert not [ln for ln in lines if ln.lstrip(" -*").startswith("honest")], name
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="without root the workers keep the grader's uid "

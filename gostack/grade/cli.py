@@ -423,6 +423,7 @@ def _summary(args, grader, students, results, skipped, ignored, rows, integrity,
         pts = [o.points for r in graded for o in r.outcomes if o.exercise.id == e.id]
         means[e.id] = round(sum(pts) / len(pts), 2) if pts else None
     flagged = sum(len(integrity[k]) for k in ("reference_calls", "monkeypatching"))
+    problems = [printable(p) for p in problems]  # one line each, whatever a learner wrote
     return {
         "grader": f"gostack grade {__version__}",
         "exercises": [e.id for e in grader.exercises],

@@ -16,6 +16,7 @@ from pathlib import Path
 from .. import __version__
 from . import catalog
 from .grader import Outcome, StudentResult
+from .notebook import printable
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 
@@ -120,7 +121,7 @@ def feedback_md(result: StudentResult, hide_hidden_inputs: bool = False) -> str:
         if o.notebook:
             lines += [f"Notebook: `{o.notebook}`", ""]
         if o.problem:
-            lines += [f"**0 points:** {o.problem}", ""]
+            lines += [f"**0 points:** {printable(o.problem)}", ""]
         if o.results and not o.problem:
             lines += [*_block(report(o.exercise, o.results, o.cases, hidden=True,
                                      hide_hidden_inputs=hide_hidden_inputs)), ""]
@@ -216,7 +217,7 @@ def integrity_report(per_student: dict[str, dict]) -> tuple[str, dict]:
 
     def section(title: str, rows: list[tuple[str, str, str]]) -> None:
         lines.extend([f"## {title} ({len(rows)})", ""])
-        lines.extend(f"- **{s}**, {e}: {t}" for s, e, t in rows)
+        lines.extend(f"- **{printable(s)}**, {e}: {printable(t)}" for s, e, t in rows)
         lines.append("" if rows else "None.\n")
 
     section("Calls to gostack's reference implementation while graded", calls)

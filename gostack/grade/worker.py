@@ -114,12 +114,26 @@ _DEVICES = frozenset({"/dev/null", "/dev/urandom", "/dev/random", "/dev/zero"})
 
 
 def _make_hook(state: dict, scratch: str, read_roots: tuple[str, ...],
-               deny_roots: tuple[str, ...]):
-    """The audit hook. ``state["guard"]`` is True while learner code may be running."""
-    sep = os.sep
-    realpath, join, getcwd, fsdecode = os.path.realpath, os.path.join, os.getcwd, os.fsdecode
+               deny_roots: tuple[str, ...], ref_names: frozenset = frozenset()):
+    """The audit hook. ``state["guard"]`` is True while learner code may be running.
+
+    Learner code runs in this interpreter and can rebind any module attribute (os.path's
+    helpers, this module's globals), so the hook uses none at call time: its policy is
+    copied into its closure here, and paths are resolved by the kernel (an O_PATH open and
+    /proc/self/fd) through C functions captured now.
+    """
+    import posix
+
+    sep = "/"
+    p_open, p_close, p_readlink = posix.open, posix.close, posix.readlink
+    o_path = os.O_PATH | os.O_CLOEXEC
+    fs_encoding = sys.getfilesystemencoding()
     function_type = type(_make_hook)
     type_dict = type.__dict__["__dict__"]
+    ref_event, guarded, frame_attrs = REFERENCE_EVENT, dict(_GUARDED), _FRAME_ATTRS
+    always_denied, blocked, fs_events = dict(_ALWAYS_DENIED), BLOCKED_MODULES, _FS_EVENTS
+    write_flags, devices = _WRITE_FLAGS, _DEVICES
+    resolving = [False]  # our own O_PATH open raises an "open" event too
 
     def deny(what: str) -> None:
         raise PermissionError(f"not allowed while grading: {what}")
@@ -130,14 +144,38 @@ def _make_hook(state: dict, scratch: str, read_roots: tuple[str, ...],
                 return True
         return False
 
+    def kernel_path(p: str) -> str:
+        fd = p_open(p, o_path)
+        try:
+            return p_readlink(f"/proc/self/fd/{fd}")
+        finally:
+            p_close(fd)
+
     def resolve(p: object, relative_ok: bool) -> str:
+        """Where ``p`` really is: symbolic links and .. followed by the kernel; a path that
+        does not exist yet resolves through its folder."""
         if type(p) is bytes:
-            p = fsdecode(p)
+            p = p.decode(fs_encoding, "surrogateescape")
         if type(p) is not str:
             deny("a path that is not a plain str")
         if not p.startswith(sep) and not relative_ok:
             deny("os.open with a relative path")
-        return realpath(join(getcwd(), p))
+        if not p or "\x00" in p:
+            deny("an empty path or one with a NUL byte")
+        resolving[0] = True
+        try:
+            try:
+                return kernel_path(p)
+            except FileNotFoundError:
+                head, _, tail = p.rpartition(sep)
+                if tail in ("", ".", ".."):
+                    raise
+                folder = kernel_path(head or (sep if p.startswith(sep) else "."))
+                return folder.rstrip(sep) + sep + tail
+        except OSError:  # no such folder, or not ours to look into: inside no root
+            return "\x00" + p
+        finally:
+            resolving[0] = False
 
     def gostack_owned(obj: object) -> bool:
         if type(obj) is function_type:
@@ -151,12 +189,14 @@ def _make_hook(state: dict, scratch: str, read_roots: tuple[str, ...],
     refs = state["refs"]
 
     def hook(event: str, args: tuple) -> None:
-        if event == REFERENCE_EVENT:  # a tripwire fired (or a learner named one: their loss)
-            name = args[0] if args and type(args[0]) is str else "?"
-            if len(refs) < 20 and name[:120] not in refs:
-                refs.append(name[:120])
+        if event == ref_event:  # a tripwire fired (or the learner named one: their loss)
+            name = args[0] if args and type(args[0]) is str else None
+            if name in ref_names and name not in refs:
+                refs.append(name)
             return
         if event == "open":
+            if resolving[0]:
+                return
             path, mode, flags = args
             if type(path) is int:
                 return
@@ -164,30 +204,30 @@ def _make_hook(state: dict, scratch: str, read_roots: tuple[str, ...],
             if inside(full, (scratch,)):
                 return
             write = (type(mode) is str and any(c in mode for c in "wax+")) or (
-                mode is None and type(flags) is int and flags & _WRITE_FLAGS)
+                mode is None and type(flags) is int and flags & write_flags)
+            shown = full.lstrip("\x00")
             if write:
-                deny(f"writing {full} (only the scratch folder is writable)")
-            if full in _DEVICES:
+                deny(f"writing {shown} (only the scratch folder is writable)")
+            if full in devices:
                 return
             if inside(full, deny_roots):
-                deny(f"reading {full} (gostack's source is not available while grading)")
+                deny(f"reading {shown} (gostack's source is not available while grading)")
             if not inside(full, read_roots):
-                deny(f"reading {full}")
+                deny(f"reading {shown}")
             return
         if event == "import":
             name = args[0]
-            if type(name) is str and (name in BLOCKED_MODULES
-                                      or name.split(".")[0] in BLOCKED_MODULES):
+            if type(name) is str and (name in blocked or name.split(".")[0] in blocked):
                 raise ImportError(f"module {name!r} is not available while grading")
             return
-        what = _ALWAYS_DENIED.get(event)
+        what = always_denied.get(event)
         if what is not None:
             deny(what)
         if event in ("object.__setattr__", "object.__delattr__"):
             if gostack_owned(args[0]):
                 deny(f"changing {args[1]} of gostack's {getattr(args[0], '__qualname__', '?')}")
             return
-        if event in _FS_EVENTS:
+        if event in fs_events:
             for p in args[:2] if event in ("os.rename", "shutil.copyfile", "shutil.move",
                                             "shutil.copytree") else args[:1]:
                 if type(p) is int:
@@ -196,10 +236,10 @@ def _make_hook(state: dict, scratch: str, read_roots: tuple[str, ...],
                     deny(f"{event} outside the scratch folder")
             return
         if state["guard"]:
-            what = _GUARDED.get(event)
+            what = guarded.get(event)
             if what is not None:
                 deny(what)
-            if event == "object.__getattr__" and args[1] in _FRAME_ATTRS:
+            if event == "object.__getattr__" and args[1] in frame_attrs:
                 deny("inspecting the call stack")
 
     return hook
@@ -452,13 +492,19 @@ def main(job_fd: int = 0, chan_fd: int | None = None) -> None:
     import linecache
 
     linecache.clearcache()
-    sys.addaudithook(_make_hook(state, scratch, read_roots, deny_roots))
+    sys.addaudithook(_make_hook(state, scratch, read_roots, deny_roots,
+                                frozenset(ex.tripwires)))
     # From here on learner code may run at any moment (a __repr__, an __index__, a
     # __del__...): the guard stays on, except for describe()'s walk of a traceback.
     state["guard"] = True
 
     # 7. The learner's definitions.
-    ns: dict = {"__name__": "__main__", "__builtins__": builtins}
+    # The learner's __main__ is a module of its own: sys.modules["__main__"] must not hand
+    # out this module's globals, which the harness reads while it runs.
+    learner_main = type(sys)("__main__")
+    ns: dict = learner_main.__dict__
+    ns["__builtins__"] = builtins
+    sys_modules["__main__"] = learner_main
     sources: dict[str, list[str]] = {}
     errors: list[str] = []
     skipped = 0
