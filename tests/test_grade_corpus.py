@@ -78,6 +78,18 @@ EXPECTED = {
                                     r"calls gostack's reference implementation"),
     "frames_another_student": ("02-newstack", 2, r"Score: 2/10"),
     "newline_in_a_type_name": ("02-newstack", 0, r"new_size is a odd\\n  honest"),
+    # Round three: junk on the answer pipe, os calls CPython does not audit, a second posix.
+    "hides_a_reference_call_behind_junk": ("02-newstack", 0,
+                                           r"calls gostack's reference implementation"),
+    "uses_unaudited_os_calls": ("02-newstack", 2,
+                                r"mknod: AttributeError: module 'os' has no attribute 'mknod' "
+                                r"\| mkfifo: AttributeError.*memfd: AttributeError.*"
+                                r"fallocate: AttributeError"),
+    "rebuilds_posix": ("02-newstack", 2,
+                       r"defaults: PermissionError: not allowed while grading: looking inside "
+                       r"the grader's import guard.*fresh posix: ImportError: a second copy of "
+                       r"a built-in module.*files: PermissionError: not allowed while grading: "
+                       r"opening more than 32 files"),
     # copystack returns a float: the report falls back to plain expected/got lines.
     "wrong_type_answer": ("05-growth-path", 4,
                           r"moves the same bytes: used, delta and the new bounds +0/2"),
@@ -175,7 +187,8 @@ def test_integrity_report_names_the_cheaters(graded):
     report = json.loads((graded / "integrity.json").read_text())
     calls = {row[0] for row in report["reference_calls"]}
     assert calls == {"calls_reference", "calls_reference_quietly", "binds_reference",
-                     "silences_the_tripwire", "rewrites_the_sandbox_policy"}
+                     "silences_the_tripwire", "rewrites_the_sandbox_policy",
+                     "hides_a_reference_call_behind_junk"}
     patched = {row[0] for row in report["monkeypatching"]}
     assert {"monkeypatch_gostack", "monkeypatch_grader"} <= patched
     assert {row[0] for row in report["near_copies"]} == {"pasted_reference"}
@@ -230,6 +243,11 @@ def test_hostile_names_and_files_never_stop_the_run(tmp_path):
     bomb["cells"][-1]["source"] += "\n" + "\n".join(f"x{i} = {i}" for i in range(30_000))
     (subs / "bomb").mkdir()
     (subs / "bomb" / "02-newstack.ipynb").write_text(json.dumps(bomb))
+    # Planted by a worker that got past its sandbox: an empty notebook named like the
+    # exercise beside honest's, and a file where honest's output folder goes.
+    (subs / "honest" / "02-aaa.ipynb").write_text("")
+    (out / "students").mkdir(parents=True)
+    (out / "students" / "honest").write_text("")
     args = [str(subs), "--out", str(out), "--exercises", "02", "--quiet"]
     assert main(args) == 0
     with (out / "gradebook.csv").open(newline="", encoding="utf-8") as f:

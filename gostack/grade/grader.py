@@ -73,11 +73,13 @@ class Student:
         return h.hexdigest()
 
     def notebook_for(self, ex: Exercise) -> Path | None:
-        """The file graded for ``ex``: one named after it, else the only file there is
-        (unless that file is named after another exercise)."""
+        """The file graded for ``ex``: the one named exactly after it (02-newstack.ipynb),
+        else the first named like it, else the only file there is (unless that file is named
+        after another exercise)."""
         named = [f for f in self.files if matches(f.name, ex)]
-        if named:
-            return sorted(named)[0]
+        exact = [f for f in named if f.stem == ex.id]
+        if exact or named:
+            return sorted(exact or named)[0]
         if len(self.files) == 1 and not any(matches(self.files[0].name, other)
                                             for other in catalog.EXERCISES):
             return self.files[0]

@@ -159,6 +159,8 @@ def write_student(out: Path, result: StudentResult, manifest: dict, visibility: 
     formatter expected), the student gets a 0-point report that says so: an earlier run's
     files are always replaced, never left standing."""
     folder = out / "students" / result.student.key
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        folder.unlink()  # not the grader's: something put a file or a link in its place
     try:
         data = results_json(result, visibility, hide_hidden_inputs)
         feedback = feedback_md(result, hide_hidden_inputs)

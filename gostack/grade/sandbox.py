@@ -249,7 +249,13 @@ def _collect(run: WorkerRun, fd: int, prefix: bytes, deadline: float, patience: 
 
 
 def _take(run: WorkerRun, line: bytes, prefix: bytes) -> str | None:
-    if not line.startswith(prefix) or len(line) > MAX_LINE_BYTES:
+    # Learner code can write to the pipe too (without the nonce): bytes glued in front of a
+    # worker's line are noise, and the line is read from its nonce on.
+    start = line.find(prefix)
+    if start > 0:
+        run.noise += 1
+        line = line[start:]
+    if start < 0 or len(line) > MAX_LINE_BYTES:
         run.noise += 1
         return None
     try:
@@ -355,10 +361,11 @@ def run_exercise(exercise_id: str, cells: list[tuple[int, str]], cases: list[dic
                                          if k in ("ok", "error", "bad")}
                     current = None
             elif kind == "ref":
-                # A call while definitions run only fails that statement; one from a graded
-                # function (or a reference bound to a graded name) costs the exercise.
+                # One from a graded function (or a reference bound to a graded name) costs the
+                # exercise; the worker drops calls made while the definitions ran, which only
+                # failed their statement.
                 name = str(msg.get("name"))[:120]
-                if (ready or msg.get("case") == "definition") and name not in result.references:
+                if name not in result.references:
                     result.references.append(name)
             elif kind == "patched":
                 result.patched += [str(p) for p in msg.get("what", [])][:10]

@@ -109,12 +109,24 @@ _GUARDED = {
     "gc.get_referents": "walking the garbage collector's objects",
 }
 _FRAME_ATTRS = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame"})
+# os functions for which CPython raises no audit event, so the hook cannot judge them: they
+# are taken away (files and FIFOs anywhere the uid may write; memory outside RLIMIT_AS).
+_UNAUDITED = ("mkfifo", "mknod", "memfd_create", "posix_fallocate")
+_MAX_WRITTEN_FILES = 32  # files opened for writing in the scratch folder, per worker
+_WRAPPER_SOURCE = """
+def create_builtin(spec, _real=None, _loaded=frozenset()):
+    name = spec.name
+    if type(name) is not str or name in _loaded:
+        raise ImportError("a second copy of a built-in module is not available while grading")
+    return _real(_Spec(name=name))
+"""
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 _DEVICES = frozenset({"/dev/null", "/dev/urandom", "/dev/random", "/dev/zero"})
 
 
 def _make_hook(state: dict, scratch: str, read_roots: tuple[str, ...],
-               deny_roots: tuple[str, ...], ref_names: frozenset = frozenset()):
+               deny_roots: tuple[str, ...], ref_names: frozenset = frozenset(),
+               sealed: tuple = ()):
     """The audit hook. ``state["guard"]`` is True while learner code may be running.
 
     Learner code runs in this interpreter and can rebind any module attribute (os.path's
@@ -134,6 +146,8 @@ def _make_hook(state: dict, scratch: str, read_roots: tuple[str, ...],
     always_denied, blocked, fs_events = dict(_ALWAYS_DENIED), BLOCKED_MODULES, _FS_EVENTS
     write_flags, devices = _WRITE_FLAGS, _DEVICES
     resolving = [False]  # our own O_PATH open raises an "open" event too
+    written = [0]
+    max_written = _MAX_WRITTEN_FILES
 
     def deny(what: str) -> None:
         raise PermissionError(f"not allowed while grading: {what}")
@@ -201,10 +215,14 @@ def _make_hook(state: dict, scratch: str, read_roots: tuple[str, ...],
             if type(path) is int:
                 return
             full = resolve(path, relative_ok=mode is not None)
-            if inside(full, (scratch,)):
-                return
             write = (type(mode) is str and any(c in mode for c in "wax+")) or (
                 mode is None and type(flags) is int and flags & write_flags)
+            if inside(full, (scratch,)):
+                if write:
+                    written[0] += 1
+                    if written[0] > max_written:
+                        deny(f"opening more than {max_written} files for writing")
+                return
             shown = full.lstrip("\x00")
             if write:
                 deny(f"writing {shown} (only the scratch folder is writable)")
@@ -235,6 +253,8 @@ def _make_hook(state: dict, scratch: str, read_roots: tuple[str, ...],
                 if not inside(resolve(p, relative_ok=True), (scratch,)):
                     deny(f"{event} outside the scratch folder")
             return
+        if event == "object.__getattr__" and any(args[0] is f for f in sealed):
+            deny("looking inside the grader's import guard")
         if state["guard"]:
             what = guarded.get(event)
             if what is not None:
@@ -408,6 +428,7 @@ def main(job_fd: int = 0, chan_fd: int | None = None) -> None:
     mem = int(job["memory_mb"]) << 20
     resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
     resource.setrlimit(resource.RLIMIT_FSIZE, (16 << 20, 16 << 20))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
 
     # 2. Imports.
     import ast
@@ -451,6 +472,22 @@ def main(job_fd: int = 0, chan_fd: int | None = None) -> None:
     ref_objects = [catalog.resolve(d) for d in ex.tripwires]  # keep them alive: ids stay valid
     del fn
 
+    # No audit event, no judgement: these go, and no second copy of a built-in module (a
+    # fresh posix would bring them back) can be made. The guard's own function is sealed:
+    # the hook refuses reads of its __defaults__ and __code__, and its globals are its own.
+    import _imp
+    import posix
+
+    for module in (os, posix):
+        for name in _UNAUDITED:
+            module.__dict__.pop(name, None)
+    guard_ns: dict = {"_Spec": type(sys.implementation)}  # SimpleNamespace: C, no globals
+    exec(_WRAPPER_SOURCE, guard_ns)
+    create_builtin = guard_ns.pop("create_builtin")
+    create_builtin.__defaults__ = (_imp.create_builtin, frozenset(
+        n for n in sys.builtin_module_names if n in sys.modules))
+    _imp.create_builtin = create_builtin
+
     # Signal handlers receive stack frames: leave the learner no way to install one. The
     # harness keeps its own references (setitimer, and `signal` below, are locals).
     hidden = [m for m in (sys.modules.pop(n, None) for n in (
@@ -493,7 +530,8 @@ def main(job_fd: int = 0, chan_fd: int | None = None) -> None:
 
     linecache.clearcache()
     sys.addaudithook(_make_hook(state, scratch, read_roots, deny_roots,
-                                frozenset(ex.tripwires)))
+                                frozenset(ex.tripwires), (create_builtin,)))
+    del create_builtin, guard_ns
     # From here on learner code may run at any moment (a __repr__, an __index__, a
     # __del__...): the guard stays on, except for describe()'s walk of a traceback.
     state["guard"] = True
