@@ -316,3 +316,23 @@ def _fail_once(real, failure):
         calls.append(1)
         return failure(*a, **k) if len(calls) == 1 else real(*a, **k)
     return wrapper
+
+
+def test_roster_ids_are_unique_and_its_columns_are_text(tmp_path):
+    from gostack.grade.cli import main
+
+    subs = tmp_path / "subs"
+    (subs / "erin").mkdir(parents=True)
+    shutil.copy(ROOT / "solutions" / "02-newstack.ipynb", subs / "erin" / "02-newstack.ipynb")
+    twice = tmp_path / "twice.csv"
+    twice.write_text("id,name\nerin,E.\nerin,E. again\n", encoding="utf-8")
+    run = grade(str(subs), "--out", str(tmp_path / "o1"), "--roster", str(twice))
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines()[-1].endswith("lists the id 'erin' twice")
+    formula = tmp_path / "formula.csv"
+    formula.write_text('id,=cmd|calc\nerin,=1+1\n', encoding="utf-8")
+    out = tmp_path / "o2"
+    assert main([str(subs), "--out", str(out), "--roster", str(formula), "--quiet"]) == 0
+    with (out / "gradebook.csv").open(newline="", encoding="utf-8") as f:
+        header, row = list(csv.reader(f))
+    assert header[:2] == ["student", "'=cmd|calc"] and row[:2] == ["erin", "'=1+1"]

@@ -154,6 +154,8 @@ def read_roster(path: Path) -> tuple[dict[str, dict[str, str]], list[str]]:
     rows = {}
     for row in reader:
         sid = printable((row.get(key) or "").strip())  # the same form as a folder's id
+        if sid in rows:
+            raise UsageError(f"the roster {path} lists the id {sid!r} twice")
         if sid:
             rows[sid] = {k: (v or "") for k, v in row.items() if k != key and k is not None}
     return rows, [f for f in fields if f != key]

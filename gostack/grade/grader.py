@@ -292,9 +292,14 @@ def discover(paths: list[Path]) -> tuple[list[Student], list[str]]:
     a folder holds one student per notebook file or per sub-folder."""
     students: dict[str, Student] = {}
     ignored: list[str] = []
+    names: dict[str, str] = {}  # id -> the name it came from
 
     def add(name: str, files: list[Path]) -> None:
         sid = student_id(name)
+        n = 1
+        while names.setdefault(sid, name) != name:  # two names, one escaped form: keep apart
+            n += 1
+            sid = f"{student_id(name)} ({n})"
         s = students.setdefault(sid, Student(sid))
         s.files += [f for f in files if f not in s.files]
 

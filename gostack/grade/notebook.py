@@ -96,8 +96,8 @@ def _notebook_cells(name: str, text: str) -> list[Cell]:
     if isinstance(nb.get("cells"), list):
         raw, key = nb["cells"], "source"
     elif isinstance(nb.get("worksheets"), list) and nb["worksheets"]:  # nbformat 3
-        first = nb["worksheets"][0]
-        raw, key = (first.get("cells") if isinstance(first, dict) else None) or [], "input"
+        raw, key = [c for ws in nb["worksheets"] if isinstance(ws, dict)
+                    and isinstance(ws.get("cells"), list) for c in ws["cells"]], "input"
     else:
         raise SubmissionError(f"{name} is not a notebook (no cells)")
     cells = []

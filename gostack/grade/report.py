@@ -180,7 +180,7 @@ def gradebook_csv(rows: list[dict], exercises: list[str], extra: list[str]) -> s
     buf = io.StringIO()
     fields = ["student", *extra, *exercises, "total", "max", "status"]
     w = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n", extrasaction="ignore")
-    w.writeheader()
+    w.writerow({f: _cell(f) for f in fields})  # the header: roster columns are text too
     for row in rows:
         w.writerow({k: _cell(v) for k, v in row.items()})
     return buf.getvalue()

@@ -204,8 +204,21 @@ def run_worker(job: dict, limits: Limits, uid: int | None = None,
         out.seek(0)
         run.output = out.read(MAX_QUOTED_OUTPUT).decode("utf-8", "replace")
         out.close()
-        shutil.rmtree(scratch, ignore_errors=True)
+        _remove_tree(scratch)
     return run
+
+
+def _remove_tree(path: str) -> None:
+    """Remove a scratch folder, first giving back any permission taken from it (as the same
+    uid, a worker can make a folder that rmtree alone cannot empty)."""
+    for root, dirs, _ in os.walk(path):
+        for d in (root, *(os.path.join(root, x) for x in dirs)):
+            try:
+                if not os.path.islink(d):
+                    os.chmod(d, 0o700)
+            except OSError:
+                pass
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def _collect(run: WorkerRun, fd: int, prefix: bytes, deadline: float, patience: float) -> None:

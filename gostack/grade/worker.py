@@ -57,6 +57,11 @@ BLOCKED_MODULES = frozenset({
     "subprocess", "_posixsubprocess", "multiprocessing", "_multiprocessing", "concurrent",
     "ctypes", "_ctypes", "cffi", "socket", "_socket", "ssl", "_ssl", "signal", "_signal",
     "pty", "asyncio", "_asyncio", "_xxsubinterpreters", "faulthandler", "pdb", "webbrowser",
+    # Native modules that reach files, terminals or raw memory without an audit event.
+    "readline", "_posixshmem", "_testcapi", "_testinternalcapi", "_testbuffer",
+    "_testimportmultiple", "_testmultiphase", "_ctypes_test", "_xxtestfuzz", "_curses",
+    "_curses_panel", "curses", "_dbm", "_gdbm", "dbm", "_sqlite3", "sqlite3", "termios",
+    "tty", "_tkinter", "tkinter", "nis", "spwd", "syslog", "ossaudiodev", "xxsubtype",
 })
 # Standard modules the worker imports for the learner (before it loses the right to read them).
 PRELOADABLE = frozenset({
@@ -78,6 +83,8 @@ _ALWAYS_DENIED = {
     "os.killpg": "sending a signal",
     "signal.pthread_kill": "sending a signal",
     "os.chdir": "changing directory",
+    "os.chmod": "changing permissions",
+    "os.chown": "changing owners",
     "os.chroot": "changing the root directory",
     "os.symlink": "making a link",
     "os.link": "making a link",
@@ -96,8 +103,8 @@ _ALWAYS_DENIED = {
     "_thread.start_new_thread": "starting a thread",
     "builtins.breakpoint": "starting a debugger",
 }
-_FS_EVENTS = ("os.remove", "os.rmdir", "os.mkdir", "os.rename", "os.truncate", "os.chmod",
-              "os.chown", "os.utime", "os.mkfifo", "os.mknod", "os.listxattr", "os.setxattr",
+_FS_EVENTS = ("os.remove", "os.rmdir", "os.mkdir", "os.rename", "os.truncate",
+              "os.utime", "os.mkfifo", "os.mknod", "os.listxattr", "os.setxattr",
               "os.removexattr", "shutil.copyfile", "shutil.copymode", "shutil.copystat",
               "shutil.copytree", "shutil.move", "shutil.rmtree", "shutil.make_archive",
               "shutil.unpack_archive")
@@ -113,12 +120,25 @@ _FRAME_ATTRS = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame"})
 # are taken away (files and FIFOs anywhere the uid may write; memory outside RLIMIT_AS).
 _UNAUDITED = ("mkfifo", "mknod", "memfd_create", "posix_fallocate")
 _MAX_WRITTEN_FILES = 32  # files opened for writing in the scratch folder, per worker
-_WRAPPER_SOURCE = """
-def create_builtin(spec, _real=None, _loaded=frozenset()):
-    name = spec.name
-    if type(name) is not str or name in _loaded:
-        raise ImportError("a second copy of a built-in module is not available while grading")
-    return _real(_Spec(name=name))
+LOADER_EVENT = "gostack.grade.load"  # how the import wrappers ask the hook for a module
+# _imp's module constructors, replaced: the originals live only in the audit hook's closure,
+# so these wrappers hold nothing worth stealing; the hook decides what may be loaded.
+_LOADER_SOURCE = """
+def create_builtin(spec):
+    return _load("builtin", spec)
+
+
+def create_dynamic(spec, file=None):
+    return _load("dynamic", spec)
+
+
+def _load(kind, spec):
+    name, origin = spec.name, getattr(spec, "origin", None)
+    box = []
+    _audit(_EVENT, kind, name, origin, box)
+    if not box:
+        raise ImportError(f"module {name!r} is not available while grading")
+    return box[0]
 """
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 _DEVICES = frozenset({"/dev/null", "/dev/urandom", "/dev/random", "/dev/zero"})
@@ -126,7 +146,7 @@ _DEVICES = frozenset({"/dev/null", "/dev/urandom", "/dev/random", "/dev/zero"})
 
 def _make_hook(state: dict, scratch: str, read_roots: tuple[str, ...],
                deny_roots: tuple[str, ...], ref_names: frozenset = frozenset(),
-               sealed: tuple = ()):
+               loaders: dict | None = None, loaded: frozenset = frozenset()):
     """The audit hook. ``state["guard"]`` is True while learner code may be running.
 
     Learner code runs in this interpreter and can rebind any module attribute (os.path's
@@ -148,6 +168,8 @@ def _make_hook(state: dict, scratch: str, read_roots: tuple[str, ...],
     resolving = [False]  # our own O_PATH open raises an "open" event too
     written = [0]
     max_written = _MAX_WRITTEN_FILES
+    loader_event, loaders = LOADER_EVENT, dict(loaders or {})
+    namespace = type(sys.implementation)  # SimpleNamespace, a C type
 
     def deny(what: str) -> None:
         raise PermissionError(f"not allowed while grading: {what}")
@@ -203,6 +225,18 @@ def _make_hook(state: dict, scratch: str, read_roots: tuple[str, ...],
     refs = state["refs"]
 
     def hook(event: str, args: tuple) -> None:
+        if event == loader_event:  # an import wants a new built-in or extension module
+            kind, name, origin, box = (args + (None,) * 4)[:4]
+            real = loaders.get(kind) if type(kind) is str else None
+            if (real is None or type(name) is not str or type(box) is not list or box
+                    or (origin is not None and type(origin) is not str)):
+                return
+            if name in blocked or name.split(".")[0] in blocked:
+                return
+            if kind == "builtin" and name in loaded:  # a second posix would bring back
+                return                                # what the worker took away
+            box.append(real(namespace(name=name, origin=origin)))
+            return
         if event == ref_event:  # a tripwire fired (or the learner named one: their loss)
             name = args[0] if args and type(args[0]) is str else None
             if name in ref_names and name not in refs:
@@ -253,8 +287,6 @@ def _make_hook(state: dict, scratch: str, read_roots: tuple[str, ...],
                 if not inside(resolve(p, relative_ok=True), (scratch,)):
                     deny(f"{event} outside the scratch folder")
             return
-        if event == "object.__getattr__" and any(args[0] is f for f in sealed):
-            deny("looking inside the grader's import guard")
         if state["guard"]:
             what = guarded.get(event)
             if what is not None:
@@ -472,21 +504,14 @@ def main(job_fd: int = 0, chan_fd: int | None = None) -> None:
     ref_objects = [catalog.resolve(d) for d in ex.tripwires]  # keep them alive: ids stay valid
     del fn
 
-    # No audit event, no judgement: these go, and no second copy of a built-in module (a
-    # fresh posix would bring them back) can be made. The guard's own function is sealed:
-    # the hook refuses reads of its __defaults__ and __code__, and its globals are its own.
+    # No audit event, no judgement: these go (and step 6 keeps a second posix from
+    # bringing them back).
     import _imp
     import posix
 
     for module in (os, posix):
         for name in _UNAUDITED:
             module.__dict__.pop(name, None)
-    guard_ns: dict = {"_Spec": type(sys.implementation)}  # SimpleNamespace: C, no globals
-    exec(_WRAPPER_SOURCE, guard_ns)
-    create_builtin = guard_ns.pop("create_builtin")
-    create_builtin.__defaults__ = (_imp.create_builtin, frozenset(
-        n for n in sys.builtin_module_names if n in sys.modules))
-    _imp.create_builtin = create_builtin
 
     # Signal handlers receive stack frames: leave the learner no way to install one. The
     # harness keeps its own references (setitimer, and `signal` below, are locals).
@@ -529,9 +554,15 @@ def main(job_fd: int = 0, chan_fd: int | None = None) -> None:
     import linecache
 
     linecache.clearcache()
+    loaders = {"builtin": _imp.create_builtin, "dynamic": _imp.create_dynamic}
+    loaded = frozenset(n for n in sys.builtin_module_names if n in sys.modules)
     sys.addaudithook(_make_hook(state, scratch, read_roots, deny_roots,
-                                frozenset(ex.tripwires), (create_builtin,)))
-    del create_builtin, guard_ns
+                                frozenset(ex.tripwires), loaders, loaded))
+    loader_ns: dict = {"_audit": sys.audit, "_EVENT": LOADER_EVENT}
+    exec(_LOADER_SOURCE, loader_ns)
+    _imp.create_builtin, _imp.create_dynamic = (loader_ns["create_builtin"],
+                                                loader_ns["create_dynamic"])
+    del loaders, loader_ns
     # From here on learner code may run at any moment (a __repr__, an __index__, a
     # __del__...): the guard stays on, except for describe()'s walk of a traceback.
     state["guard"] = True
