@@ -170,6 +170,7 @@ def _make_hook(state: dict, scratch: str, read_roots: tuple[str, ...],
     max_written = _MAX_WRITTEN_FILES
     loader_event, loaders = LOADER_EVENT, dict(loaders or {})
     namespace = type(sys.implementation)  # SimpleNamespace, a C type
+    builtin_names = frozenset(sys.builtin_module_names)
 
     def deny(what: str) -> None:
         raise PermissionError(f"not allowed while grading: {what}")
@@ -231,10 +232,19 @@ def _make_hook(state: dict, scratch: str, read_roots: tuple[str, ...],
             if (real is None or type(name) is not str or type(box) is not list or box
                     or (origin is not None and type(origin) is not str)):
                 return
-            if name in blocked or name.split(".")[0] in blocked:
+            parts = name.split(".")
+            if any(part in blocked for part in parts):  # PyInit_ takes the last part
                 return
-            if kind == "builtin" and name in loaded:  # a second posix would bring back
-                return                                # what the worker took away
+            if kind == "builtin" and (name in loaded or name not in builtin_names):
+                return  # a second posix would bring back what the worker took away
+            if kind == "dynamic":  # native code runs unaudited: only the installation's own
+                if type(origin) is not str or not origin.startswith(sep):
+                    return
+                origin = resolve(origin, relative_ok=False)
+                if (not inside(origin, read_roots) or inside(origin, (scratch,))
+                        or inside(origin, deny_roots)
+                        or not origin.rpartition(sep)[2].startswith(parts[-1] + ".")):
+                    return
             box.append(real(namespace(name=name, origin=origin)))
             return
         if event == ref_event:  # a tripwire fired (or the learner named one: their loss)

@@ -1,0 +1,104 @@
+"""The grading worker's audit hook, called directly: what it lets through and what it refuses.
+
+The corpus (test_grade_corpus.py) drives the hook through real submissions; these tests pin
+the decisions whose inputs a submission cannot easily stage everywhere (a native module copied
+into the scratch folder, a blocked module under a dotted name, symbolic links out of scratch).
+"""
+
+from __future__ import annotations
+
+import _imp
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+import gostack
+from gostack.grade import worker
+
+LOAD, REF = worker.LOADER_EVENT, worker.REFERENCE_EVENT
+
+
+@pytest.fixture
+def hook(tmp_path):
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    read_roots = tuple(sorted({os.path.realpath(p) for p in sys.path if p and any(
+        os.path.realpath(p) == q or os.path.realpath(p).startswith(q + os.sep)
+        for q in prefixes)}))
+    state = {"guard": False, "refs": []}
+    h = worker._make_hook(
+        state, str(scratch), read_roots, (os.path.realpath(Path(gostack.__file__).parent),),
+        frozenset({"gostack.newstack.new_size"}),
+        {"builtin": _imp.create_builtin, "dynamic": _imp.create_dynamic},
+        frozenset(n for n in sys.builtin_module_names if n in sys.modules))
+    h.scratch, h.state = scratch, state
+    return h
+
+
+def _load(hook, kind, name, origin):
+    box: list = []
+    hook(LOAD, (kind, name, origin, box))
+    return box
+
+
+def _extension(name: str) -> str:
+    mod = pytest.importorskip(name)
+    origin = getattr(mod, "__file__", None)
+    if not origin or not origin.endswith(".so"):
+        pytest.skip(f"{name} is built into this Python")
+    return origin
+
+
+def test_an_installed_extension_loads_through_the_hook(hook):
+    (module,) = _load(hook, "dynamic", "zlib", _extension("zlib"))
+    assert module.__name__ == "zlib"
+
+
+def test_native_code_from_the_scratch_folder_never_loads(hook):
+    copy = hook.scratch / Path(_extension("zlib")).name
+    shutil.copy(_extension("zlib"), copy)
+    assert _load(hook, "dynamic", "zlib", str(copy)) == []
+    link = hook.scratch / "zlib.so"
+    link.symlink_to(copy)
+    assert _load(hook, "dynamic", "zlib", str(link)) == []
+
+
+def test_a_module_is_loaded_only_under_its_own_name(hook):
+    zlib = _extension("zlib")
+    assert _load(hook, "dynamic", "zlib_alias", zlib) == []
+    assert _load(hook, "dynamic", "x.readline", _extension("readline")) == []  # PyInit_readline
+    assert _load(hook, "dynamic", "zlib", os.path.relpath(zlib)) == []
+
+
+def test_no_second_copy_of_a_loaded_builtin(hook):
+    assert _load(hook, "builtin", "posix", None) == []
+    assert _load(hook, "builtin", "x.posix", None) == []
+
+
+def test_only_known_tripwires_are_recorded_once(hook):
+    for name in ("gostack.newstack.new_size", "gostack.newstack.new_size", "x\n- **honest**"):
+        hook(REF, (name,))
+    assert hook.state["refs"] == ["gostack.newstack.new_size"]
+
+
+def test_paths_are_judged_where_they_really_lead(hook):
+    source = Path(gostack.__file__).parent / "newstack.py"
+    (hook.scratch / "n.py").symlink_to(source)
+    up = Path(hook.scratch, *[".."] * (len(hook.scratch.parts) - 1))  # back to /
+    for path in (hook.scratch / "n.py", up / source.relative_to("/")):
+        with pytest.raises(PermissionError, match="gostack's source is not available"):
+            hook("open", (str(path), "r", 0))
+    (hook.scratch / "out").symlink_to(hook.scratch.parent)
+    with pytest.raises(PermissionError, match="only the scratch folder is writable"):
+        hook("open", (str(hook.scratch / "out" / "planted"), "w", 0))
+
+
+def test_files_written_in_scratch_are_capped(hook):
+    for i in range(worker._MAX_WRITTEN_FILES):
+        hook("open", (str(hook.scratch / f"f{i}"), "w", 0))
+    with pytest.raises(PermissionError, match="more than 32 files"):
+        hook("open", (str(hook.scratch / "one-more"), "w", 0))
