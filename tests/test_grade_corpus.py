@@ -92,6 +92,10 @@ EXPECTED = {
                        r"files: PermissionError: not allowed while grading: opening more than "
                        r"32 files"),
     "nbformat3_two_worksheets": ("02-newstack", 10, r"10/10"),  # cells in every worksheet
+    # Round six: no garbage collector to time a finalizer into the harness's frame window.
+    "times_a_collection_into_the_harness": ("02-newstack", 2,
+                                            r"ImportError: module 'gc' is not available while "
+                                            r"grading(.|\n)*gc modules reachable: \[\]"),
     # copystack returns a float: the report falls back to plain expected/got lines.
     "wrong_type_answer": ("05-growth-path", 4,
                           r"moves the same bytes: used, delta and the new bounds +0/2"),

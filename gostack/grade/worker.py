@@ -57,6 +57,7 @@ BLOCKED_MODULES = frozenset({
     "subprocess", "_posixsubprocess", "multiprocessing", "_multiprocessing", "concurrent",
     "ctypes", "_ctypes", "cffi", "socket", "_socket", "ssl", "_ssl", "signal", "_signal",
     "pty", "asyncio", "_asyncio", "_xxsubinterpreters", "faulthandler", "pdb", "webbrowser",
+    "gc",
     # Native modules that reach files, terminals or raw memory without an audit event.
     "readline", "_posixshmem", "_testcapi", "_testinternalcapi", "_testbuffer",
     "_testimportmultiple", "_testmultiphase", "_ctypes_test", "_xxtestfuzz", "_curses",
@@ -525,9 +526,14 @@ def main(job_fd: int = 0, chan_fd: int | None = None) -> None:
 
     # Signal handlers receive stack frames: leave the learner no way to install one. The
     # harness keeps its own references (setitimer, and `signal` below, are locals).
+    # The garbage collector goes too: it could time a collection (and so a learner's
+    # __del__) into the one window where the harness reads frames, and walk every object.
+    import gc
+
+    gc_disable, gc_enable, gc_isenabled = gc.disable, gc.enable, gc.isenabled
     hidden = [m for m in (sys.modules.pop(n, None) for n in (
         "signal", "_signal", "faulthandler", "subprocess", "_posixsubprocess", "socket",
-        "_socket")) if m is not None]
+        "_socket", "gc")) if m is not None]
     for module in list(sys.modules.values()):
         namespace = getattr(module, "__dict__", None)
         if type(namespace) is dict:
@@ -535,9 +541,9 @@ def main(job_fd: int = 0, chan_fd: int | None = None) -> None:
                 if any(value is h for h in hidden) or (
                         callable(value) and getattr(value, "__module__", None) in
                         ("_signal", "signal", "faulthandler", "_posixsubprocess", "_socket",
-                         "socket")):
+                         "socket", "gc")):
                     del namespace[key]
-    del hidden
+    del hidden, gc
 
     # 4. Snapshot for monkeypatch detection.
     watched = [m for n, m in sorted(sys.modules.items())
@@ -607,6 +613,8 @@ def main(job_fd: int = 0, chan_fd: int | None = None) -> None:
             msg = ""
         where = ""
         tb = BaseException.__dict__["__traceback__"].__get__(e)
+        collecting = gc_isenabled()
+        gc_disable()  # no collection, so no learner finalizer, while the guard is off
         state["guard"] = False
         try:
             while tb is not None:  # C-level attributes of C objects: no learner code runs
@@ -619,6 +627,8 @@ def main(job_fd: int = 0, chan_fd: int | None = None) -> None:
                 tb = tb.tb_next
         finally:
             state["guard"] = True
+            if collecting:
+                gc_enable()
         return {"type": kind, "message": msg[:300], "where": where[:200]}
 
     for number, source in job["cells"]:
