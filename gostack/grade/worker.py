@@ -46,6 +46,11 @@ class ReferenceUsed(RuntimeError):
 
 REFERENCE_EVENT = "gostack.grade.reference"  # the audit event a tripwire raises
 
+# Builtins the harness needs where no learner code may run, bound now: learner code can
+# rebind any name in the builtins module (no audit event), never these module globals.
+_type, _len, _isinstance, _object = type, len, isinstance, object
+_TRACEBACK = BaseException.__dict__["__traceback__"]  # a C descriptor: no learner code
+
 
 class _CaseTimeout(BaseException):
     """The per-case alarm: a BaseException so that `except Exception` does not swallow it."""
@@ -340,15 +345,15 @@ def _snapshot(modules: list) -> list[tuple[str, object, str, object]]:
 
 
 def _changed(snap: list, modules: list, sys_modules: dict) -> list[str]:
-    missing = object()
+    missing = _object()
     out = []
     for label, container, key, value in snap:
-        if isinstance(container, dict):
+        if _isinstance(container, dict):
             now = container.get(key, missing)
-        elif isinstance(container, type):
-            now = type.__dict__["__dict__"].__get__(container).get(key, missing)
+        elif _isinstance(container, _type):
+            now = _type.__dict__["__dict__"].__get__(container).get(key, missing)
         else:
-            now = object.__getattribute__(container, "__dict__").get(key, missing)
+            now = _object.__getattribute__(container, "__dict__").get(key, missing)
         if now is not value:
             out.append(label)
     for mod in modules:
@@ -612,7 +617,7 @@ def main(job_fd: int = 0, chan_fd: int | None = None) -> None:
         except BaseException:
             msg = ""
         where = ""
-        tb = BaseException.__dict__["__traceback__"].__get__(e)
+        tb = _TRACEBACK.__get__(e)  # a traceback or None, whatever e's class says
         collecting = gc_isenabled()
         gc_disable()  # no collection, so no learner finalizer, while the guard is off
         state["guard"] = False
@@ -620,9 +625,9 @@ def main(job_fd: int = 0, chan_fd: int | None = None) -> None:
             while tb is not None:  # C-level attributes of C objects: no learner code runs
                 filename = tb.tb_frame.f_code.co_filename
                 lineno = tb.tb_lineno
-                if type(filename) is str and filename in sources:
+                if _type(filename) is str and filename in sources:
                     lines = sources[filename]
-                    text = lines[lineno - 1].strip() if 0 < lineno <= len(lines) else ""
+                    text = lines[lineno - 1].strip() if 0 < lineno <= _len(lines) else ""
                     where = f"{filename.strip('<>')}, line {lineno}: {text}"
                 tb = tb.tb_next
         finally:
