@@ -98,6 +98,8 @@ EXPECTED = {
                                             r"grading(.|\n)*gc modules reachable: \[\]"),
     # Round seven: builtins rebound by the learner never run in the harness's frame window.
     "rebinds_builtins_the_harness_calls": ("02-newstack", 2, r"frames seen: \[\]"),
+    # Round eight: the worker writes its reports with its own encoder, not json's.
+    "swaps_the_json_encoder": ("02-newstack", 0, r"calls gostack's reference implementation"),
     # copystack returns a float: the report falls back to plain expected/got lines.
     "wrong_type_answer": ("05-growth-path", 4,
                           r"moves the same bytes: used, delta and the new bounds +0/2"),
@@ -196,7 +198,7 @@ def test_integrity_report_names_the_cheaters(graded):
     calls = {row[0] for row in report["reference_calls"]}
     assert calls == {"calls_reference", "calls_reference_quietly", "binds_reference",
                      "silences_the_tripwire", "rewrites_the_sandbox_policy",
-                     "hides_a_reference_call_behind_junk"}
+                     "hides_a_reference_call_behind_junk", "swaps_the_json_encoder"}
     patched = {row[0] for row in report["monkeypatching"]}
     assert {"monkeypatch_gostack", "monkeypatch_grader"} <= patched
     assert {row[0] for row in report["near_copies"]} == {"pasted_reference"}

@@ -52,6 +52,44 @@ _type, _len, _isinstance, _object = type, len, isinstance, object
 _TRACEBACK = BaseException.__dict__["__traceback__"]  # a C descriptor: no learner code
 
 
+def _c_json():
+    import _json
+
+    return _json.encode_basestring_ascii
+
+
+_ENCODE_STR, _INT_REPR, _FLOAT_REPR = _c_json(), int.__repr__, float.__repr__
+_INF = float("inf")
+
+
+def _dumps(obj: object, depth: int = 0) -> str:
+    """JSON for the worker's messages from C primitives bound at start: learner code can swap
+    json's encoder (a module attribute), and then forge any message `send` writes."""
+    t = _type(obj)
+    if t is str:
+        return _ENCODE_STR(obj)
+    if obj is None or obj is True or obj is False:
+        return "null" if obj is None else "true" if obj is True else "false"
+    if t is int:
+        return _INT_REPR(obj)
+    if t is float:
+        if obj != obj:
+            return "NaN"
+        return "Infinity" if obj == _INF else "-Infinity" if obj == -_INF else _FLOAT_REPR(obj)
+    if depth > 100:
+        raise ValueError("nested too deeply")
+    if t is list or t is tuple:
+        return "[" + ", ".join([_dumps(x, depth + 1) for x in obj]) + "]"
+    if t is dict:
+        items = []
+        for k, v in obj.items():
+            if _type(k) is not str:
+                raise TypeError("a key that is not a str")
+            items.append(_ENCODE_STR(k) + ": " + _dumps(v, depth + 1))
+        return "{" + ", ".join(items) + "}"
+    raise TypeError("not plain data")
+
+
 class _CaseTimeout(BaseException):
     """The per-case alarm: a BaseException so that `except Exception` does not swallow it."""
 
@@ -459,7 +497,7 @@ def main(job_fd: int = 0, chan_fd: int | None = None) -> None:
         sys.path.append(job["import_path"])  # last: it never shadows the standard library
     fd = int(job["fd"]) if chan_fd is None else chan_fd
     prefix = (job["nonce"] + " ").encode()
-    dumps = json.dumps
+    dumps = _dumps
     write = os.write
 
     def send(obj: dict) -> None:
@@ -725,7 +763,10 @@ def main(job_fd: int = 0, chan_fd: int | None = None) -> None:
             elif issubclass(kind, SystemExit):
                 record["error"]["message"] = "your code called sys.exit()"
         record.update({"t": "case", "i": i})
-        send(record)
+        try:
+            send(record)
+        except Exception:  # learner objects got past the plain-data round trip
+            send({"t": "case", "i": i, "bad": "the answer is not plain data"})
         for name in state["refs"]:  # tripwires that fired during this case, caught or not
             send({"t": "ref", "name": name})
         state["refs"].clear()
