@@ -100,6 +100,12 @@ EXPECTED = {
     "rebinds_builtins_the_harness_calls": ("02-newstack", 2, r"frames seen: \[\]"),
     # Round eight: the worker writes its reports with its own encoder, not json's.
     "swaps_the_json_encoder": ("02-newstack", 0, r"calls gostack's reference implementation"),
+    # Round nine: nothing between two cases runs learner code with no alarm set.
+    "rebinds_len_to_outlive_the_alarm": ("02-newstack", 0,
+                                         r"changed gostack while it was being graded "
+                                         r"\(builtins\.len\)"),
+    "hides_a_key_in_a_gostack_module": ("02-newstack", 0,
+                                        r"gostack\.newstack: a name that is not a plain str"),
     # copystack returns a float: the report falls back to plain expected/got lines.
     "wrong_type_answer": ("05-growth-path", 4,
                           r"moves the same bytes: used, delta and the new bounds +0/2"),
@@ -200,7 +206,8 @@ def test_integrity_report_names_the_cheaters(graded):
                      "silences_the_tripwire", "rewrites_the_sandbox_policy",
                      "hides_a_reference_call_behind_junk", "swaps_the_json_encoder"}
     patched = {row[0] for row in report["monkeypatching"]}
-    assert {"monkeypatch_gostack", "monkeypatch_grader"} <= patched
+    assert {"monkeypatch_gostack", "monkeypatch_grader", "rebinds_len_to_outlive_the_alarm",
+            "hides_a_key_in_a_gostack_module"} <= patched
     assert {row[0] for row in report["near_copies"]} == {"pasted_reference"}
     groups = [sorted(g["students"]) for g in report["identical"]]
     assert ["twin_a", "twin_b"] in groups

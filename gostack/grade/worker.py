@@ -48,7 +48,8 @@ REFERENCE_EVENT = "gostack.grade.reference"  # the audit event a tripwire raises
 
 # Builtins the harness needs where no learner code may run, bound now: learner code can
 # rebind any name in the builtins module (no audit event), never these module globals.
-_type, _len, _isinstance, _object = type, len, isinstance, object
+_type, _len, _isinstance, _issubclass, _object, _id = (
+    type, len, isinstance, issubclass, object, id)
 _TRACEBACK = BaseException.__dict__["__traceback__"]  # a C descriptor: no learner code
 
 
@@ -383,15 +384,29 @@ def _snapshot(modules: list) -> list[tuple[str, object, str, object]]:
 
 
 def _changed(snap: list, modules: list, sys_modules: dict) -> list[str]:
+    """The snapshot's entries that changed. Runs with no alarm set, so no learner code may run
+    in it: a namespace holding a key that is not a plain str (whose __eq__ a lookup would
+    call) is itself a change, and is not looked into."""
     missing = _object()
     out = []
+    odd: dict[int, bool] = {}
     for label, container, key, value in snap:
         if _isinstance(container, dict):
-            now = container.get(key, missing)
+            d = container
         elif _isinstance(container, _type):
-            now = _type.__dict__["__dict__"].__get__(container).get(key, missing)
+            d = _type.__dict__["__dict__"].__get__(container)
         else:
-            now = _object.__getattribute__(container, "__dict__").get(key, missing)
+            d = _object.__getattribute__(container, "__dict__")
+        if _id(d) not in odd:
+            odd[_id(d)] = False
+            for k in d:  # iterating a dict calls no method of its keys
+                if _type(k) is not str:
+                    odd[_id(d)] = True
+            if odd[_id(d)]:
+                out.append(label.rpartition(".")[0] + ": a name that is not a plain str")
+        if odd[_id(d)]:
+            continue
+        now = d.get(key, missing)
         if now is not value:
             out.append(label)
     for mod in modules:
@@ -740,8 +755,8 @@ def main(job_fd: int = 0, chan_fd: int | None = None) -> None:
     # The cases.
     timeouts = 0
     cases = job["cases"]
-    start = int(job["start"])
-    for i in range(start, len(cases)):
+    start, n_cases = int(job["start"]), _len(cases)  # no learner-replaceable call between
+    for i in range(start, n_cases):                  # cases: only the alarm's window is theirs
         send({"t": "start", "i": i})
         setitimer(itimer_real, job["case_timeout"])
         try:
@@ -757,10 +772,10 @@ def main(job_fd: int = 0, chan_fd: int | None = None) -> None:
         except BaseException as e:  # SystemExit, KeyboardInterrupt, anything
             setitimer(itimer_real, 0)
             record = {"error": describe(e)}
-            kind = type(e)  # issubclass on the type: an instance's __class__ is not asked
-            if issubclass(kind, MemoryError):
+            kind = _type(e)  # issubclass on the type: an instance's __class__ is not asked
+            if _issubclass(kind, MemoryError):
                 record["error"]["message"] = f"ran out of memory (limit {job['memory_mb']} MB)"
-            elif issubclass(kind, SystemExit):
+            elif _issubclass(kind, SystemExit):
                 record["error"]["message"] = "your code called sys.exit()"
         record.update({"t": "case", "i": i})
         try:
@@ -773,7 +788,7 @@ def main(job_fd: int = 0, chan_fd: int | None = None) -> None:
         # A snapshot check costs about half a millisecond: after every case when there are
         # few (the simulator's exercise), else after every 16th case and the last.
         patched = _changed(snap, watched, sys_modules) if (
-            len(cases) <= 32 or (i - start) % 16 == 15 or i == len(cases) - 1) else []
+            n_cases <= 32 or (i - start) % 16 == 15 or i == n_cases - 1) else []
         if patched:
             send({"t": "patched", "what": patched[:10]})
             break
