@@ -50,6 +50,10 @@ REFERENCE_EVENT = "gostack.grade.reference"  # the audit event a tripwire raises
 # rebind any name in the builtins module (no audit event), never these module globals.
 _type, _len, _isinstance, _issubclass, _object, _id = (
     type, len, isinstance, issubclass, object, id)
+_str, _int, _float, _bytes, _list, _tuple, _dict, _frozenset = (
+    str, int, float, bytes, list, tuple, dict, frozenset)
+_getattr, _any, _range, _compile, _exec = getattr, any, range, compile, exec
+_PermissionError, _ImportError = PermissionError, ImportError
 _TRACEBACK = BaseException.__dict__["__traceback__"]  # a C descriptor: no learner code
 
 
@@ -67,24 +71,24 @@ def _dumps(obj: object, depth: int = 0) -> str:
     """JSON for the worker's messages from C primitives bound at start: learner code can swap
     json's encoder (a module attribute), and then forge any message `send` writes."""
     t = _type(obj)
-    if t is str:
+    if t is _str:
         return _ENCODE_STR(obj)
     if obj is None or obj is True or obj is False:
         return "null" if obj is None else "true" if obj is True else "false"
-    if t is int:
+    if t is _int:
         return _INT_REPR(obj)
-    if t is float:
+    if t is _float:
         if obj != obj:
             return "NaN"
         return "Infinity" if obj == _INF else "-Infinity" if obj == -_INF else _FLOAT_REPR(obj)
     if depth > 100:
         raise ValueError("nested too deeply")
-    if t is list or t is tuple:
+    if t is _list or t is _tuple:
         return "[" + ", ".join([_dumps(x, depth + 1) for x in obj]) + "]"
-    if t is dict:
+    if t is _dict:
         items = []
         for k, v in obj.items():
-            if _type(k) is not str:
+            if _type(k) is not _str:
                 raise TypeError("a key that is not a str")
             items.append(_ENCODE_STR(k) + ": " + _dumps(v, depth + 1))
         return "{" + ", ".join(items) + "}"
@@ -201,11 +205,17 @@ def _make_hook(state: dict, scratch: str, read_roots: tuple[str, ...],
     """
     import posix
 
+    # Builtins as closure variables: learner code can rebind builtins.type or builtins.int,
+    # and the checks below would then lie; these names were bound before any learner code.
+    type, isinstance, getattr, any = _type, _isinstance, _getattr, _any  # noqa: A001
+    str, int, bytes, list = _str, _int, _bytes, _list  # noqa: A001
+    PermissionError, ImportError = _PermissionError, _ImportError  # noqa: A001
     sep = "/"
     p_open, p_close, p_readlink = posix.open, posix.close, posix.readlink
     o_path = os.O_PATH | os.O_CLOEXEC
     fs_encoding = sys.getfilesystemencoding()
     function_type = type(_make_hook)
+    module_type = type(sys)
     type_dict = type.__dict__["__dict__"]
     ref_event, guarded, frame_attrs = REFERENCE_EVENT, dict(_GUARDED), _FRAME_ATTRS
     always_denied, blocked, fs_events = dict(_ALWAYS_DENIED), BLOCKED_MODULES, _FS_EVENTS
@@ -331,6 +341,8 @@ def _make_hook(state: dict, scratch: str, read_roots: tuple[str, ...],
         if what is not None:
             deny(what)
         if event in ("object.__setattr__", "object.__delattr__"):
+            if type(args[0]) is module_type and args[1] == "__class__":
+                deny("changing a module's class")
             if gostack_owned(args[0]):
                 deny(f"changing {args[1]} of gostack's {getattr(args[0], '__qualname__', '?')}")
             return
@@ -391,7 +403,7 @@ def _changed(snap: list, modules: list, sys_modules: dict) -> list[str]:
     out = []
     odd: dict[int, bool] = {}
     for label, container, key, value in snap:
-        if _isinstance(container, dict):
+        if _isinstance(container, _dict):
             d = container
         elif _isinstance(container, _type):
             d = _type.__dict__["__dict__"].__get__(container)
@@ -400,7 +412,7 @@ def _changed(snap: list, modules: list, sys_modules: dict) -> list[str]:
         if _id(d) not in odd:
             odd[_id(d)] = False
             for k in d:  # iterating a dict calls no method of its keys
-                if _type(k) is not str:
+                if _type(k) is not _str:
                     odd[_id(d)] = True
             if odd[_id(d)]:
                 out.append(label.rpartition(".")[0] + ": a name that is not a plain str")
@@ -641,7 +653,10 @@ def main(job_fd: int = 0, chan_fd: int | None = None) -> None:
     # __del__...): the guard stays on, except for describe()'s walk of a traceback.
     state["guard"] = True
 
-    # 7. The learner's definitions.
+    # 7. The learner's definitions. What the harness calls from here on is bound now: learner
+    # code can rebind module attributes (gostack's are only checked between cases).
+    cell_filename, select = notebook.cell_filename, notebook.select
+    ast_parse, ast_module = ast.parse, ast.Module
     # The learner's __main__ is a module of its own: sys.modules["__main__"] must not hand
     # out this module's globals, which the harness reads while it runs.
     learner_main = type(sys)("__main__")
@@ -690,19 +705,19 @@ def main(job_fd: int = 0, chan_fd: int | None = None) -> None:
         return {"type": kind, "message": msg[:300], "where": where[:200]}
 
     for number, source in job["cells"]:
-        filename = notebook.cell_filename(number)
+        filename = cell_filename(number)  # exact str: describe() compares these unguarded
         try:
-            tree = ast.parse(source, filename)
+            tree = ast_parse(source, filename)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue  # the grader reports syntax errors from its own parse
         sources[filename] = source.split("\n")
-        kept, n_skipped = notebook.select(tree)
+        kept, n_skipped = select(tree)
         skipped += n_skipped
         for stmt in kept:
             send({"t": "stmt", "cell": number, "line": stmt.lineno})
             setitimer(itimer_real, job["case_timeout"] * 2)
             try:
-                exec(compile(ast.Module([stmt], []), filename, "exec"), ns)
+                _exec(_compile(ast_module([stmt], []), filename, "exec"), ns)
                 setitimer(itimer_real, 0)
             except _CaseTimeout:
                 errors.append(f"cell {number}, line {stmt.lineno}: stopped after "
@@ -756,7 +771,7 @@ def main(job_fd: int = 0, chan_fd: int | None = None) -> None:
     timeouts = 0
     cases = job["cases"]
     start, n_cases = int(job["start"]), _len(cases)  # no learner-replaceable call between
-    for i in range(start, n_cases):                  # cases: only the alarm's window is theirs
+    for i in _range(start, n_cases):                 # cases: only the alarm's window is theirs
         send({"t": "start", "i": i})
         setitimer(itimer_real, job["case_timeout"])
         try:
