@@ -54,6 +54,8 @@ _str, _int, _float, _bytes, _list, _tuple, _dict, _frozenset = (
     str, int, float, bytes, list, tuple, dict, frozenset)
 _getattr, _any, _range, _compile, _exec = getattr, any, range, compile, exec
 _PermissionError, _ImportError = PermissionError, ImportError
+_OSError, _FileNotFoundError, _TypeError, _ValueError = (
+    OSError, FileNotFoundError, TypeError, ValueError)
 _TRACEBACK = BaseException.__dict__["__traceback__"]  # a C descriptor: no learner code
 
 
@@ -82,17 +84,17 @@ def _dumps(obj: object, depth: int = 0) -> str:
             return "NaN"
         return "Infinity" if obj == _INF else "-Infinity" if obj == -_INF else _FLOAT_REPR(obj)
     if depth > 100:
-        raise ValueError("nested too deeply")
+        raise _ValueError("nested too deeply")
     if t is _list or t is _tuple:
         return "[" + ", ".join([_dumps(x, depth + 1) for x in obj]) + "]"
     if t is _dict:
         items = []
         for k, v in obj.items():
             if _type(k) is not _str:
-                raise TypeError("a key that is not a str")
+                raise _TypeError("a key that is not a str")
             items.append(_ENCODE_STR(k) + ": " + _dumps(v, depth + 1))
         return "{" + ", ".join(items) + "}"
-    raise TypeError("not plain data")
+    raise _TypeError("not plain data")
 
 
 class _CaseTimeout(BaseException):
@@ -195,7 +197,8 @@ _DEVICES = frozenset({"/dev/null", "/dev/urandom", "/dev/random", "/dev/zero"})
 
 def _make_hook(state: dict, scratch: str, read_roots: tuple[str, ...],
                deny_roots: tuple[str, ...], ref_names: frozenset = frozenset(),
-               loaders: dict | None = None, loaded: frozenset = frozenset()):
+               loaders: dict | None = None, loaded: frozenset = frozenset(),
+               owned: frozenset = frozenset()):
     """The audit hook. ``state["guard"]`` is True while learner code may be running.
 
     Learner code runs in this interpreter and can rebind any module attribute (os.path's
@@ -207,9 +210,10 @@ def _make_hook(state: dict, scratch: str, read_roots: tuple[str, ...],
 
     # Builtins as closure variables: learner code can rebind builtins.type or builtins.int,
     # and the checks below would then lie; these names were bound before any learner code.
-    type, isinstance, getattr, any = _type, _isinstance, _getattr, _any  # noqa: A001
+    type, isinstance, getattr, any, id = _type, _isinstance, _getattr, _any, _id  # noqa: A001
     str, int, bytes, list = _str, _int, _bytes, _list  # noqa: A001
     PermissionError, ImportError = _PermissionError, _ImportError  # noqa: A001
+    OSError, FileNotFoundError = _OSError, _FileNotFoundError  # noqa: A001
     sep = "/"
     p_open, p_close, p_readlink = posix.open, posix.close, posix.readlink
     o_path = os.O_PATH | os.O_CLOEXEC
@@ -270,6 +274,8 @@ def _make_hook(state: dict, scratch: str, read_roots: tuple[str, ...],
             resolving[0] = False
 
     def gostack_owned(obj: object) -> bool:
+        if id(obj) in owned:  # gostack's functions and classes as they were at start: a
+            return True       # function's __module__ can be rewritten without an event
         if type(obj) is function_type:
             mod = obj.__module__
         elif isinstance(obj, type):
@@ -341,8 +347,9 @@ def _make_hook(state: dict, scratch: str, read_roots: tuple[str, ...],
         if what is not None:
             deny(what)
         if event in ("object.__setattr__", "object.__delattr__"):
-            if type(args[0]) is module_type and args[1] == "__class__":
-                deny("changing a module's class")
+            if args[1] == "__class__" and (type(args[0]) is module_type
+                                           or gostack_owned(type(args[0]))):
+                deny("changing the class of a module or of gostack's objects")
             if gostack_owned(args[0]):
                 deny(f"changing {args[1]} of gostack's {getattr(args[0], '__qualname__', '?')}")
             return
@@ -377,6 +384,25 @@ def _tripwire_code(dotted: str, fn):
     if hasattr(code, "co_qualname"):
         changes["co_qualname"] = fn.__qualname__
     return code.replace(**changes)
+
+
+def _owned_ids(modules: list) -> set[int]:
+    """ids of gostack's functions and classes (and the functions in its classes): the hook
+    refuses changes to them whatever their __module__ later says."""
+    ids = set()
+    for mod in modules:
+        if not mod.__name__.startswith("gostack"):
+            continue
+        for value in list(vars(mod).values()):
+            if (type(value) is type(_owned_ids) or isinstance(value, type)) and str(
+                    getattr(value, "__module__", "")).startswith("gostack"):
+                ids.add(id(value))
+            if isinstance(value, type) and id(value) in ids:
+                for member in list(vars(value).values()):
+                    member = getattr(member, "__func__", member)
+                    if type(member) is type(_owned_ids):
+                        ids.add(id(member))
+    return ids
 
 
 def _snapshot(modules: list) -> list[tuple[str, object, str, object]]:
@@ -642,8 +668,9 @@ def main(job_fd: int = 0, chan_fd: int | None = None) -> None:
     linecache.clearcache()
     loaders = {"builtin": _imp.create_builtin, "dynamic": _imp.create_dynamic}
     loaded = frozenset(n for n in sys.builtin_module_names if n in sys.modules)
+    owned = frozenset(_owned_ids(watched))
     sys.addaudithook(_make_hook(state, scratch, read_roots, deny_roots,
-                                frozenset(ex.tripwires), loaders, loaded))
+                                frozenset(ex.tripwires), loaders, loaded, owned))
     loader_ns: dict = {"_audit": sys.audit, "_EVENT": LOADER_EVENT}
     exec(_LOADER_SOURCE, loader_ns)
     _imp.create_builtin, _imp.create_dynamic = (loader_ns["create_builtin"],
@@ -693,7 +720,7 @@ def main(job_fd: int = 0, chan_fd: int | None = None) -> None:
             while tb is not None:  # C-level attributes of C objects: no learner code runs
                 filename = tb.tb_frame.f_code.co_filename
                 lineno = tb.tb_lineno
-                if _type(filename) is str and filename in sources:
+                if _type(filename) is _str and filename in sources:
                     lines = sources[filename]
                     text = lines[lineno - 1].strip() if 0 < lineno <= _len(lines) else ""
                     where = f"{filename.strip('<>')}, line {lineno}: {text}"
@@ -770,7 +797,7 @@ def main(job_fd: int = 0, chan_fd: int | None = None) -> None:
     # The cases.
     timeouts = 0
     cases = job["cases"]
-    start, n_cases = int(job["start"]), _len(cases)  # no learner-replaceable call between
+    start, n_cases = _int(job["start"]), _len(cases)  # no learner-replaceable call between
     for i in _range(start, n_cases):                 # cases: only the alarm's window is theirs
         send({"t": "start", "i": i})
         setitimer(itimer_real, job["case_timeout"])
