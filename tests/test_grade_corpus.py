@@ -119,6 +119,9 @@ EXPECTED = {
                                             r"an exception: x"),
     "rewrites_a_gostack_function_module": ("02-newstack", 10,
                                            r"changing __code__ of gostack's as_int"),
+    # Round twelve: the patch check uses module names read at start, never a module's own.
+    "renames_a_gostack_module": ("02-newstack", 0,
+                                 r"changed gostack while it was being graded \(gostack\.__name__"),
     # copystack returns a float: the report falls back to plain expected/got lines.
     "wrong_type_answer": ("05-growth-path", 4,
                           r"moves the same bytes: used, delta and the new bounds +0/2"),

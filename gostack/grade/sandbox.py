@@ -397,8 +397,14 @@ def run_exercise(exercise_id: str, cells: list[tuple[int, str]], cases: list[dic
             result.outputs[current] = {"error": {"type": "a crash", "message": reason}}
             result.crashes.append(f"case {current + 1}: the worker {reason}")
             start = current + 1
-        else:
+        else:  # between two cases only the harness runs (and its checks)
             start = max([*result.outputs, -1]) + 1
+            if run.returncode is not None and run.returncode >= 0 and not run.killed:
+                result.fatal.append(f"the worker stopped between cases {start} and {start + 1}"
+                                    ", where only the grader's own checks run: this exercise "
+                                    "scores 0")
+                break
+            result.crashes.append(f"after case {start}: the worker {reason}")
         if run.killed in ("wall", "cpu", "output"):  # another worker would hit it again
             break
     for i in range(len(cases)):

@@ -421,7 +421,7 @@ def _snapshot(modules: list) -> list[tuple[str, object, str, object]]:
     return snap
 
 
-def _changed(snap: list, modules: list, sys_modules: dict) -> list[str]:
+def _changed(snap: list, modules: list[tuple[str, object]], sys_modules: dict) -> list[str]:
     """The snapshot's entries that changed. Runs with no alarm set, so no learner code may run
     in it: a namespace holding a key that is not a plain str (whose __eq__ a lookup would
     call) is itself a change, and is not looked into."""
@@ -447,9 +447,13 @@ def _changed(snap: list, modules: list, sys_modules: dict) -> list[str]:
         now = d.get(key, missing)
         if now is not value:
             out.append(label)
-    for mod in modules:
-        if sys_modules.get(mod.__name__) is not mod and mod.__name__ != "__main__":
-            out.append(f"sys.modules[{mod.__name__!r}]")
+    for k in sys_modules:  # a lookup below would call a non-str key's __eq__
+        if _type(k) is not _str:
+            out.append("sys.modules: a name that is not a plain str")
+            return out
+    for name, mod in modules:
+        if sys_modules.get(name) is not mod and name != "__main__":
+            out.append(f"sys.modules[{name!r}]")
     return out
 
 
@@ -646,6 +650,7 @@ def main(job_fd: int = 0, chan_fd: int | None = None) -> None:
                if (n == "gostack" or n.startswith("gostack.")) and m is not None]
     watched.append(builtins)
     snap = _snapshot(watched)
+    named = [(m.__name__, m) for m in watched]  # names read now: a module's can be rebound
     sys_modules = sys.modules
 
     # 5. Fewer rights.
@@ -786,7 +791,7 @@ def main(job_fd: int = 0, chan_fd: int | None = None) -> None:
         except BaseException:  # no signature: the calls will tell
             pass
         fns[name] = fn
-    patched = _changed(snap, watched, sys_modules)
+    patched = _changed(snap, named, sys_modules)
     state["refs"].clear()  # a call while definitions ran only failed that statement
     send({"t": "ready", "errors": errors[:20], "skipped": skipped, "fatal": fatal,
           "patched": patched[:10]})
@@ -829,7 +834,7 @@ def main(job_fd: int = 0, chan_fd: int | None = None) -> None:
         state["refs"].clear()
         # A snapshot check costs about half a millisecond: after every case when there are
         # few (the simulator's exercise), else after every 16th case and the last.
-        patched = _changed(snap, watched, sys_modules) if (
+        patched = _changed(snap, named, sys_modules) if (
             n_cases <= 32 or (i - start) % 16 == 15 or i == n_cases - 1) else []
         if patched:
             send({"t": "patched", "what": patched[:10]})
