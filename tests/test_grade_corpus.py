@@ -122,6 +122,10 @@ EXPECTED = {
     # Round twelve: the patch check uses module names read at start, never a module's own.
     "renames_a_gostack_module": ("02-newstack", 0,
                                  r"changed gostack while it was being graded \(gostack\.__name__"),
+    # Round thirteen: an instance's __dict__ swapped (no audit event) is a change too.
+    "swaps_an_instance_dict": ("02-newstack", 0,
+                               r"changed gostack while it was being graded \(gostack\.REFERENCE: "
+                               r"its __dict__ was replaced"),
     # copystack returns a float: the report falls back to plain expected/got lines.
     "wrong_type_answer": ("05-growth-path", 4,
                           r"moves the same bytes: used, delta and the new bounds +0/2"),

@@ -416,8 +416,9 @@ def _snapshot(modules: list) -> list[tuple[str, object, str, object]]:
                 for ck, cv in list(vars(value).items()):
                     snap.append((f"{mod.__name__}.{key}.{ck}", value, ck, cv))
             elif type(value).__module__.startswith("gostack") and hasattr(value, "__dict__"):
+                # An instance's __dict__ can be swapped with no audit event: keep the dict.
                 for ik, iv in list(vars(value).items()):
-                    snap.append((f"{mod.__name__}.{key}.{ik}", value, ik, iv))
+                    snap.append((f"{mod.__name__}.{key}.{ik}", (value, vars(value)), ik, iv))
     return snap
 
 
@@ -429,12 +430,17 @@ def _changed(snap: list, modules: list[tuple[str, object]], sys_modules: dict) -
     out = []
     odd: dict[int, bool] = {}
     for label, container, key, value in snap:
-        if _isinstance(container, _dict):
+        if _type(container) is _tuple:  # an instance, and its __dict__ as it was
+            instance, d = container
+            if _object.__getattribute__(instance, "__dict__") is not d:
+                what = label.rpartition(".")[0] + ": its __dict__ was replaced"
+                if what not in out:
+                    out.append(what)
+                continue
+        elif _type(container) is _dict:
             d = container
-        elif _isinstance(container, _type):
+        else:  # a class: its namespace, read through the C descriptor
             d = _type.__dict__["__dict__"].__get__(container)
-        else:
-            d = _object.__getattribute__(container, "__dict__")
         if _id(d) not in odd:
             odd[_id(d)] = False
             for k in d:  # iterating a dict calls no method of its keys
