@@ -53,6 +53,8 @@ _type, _len, _isinstance, _issubclass, _object, _id = (
 _str, _int, _float, _bytes, _list, _tuple, _dict, _frozenset = (
     str, int, float, bytes, list, tuple, dict, frozenset)
 _getattr, _any, _range, _compile, _exec = getattr, any, range, compile, exec
+_set, _map = set, map
+_ONLY_STR = frozenset({str})
 _PermissionError, _ImportError = PermissionError, ImportError
 _OSError, _FileNotFoundError, _TypeError, _ValueError = (
     OSError, FileNotFoundError, TypeError, ValueError)
@@ -405,20 +407,24 @@ def _owned_ids(modules: list) -> set[int]:
     return ids
 
 
-def _snapshot(modules: list) -> list[tuple[str, object, str, object]]:
-    """(label, container, key, value) for every attribute whose replacement is a patch."""
+def _snapshot(modules: list) -> list[tuple[str, object, tuple]]:
+    """(namespace label, container, ((label, key, value), ...)) for every namespace whose
+    entries' replacement is a patch: modules, gostack's classes, and gostack's instances at
+    module level (an instance as (instance, its __dict__): that dict can be swapped whole with
+    no audit event)."""
     snap = []
     for mod in modules:
         d = vars(mod)
+        name = mod.__name__
+        snap.append((name, d, tuple((f"{name}.{k}", k, v) for k, v in list(d.items()))))
         for key, value in list(d.items()):
-            snap.append((f"{mod.__name__}.{key}", d, key, value))
             if isinstance(value, type) and getattr(value, "__module__", "").startswith("gostack"):
-                for ck, cv in list(vars(value).items()):
-                    snap.append((f"{mod.__name__}.{key}.{ck}", value, ck, cv))
+                snap.append((f"{name}.{key}", value, tuple(
+                    (f"{name}.{key}.{ck}", ck, cv) for ck, cv in list(vars(value).items()))))
             elif type(value).__module__.startswith("gostack") and hasattr(value, "__dict__"):
-                # An instance's __dict__ can be swapped with no audit event: keep the dict.
-                for ik, iv in list(vars(value).items()):
-                    snap.append((f"{mod.__name__}.{key}.{ik}", (value, vars(value)), ik, iv))
+                inner = vars(value)
+                snap.append((f"{name}.{key}", (value, inner), tuple(
+                    (f"{name}.{key}.{ik}", ik, iv) for ik, iv in list(inner.items()))))
     return snap
 
 
@@ -428,35 +434,26 @@ def _changed(snap: list, modules: list[tuple[str, object]], sys_modules: dict) -
     call) is itself a change, and is not looked into."""
     missing = _object()
     out = []
-    odd: dict[int, bool] = {}
-    for label, container, key, value in snap:
+    for where, container, entries in snap:
         if _type(container) is _tuple:  # an instance, and its __dict__ as it was
             instance, d = container
             if _object.__getattribute__(instance, "__dict__") is not d:
-                what = label.rpartition(".")[0] + ": its __dict__ was replaced"
-                if what not in out:
-                    out.append(what)
+                out.append(where + ": its __dict__ was replaced")
                 continue
         elif _type(container) is _dict:
             d = container
         else:  # a class: its namespace, read through the C descriptor
             d = _type.__dict__["__dict__"].__get__(container)
-        if _id(d) not in odd:
-            odd[_id(d)] = False
-            for k in d:  # iterating a dict calls no method of its keys
-                if _type(k) is not _str:
-                    odd[_id(d)] = True
-            if odd[_id(d)]:
-                out.append(label.rpartition(".")[0] + ": a name that is not a plain str")
-        if odd[_id(d)]:
+        if _set(_map(_type, d)) - _ONLY_STR:  # C loops: no method of a key is called
+            out.append(where + ": a name that is not a plain str")
             continue
-        now = d.get(key, missing)
-        if now is not value:
-            out.append(label)
-    for k in sys_modules:  # a lookup below would call a non-str key's __eq__
-        if _type(k) is not _str:
-            out.append("sys.modules: a name that is not a plain str")
-            return out
+        get = d.get
+        for label, key, value in entries:
+            if get(key, missing) is not value:
+                out.append(label)
+    if _set(_map(_type, sys_modules)) - _ONLY_STR:  # a lookup below would call its __eq__
+        out.append("sys.modules: a name that is not a plain str")
+        return out
     for name, mod in modules:
         if sys_modules.get(name) is not mod and name != "__main__":
             out.append(f"sys.modules[{name!r}]")
