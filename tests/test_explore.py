@@ -14,6 +14,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import pytest  # noqa: E402
+from mutants import MEASURED_SHRINK  # noqa: E402
 
 import gostack as gs  # noqa: E402
 from gostack import explore as ex  # noqa: E402
@@ -442,16 +443,7 @@ def test_live_go_waits_for_a_warm_build_cache(monkeypatch, tmp_path):
 
 # ---- lesson 08's shrink explorer -------------------------------------------------------
 
-# Stack size after each of 8 runtime.GC() calls, measured on go1.27.3 with GOMAXPROCS=1
-# (facts sheet, probes (s) and (d)): a 40-byte worker parks with 216 B in use, a 56-byte
-# one with 232 B, and 232 + 800 = 1032 is not under 4096 / 4.
-AFTER_EACH_GC = {
-    40: [65536, 32768, 16384, 8192, 4096, 2048, 2048, 2048],
-    56: [65536, 32768, 16384, 8192, 4096, 4096, 4096, 4096],
-}
-
-
-@pytest.mark.parametrize("worker", sorted(AFTER_EACH_GC))
+@pytest.mark.parametrize("worker", sorted(MEASURED_SHRINK))  # facts sheet probes (d), (s)
 def test_shrink_run_matches_the_measured_probes(worker):
     run = ex.shrink_run(400, 0, 8, worker=worker)
     assert run.peak == 131072
@@ -460,7 +452,7 @@ def test_shrink_run_matches_the_measured_probes(worker):
         assert r.size == size
         size = r.new_size or size
         sizes.append(size)
-    assert sizes == AFTER_EACH_GC[worker] and run.final == sizes[-1]
+    assert tuple(sizes) == MEASURED_SHRINK[worker] and run.final == sizes[-1]
     assert run.halvings == len(set(sizes)) - (sizes[-1] == sizes[0])
 
 
