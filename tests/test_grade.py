@@ -158,12 +158,12 @@ def test_rerun_skips_graded_students_and_force_regrades(batch, tmp_path):
     assert results(out, "carol")["extra_data"]["exercises"]["07-shrink"] == 10
 
 
-def test_two_students_get_different_hidden_cases():
+def test_vary_per_student_gives_two_students_different_extra_cases():
     secret = SECRET.encode()
     for ex in catalog.EXERCISES:
-        a = ex.hidden_cases(derive_seed(secret, "alice", ex.id))
-        b = ex.hidden_cases(derive_seed(secret, "bob", ex.id))
-        again = ex.hidden_cases(derive_seed(secret, "alice", ex.id))
+        a = ex.varied_cases(derive_seed(secret, "alice", ex.id))
+        b = ex.varied_cases(derive_seed(secret, "bob", ex.id))
+        again = ex.varied_cases(derive_seed(secret, "alice", ex.id))
         assert [c["args"] for c in a] != [c["args"] for c in b], ex.id
         assert [c["args"] for c in a] == [c["args"] for c in again], ex.id
     assert derive_seed(secret, "alice", "02-newstack") != derive_seed(b"other-secret-value",
@@ -173,8 +173,8 @@ def test_two_students_get_different_hidden_cases():
 def test_a_copied_answer_list_does_not_pass(tmp_path):
     """Mallory's predict() replays the answers of alice's hidden problems: it passes as
     alice, and fails as mallory, whose hidden problems are other ones."""
-    ex = catalog.PREDICT
-    grader = Grader([ex], SECRET.encode(), Limits())
+    ex = catalog.BY_ID["06-predict-the-trace"]
+    grader = Grader([ex], SECRET.encode(), Limits(), vary=True)
     cases, expected = grader.cases(ex, "alice")
     table = {c["args"]["seed"]: e for c, e in zip(cases, expected, strict=True)}
     source = ("ANSWERS = " + repr(table) + "\n\n"
@@ -255,7 +255,7 @@ def test_the_grader_and_the_check_cells_import_no_plotting_or_notebook_stack():
 def test_hidden_inputs_can_be_kept_out_of_the_feedback(tmp_path):
     """With --hidden-inputs hide, failing hidden cases are counted, never shown. Zoe's
     predict() knows the visible problems' answers by heart, and nothing else."""
-    ex = catalog.PREDICT
+    ex = catalog.BY_ID["06-predict-the-trace"]
     table = {c["args"]["seed"]: e for c, e in zip(
         ex.visible_cases(), catalog.reference_outputs(ex, ex.visible_cases()), strict=True)}
     source = ("ANSWERS = " + repr(table) + "\n\n"

@@ -50,7 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="gostack grade",
         description="Grade the gostack exercises in student notebooks. Learner code runs in "
         "a separate, limited worker process; scores are computed in the grader from plain "
-        "data. Hidden cases are drawn per student from the instructor's secret.",
+        "data. Every student gets the same visible and hidden cases, so the same code "
+        "always gets the same score.",
         epilog="Exit status 0 when the run completed (students whose code failed included), "
         "2 on a usage error.")
     p.add_argument("submissions", nargs="*", type=Path, metavar="SUBMISSION",
@@ -62,7 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
                    "a submission get a row with 0 points")
     p.add_argument("--exercises", help="comma-separated exercises to grade (numbers, slugs "
                    "or ids, e.g. 02,copystack); default: those the notebooks are named after")
-    p.add_argument("--secret-file", type=Path, help="instructor secret for the hidden cases "
+    p.add_argument("--vary-per-student", action="store_true",
+                   help="add hidden cases drawn for each student from the instructor's secret "
+                   "and the student's id (off by default: they are drawn like the hidden cases "
+                   "every student gets, and cannot change the score of a known wrong answer)")
+    p.add_argument("--secret-file", type=Path, help="instructor secret for --vary-per-student "
                    f"(else ${SECRET_ENV}, else OUT/secret.txt, created on the first run)")
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="students graded in "
                    "parallel (default 1; use the number of cores)")
@@ -222,7 +227,8 @@ def _main(args: argparse.Namespace) -> int:
         secret, _ = load_secret(args, None) if (args.secret_file or os.environ.get(SECRET_ENV)) \
             else (secrets.token_hex(32).encode(), "")
         gradescope.build_bundle(args.gradescope_bundle, exercises, secret, limits,
-                                args.visibility, args.hidden_inputs == "hide")
+                                args.visibility, args.hidden_inputs == "hide",
+                                args.vary_per_student)
         print(f"wrote {args.gradescope_bundle}: upload it as the autograder of a Gradescope "
               f"programming assignment ({', '.join(e.id for e in exercises)})")
         return 0
@@ -265,7 +271,7 @@ def _main(args: argparse.Namespace) -> int:
             print(f"gostack grade: error: the grading worker does not start: {why}",
                   file=sys.stderr)
             return 1
-    grader = Grader(exercises, secret, limits, uid_base)
+    grader = Grader(exercises, secret, limits, uid_base, vary=args.vary_per_student)
     if zygote is not None:
         grader.adopt(0, zygote)
     try:
@@ -287,7 +293,7 @@ def _manifest(student: Student, grader: Grader) -> dict:
             "exercises": [e.id for e in grader.exercises],
             # Which secret graded this (to notice a changed one), not the secret's hash.
             "secret_id": hmac.new(grader.secret, b"gostack-grade/manifest",
-                                  hashlib.sha256).hexdigest()[:16],
+                                  hashlib.sha256).hexdigest()[:16] if grader.vary else None,
             "grader": __version__}
 
 
@@ -442,6 +448,7 @@ def _summary(args, grader, students, results, skipped, ignored, rows, integrity,
                    "case_timeout_s": grader.limits.case_timeout},
         "isolation": isolation,
         "secret": secret_from,
+        "vary_per_student": grader.vary,
         "problems": problems,
         "missing_notebooks": missing,
         "integrity_flags": flagged,
@@ -460,7 +467,9 @@ def _summary_text(s: dict) -> str:
              f"worker, {s['limits']['wall_s']:g} s wall per exercise of a student, "
              f"{s['limits']['case_timeout_s']:g} s per call",
              f"isolation: {s['isolation']}",
-             f"hidden cases seeded from the secret in {s['secret']}"]
+             "hidden cases: the same for every student" + (
+                 f", plus cases drawn per student from the secret in {s['secret']}"
+                 if s.get("vary_per_student") else "")]
     means = ", ".join(f"{k} {v:g}" for k, v in s["mean_points"].items() if v is not None)
     if means:
         lines.append(f"mean points: {means}")

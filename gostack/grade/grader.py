@@ -1,9 +1,11 @@
 """Grading one student: find their notebooks, run each exercise in a worker, judge.
 
 Everything that decides a score happens here, in the grader's process, on plain data: the
-cases (visible ones from the exercise's fixed seed, hidden ones from a seed derived from the
-instructor's secret and the student's id), the expected outputs (gostack's reference stages
-through :meth:`Exercise.run`), and the comparison (:func:`catalog.judge`).
+cases, the expected outputs (gostack's reference stages through :meth:`Exercise.run`), and
+the comparison (:func:`catalog.judge`). Every student gets the same cases (visible and hidden
+ones, from seeds fixed per exercise), so a score depends on the code alone, never on who
+submitted it or where it is graded. ``vary=True`` (``--vary-per-student``) adds cases drawn
+from a seed derived from the instructor's secret and the student's id.
 """
 
 from __future__ import annotations
@@ -156,9 +158,10 @@ class Grader:
     """Grades students one at a time (thread-safe: --jobs runs several at once)."""
 
     def __init__(self, exercises: list[Exercise], secret: bytes, limits: Limits,
-                 uid_base: int | None = None) -> None:
+                 uid_base: int | None = None, vary: bool = False) -> None:
         self.exercises = exercises
         self.secret = secret
+        self.vary = vary
         self.limits = limits
         self.uid_base = uid_base
         self._visible: dict[str, tuple[list[dict], list]] = {}
@@ -191,17 +194,20 @@ class Grader:
                 z.close()
             self._zygotes.clear()
 
-    def visible(self, ex: Exercise) -> tuple[list[dict], list]:
+    def fixed(self, ex: Exercise) -> tuple[list[dict], list]:
+        """The visible and hidden cases every student gets, with their expected outputs."""
         with self._lock:
             if ex.id not in self._visible:
-                cases = ex.visible_cases()
+                cases = ex.visible_cases() + ex.hidden_cases()
                 self._visible[ex.id] = (cases, catalog.reference_outputs(ex, cases))
             return self._visible[ex.id]
 
     def cases(self, ex: Exercise, student_id: str) -> tuple[list[dict], list]:
-        vis_cases, vis_expected = self.visible(ex)
-        hidden = ex.hidden_cases(derive_seed(self.secret, student_id, ex.id))
-        return vis_cases + hidden, vis_expected + catalog.reference_outputs(ex, hidden)
+        cases, expected = self.fixed(ex)
+        if not self.vary:
+            return cases, expected
+        extra = ex.varied_cases(derive_seed(self.secret, student_id, ex.id))
+        return cases + extra, expected + catalog.reference_outputs(ex, extra)
 
     def grade(self, student: Student, slot: int = 0) -> StudentResult:
         start = time.monotonic()

@@ -66,8 +66,10 @@ def _add(z: zipfile.ZipFile, name: str, data: bytes, mode: int) -> None:
 
 
 def build_bundle(path: Path, exercises: list[catalog.Exercise], secret: bytes, limits: Limits,
-                 visibility: str = "visible", hide_hidden_inputs: bool = False) -> None:
+                 visibility: str = "visible", hide_hidden_inputs: bool = False,
+                 vary: bool = False) -> None:
     config = {"exercises": [e.id for e in exercises], "visibility": visibility,
+              "vary_per_student": vary,
               "hide_hidden_inputs": hide_hidden_inputs,
               "limits": {"cpu": limits.cpu, "wall": limits.wall, "memory_mb": limits.memory_mb,
                          "case_timeout": limits.case_timeout},
@@ -122,7 +124,8 @@ def run_in_container() -> int:
             from .cli import DEFAULT_UID_BASE, self_test
 
             uid = DEFAULT_UID_BASE if self_test(limits, DEFAULT_UID_BASE)[0] else None
-        grader = Grader(exercises, secret, limits, uid)
+        grader = Grader(exercises, secret, limits, uid,
+                        vary=bool(config.get("vary_per_student")))
         try:
             result = grader.grade(student)
         finally:

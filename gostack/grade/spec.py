@@ -1,0 +1,393 @@
+"""The machinery every exercise shares: reading answers, drawing cases, judging, explaining.
+
+An exercise (one module of :mod:`gostack.grade.exercises`) is an :class:`Exercise`: the
+functions the learner writes, gostack's reference for each, its aspects (one rule each, with
+points), a case generator, how one case is run, and its bug zoo (:class:`Wrong` answers that
+learners write, each breaking named rules, and :class:`Right` variants written differently).
+
+Cases are plain data (``{"tags", "args", "size"}``) so they cross process boundaries as JSON.
+Draws use ``random.Random.random()`` only (stable across Python versions). Every student gets
+the same cases: the visible ones (the check cell's) and the hidden ones are both drawn from
+seeds fixed per exercise, so the same code always gets the same score.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..arch import PAGE_SIZE
+from ..stackalloc import ARENA_BASE
+
+WORD = (1 << 64) - 1
+HEAP = ARENA_BASE + (1 << 30)  # where generated heap objects live, far from any stack
+
+
+class BadResult(Exception):
+    """The learner's function returned something that is not the kind of value asked for."""
+
+
+# ---------------------------------------------------------------------------
+# Reading what a learner's function returned: plain values only
+# ---------------------------------------------------------------------------
+
+
+def typename(x: object) -> str:
+    return type(x).__name__
+
+
+def _is_numpy(x: object, kinds: str) -> bool:
+    t = type(x)
+    return getattr(t, "__module__", "") == "numpy" and any(k in t.__name__ for k in kinds.split())
+
+
+def as_int(x: object, what: str = "the result") -> int:
+    """An int, a numpy integer or an int subclass, read as a plain int (bool is refused)."""
+    t = type(x)
+    if t is int:
+        v = x
+    elif t is bool:
+        raise BadResult(f"{what} is {x!r}, a bool; an int was expected")
+    elif isinstance(x, int):
+        v = int.__index__(x)  # the value of an int subclass, whatever its __eq__ says
+    elif _is_numpy(x, "int"):
+        v = int(x)
+    else:
+        raise BadResult(f"{what} is a {typename(x)}, not an int")
+    if v.bit_length() > 128:
+        raise BadResult(f"{what} is an int of {v.bit_length()} bits, far outside any stack")
+    return v
+
+
+def as_bool(x: object, what: str = "the result") -> bool:
+    t = type(x)
+    if t is bool:
+        return x
+    if _is_numpy(x, "bool"):
+        return bool(x)
+    if t is int and x in (0, 1):
+        return bool(x)
+    raise BadResult(f"{what} is {short(x)} (a {typename(x)}); True or False was expected")
+
+
+def as_opt_int(x: object, what: str = "the result") -> int | None:
+    return None if x is None else as_int(x, what)
+
+
+def as_str(x: object, what: str) -> str:
+    if type(x) is not str:
+        raise BadResult(f"{what} is a {typename(x)}, not a str")
+    return x[:200]
+
+
+def as_words(x: object, what: str) -> list[list[int]]:
+    """A dict of address -> value, as sorted [addr, value] pairs."""
+    if not isinstance(x, dict):
+        raise BadResult(f"{what} is a {typename(x)}, not a dict of address -> value")
+    if dict.__len__(x) > 100_000:
+        raise BadResult(f"{what} holds {dict.__len__(x)} words, far more than any case writes")
+    return sorted([as_int(a, f"an address in {what}"), as_int(v, f"a value in {what}")]
+                  for a, v in list(dict.items(x)))
+
+
+def as_list(x: object, what: str) -> list:
+    if type(x) in (list, tuple):
+        items = list(x)
+    elif _is_numpy(x, "ndarray"):
+        items = list(x.tolist())
+    else:
+        raise BadResult(f"{what} is a {typename(x)}, not a list")
+    if len(items) > 100_000:
+        raise BadResult(f"{what} has {len(items)} items, far more than expected")
+    return items
+
+
+def short(x: object) -> str:
+    try:
+        text = repr(x) if type(x) in (int, bool, str, float, type(None)) else f"a {typename(x)}"
+    except Exception:  # anything can happen in a learner's __repr__
+        text = "an unprintable object"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# ---------------------------------------------------------------------------
+# Version-stable draws
+# ---------------------------------------------------------------------------
+
+
+def draw(rng: random.Random, lo: int, hi: int) -> int:
+    return lo + int(rng.random() * (hi - lo + 1))
+
+
+def pick(rng: random.Random, seq: Sequence):
+    return seq[int(rng.random() * len(seq))]
+
+
+def stack_base(rng: random.Random) -> int:
+    return ARENA_BASE + PAGE_SIZE * draw(rng, 1, 1 << 16)
+
+
+# ---------------------------------------------------------------------------
+# The catalogue's structure
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Aspect:
+    """One thing a solution must get right, worth ``points`` when every case tagged
+    ``tag`` gives the expected ``project``-ion of the output."""
+
+    tag: str
+    title: str
+    points: float
+    project: Callable[[dict, Any], Any]
+    fmt: Callable[[Any, Any], str] | None = None  # (expected, got) -> text of the difference
+
+
+@dataclass(frozen=True)
+class Wrong:
+    """A wrong answer learners write: its code (cell source, run after the solution's cells,
+    so it may redefine one function only) and the aspects it must fail, no more, no fewer."""
+
+    name: str
+    breaks: tuple[str, ...]
+    code: str
+
+
+@dataclass(frozen=True)
+class Right:
+    """A correct answer written differently from the solution: full marks everywhere."""
+
+    name: str
+    code: str
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str  # the notebook stem, "02-newstack"
+    title: str
+    lesson: str  # the lesson notebook stem, "04-newstack"
+    functions: tuple[tuple[str, tuple[str, ...]], ...]  # (name, parameters) the learner writes
+    reference: dict[str, str]  # learner function -> dotted name of gostack's reference
+    aspects: tuple[Aspect, ...]
+    _cases: Callable[[random.Random, bool], list[dict]]
+    _run: Callable[[dict[str, Callable], dict], Any]
+    call_text: Callable[[dict], str]
+    visible_seed: int
+    # Dotted names the worker switches off on top of the reference functions.
+    extra_tripwires: tuple[str, ...] = ()
+    notes: str = ""
+    zoo: tuple[Wrong, ...] = ()
+    right: tuple[Right, ...] = ()
+
+    @property
+    def number(self) -> int:
+        return int(self.id[:2])
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(n for n, _ in self.functions)
+
+    @property
+    def max_points(self) -> float:
+        return sum(a.points for a in self.aspects)
+
+    def visible_cases(self) -> list[dict]:
+        return _finish(self._cases(random.Random(self.visible_seed), True), "v")
+
+    @property
+    def hidden_seed(self) -> int:
+        return self.visible_seed + 10_000
+
+    def hidden_cases(self) -> list[dict]:
+        """The hidden cases: the same for every student (a seed fixed per exercise)."""
+        return _finish(self._cases(random.Random(self.hidden_seed), False), "h")
+
+    def varied_cases(self, seed: int) -> list[dict]:
+        """Extra hidden cases from a per-student seed (``gostack grade --vary-per-student``):
+        drawn like the hidden ones, so they fall in the classes those already cover."""
+        return _finish(self._cases(random.Random(seed), False), "hv")
+
+    def run(self, fns: dict[str, Callable], case: dict) -> Any:
+        """Call the functions on one case and return plain JSON data (may raise BadResult)."""
+        return _plain(self._run(fns, case))
+
+    def reference_functions(self) -> dict[str, Callable]:
+        return {name: resolve(dotted) for name, dotted in self.reference.items()}
+
+    @property
+    def tripwires(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys((*self.reference.values(), *REFERENCE_STAGES,
+                                    *self.extra_tripwires)))
+
+
+def _finish(cases: list[dict], prefix: str) -> list[dict]:
+    for i, c in enumerate(cases):
+        c["id"] = f"{prefix}{i}"
+        c.setdefault("size", 0)
+    return cases
+
+
+def _plain(x: Any) -> Any:
+    """Round-trip through JSON so that both sides compare exactly the same kind of data."""
+    return json.loads(json.dumps(x))
+
+
+def resolve(dotted: str) -> Any:
+    """``gostack.newstack.new_size`` or ``gostack.runtime.Runtime.go`` -> the object."""
+    import importlib
+
+    parts = dotted.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ModuleNotFoundError:
+            continue
+        for attr in parts[i:]:
+            obj = getattr(obj, attr)
+        return obj
+    raise LookupError(dotted)
+
+
+REFERENCE_STAGES = (
+    "gostack.prologue.morestack_needed",
+    "gostack.newstack.new_size",
+    "gostack.copystack.copystack",
+    "gostack.adjust.adjustframe",
+    "gostack.shrink.shrink_size",
+)
+
+
+def same(case: dict, out: Any) -> Any:
+    """The projection of an aspect that compares the whole output."""
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Judging: expected vs got, aspect by aspect
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Failure:
+    case: dict
+    expected: Any  # the projection
+    got: Any  # the projection, or None when the call failed
+    error: str | None = None  # "raised ValueError: ..." or "returned a str ..."
+
+
+@dataclass(frozen=True)
+class AspectResult:
+    tag: str
+    title: str
+    points: float
+    max_points: float
+    cases: int
+    visible: int
+    failures: tuple[Failure, ...]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures and self.cases > 0
+
+    def smallest(self, visible_only: bool = False) -> Failure | None:
+        """The failure to show: the smallest input, preferring cases that actually ran."""
+        pool = [f for f in self.failures if f.case["id"].startswith("v") or not visible_only]
+        if not pool:
+            return None
+        # Cases that were never run (after a timeout or a crash) explain nothing.
+        return min(pool, key=lambda f: (bool(f.error and "no result" in f.error),
+                                        f.case.get("size", 0), f.case["id"]))
+
+
+def outcome_error(out: dict) -> str | None:
+    """The message for an output record that is not a value ({"error": ...} or {"bad": ...})."""
+    if "ok" in out:
+        return None
+    if "bad" in out:
+        return str(out["bad"])
+    err = out.get("error") or {}
+    text = f"raised {err.get('type', 'an exception')}"
+    if err.get("message"):
+        text += f": {err['message']}"
+    if err.get("where"):
+        text += f" ({err['where']})"
+    return text
+
+
+def judge(ex: Exercise, cases: Sequence[dict], outputs: Sequence[dict],
+          expected: Sequence[Any]) -> list[AspectResult]:
+    """Compare outputs (records {"ok": value} / {"error": ...} / {"bad": ...}) with the
+    expected values, per aspect. All plain data: nothing here calls a learner's code."""
+    results = []
+    for aspect in ex.aspects:
+        idx = [i for i, c in enumerate(cases) if aspect.tag in c["tags"]]
+        failures = []
+        for i in idx:
+            want = aspect.project(cases[i], expected[i])
+            err = outcome_error(outputs[i])
+            if err is not None:
+                failures.append(Failure(cases[i], want, None, err))
+                continue
+            got = aspect.project(cases[i], outputs[i]["ok"])
+            if got != want:
+                failures.append(Failure(cases[i], want, got))
+        ok = not failures and bool(idx)
+        results.append(AspectResult(
+            aspect.tag, aspect.title, aspect.points if ok else 0.0, aspect.points, len(idx),
+            sum(1 for i in idx if cases[i]["id"].startswith("v")), tuple(failures)))
+    return results
+
+
+def explain(ex: Exercise, aspect_tag: str, failure: Failure) -> str:
+    """What was tried, what was expected, what came back: a few plain lines."""
+    aspect = next(a for a in ex.aspects if a.tag == aspect_tag)
+    lines = [f"tried:    {ex.call_text(failure.case)}"]
+    if failure.error is not None:
+        lines.append(f"expected: {fmt(failure.expected)}")
+        lines.append(f"got:      {failure.error}")
+    elif aspect.fmt is not None:
+        try:
+            lines.append(aspect.fmt(failure.expected, failure.got))
+        except Exception:  # an answer of a shape the formatter does not know: show it plainly
+            lines.append(f"expected: {fmt(failure.expected)}")
+            lines.append(f"got:      {fmt(failure.got)}")
+    else:
+        lines.append(f"expected: {fmt(failure.expected)}")
+        lines.append(f"got:      {fmt(failure.got)}")
+    return "\n".join(lines)
+
+
+def fmt(x: Any) -> str:
+    if isinstance(x, bool) or x is None:
+        return repr(x)
+    if isinstance(x, int):
+        return f"{x:#x}" if x >= ARENA_BASE else f"{x:,}"
+    if isinstance(x, dict) and set(x) == {"size"}:
+        return fmt(x["size"])
+    if isinstance(x, dict) and x.get("overflow"):
+        return "raise gs.StackOverflow (fatal error: stack overflow)"
+    if isinstance(x, dict) and "raises" in x:
+        return f"raise gs.{x['raises']}"
+    text = json.dumps(x)
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _word(v: int | None) -> str:
+    return "(nothing)" if v is None else f"{v:#x}"
+
+
+def word_diff(expected: Any, got: Any, limit: int = 4) -> str:
+    """Differences between two lists of [addr, value] pairs."""
+    want, have = dict(map(tuple, expected)), dict(map(tuple, got))
+    lines = []
+    for addr in sorted(set(want) | set(have)):
+        a, b = want.get(addr), have.get(addr)
+        if a != b:
+            lines.append(f"  word at {addr:#x}: expected {_word(a)}, got {_word(b)}")
+    more = len(lines) - limit
+    lines = lines[:limit] + ([f"  ... and {more} more"] if more > 0 else [])
+    return "differences:\n" + "\n".join(lines) if lines else "the same words, in another form"
