@@ -182,6 +182,8 @@ class Exercise:
     notes: str = ""
     zoo: tuple[Wrong, ...] = ()
     right: tuple[Right, ...] = ()
+    # A statement the learner can paste to rerun one case, when call_text is not one.
+    repro_text: Callable[[dict], str] | None = None
 
     @property
     def number(self) -> int:
@@ -210,6 +212,10 @@ class Exercise:
         """Extra hidden cases from a per-student seed (``gostack grade --vary-per-student``):
         drawn like the hidden ones, so they fall in the classes those already cover."""
         return _finish(self._cases(random.Random(seed), False), "hv")
+
+    def repro(self, case: dict) -> str:
+        """Python the learner pastes to make exactly the calls this case makes."""
+        return (self.repro_text or self.call_text)(case)
 
     def run(self, fns: dict[str, Callable], case: dict) -> Any:
         """Call the functions on one case and return plain JSON data (may raise BadResult)."""
@@ -346,6 +352,8 @@ def explain(ex: Exercise, aspect_tag: str, failure: Failure) -> str:
     """What was tried, what was expected, what came back: a few plain lines."""
     aspect = next(a for a in ex.aspects if a.tag == aspect_tag)
     lines = [f"tried:    {ex.call_text(failure.case)}"]
+    if ex.repro_text is not None:
+        lines.append(f"reproduce: {ex.repro(failure.case)}")
     if failure.error is not None:
         lines.append(f"expected: {fmt(failure.expected)}")
         lines.append(f"got:      {failure.error}")
@@ -372,8 +380,7 @@ def fmt(x: Any) -> str:
         return "raise gs.StackOverflow (fatal error: stack overflow)"
     if isinstance(x, dict) and "raises" in x:
         return f"raise gs.{x['raises']}"
-    text = json.dumps(x)
-    return text if len(text) <= 300 else text[:297] + "..."
+    return json.dumps(x)  # whole: a learner cannot act on a cut-off value
 
 
 def _word(v: int | None) -> str:
