@@ -10,6 +10,7 @@ addresses are computed from the current stack when they are needed.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import Enum
@@ -148,6 +149,19 @@ def _check_word(value: object, what: str) -> int:
     if not 0 <= value <= UINTPTR_MASK:
         raise ProgramError(f"{what} must fit in 64 unsigned bits, got {value}")
     return value
+
+
+def _as_index(value: object) -> object:
+    """A stage's integer result read as Python reads an integer argument: anything with
+    ``__index__`` (numpy's ``np.int64``, an int subclass) becomes a plain int, as it works in
+    a learner's notebook. A bool, or anything else, is returned as it is, for the caller's
+    checks to refuse."""
+    if type(value) is int or isinstance(value, bool):
+        return value
+    try:
+        return operator.index(value)
+    except TypeError:
+        return value
 
 
 class Runtime:
@@ -443,20 +457,21 @@ class Goroutine:
             size = self.rt.stages.newsize(old_size, e_used, func.frame, self.rt.max_stack)
         except StackOverflow as e:
             self.status = Status.FATAL
-            new_size = e.new_size if e.new_size is not None else 0
+            limit, asked = _as_index(e.limit), _as_index(e.new_size)
             self._events.append(
-                Overflow(index, func.name, old_size, new_size, e_used, e.limit)
+                Overflow(index, func.name, old_size, 0 if asked is None else asked, e_used, limit)
             )
             raise StackOverflow(
-                e.limit,
+                limit,
                 sp=self.stack.hi - e_used - RETURN_ADDRESS_SIZE,  # newstack prints sched.sp - 8
                 lo=self.stack.lo,
                 hi=self.stack.hi,
                 call_index=index,
                 func=func.name,
-                new_size=e.new_size,
+                new_size=asked,
             ) from None
-        if not isinstance(size, int) or size <= old_size:
+        size = _as_index(size)
+        if type(size) is not int or size <= old_size:
             self.status = Status.FATAL
             raise RuntimeThrow(f"newstack: new size {size!r} does not grow a {old_size}-byte stack")
         old = self.stack
@@ -476,7 +491,7 @@ class Goroutine:
             raise RuntimeThrow(str(e)) from None
         if rt.poison:
             new.poison(POISON_NEW)
-        delta = stages.copystack(old, new, used)
+        delta = _as_index(stages.copystack(old, new, used))
         info = adjust.AdjustInfo(old.lo, old.hi, delta)
         adjusted: list[adjust.Adjusted] = []
         try:
@@ -501,6 +516,7 @@ class Goroutine:
         new = self.rt.stages.shrink(size, used)
         if new is None:
             return
+        new = _as_index(new)
         old = self.stack
         delta, adjusted = self._copystack(new, used)
         self._events.append(

@@ -126,6 +126,9 @@ EXPECTED = {
     "swaps_an_instance_dict": ("02-newstack", 0,
                                r"changed gostack while it was being graded \(gostack\.REFERENCE: "
                                r"its __dict__ was replaced"),
+    # np.int64 from new_size, copystack and shrink_size: read as ints, as in a notebook.
+    "numpy_growth_path": ("05-growth-path", 10,
+                          r"Score: 10/10 points on the visible and hidden tests"),
     # copystack returns a float: the report falls back to plain expected/got lines.
     "wrong_type_answer": ("05-growth-path", 4,
                           r"moves the same bytes: used, delta and the new bounds +0/2"),

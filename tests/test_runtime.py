@@ -563,3 +563,30 @@ def test_trace_calls_and_rets_agree_with_state(rt, worker, rec_a):
         gs.Call(1, "main.recA", 168, 104, True),
     )
     assert g.trace.of(gs.Ret) == (gs.Ret("main.recA", 96),)
+
+
+def test_stages_may_return_numpy_integers_but_not_bools():
+    """A stage's integer result is read with operator.index (np.int64 works, as it does in
+    a notebook); a bool is still refused where a size is asked."""
+    np = pytest.importorskip("numpy")
+    from gostack import copystack, newstack, shrink
+
+    def run(**stages):
+        rt = gs.Runtime(trace=True, stages=gs.Stages().replace(**stages))
+        g = rt.go(gs.Func("main.entry", frame=56))
+        for _ in range(200):
+            g.call(gs.Func("main.rec", frame=168))
+        for _ in range(200):
+            g.ret()
+        rt.gc()
+        return [type(e).__name__ + repr(e.new_size) for e in g.trace
+                if type(e).__name__ in ("Grow", "Shrink")]
+
+    want = run()
+    got = run(newsize=lambda *a: np.int64(newstack.new_size(*a)),
+              copystack=lambda *a: np.int64(copystack.copystack(*a)),
+              shrink=lambda s, u: None if shrink.shrink_size(s, u) is None
+              else np.int64(shrink.shrink_size(s, u)))
+    assert got == want and "Shrink" in "".join(want)
+    with pytest.raises(gs.RuntimeThrow, match="new size True does not grow"):
+        run(newsize=lambda *a: True)
