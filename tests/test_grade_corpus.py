@@ -126,6 +126,10 @@ EXPECTED = {
     "swaps_an_instance_dict": ("02-newstack", 0,
                                r"changed gostack while it was being graded \(gostack\.REFERENCE: "
                                r"its __dict__ was replaced"),
+    # Honest code run as Jupyter runs it: line magics, %time, Python-bodied cell magics and
+    # the optional-import idiom; a %%timeit cell defines nothing (as in Jupyter).
+    "magics_and_optional_imports": ("02-newstack", 10,
+                                    r"Score: 10/10 points on the visible and hidden tests"),
     # np.int64 from new_size, copystack and shrink_size: read as ints, as in a notebook.
     "numpy_growth_path": ("05-growth-path", 10,
                           r"Score: 10/10 points on the visible and hidden tests"),

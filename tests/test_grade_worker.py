@@ -102,3 +102,52 @@ def test_files_written_in_scratch_are_capped(hook):
         hook("open", (str(hook.scratch / f"f{i}"), "w", 0))
     with pytest.raises(PermissionError, match="more than 32 files"):
         hook("open", (str(hook.scratch / "one-more"), "w", 0))
+
+
+# ---------------------------------------------------------------------------
+# Magics: a cell is read as Jupyter runs it (notebook.strip_magics).
+
+MAGIC_CELLS = [
+    # (cell, what the grader runs: None for a cell Jupyter does not run as Python)
+    ("%load_ext autoreload\n%autoreload 2\nx = 1", "pass\npass\nx = 1"),
+    ("%time x = f()\ny = 2", "x = f()\ny = 2"),
+    ("import m\nx = %time m.f()", "import m\nx = m.f()"),
+    ("%timeit x = f()\ny = 2", "pass\ny = 2"),  # %timeit binds nothing in Jupyter
+    ("%matplotlib inline\n!pip list\nfiles = !ls\nf?\nx = 1", "pass\npass\npass\npass\nx = 1"),
+    ("%%time\nx = 1", "\nx = 1"),
+    ("\n%%capture out\nx = 1\nprint(x)", "\n\nx = 1\nprint(x)"),
+    ("%%prun -q\nx = 1", "\nx = 1"),
+    ("%%timeit\nx = 1", None),  # its body runs inside a function of its own
+    ("%%writefile a.py\nx = 1", None),
+    ("%%bash\nls", None),
+    ("%%time\n%time x = 1\n%load_ext m", "\nx = 1\npass"),
+    ('s = """\n%not a magic\n"""', 's = """\n%not a magic\n"""'),  # valid Python: untouched
+]
+
+
+@pytest.mark.parametrize(("cell", "runs"), MAGIC_CELLS)
+def test_magics_are_handled_as_jupyter_runs_them(cell, runs):
+    from gostack.grade import notebook
+
+    assert notebook.strip_magics(cell) == runs
+
+
+def test_an_indented_cell_magic_is_a_syntax_error_as_in_jupyter():
+    import ast
+
+    from gostack.grade import notebook
+
+    with pytest.raises(SyntaxError):
+        ast.parse(notebook.strip_magics("  %%time\nx = 1"))
+
+
+def test_magic_lines_and_optional_imports_are_kept_without_a_note():
+    import ast
+
+    from gostack.grade import notebook
+
+    source = notebook.strip_magics("%load_ext autoreload\ntry:\n    import numpy as np\n"
+                                   "except ImportError:\n    np = None\n%time k = 2\n")
+    kept, skipped = notebook.select(ast.parse(source))
+    assert [type(s).__name__ for s in kept] == ["Try", "Assign"]
+    assert skipped == 0  # a dropped magic is not "a statement that was not run"

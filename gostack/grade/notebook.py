@@ -1,17 +1,34 @@
 """Reading a submission without running it: notebook JSON -> code cells -> definitions.
 
 The grader never executes a notebook through a kernel. It reads the JSON, takes the code
-cells (IPython magics removed), and keeps only the top-level statements that *define*
-things: imports, ``def``, ``class`` and assignments (and ``if``/``try`` blocks made only of
-those). Demonstrations, plots, prints and check cells are skipped, so a notebook's own
-check cells, or a demo that runs for a minute, cost nothing. The same selection runs in the
-worker (to execute) and in the grader (to analyse), so both see the same code.
+cells (IPython magics handled as below), and keeps only the top-level statements that
+*define* things: imports, ``def``, ``class`` and assignments (and ``if``/``try`` blocks made
+only of those, such as ``try: import numpy as np`` / ``except ImportError: np = None``).
+Demonstrations, plots, prints and check cells are skipped, so a notebook's own check cells,
+or a demo that runs for a minute, cost nothing. The same selection runs in the worker (to
+execute) and in the grader (to analyse), so both see the same code.
+
+Magics, as Jupyter runs them (IPython 9 checked):
+
+* a cell magic whose body Jupyter runs as Python in the notebook's namespace (``%%time``,
+  ``%%capture [name]``, ``%%prun [options]``): the magic line goes, the body stays;
+* any other cell magic (``%%timeit``, whose body runs inside a function of its own and binds
+  nothing; ``%%writefile``, ``%%bash``, ``%%html``...): the whole cell is dropped;
+* the line magic ``%time <statement>`` (and ``name = %time <expression>``): the statement
+  stays, as Jupyter runs it in the notebook's namespace;
+* every other line magic or shell line (``%load_ext``, ``%autoreload``, ``%matplotlib``,
+  ``%timeit``, ``!pip list``, ``files = !ls``, ``name?``): the line becomes ``pass``.
+
+A cell magic is one on the cell's first line that is not blank, at column 0 (IPython
+refuses an indented one: the cell is then a syntax error here too). Lines are only touched
+when the cell is not valid Python as it stands; line numbers are always kept.
 """
 
 from __future__ import annotations
 
 import ast
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,8 +38,11 @@ SUFFIXES = (".ipynb", ".py")
 
 _KEPT = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
          ast.Assign, ast.AnnAssign, ast.AugAssign)
-# Cell magics whose body is ordinary Python.
-_PYTHON_CELL_MAGICS = ("%%time", "%%timeit", "%%capture")
+# Cell magics whose body Jupyter runs as ordinary Python in the notebook's namespace.
+_PYTHON_CELL_MAGICS = frozenset({"time", "capture", "prun"})
+# "%time stmt" and "target = %time expr": Jupyter runs the Python after the magic.
+_TIME_LINE = re.compile(r"%time\s+(?P<code>\S.*)$")
+_TIME_VALUE = re.compile(r"(?P<target>[A-Za-z_][\w.,\[\]\s]*?)\s*=\s*%time\s+(?P<code>\S.*)$")
 
 
 class SubmissionError(Exception):
@@ -113,17 +133,19 @@ def _notebook_cells(name: str, text: str) -> list[Cell]:
 
 
 def strip_magics(source: str) -> str | None:
-    """IPython-only lines become ``pass`` (line numbers kept); None for a non-Python cell.
+    """The cell as Jupyter would run it (see the module docstring): None for a cell Jupyter
+    would not run as Python; otherwise IPython-only lines become ``pass`` (line numbers kept).
 
     Lines are only touched when the cell is not valid Python as it stands, so a docstring
     line that ends in "?" or an expression continued on a line starting with "%" stay intact.
     """
     lines = source.split("\n")
-    first = lines[0].lstrip() if lines else ""
-    if first.startswith("%%"):
-        if not first.startswith(_PYTHON_CELL_MAGICS):
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is not None and lines[first].startswith("%%"):
+        words = lines[first][2:].split(maxsplit=1)
+        if not words or words[0] not in _PYTHON_CELL_MAGICS:
             return None
-        lines[0] = ""
+        lines[first] = ""
         source = "\n".join(lines)
     try:
         ast.parse(source)
@@ -134,7 +156,13 @@ def strip_magics(source: str) -> str | None:
     for line in lines:
         stripped = line.lstrip()
         indent = line[: len(line) - len(stripped)]
-        if stripped.startswith(("%", "!")) or "= !" in stripped or "= %" in stripped or (
+        timed = _TIME_LINE.match(stripped)
+        valued = _TIME_VALUE.match(stripped)
+        if timed:
+            out.append(indent + timed["code"])
+        elif valued:
+            out.append(f"{indent}{valued['target']} = {valued['code']}")
+        elif stripped.startswith(("%", "!")) or "= !" in stripped or "= %" in stripped or (
                 stripped.endswith("?") and "#" not in stripped):
             out.append(indent + "pass")
         else:
@@ -200,7 +228,7 @@ def select(tree: ast.Module) -> tuple[list[ast.stmt], int]:
     """The statements the grader runs, and how many it skipped besides expressions (the
     check calls and displays every notebook has: not worth a note)."""
     kept = [s for s in tree.body if _kept(s)]
-    skipped = [s for s in tree.body if not _kept(s) and not isinstance(s, ast.Expr)]
+    skipped = [s for s in tree.body if not _kept(s) and not isinstance(s, (ast.Expr, ast.Pass))]
     return kept, len(skipped)
 
 
