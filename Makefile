@@ -56,7 +56,7 @@ test: $(VENV)/.stamp-test ## Lint, run the test suite, and validate the notebook
 	$(VENV)/bin/ruff check gostack tests benchmarks scripts
 	$(VENV_PY) -m gostack.oscost build
 	$(VENV_PY) -m pytest $(PYTEST_ARGS) tests $(if $(NOTEBOOK_DIRS),--nbval $(NBVAL) $(NOTEBOOK_DIRS))
-	$(if $(EXERCISES),$(VENV_PY) -m pytest --nbval-lax $(NBVAL) exercises)
+	$(if $(EXERCISES),$(VENV_PY) -m pytest --nbval $(NBVAL) exercises)
 
 e2e: $(VENV)/.stamp-test ## Run only the browser tests: lessons and an exercise in JupyterLab, in headless Chromium
 	$(VENV_PY) -m pytest $(PYTEST_ARGS) tests/e2e
@@ -70,8 +70,9 @@ notebooks: $(VENV)/.stamp-test ## Re-execute every lesson and solution in place,
 	$(VENV_PY) scripts/make_exercises.py
 	$(VENV_PY) -m gostack.course
 
-exercises: $(VENV)/.stamp-test ## Regenerate exercises/ from solutions/, execute and clean them
+exercises: $(VENV)/.stamp-test ## Regenerate exercises/ from solutions/, execute both, regenerate links
 	$(VENV_PY) scripts/make_exercises.py
+	$(VENV_PY) -m gostack.course
 
 lint: $(VENV)/.stamp-test ## Lint gostack, tests, benchmarks and scripts with ruff
 	$(VENV)/bin/ruff check gostack tests benchmarks scripts

@@ -22,7 +22,13 @@ class Lesson:
     slug: str
     title: str
     teaches: str
-    exercises: tuple[str, ...] = ()  # solutions/ and exercises/ notebook stems
+
+    @property
+    def exercises(self) -> tuple[str, ...]:
+        """The exercises that name this lesson (each exercise's module says which)."""
+        from .grade.catalog import EXERCISES
+
+        return tuple(e.id for e in EXERCISES if e.lesson == self.stem)
 
     @property
     def stem(self) -> str:
@@ -40,19 +46,17 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson(2, "small-stacks", "Why goroutine stacks start small",
            "fixed, segmented and contiguous stacks on a population of goroutines"),
     Lesson(3, "prologue", "The prologue: how a function knows the stack is too small",
-           "the three compiler checks against g.stackguard0 = lo + 928",
-           ("01-prologue",)),
+           "the three compiler checks against g.stackguard0 = lo + 928"),
     Lesson(4, "newstack", "newstack: how big is the new stack?",
-           "doubling, the fit loop, the 1,000,000,000-byte limit",
-           ("02-newstack", "06-predict-the-trace")),
+           "doubling, the fit loop, the 1,000,000,000-byte limit"),
     Lesson(5, "copystack", "copystack: moving the stack",
-           "allocation, copying the used bytes, delta, poisoning", ("03-copystack",)),
+           "allocation, copying the used bytes, delta, poisoning"),
     Lesson(6, "stack-maps", "Stack maps and pointer adjustment",
-           "which words move: pointers yes, uintptrs and heap pointers no", ("04-adjust",)),
+           "which words move: pointers yes, uintptrs and heap pointers no"),
     Lesson(7, "whole-newstack", "The whole newstack, end to end",
-           "one program stepped event by event, beside real Go", ("05-growth-path",)),
+           "one program stepped event by event, beside real Go"),
     Lesson(8, "beyond-growth", "Beyond growth",
-           "shrinking at GC, hot splits, preemption, adaptive start", ("07-shrink",)),
+           "shrinking at GC, hot splits, preemption, adaptive start"),
 )
 
 NAV_TAG = "nav"

@@ -1,4 +1,4 @@
-"""Generate exercises/ from solutions/ (the single source), then execute them.
+"""Generate exercises/ from solutions/ (the single source), then execute both.
 
     python scripts/make_exercises.py             # regenerate what changed, execute it, clean it
     python scripts/make_exercises.py --check     # exit 1 if exercises/ is stale (no writing)
@@ -7,7 +7,8 @@
 Each ``### BEGIN SOLUTION`` ... ``### END SOLUTION`` region becomes ``raise
 NotImplementedError()``; everything else is kept (see gostack.grade.authoring). The learner
 versions are executed like the lessons (gostack.nbtools), so their check cells show the
-0-point report that a learner sees first.
+0-point report that a learner sees first; a solution whose exercise was rewritten, or that
+was never executed, is executed too (its check cell shows full marks).
 """
 
 from __future__ import annotations
@@ -46,7 +47,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if stale else 0
     exercises.mkdir(exist_ok=True)
     written = []
+    sources = []
     for src in sorted(solutions.glob("[0-9][0-9]-*.ipynb")):
+        if not _executed(src) or not nbtools.is_clean(src):
+            sources.append(src)
         target = exercises / src.name
         nb = nbformat.read(src, as_version=4)
         if not authoring.has_solutions(nb):
@@ -56,11 +60,13 @@ def main(argv: list[str] | None = None) -> int:
             continue
         nbtools.write_atomic(nbtools.clean(authoring.learner_version(nb)), target)
         written.append(target)
+        if src not in sources:
+            sources.append(src)
     for orphan in (line.split(":")[0] for line in stale if "has no solutions/" in line):
         print(f"warning: exercises/{orphan} has no solution notebook", file=sys.stderr)
-    if written and not args.no_execute:
-        nbtools.run(written)
-    for path in written:
+    if (written or sources) and not args.no_execute:
+        nbtools.run([*sources, *written])
+    for path in [*sources, *written]:
         print(f"wrote {path.relative_to(ROOT)}")
     return 0
 

@@ -76,7 +76,7 @@ def test_notebook_anatomy(path):
         assert f"../notebooks/{exercise.lesson}.ipynb" in first
         assert nb.cells[-1].source.startswith("## Summary")
         checks = [c for c in nb.cells if "check" in c.metadata.get("tags", [])]
-        assert len(checks) == 1 and "ex.check_" in checks[0].source
+        assert len(checks) == 1 and "ex.check" in checks[0].source
         assert checks[0].outputs, "committed executed: the check cell shows its report"
 
 

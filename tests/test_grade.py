@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
 EXERCISES = sorted((ROOT / "exercises").glob("*.ipynb"))
 SECRET = "test-secret-not-for-real-use-0123456789"
+CLASS_TOTAL = sum(e.max_points for e in catalog.EXERCISES)
 
 
 def grade(*args: str) -> subprocess.CompletedProcess[str]:
@@ -62,7 +63,7 @@ def results(out: Path, student: str) -> dict:
 
 
 def test_solutions_get_full_marks_and_unsolved_exercises_zero(batch):
-    assert results(batch["out"], "alice")["score"] == 70
+    assert results(batch["out"], "alice")["score"] == CLASS_TOTAL
     bob = results(batch["out"], "bob")
     assert bob["score"] == 0
     feedback = (batch["out"] / "students" / "bob" / "feedback.md").read_text()
@@ -86,7 +87,7 @@ def test_results_json_follows_gradescope_schema(batch):
                                           else "failed")
             total += test["score"]
         assert abs(total - data["score"]) < 1e-9
-        assert sum(t["max_score"] for t in data["tests"]) == 70
+        assert sum(t["max_score"] for t in data["tests"]) == CLASS_TOTAL
 
 
 def test_feedback_shows_the_smallest_failing_input(batch):
@@ -101,7 +102,7 @@ def test_feedback_shows_the_smallest_failing_input(batch):
 def test_gradebook_has_one_row_per_student_and_a_column_per_exercise(batch):
     rows = list(csv.DictReader((batch["out"] / "gradebook.csv").open()))
     assert [r["student"] for r in rows] == ["alice", "bob", "carol", "dave"]
-    assert rows[0]["name"] == "Alice A." and rows[0]["total"] == "70"
+    assert rows[0]["name"] == "Alice A." and rows[0]["total"] == f"{CLASS_TOTAL:g}"
     assert rows[3]["status"] == "no submission" and rows[3]["total"] == "0"
     assert set(rows[0]) >= {e.id for e in catalog.EXERCISES} | {"total", "max"}
 
