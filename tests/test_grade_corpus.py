@@ -54,6 +54,10 @@ EXPECTED = {
     "spawns_processes": ("02-newstack", 0, r"not allowed while grading: starting a process"),
     "calls_reference": ("02-newstack", 0, r"calls gostack's reference implementation"),
     "calls_reference_quietly": ("02-newstack", 0, r"calls gostack's reference implementation"),
+    # The simulator's inline reference prologue is switched off in the worker: driving the
+    # simulator with the default prologue is a call of the reference.
+    "prologue_through_the_simulator": ("01-prologue", 0,
+                                       r"calls gostack's reference implementation"),
     "binds_reference": ("02-newstack", 0, r"gostack's own gostack\.newstack\.new_size"),
     "reads_reference_source": ("02-newstack", 0, r"gostack's source is not available"),
     "pasted_reference": ("02-newstack", 10, r"10/10"),
@@ -230,6 +234,7 @@ def test_integrity_report_names_the_cheaters(graded):
     report = json.loads((graded / "integrity.json").read_text())
     calls = {row[0] for row in report["reference_calls"]}
     assert calls == {"calls_reference", "calls_reference_quietly", "binds_reference",
+                     "prologue_through_the_simulator",
                      "silences_the_tripwire", "rewrites_the_sandbox_policy",
                      "hides_a_reference_call_behind_junk", "swaps_the_json_encoder"}
     patched = {row[0] for row in report["monkeypatching"]}

@@ -617,6 +617,11 @@ def main(job_fd: int = 0, chan_fd: int | None = None) -> None:
             fn.__code__ = _tripwire_code(dotted, fn)
     ref_objects = [catalog.resolve(d) for d in ex.tripwires]  # keep them alive: ids stay valid
     del fn
+    # The simulator's inline copy of the reference prologue would give learner code the
+    # reference's answers without calling it: every prologue goes through the tripwire.
+    import gostack.runtime
+
+    gostack.runtime.INLINE_REFERENCE_PROLOGUE = False
 
     # No audit event, no judgement: these go (and step 6 keeps a second posix from
     # bringing them back).
