@@ -1,7 +1,8 @@
 """The bad-submission corpus (tests/grading_corpus/): each one is handled, and nobody else pays.
 
 All of them are graded in one run, beside an honest student, with the default limits (2 s
-CPU, 256 MB, 10 s wall per exercise) and a short per-call alarm. For each submission the
+CPU and 10 s wall per exercise, each plus one alarm per rule; 256 MB; 60 s per student) and a
+short per-call alarm. For each submission the
 table says how many points its exercise must get and what the student must be told: the
 cheater gets nothing for what it faked, honest work (its own or another student's) keeps its
 points, and the run itself never stops.
@@ -137,6 +138,14 @@ EXPECTED = {
     # np.int64 from new_size, copystack and shrink_size: read as ints, as in a notebook.
     "numpy_growth_path": ("05-growth-path", 10,
                           r"Score: 10/10 points on the visible and hidden tests"),
+    # A case that runs out of time fails alone: the rules whose cases passed keep their points.
+    "loops_on_some_inputs": ("02-newstack", 6,
+                             r"✘ keeps doubling(.|\n)*no answer after 0\.5 s(.|\n)*"
+                             r"✔ raises StackOverflow past max_stack"),
+    # Forty slow demo cells share one budget; the function defined before them is graded.
+    "slow_cells_everywhere": ("02-newstack", 10,
+                              r"cell 7, line 1 and 37 more: not run, the top-level statements "
+                              r"had used up their 2 s"),
     # copystack returns a float: the report falls back to plain expected/got lines.
     "wrong_type_answer": ("05-growth-path", 4,
                           r"moves the same bytes: used, delta and the new bounds +0/2"),
@@ -249,6 +258,23 @@ def test_integrity_report_names_the_cheaters(graded):
     for name in ("integrity.md", "summary.txt"):  # nobody can write a line about honest
         lines = (graded / name).read_text(encoding="utf-8").splitlines()
         assert not [ln for ln in lines if ln.lstrip(" -*").startswith("honest")], name
+
+
+def test_one_student_cannot_stretch_the_run_past_its_budget(tmp_path):
+    """--student-budget bounds the wall-clock time of all of one student's exercises: the
+    exercise running at the deadline is stopped, the later ones are not graded."""
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    shutil.copytree(CORPUS / "loops_on_some_inputs", subs / "loops")
+    shutil.copy(CORPUS / "numpy_growth_path" / "05-growth-path.ipynb", subs / "loops")
+    code = main([str(subs), "--out", str(out), "--exercises", "02,05", "--case-timeout", "0.5",
+                 "--student-budget", "0.3", "--quiet"])
+    assert code == 0
+    results, feedback = _result(out, "loops")
+    first, second = feedback.split("## 02-newstack")[1].split("## 05-growth-path")
+    assert "used up the 0.3 s of wall-clock time this student's submission gets" in first
+    assert "not graded: your earlier exercises used up the 0.3 s of grading time" in second
+    assert results["extra_data"]["exercises"]["05-growth-path"] == 0
+    assert results["execution_time"] < 2
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="without root the workers keep the grader's uid "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import _imp
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -151,3 +152,85 @@ def test_magic_lines_and_optional_imports_are_kept_without_a_note():
     kept, skipped = notebook.select(ast.parse(source))
     assert [type(s).__name__ for s in kept] == ["Try", "Assign"]
     assert skipped == 0  # a dropped magic is not "a statement that was not run"
+
+
+# ---------------------------------------------------------------------------
+# Per-case limits: a case that runs out of time fails alone (real workers, short alarms).
+
+LOOPS_ON_HUGE_FRAMES = """
+import gostack as gs
+
+def new_size(old_size, used, frame, max_stack):
+    size = old_size * 2
+    if used + frame + gs.STACK_GUARD > size:
+        while True:
+            pass
+    limit = min(max_stack, 2_000_000_000)
+    if size > limit:
+        raise gs.StackOverflow(limit, new_size=size)
+    return size
+"""
+
+
+def _newstack_cases():
+    from gostack.grade import catalog
+
+    ex = catalog.BY_ID["02-newstack"]
+    cases = ex.visible_cases() + ex.hidden_cases()
+    return ex, cases, catalog.reference_outputs(ex, cases)
+
+
+def test_a_case_that_times_out_fails_alone_and_its_rule_is_skipped_after():
+    import time
+
+    from gostack.grade import catalog
+    from gostack.grade.sandbox import Limits, run_exercise
+
+    ex, cases, expected = _newstack_cases()
+    begin = time.monotonic()
+    run = run_exercise(ex.id, [(1, LOOPS_ON_HUGE_FRAMES)], cases, Limits(case_timeout=0.25))
+    seconds = time.monotonic() - begin
+    messages = [run.outputs[i].get("error", {}).get("message", "") for i in range(len(cases))]
+    timed_out = [i for i, m in enumerate(messages) if m.startswith("no answer after")]
+    skipped = [i for i, m in enumerate(messages)
+               if m == "skipped: a case of the same rule already ran out of time"]
+    assert timed_out and skipped and not run.crashes
+    # Each timeout adds a rule; a skipped case's rules had all timed out before it.
+    seen: set[str] = set()
+    for i in sorted(timed_out + skipped):
+        tags = set(cases[i]["tags"])
+        assert (i in skipped) == (tags <= seen)
+        if i in timed_out:
+            seen |= tags
+    assert len(timed_out) <= len({a.tag for a in ex.aspects})
+    assert seconds < 0.25 * len(ex.aspects) + 3
+    # The other cases ran and the rules whose cases all passed keep their points.
+    results = {r.tag: r.points for r in catalog.judge(ex, cases, [run.outputs[i] for i in
+                                                                  range(len(cases))], expected)}
+    assert results["overflow"] == 3 and results["ceiling"] == 1 and results["fit"] == 0
+
+
+def test_top_level_statements_share_one_budget():
+    from gostack.grade.sandbox import Limits, run_exercise
+
+    ex, cases, _ = _newstack_cases()
+    cells = [(1, "def spin():\n    while True:\n        pass")]
+    cells += [(n, f"x{n} = spin()") for n in range(2, 30)]
+    cells.append((30, LOOPS_ON_HUGE_FRAMES.replace("while True:\n            pass",
+                                                    "size = 1 << 40")))
+    limits = Limits(case_timeout=0.2)
+    run = run_exercise(ex.id, cells, cases[:3], limits)
+    assert run.errors[0] == "cell 2, line 1: stopped after 0.4 s"
+    assert run.errors[1].startswith("cell 3, line 1: stopped after 0.4 s")
+    assert len(run.errors) == 3 and re.fullmatch(
+        r"cell (4|5), line 1 and 2(7|6) more: not run, the top-level statements had used up "
+        r"their 0\.8 s", run.errors[-1])
+    assert run.fatal == ["no function named 'new_size'"]  # its cell came after the budget
+
+
+def test_limits_make_room_for_one_timeout_per_rule():
+    from gostack.grade.sandbox import Limits
+
+    limits = Limits().for_rules(5)
+    assert (limits.cpu, limits.wall) == (2.0 + 5 * 1.0, 10.0 + 5 * 1.0)
+    assert Limits(case_timeout=0.5).definitions == 2.0

@@ -81,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"address space per worker (default {Limits.memory_mb})")
     p.add_argument("--case-timeout", type=float, default=Limits.case_timeout, metavar="S",
                    help=f"seconds per call of a learner function (default {Limits.case_timeout:g})")
+    p.add_argument("--student-budget", type=float, default=Limits.student_budget, metavar="S",
+                   help="wall-clock seconds over all of one student's exercises (default "
+                   f"{Limits.student_budget:g})")
     p.add_argument("--visibility", choices=report.VISIBILITIES, default="visible",
                    help="Gradescope visibility of the tests (default visible)")
     p.add_argument("--hidden-inputs", choices=("show", "hide"), default="show",
@@ -102,13 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def limits_of(args: argparse.Namespace) -> Limits:
-    for name in ("cpu_limit", "wall_limit", "case_timeout"):
+    for name in ("cpu_limit", "wall_limit", "case_timeout", "student_budget"):
         if getattr(args, name) <= 0:
             raise UsageError(f"--{name.replace('_', '-')} must be > 0")
     if args.memory_limit < 64:
         raise UsageError("--memory-limit must be at least 64 (MB)")
     return Limits(cpu=args.cpu_limit, wall=args.wall_limit, memory_mb=args.memory_limit,
-                  case_timeout=args.case_timeout)
+                  case_timeout=args.case_timeout, student_budget=args.student_budget)
 
 
 def parse_exercises(text: str | None) -> list[catalog.Exercise] | None:

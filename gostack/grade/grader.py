@@ -213,11 +213,14 @@ class Grader:
         start = time.monotonic()
         uid = None if self.uid_base is None else self.uid_base + slot
         zygote = self._zygote(slot)
-        outcomes = [self.grade_exercise(student, ex, uid, zygote) for ex in self.exercises]
+        # All of this student's exercises (a fork server's start is not theirs to pay for).
+        deadline = time.monotonic() + self.limits.student_budget
+        outcomes = [self.grade_exercise(student, ex, uid, zygote, deadline)
+                    for ex in self.exercises]
         return StudentResult(student, outcomes, time.monotonic() - start)
 
     def grade_exercise(self, student: Student, ex: Exercise, uid: int | None,
-                       zygote: Zygote | None = None) -> Outcome:
+                       zygote: Zygote | None = None, deadline: float | None = None) -> Outcome:
         start = time.monotonic()
         out = Outcome(ex)
         path = student.notebook_for(ex)
@@ -228,6 +231,11 @@ class Grader:
             out.missing = True
             return out
         out.notebook = path.name
+        if deadline is not None and start >= deadline:
+            out.problem = (f"not graded: your earlier exercises used up the "
+                           f"{self.limits.student_budget:g} s of grading time a submission gets "
+                           "(endless loops or slow cells?)")
+            return out
         try:
             cells = read_code_cells(path)
         except SubmissionError as e:
@@ -248,7 +256,7 @@ class Grader:
         preload = sorted(imported_modules(parsed) & PRELOADABLE)
         run = run_exercise(ex.id, [(p.cell.number, p.cell.source) for p in parsed
                                    if p.tree is not None], cases, self.limits, uid, preload,
-                           zygote)
+                           zygote, deadline)
         out.cpu_seconds = run.cpu_seconds
         out.output = run.output
         out.notes += [f"this statement failed: {e}" for e in run.errors]

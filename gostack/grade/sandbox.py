@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 MAX_CHANNEL_BYTES = 16 << 20  # per worker: far more than any exercise's answers
@@ -35,13 +35,30 @@ IMPORT_PATH = str(Path(__file__).resolve().parents[2])
 
 @dataclass(frozen=True)
 class Limits:
-    """Per worker process (one exercise of one student, or the rest of it after a crash)."""
+    """Per worker process (one exercise of one student, or the rest of it after a crash).
 
-    cpu: float = 2.0  # seconds of CPU (RLIMIT_CPU)
-    wall: float = 10.0  # seconds of wall-clock time, enforced by the grader
+    ``cpu`` and ``wall`` are the base: :func:`run_exercise` adds one ``case_timeout`` per rule
+    (aspect) of the exercise to both, since a case that runs out of time fails alone and
+    each rule may cost one timeout. The top-level statements share ``definitions`` seconds.
+    ``student_budget`` bounds the wall-clock time of all of one student's exercises."""
+
+    cpu: float = 2.0  # seconds of CPU (RLIMIT_CPU), plus case_timeout per rule
+    wall: float = 10.0  # seconds of wall-clock time, enforced by the grader, plus per rule
     memory_mb: int = 256  # address space (RLIMIT_AS)
     case_timeout: float = 1.0  # per call of a learner's function (an alarm in the worker)
     restarts: int = 1  # fresh workers after a crash, per exercise
+    student_budget: float = 60.0  # wall-clock seconds over all of one student's exercises
+
+    @property
+    def definitions(self) -> float:
+        """Seconds for all the top-level statements of one exercise together (each one also
+        stops at twice ``case_timeout``)."""
+        return 4 * self.case_timeout
+
+    def for_rules(self, rules: int) -> Limits:
+        """The limits of an exercise with ``rules`` rules: room for one timeout per rule."""
+        extra = max(0, rules) * self.case_timeout
+        return replace(self, cpu=self.cpu + extra, wall=self.wall + extra)
 
 
 @dataclass
@@ -64,6 +81,9 @@ class WorkerRun:
         rc = self.returncode
         if self.killed == "wall":
             return f"took longer than {limits.wall:g} s (wall clock) and was stopped"
+        if self.killed == "budget":
+            return (f"used up the {limits.student_budget:g} s of wall-clock time this student's "
+                    "submission gets over all exercises, and was stopped")
         if self.killed == "case":
             return (f"kept running {3 * limits.case_timeout + 1:g} s after one call, its alarm "
                     "caught and ignored, and was stopped")
@@ -107,7 +127,7 @@ class Zygote:
 
         self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self.proc = subprocess.Popen(
-            [sys.executable, "-I", str(WORKER), "--zygote", str(theirs.fileno())],
+            [sys.executable, "-I", str(WORKER), "--zygote", str(theirs.fileno()), IMPORT_PATH],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             pass_fds=(theirs.fileno(),), env=_env(tempfile.gettempdir()),
             start_new_session=True, close_fds=True)
@@ -162,7 +182,7 @@ def run_worker(job: dict, limits: Limits, uid: int | None = None,
         os.chmod(scratch, 0o700)
         payload = dict(job, nonce=nonce, fd=write_fd, uid=uid, cpu=limits.cpu,
                        memory_mb=limits.memory_mb, case_timeout=limits.case_timeout,
-                       import_path=IMPORT_PATH)
+                       definitions=limits.definitions, import_path=IMPORT_PATH)
         if zygote is not None and zygote.alive:
             try:
                 pid = zygote.start([job_r, write_fd, out.fileno()], scratch)
@@ -335,16 +355,25 @@ class ExerciseRun:
 
 def run_exercise(exercise_id: str, cells: list[tuple[int, str]], cases: list[dict],
                  limits: Limits, uid: int | None = None, preload: list[str] = (),
-                 zygote: Zygote | None = None) -> ExerciseRun:
-    """Run the cases of one exercise in as many workers as crashes make necessary."""
+                 zygote: Zygote | None = None,
+                 student_deadline: float | None = None) -> ExerciseRun:
+    """Run the cases of one exercise in as many workers as crashes make necessary.
+
+    CPU and wall limits get one case timeout per rule (distinct tag of the cases); the wall
+    deadline covers every restart and never passes ``student_deadline``."""
     result = ExerciseRun()
     start = 0
-    gave_up = False
+    limits = limits.for_rules(len({t for c in cases for t in c.get("tags", ())}))
     deadline = time.monotonic() + limits.wall  # the wall budget covers every restart
+    budget_cut = student_deadline is not None and student_deadline < deadline
+    if budget_cut:
+        deadline = student_deadline
     while start < len(cases) and result.workers <= limits.restarts:
         job = {"exercise": exercise_id, "cells": cells, "cases": cases, "start": start,
                "preload": sorted(preload)}
         run = run_worker(job, limits, uid, deadline, zygote)
+        if run.killed == "wall" and budget_cut:
+            run.killed = "budget"
         result.workers += 1
         result.cpu_seconds += run.cpu_seconds
         result.noise += run.noise
@@ -382,9 +411,7 @@ def run_exercise(exercise_id: str, cells: list[tuple[int, str]], cases: list[dic
                     result.references.append(name)
             elif kind == "patched":
                 result.patched += [str(p) for p in msg.get("what", [])][:10]
-            elif kind == "gave_up":
-                gave_up = True
-        if result.fatal or result.patched or gave_up or run.done:
+        if result.fatal or result.patched or run.done:
             break
         reason = run.crash_reason(limits)
         if current is None and definition is not None:
@@ -405,12 +432,11 @@ def run_exercise(exercise_id: str, cells: list[tuple[int, str]], cases: list[dic
                                     "scores 0")
                 break
             result.crashes.append(f"after case {start}: the worker {reason}")
-        if run.killed in ("wall", "cpu", "output"):  # another worker would hit it again
+        if run.killed in ("wall", "budget", "cpu", "output"):  # another would hit it again
             break
     for i in range(len(cases)):
         if i not in result.outputs:
-            why = ("not run: two earlier cases ran out of time" if gave_up else
-                   "not run: an earlier case stopped the worker" if result.crashes else
+            why = ("not run: an earlier case stopped the worker" if result.crashes else
                    "not run")
             result.outputs[i] = {"error": {"type": "no result", "message": why}}
     return result

@@ -27,8 +27,10 @@ Order of events, and why:
    code runs it also refuses every way to reach a stack frame (``sys._getframe``,
    ``tb_frame``, ``gi_frame``...) and the garbage collector's object lists, so learner code
    cannot climb into the simulator that calls it.
-7. Runs the learner's definitions, checks the functions, then calls them on each case with a
-   per-case alarm and reports each result as plain JSON.
+7. Runs the learner's definitions (top-level statements share one time budget), checks the
+   functions, then calls them on each case with a per-case alarm and reports each result as
+   plain JSON. A case that runs out of time fails alone; later cases whose rules (tags) all
+   already timed out are skipped, as they cannot change a score.
 
 Nothing the worker reports is trusted for scoring: the grader compares the returned values
 with the reference outputs it computed itself, on inputs it drew itself.
@@ -597,6 +599,11 @@ def main(job_fd: int = 0, chan_fd: int | None = None) -> None:
             except Exception:  # the learner's import will report it
                 pass
     setitimer, itimer_real = signal.setitimer, signal.ITIMER_REAL
+    import time
+
+    monotonic = time.monotonic
+    # The cases' tags, read before any learner code runs (a case dict can reach it).
+    tagsets = [_frozenset(c.get("tags") or ()) for c in job["cases"]]
     function_type = type(main)
 
     # 3. Tripwires on the reference implementations. The tripwire is reachable from learner
@@ -744,6 +751,13 @@ def main(job_fd: int = 0, chan_fd: int | None = None) -> None:
                 gc_enable()
         return {"type": kind, "message": msg[:300], "where": where[:200]}
 
+    # The top-level statements share one budget (a flood of slow cells costs that much at
+    # most); each one also stops at twice the per-case alarm. Past the budget, the rest are
+    # not run (the functions defined so far are still graded).
+    per_statement = job["case_timeout"] * 2
+    budget = float(job.get("definitions", per_statement * 2))
+    budget_end = monotonic() + budget
+    late: list[str] = []
     for number, source in job["cells"]:
         filename = cell_filename(number)  # exact str: describe() compares these unguarded
         try:
@@ -754,19 +768,31 @@ def main(job_fd: int = 0, chan_fd: int | None = None) -> None:
         kept, n_skipped = select(tree)
         skipped += n_skipped
         for stmt in kept:
+            left = budget_end - monotonic()
+            if left < 0.05:  # not worth starting a statement
+                late.append(f"cell {number}, line {stmt.lineno}")
+                continue
+            alarm = min(per_statement, left)
             send({"t": "stmt", "cell": number, "line": stmt.lineno})
-            setitimer(itimer_real, job["case_timeout"] * 2)
+            setitimer(itimer_real, alarm)
             try:
                 _exec(_compile(ast_module([stmt], []), filename, "exec"), ns)
                 setitimer(itimer_real, 0)
             except _CaseTimeout:
+                shared = "" if alarm > per_statement - 0.05 else (
+                    f" (the top-level statements share {budget:g} s)")
                 errors.append(f"cell {number}, line {stmt.lineno}: stopped after "
-                              f"{job['case_timeout'] * 2:g} s")
+                              f"{alarm:.2g} s{shared}")
             except BaseException as e:  # anything, SystemExit included
                 setitimer(itimer_real, 0)
                 d = describe(e)
                 first = next((ln for ln in d["message"].splitlines() if ln.strip()), "")
                 errors.append(f"cell {number}, line {stmt.lineno}: {d['type']}: {first}"[:300])
+
+    if late:
+        more = f" and {_len(late) - 1} more" if _len(late) > 1 else ""
+        errors.append(f"{late[0]}{more}: not run, the top-level statements had used up "
+                      f"their {budget:g} s")
 
     # The functions.
     fns = {}
@@ -807,18 +833,26 @@ def main(job_fd: int = 0, chan_fd: int | None = None) -> None:
         send({"t": "done"})
         os._exit(0)
 
-    # The cases.
-    timeouts = 0
+    # The cases, each under its own alarm: one that runs out of time fails alone. An aspect
+    # scores all or nothing over the cases carrying its tag, so a later case whose tags all
+    # belong to cases that already timed out cannot change a score: it is skipped, and the
+    # time spent on timeouts is at most one alarm per rule.
+    timed_out = _frozenset()
     cases = job["cases"]
     start, n_cases = _int(job["start"]), _len(cases)  # no learner-replaceable call between
     for i in _range(start, n_cases):                 # cases: only the alarm's window is theirs
+        tags = tagsets[i]
+        if tags and tags <= timed_out:
+            send({"t": "case", "i": i, "error": {"type": "no result", "message": (
+                "skipped: a case of the same rule already ran out of time")}})
+            continue
         send({"t": "start", "i": i})
         setitimer(itimer_real, job["case_timeout"])
         try:
             record = {"ok": ex.run(fns, cases[i])}
             setitimer(itimer_real, 0)
         except _CaseTimeout:
-            timeouts += 1
+            timed_out = timed_out | tags
             record = {"error": {"type": "a time limit", "message":
                                 f"no answer after {job['case_timeout']:g} s (an endless loop?)"}}
         except catalog.BadResult as e:
@@ -846,9 +880,6 @@ def main(job_fd: int = 0, chan_fd: int | None = None) -> None:
             n_cases <= 32 or (i - start) % 16 == 15 or i == n_cases - 1) else []
         if patched:
             send({"t": "patched", "what": patched[:10]})
-            break
-        if timeouts >= 2:
-            send({"t": "gave_up", "after": i})
             break
     send({"t": "done"})
     del ref_objects
