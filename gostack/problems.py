@@ -23,7 +23,7 @@ import random
 import sys
 from dataclasses import dataclass
 
-from .arch import MAX_STACK_DEFAULT
+from .arch import ENTRY_USED, MAX_STACK_DEFAULT
 from .errors import StackOverflow
 from .runtime import REFERENCE, Runtime, Stages
 from .symtab import POINTER, SCALAR, UINTPTR, Func, Kind, Local
@@ -33,6 +33,10 @@ KINDS = ("predict", "whole")
 # Categories: what a problem exercises. Each kind draws from its own list.
 PREDICT_CATEGORIES = ("recursion", "mixed", "huge", "entry")
 WHOLE_CATEGORIES = ("grow", "huge", "shrink", "overflow")
+# Categories only made when named (a seed alone never picks them, so that every seed keeps
+# the problem it always had): "returns" goes deep, returns almost to the entry, then calls
+# again, not quite as deep (exercise 06's returns rule).
+EXTRA_CATEGORIES = {"predict": ("returns",), "whole": ()}
 # Where a function's pointer local p points after the call (exercise 05 programs).
 TARGETS = ("caller", "entry", "heap", "nil")
 
@@ -84,6 +88,7 @@ class Check:
     frame: int  # frame index, 0 = entry
     p: int  # the pointer local: adjusted when the stack moves
     u: int  # the uintptr copy of the same address, taken at the call: never adjusted
+    x: int = 0  # the scalar local: the frame's index, written at the call, never adjusted
 
 
 @dataclass(frozen=True)
@@ -185,7 +190,7 @@ class Problem:
         for i, fr in enumerate(g.snapshot().frames):
             values = {lc.name: lc.value for lc in fr.locals}
             if "p" in values:
-                out.append(Check(i, values["p"], values["u"]))
+                out.append(Check(i, values["p"], values["u"], values["x"]))
         return tuple(out)
 
     def answer(self) -> list[tuple[int, int]]:
@@ -324,8 +329,9 @@ def generate(seed: int, kind: str = "predict", category: str | None = None) -> P
     rng = random.Random(seed)
     cats = PREDICT_CATEGORIES if kind == "predict" else WHOLE_CATEGORIES
     cat = category or _pick(rng, cats)
-    if cat not in cats:
-        raise ValueError(f"category for {kind!r} must be one of {cats}, got {cat!r}")
+    if cat not in cats + EXTRA_CATEGORIES[kind]:
+        raise ValueError(f"category for {kind!r} must be one of "
+                         f"{cats + EXTRA_CATEGORIES[kind]}, got {cat!r}")
     whole = kind == "whole"
     small, medium, huge = (40, 128), (136, 1024), (4104, 40000)
     entry_frame = _frame(rng, 2048, 12000) if cat == "entry" else _frame(rng, 40, 120)
@@ -347,6 +353,8 @@ def generate(seed: int, kind: str = "predict", category: str | None = None) -> P
         fs = _funcs(rng, 2, [small, huge], whole)
         steps = _calls(fs[0], _int(rng, 3, 40), trng) + _calls(fs[1], 1, trng)
         steps += _calls(fs[0], _int(rng, 5, 60), trng) + _calls(fs[1], _int(rng, 1, 2), trng)
+    elif cat == "returns":
+        steps = _returns_steps(rng, entry)
     elif cat == "shrink":
         (f,) = _funcs(rng, 1, [(264, 1024)], whole)
         depth = _depth_for(_int(rng, 20000, 60000), f.frame)
@@ -363,9 +371,41 @@ def generate(seed: int, kind: str = "predict", category: str | None = None) -> P
     return Problem(seed, kind, cat, entry, tuple(steps), max_stack)
 
 
-def show(seed: int, show_answers: bool = False, kind: str = "predict") -> None:
-    """Print the problem for ``seed``; ``show_answers=True`` prints the answer key too."""
-    print(generate(seed, kind).question(show_answers))
+def _returns_steps(rng: random.Random, entry: Func) -> list[Step]:
+    """Calls of f until the stack has grown to ``target``, returns down to the first frames,
+    then calls of g that stay within ``target`` only because the returns freed the space."""
+    small, medium = (40, 128), (136, 1024)
+    f, g = _funcs(rng, 2, [_pick(rng, (small, medium)), small], False)
+    target = 2048 << _int(rng, 1, 3)
+
+    def extra(fn: Func) -> int:
+        return max(0, fn.frame - 128)
+
+    sps = [ENTRY_USED + entry.frame]  # hi - SP after each call; the entry's first
+    while True:  # deeper, as long as the next call still fits in the target size
+        e = sps[-1] + 8
+        if e + extra(f) >= target - 928 or e + f.frame + 928 > target:
+            break
+        sps.append(e + f.frame)
+    n = len(sps) - 1
+    steps = _calls(f, n)
+    keep = _int(rng, 0, min(2, n - 1))  # frames of f left after the returns
+    steps += [Step("ret")] * (n - keep)
+    room = target - 928 - extra(g) - 8 - sps[keep]  # where g's calls stop fitting
+    deep = target - 928 - extra(g) - 8 - sps[n]
+    most = max(1, room // (g.frame + 8))
+    least = max(1, min(most, deep // (g.frame + 8) + 1))
+    steps += _calls(g, _int(rng, least, most))
+    return steps
+
+
+def show(seed: int, show_answers: bool = False, kind: str = "predict",
+         category: str | None = None) -> None:
+    """Print the problem for ``seed``; ``show_answers=True`` prints the answer key too.
+
+    ``kind`` and ``category`` are those of :func:`generate`: the exercises' cases name all
+    three, ``pb.show(600400003, kind="predict", category="recursion")``."""
+    print(generate(seed, kind, category).question(show_answers))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -376,8 +416,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-c", "--compute", action="store_true", help="show the answers")
     parser.add_argument("--kind", choices=KINDS, default="predict",
                         help="'predict' (exercise 06) or 'whole' (exercise 05 programs)")
+    parser.add_argument("--category", default=None,
+                        help="the kind of program: " + ", ".join(PREDICT_CATEGORIES)
+                        + " (predict) or " + ", ".join(WHOLE_CATEGORIES)
+                        + " (whole); by default the seed picks one")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    show(args.seed, args.compute, args.kind)
+    show(args.seed, args.compute, args.kind, args.category)
     return 0
 
 
