@@ -146,6 +146,11 @@ EXPECTED = {
     "slow_cells_everywhere": ("02-newstack", 10,
                               r"cell 7, line 1 and 37 more: not run, the top-level statements "
                               r"had used up their 2 s"),
+    # Code nested 10,000 and 5,000 deep, and 700 deep where the grader's analysis used to
+    # recurse: syntax notes and an integrity note, never a crash (01 keeps its points too).
+    "deeply_nested_code": ("02-newstack", 10,
+                           r"too many nested parentheses(.|\n)*RecursionError(.|\n)*the "
+                           r"integrity checks could not analyse this notebook's code"),
     # copystack returns a float: the report falls back to plain expected/got lines.
     "wrong_type_answer": ("05-growth-path", 4,
                           r"moves the same bytes: used, delta and the new bounds +0/2"),
@@ -213,6 +218,8 @@ def test_each_bad_submission_is_handled(graded, student):
 
 def test_honest_work_in_another_notebook_keeps_its_points(graded):
     results, _ = _result(graded, "monkeypatch_grader")
+    assert results["extra_data"]["exercises"]["01-prologue"] == 10
+    results, _ = _result(graded, "deeply_nested_code")
     assert results["extra_data"]["exercises"]["01-prologue"] == 10
 
 

@@ -105,6 +105,36 @@ def test_files_written_in_scratch_are_capped(hook):
         hook("open", (str(hook.scratch / "one-more"), "w", 0))
 
 
+def test_gostack_source_is_refused_in_the_same_words_where_the_kernel_cannot_look(tmp_path):
+    """A uid that cannot reach the folder (a private clone) gets the same refusal as one
+    that can: the words come from the path as written, the refusal from the kernel."""
+    state = {"guard": False, "refs": []}
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    private = tmp_path / "private" / "kit" / "gostack"  # not there: no kernel path to it
+    h = worker._make_hook(state, str(scratch), (), (str(private),))
+    for path in (private / "newstack.py", scratch / ".." / "private" / "kit" / "gostack" / "x",
+                 Path("..", "private", "kit", "gostack", "newstack.py")):
+        with pytest.raises(PermissionError, match="gostack's source is not available"):
+            h("open", (str(path), "r", 0))
+    with pytest.raises(PermissionError, match=r"reading .*/private/kit/other\.py$"):
+        h("open", (str(private.parent / "other.py"), "r", 0))
+
+
+def test_only_scratch_and_the_installation_can_be_listed(hook, tmp_path):
+    classmates = tmp_path / "submissions"
+    (classmates / "alice").mkdir(parents=True)
+    (hook.scratch / "mine").mkdir()
+    for event in ("os.listdir", "os.scandir"):
+        for path in (classmates, str(classmates).encode(), hook.scratch / ".." / "submissions",
+                     Path(gostack.__file__).parent):
+            with pytest.raises(PermissionError, match="only the scratch folder and the Python"):
+                hook(event, (path if isinstance(path, bytes) else str(path),))
+        for path in (None, str(hook.scratch), str(hook.scratch / "mine"),
+                     os.path.dirname(os.__file__)):
+            hook(event, (path,))
+
+
 # ---------------------------------------------------------------------------
 # Magics: a cell is read as Jupyter runs it (notebook.strip_magics).
 
@@ -234,3 +264,28 @@ def test_limits_make_room_for_one_timeout_per_rule():
     limits = Limits().for_rules(5)
     assert (limits.cpu, limits.wall) == (2.0 + 5 * 1.0, 10.0 + 5 * 1.0)
     assert Limits(case_timeout=0.5).definitions == 2.0
+
+
+# ---------------------------------------------------------------------------
+# Bounded analysis: code nested deeper than the grader's own recursion can follow.
+
+def test_selecting_statements_never_recurses_into_a_deep_test():
+    import ast
+
+    from gostack.grade import notebook
+
+    deep = "if " + " + ".join(["a"] * 700) + ":\n    x = 1\n"
+    guard = "if (__name__) == '__main__':\n    y = 2\n"
+    kept, skipped = notebook.select(ast.parse(deep + guard))
+    assert [type(s).__name__ for s in kept] == ["If"] and skipped == 1
+    assert notebook.bound_names(notebook.parse([notebook.Cell(1, deep)])) == {"x": 1}
+
+
+def test_code_too_deep_to_read_is_a_note_in_parse():
+    from gostack.grade import notebook
+
+    cells = [notebook.Cell(1, "x = " + "(" * 10000 + "1" + ")" * 10000),
+             notebook.Cell(2, "y = " + "+".join(["1"] * 5000))]
+    errors = [p.error for p in notebook.parse(cells)]
+    assert "SyntaxError: too many nested parentheses" in errors[0]
+    assert "RecursionError" in errors[1] or "MemoryError" in errors[1]

@@ -241,19 +241,31 @@ class Grader:
         except SubmissionError as e:
             out.problem = str(e)
             return out
-        parsed = parse(cells)
+        try:  # the grader's own reading of the code: bounded, whatever the code's shape
+            parsed = parse(cells)
+            bound = bound_names(parsed)
+        except (RecursionError, MemoryError, ValueError, SyntaxError) as e:
+            out.problem = f"the grader could not read this notebook's code ({_short(e)})"
+            return out
         out.notes += [f"syntax error, cell skipped: {p.error}" for p in parsed if p.error]
-        bound = bound_names(parsed)
         missing = [n for n in ex.names if n not in bound]
         if missing:
             out.problem = _missing_message(missing, bound, parsed)
             return out
-        out.mentions = integrity.reference_mentions(parsed, ex)
-        out.near_copies = integrity.near_copies(parsed, ex)
-        out.fingerprint = integrity.fingerprint(parsed, ex)
+        try:  # signals for the integrity report only: a failure is a note, never a score
+            out.mentions = integrity.reference_mentions(parsed, ex)
+            out.near_copies = integrity.near_copies(parsed, ex)
+            out.fingerprint = integrity.fingerprint(parsed, ex)
+        except Exception as e:  # RecursionError on code nested thousands deep, and the like
+            out.mentions, out.near_copies, out.fingerprint = [], [], None
+            out.notes.append("the integrity checks could not analyse this notebook's code "
+                             f"({_short(e)}); the score does not depend on them")
+        try:
+            preload = sorted(imported_modules(parsed) & PRELOADABLE)
+        except (RecursionError, MemoryError):
+            preload = []
         cases, expected = self.cases(ex, student.id)
         out.cases, out.visible = len(cases), sum(1 for c in cases if c["id"].startswith("v"))
-        preload = sorted(imported_modules(parsed) & PRELOADABLE)
         run = run_exercise(ex.id, [(p.cell.number, p.cell.source) for p in parsed
                                    if p.tree is not None], cases, self.limits, uid, preload,
                            zygote, deadline)
@@ -285,6 +297,11 @@ class Grader:
                            f"({', '.join(run.patched[:3])}): this exercise scores 0.")
         out.seconds = time.monotonic() - start
         return out
+
+
+def _short(e: BaseException) -> str:
+    first = next((ln for ln in str(e).splitlines() if ln.strip()), "")
+    return f"{type(e).__name__}: {first}"[:200] if first else type(e).__name__
 
 
 def _missing_message(missing: list[str], bound: dict[str, int], parsed) -> str:

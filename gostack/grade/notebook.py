@@ -206,6 +206,16 @@ def _is_check_call(node: ast.AST) -> bool:
     return False
 
 
+def _is_main_guard(test: ast.expr) -> bool:
+    """``if __name__ == "__main__":`` and its variants. ast.walk is iterative: a test nested
+    thousands deep cannot make this recurse (ast.unparse would)."""
+    names = consts = False
+    for node in ast.walk(test):
+        names = names or (isinstance(node, ast.Name) and node.id == "__name__")
+        consts = consts or (isinstance(node, ast.Constant) and node.value == "__main__")
+    return names and consts
+
+
 def _kept(stmt: ast.stmt) -> bool:
     if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import,
                          ast.ImportFrom)):
@@ -213,8 +223,7 @@ def _kept(stmt: ast.stmt) -> bool:
     if isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
         return not _is_check_call(stmt)
     if isinstance(stmt, ast.If):
-        test = ast.unparse(stmt.test).replace("'", '"')
-        if "__name__" in test and "__main__" in test:
+        if _is_main_guard(stmt.test):
             return False
         return all(map(_kept, stmt.body + stmt.orelse))
     if isinstance(stmt, ast.Try):
