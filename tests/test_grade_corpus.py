@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -151,6 +152,9 @@ EXPECTED = {
     "deeply_nested_code": ("02-newstack", 10,
                            r"too many nested parentheses(.|\n)*RecursionError(.|\n)*the "
                            r"integrity checks could not analyse this notebook's code"),
+    # Honest code importing standard modules the worker had not loaded (logging, unicodedata,
+    # zlib) when it dropped root: they still load, from a Python under a private home too.
+    "imports_stdlib_late": ("02-newstack", 10, r"10/10"),
     # copystack returns a float: the report falls back to plain expected/got lines.
     "wrong_type_answer": ("05-growth-path", 4,
                           r"moves the same bytes: used, delta and the new bounds +0/2"),
@@ -360,3 +364,32 @@ def test_hostile_names_and_files_never_stop_the_run(tmp_path):
     with (out / "gradebook.csv").open(newline="", encoding="utf-8") as f:
         row = next(r for r in csv.DictReader(f) if r["student"] == "resubmits")
     assert (row["02-newstack"], row["05-growth-path"], row["status"]) == ("0", "4", "graded")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only as root do workers get a uid of their own, "
+                    "which a private folder keeps out")
+def test_a_grader_in_a_private_folder_refuses_alike_and_imports_alike(tmp_path):
+    """The grader's copy in a 0700 folder (a clone in `mktemp -d`): its workers import that
+    copy, not another gostack the Python knows, refuse a learner's reads of it with the same
+    words as anywhere else, and honest code still imports the standard library."""
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    kit = private / "kit"
+    shutil.copytree(Path(gs.__file__).parent, kit / "gostack",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    names = ("reads_reference_source", "reads_source_past_os_path",
+             "rebinds_builtins_the_hook_uses", "imports_stdlib_late", "honest")
+    for name in names:
+        shutil.copytree(CORPUS / name, subs / name)
+    grade = "import sys; from gostack.grade.cli import main; sys.exit(main(sys.argv[1:]))"
+    subprocess.run([sys.executable, "-c", grade, str(subs), "--out", str(out), "--exercises",
+                    "02", "--case-timeout", "0.5", "--quiet"],
+                   env=dict(os.environ, PYTHONPATH=str(kit)), cwd=tmp_path, check=True)
+    for name in names:
+        exercise, points, message = EXPECTED[name]
+        results, feedback = _result(out, name)
+        assert results["extra_data"]["exercises"][exercise] == points, feedback
+        assert re.search(message, feedback), feedback
+    _, feedback = _result(out, "reads_reference_source")
+    assert f"reading {kit / 'gostack' / 'newstack.py'} (gostack's source" in feedback

@@ -105,6 +105,36 @@ def test_files_written_in_scratch_are_capped(hook):
         hook("open", (str(hook.scratch / "one-more"), "w", 0))
 
 
+def test_gostack_source_is_refused_in_the_same_words_where_the_kernel_cannot_look(tmp_path):
+    """A uid that cannot reach the folder (a private clone) gets the same refusal as one
+    that can: the words come from the path as written, the refusal from the kernel."""
+    state = {"guard": False, "refs": []}
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    private = tmp_path / "private" / "kit" / "gostack"  # not there: no kernel path to it
+    h = worker._make_hook(state, str(scratch), (), (str(private),))
+    for path in (private / "newstack.py", scratch / ".." / "private" / "kit" / "gostack" / "x",
+                 Path("..", "private", "kit", "gostack", "newstack.py")):
+        with pytest.raises(PermissionError, match="gostack's source is not available"):
+            h("open", (str(path), "r", 0))
+    with pytest.raises(PermissionError, match=r"reading .*/private/kit/other\.py$"):
+        h("open", (str(private.parent / "other.py"), "r", 0))
+
+
+def test_only_scratch_and_the_installation_can_be_listed(hook, tmp_path):
+    classmates = tmp_path / "submissions"
+    (classmates / "alice").mkdir(parents=True)
+    (hook.scratch / "mine").mkdir()
+    for event in ("os.listdir", "os.scandir"):
+        for path in (classmates, str(classmates).encode(), hook.scratch / ".." / "submissions",
+                     Path(gostack.__file__).parent):
+            with pytest.raises(PermissionError, match="only the scratch folder and the Python"):
+                hook(event, (path if isinstance(path, bytes) else str(path),))
+        for path in (None, str(hook.scratch), str(hook.scratch / "mine"),
+                     os.path.dirname(os.__file__)):
+            hook(event, (path,))
+
+
 # ---------------------------------------------------------------------------
 # Magics: a cell is read as Jupyter runs it (notebook.strip_magics).
 

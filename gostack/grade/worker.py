@@ -19,11 +19,14 @@ Order of events, and why:
 4. Takes a snapshot of gostack's modules and classes (and builtins) to detect monkeypatching.
 5. When started as root, becomes an unprivileged user id (one per grading slot) with
    RLIMIT_NPROC = 1: the kernel then refuses any fork, thread or process it would start.
+   Imports lead through O_PATH descriptors on the Python installation's folders, opened
+   first, so a Python under a private home stays importable and the folders above it closed.
 6. Installs an audit hook (``sys.addaudithook``; hooks cannot be removed) that refuses:
    processes (fork, exec, spawn, system, subprocess), signals to other processes, sockets,
    ctypes, changes of limits or directory, new audit hooks, tracing and profiling hooks,
-   reading files outside the Python installation (gostack's own source included) and writing
-   outside the scratch folder, and changes to gostack's functions and classes. While learner
+   reading files or listing folders outside the Python installation (gostack's own source
+   included) and writing outside the scratch folder, and changes to gostack's functions and
+   classes. While learner
    code runs it also refuses every way to reach a stack frame (``sys._getframe``,
    ``tb_frame``, ``gi_frame``...) and the garbage collector's object lists, so learner code
    cannot climb into the simulator that calls it.
@@ -202,13 +205,15 @@ _DEVICES = frozenset({"/dev/null", "/dev/urandom", "/dev/random", "/dev/zero"})
 def _make_hook(state: dict, scratch: str, read_roots: tuple[str, ...],
                deny_roots: tuple[str, ...], ref_names: frozenset = frozenset(),
                loaders: dict | None = None, loaded: frozenset = frozenset(),
-               owned: frozenset = frozenset()):
+               owned: frozenset = frozenset(), root_paths: tuple = ()):
     """The audit hook. ``state["guard"]`` is True while learner code may be running.
 
     Learner code runs in this interpreter and can rebind any module attribute (os.path's
     helpers, this module's globals), so the hook uses none at call time: its policy is
     copied into its closure here, and paths are resolved by the kernel (an O_PATH open and
-    /proc/self/fd) through C functions captured now.
+    /proc/self/fd) through C functions captured now. ``root_paths`` pairs a read root with
+    the /proc/self/fd path the worker opened on it (see `_import_through_fds`): native code
+    is loaded through it, since the sandbox uid may not reach the root by its name.
     """
     import posix
 
@@ -228,6 +233,8 @@ def _make_hook(state: dict, scratch: str, read_roots: tuple[str, ...],
     ref_event, guarded, frame_attrs = REFERENCE_EVENT, dict(_GUARDED), _FRAME_ATTRS
     always_denied, blocked, fs_events = dict(_ALWAYS_DENIED), BLOCKED_MODULES, _FS_EVENTS
     write_flags, devices = _WRITE_FLAGS, _DEVICES
+    listing, nul = ("os.listdir", "os.scandir"), "\x00"
+    root_paths = tuple((str(r), str(v)) for r, v in root_paths)
     resolving = [False]  # our own O_PATH open raises an "open" event too
     written = [0]
     max_written = _MAX_WRITTEN_FILES
@@ -243,6 +250,22 @@ def _make_hook(state: dict, scratch: str, read_roots: tuple[str, ...],
             if path == r or path.startswith(r + sep):
                 return True
         return False
+
+    def lexical(p: object) -> str:
+        """``p`` normalized as text, relative to scratch (the worker's folder). Only to word
+        the refusal of a path the kernel would not resolve for us: it never lets one in."""
+        if type(p) is bytes:
+            p = p.decode(fs_encoding, "surrogateescape")
+        if type(p) is not str:
+            return ""
+        parts: list = []
+        for part in (p if p.startswith(sep) else scratch + sep + p).split(sep):
+            if part == "..":
+                if parts:
+                    parts.pop()
+            elif part and part != ".":
+                parts.append(part)
+        return sep + sep.join(parts)
 
     def kernel_path(p: str) -> str:
         fd = p_open(p, o_path)
@@ -310,6 +333,12 @@ def _make_hook(state: dict, scratch: str, read_roots: tuple[str, ...],
                         or inside(origin, deny_roots)
                         or not origin.rpartition(sep)[2].startswith(parts[-1] + ".")):
                     return
+                for root, via in root_paths:  # the same file, reached through the root's fd
+                    if inside(origin, (root,)):
+                        through = via + origin[len(root):]
+                        if resolve(through, relative_ok=False) == origin:  # fd not swapped
+                            origin = through
+                            break
             box.append(real(namespace(name=name, origin=origin)))
             return
         if event == ref_event:  # a tripwire fired (or the learner named one: their loss)
@@ -337,11 +366,22 @@ def _make_hook(state: dict, scratch: str, read_roots: tuple[str, ...],
                 deny(f"writing {shown} (only the scratch folder is writable)")
             if full in devices:
                 return
-            if inside(full, deny_roots):
+            if inside(full, deny_roots) or (full.startswith("\x00") and inside(
+                    lexical(path), deny_roots)):  # the same words however private its folder
                 deny(f"reading {shown} (gostack's source is not available while grading)")
             if not inside(full, read_roots):
                 deny(f"reading {shown}")
             return
+        if event in listing:  # names in a folder (classmates' submissions...): only ours
+            p = args[0] if args else None
+            if p is None or type(p) is int:  # the working folder, or a folder opened above
+                return
+            full = resolve(p, relative_ok=True)
+            if inside(full, (scratch,)) or (inside(full, read_roots)
+                                            and not inside(full, deny_roots)):
+                return
+            deny(f"listing {full.lstrip(nul)} (only the scratch folder and the Python "
+                 "installation can be listed)")
         if event == "import":
             name = args[0]
             if type(name) is str and (name in blocked or name.split(".")[0] in blocked):
@@ -373,6 +413,52 @@ def _make_hook(state: dict, scratch: str, read_roots: tuple[str, ...],
                 deny("inspecting the call stack")
 
     return hook
+
+
+def _read_roots() -> tuple[str, ...]:
+    """The folders of the Python installation on sys.path (standard library, lib-dynload,
+    site-packages), as real paths: all that learner code may read besides its scratch."""
+    prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    return tuple(sorted({os.path.realpath(p) for p in sys.path if p and any(
+        os.path.realpath(p) == q or os.path.realpath(p).startswith(q + os.sep)
+        for q in prefixes)}))
+
+
+def _import_through_fds(read_roots: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """Keep the read roots importable for the sandbox uid, and nothing more.
+
+    A Python under a private home (pyenv or conda in a 0700 ~) cannot be reached by name
+    once the worker has dropped root: every import the worker did not do itself (logging,
+    unicodedata, a module's lazy import) would fail. So each read root is opened now
+    (O_PATH) and sys.path, and the ``__path__`` of every package loaded from a root, lead
+    through ``/proc/self/fd/N``: the kernel walks from the folder itself, and skips the
+    permission checks of the folders above it, which stay closed to the uid. Lists are
+    changed in place (gostack's own are watched for monkeypatching). Returns (root, fd path)
+    pairs, longest root first, for the audit hook's native-module loader."""
+    via = {}
+    for root in read_roots:
+        try:
+            fd = os.open(root, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        except OSError:  # a zip or a folder that is not there
+            continue
+        via[root] = f"/proc/self/fd/{fd}"
+    pairs = tuple(sorted(via.items(), key=lambda rv: -len(rv[0])))
+
+    def through(p: object) -> object:
+        if type(p) is not str or not p.startswith(os.sep):
+            return p
+        real = os.path.realpath(p)
+        for root, fd_path in pairs:
+            if real == root or real.startswith(root + os.sep):
+                return fd_path + real[len(root):]
+        return p
+
+    sys.path[:] = [through(p) for p in sys.path]
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__path__", None)
+        if type(path) is list:
+            path[:] = [through(p) for p in path]
+    return pairs
 
 
 def _tripwire_code(dotted: str, fn):
@@ -488,7 +574,7 @@ def _preimport() -> None:
     from gostack.grade import catalog, notebook  # noqa: F401
 
 
-def zygote(sock_fd: int) -> None:
+def zygote(sock_fd: int, import_path: str | None = None) -> None:
     """A fork server for one grading slot: imports once, then forks one worker per request.
 
     It never runs learner code and never sees the instructor's secret; each child starts the
@@ -500,6 +586,8 @@ def zygote(sock_fd: int) -> None:
     import json
     import socket
 
+    if import_path and import_path not in sys.path:  # as main() does: the grader's gostack,
+        sys.path.append(import_path)                 # not another one the venv knows
     _preimport()
     sock = socket.socket(fileno=sock_fd)
     while True:
@@ -668,21 +756,21 @@ def main(job_fd: int = 0, chan_fd: int | None = None) -> None:
     named = [(m.__name__, m) for m in watched]  # names read now: a module's can be rebound
     sys_modules = sys.modules
 
-    # 5. Fewer rights.
+    # 5. Fewer rights. What the hook may let learner code read is decided first, by name,
+    # while every folder can still be reached.
+    scratch = os.path.realpath(os.getcwd())
+    read_roots = _read_roots()
+    deny_roots = (os.path.realpath(os.path.dirname(gostack.__file__)),)
+    root_paths: tuple = ()
     uid = job.get("uid")
     if uid is not None and os.getuid() == 0:
+        root_paths = _import_through_fds(read_roots)
         os.setgroups([])
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)
         resource.setrlimit(resource.RLIMIT_NPROC, (1, 1))
 
     # 6. The audit hook.
-    scratch = os.path.realpath(os.getcwd())
-    prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
-    read_roots = tuple(sorted({os.path.realpath(p) for p in sys.path if p and any(
-        os.path.realpath(p) == q or os.path.realpath(p).startswith(q + os.sep)
-        for q in prefixes)}))
-    deny_roots = (os.path.realpath(os.path.dirname(gostack.__file__)),)
     import linecache
 
     linecache.clearcache()
@@ -690,7 +778,7 @@ def main(job_fd: int = 0, chan_fd: int | None = None) -> None:
     loaded = frozenset(n for n in sys.builtin_module_names if n in sys.modules)
     owned = frozenset(_owned_ids(watched))
     sys.addaudithook(_make_hook(state, scratch, read_roots, deny_roots,
-                                frozenset(ex.tripwires), loaders, loaded, owned))
+                                frozenset(ex.tripwires), loaders, loaded, owned, root_paths))
     loader_ns: dict = {"_audit": sys.audit, "_EVENT": LOADER_EVENT}
     exec(_LOADER_SOURCE, loader_ns)
     _imp.create_builtin, _imp.create_dynamic = (loader_ns["create_builtin"],
@@ -893,6 +981,6 @@ def main(job_fd: int = 0, chan_fd: int | None = None) -> None:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--zygote"]:
-        zygote(int(sys.argv[2]))
+        zygote(int(sys.argv[2]), sys.argv[3] if len(sys.argv) > 3 else None)
     else:
         main()
