@@ -19,10 +19,12 @@ Python children run ``python -m gostack.oscost child KIND PARAMS``. The Go probe
 Go build cache first compiles the standard library, 5-30 s) and run with ``GOGC=off
 GODEBUG=adaptivestackstart=0``. Where Go is missing or the build times out,
 :func:`goroutines` returns the numbers recorded in ``data/oscost_recorded.json``,
-labelled with their machine and date.
+labelled with their machine and date; :func:`address_space_limit` does the same with
+``data/address_space_recorded.json``.
 
     python -m gostack.oscost build      # build the Go probe now (warms the cache)
     python -m gostack.oscost record     # re-record the Go numbers on this machine
+    python -m gostack.oscost record-address-space   # re-record the address-space demo
 """
 
 from __future__ import annotations
@@ -531,24 +533,43 @@ def _child_pthreads(p: dict) -> dict:
     return _memory_report(n, before, _thread_snapshot(), u0, u1, stack, guard)
 
 
+# How long a new thread may take to run its first line before it counts as never started.
+THREAD_START_WAIT = 2.0
+
+
+def _park(ready, park) -> None:
+    ready.release()
+    park.acquire()
+
+
 def _child_as_limit(p: dict) -> dict:
-    """Under an address-space limit, start threads until the next one does not fit."""
-    import threading
+    """Under an address-space limit, start threads until the next one does not fit.
+
+    Near the limit a thread can fail in two places: pthread_create cannot map its stack
+    (CPython raises "can't start new thread"), or the stack fits and the new thread's own
+    first allocation fails inside it, so it dies before running a line. ``Thread.start()``
+    would wait for that thread forever; each start here waits THREAD_START_WAIT at most."""
+    import _thread
 
     limit, size, cap = int(p["limit"]), int(p.get("stack_size") or 0), int(p["cap"])
     hard = resource.getrlimit(resource.RLIMIT_AS)[1]
     soft = limit if hard == resource.RLIM_INFINITY else min(limit, hard)
     resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
     if size:
-        threading.stack_size(size)
+        _thread.stack_size(size)
     rss0 = _status().get("VmRSS", 0)
     locks, why = [], "reached the cap"
     try:
         while len(locks) < cap:
-            lk = threading.Lock()
-            lk.acquire()
-            threading.Thread(target=lk.acquire, daemon=True).start()
-            locks.append(lk)
+            ready, park = _thread.allocate_lock(), _thread.allocate_lock()
+            ready.acquire()
+            park.acquire()
+            _thread.start_new_thread(_park, (ready, park))
+            if not ready.acquire(timeout=THREAD_START_WAIT):
+                why = ("a thread was created but never ran: its first allocation failed "
+                       "inside it")
+                break
+            locks.append(park)
     except (RuntimeError, MemoryError) as e:
         why = f"{type(e).__name__}: {e}"
     st = _status()
@@ -887,17 +908,53 @@ class AddressSpaceDemo:
     default_rss: int  # VmRSS added by all the threads, bytes
     small_rss: int
     stopped: str  # why the default-stack child stopped starting threads
+    source: str = "live"  # or "recorded"
+    machine: str = ""  # where recorded numbers come from, and when
+    date: str = ""
+    reason: str | None = None  # why the numbers are recorded
 
     @property
     def ratio(self) -> float:
         return self.small_threads / max(1, self.default_threads)
 
+    @property
+    def note(self) -> str:
+        """One line for a lesson: empty when live, else where the numbers come from."""
+        if self.source == "live":
+            return ""
+        return (f"(recorded on {self.machine} on {self.date}, since {self.reason}: the live "
+                "run did not finish here)")
+
+
+RECORDED_AS_PATH = HERE / "data" / "address_space_recorded.json"
+
+
+def recorded_address_space(reason: str, path: Path | str | None = None) -> AddressSpaceDemo:
+    rec = json.loads(Path(path or RECORDED_AS_PATH).read_text(encoding="utf-8"))
+    return AddressSpaceDemo(**rec["demo"], source="recorded", machine=rec["machine"],
+                            date=rec["date"], reason=reason)
+
 
 def address_space_limit(limit: int = GIB, small_stack: int = 256 * KIB,
-                        limits: Limits | None = None, timeout: float = 60.0) -> AddressSpaceDemo:
+                        limits: Limits | None = None, timeout: float = 60.0,
+                        fallback: bool = True) -> AddressSpaceDemo:
     """Under ``ulimit -v`` = ``limit``, count the threads that start with glibc's default
     stack and with ``threading.stack_size(small_stack)``. ``MALLOC_ARENA_MAX=1`` keeps
-    malloc's per-thread arenas (64 MiB of address space each) out of the count."""
+    malloc's per-thread arenas (64 MiB of address space each) out of the count.
+
+    Each thread start is bounded (see ``_child_as_limit``) and each child has ``timeout``
+    seconds; if a child still fails, the numbers recorded on the reference machine come
+    back, labelled (``source``, ``note``), unless ``fallback`` is false."""
+    try:
+        return _address_space_live(limit, small_stack, limits, timeout)
+    except MeasurementError as e:
+        if not fallback:
+            raise
+        return recorded_address_space(str(e))
+
+
+def _address_space_live(limit: int, small_stack: int, limits: Limits | None,
+                        timeout: float) -> AddressSpaceDemo:
     lim = limits or read_limits()
     cap = max(10, min(20_000, lim.thread_headroom // 2, lim.threads_per_process))
     env = {"MALLOC_ARENA_MAX": "1"}
@@ -1270,8 +1327,22 @@ def _record(path: Path) -> int:
     return 0
 
 
+def _record_address_space(path: Path) -> int:
+    demo = address_space_limit(fallback=False)
+    fields = ("limit", "default_stack", "small_stack", "default_threads", "small_threads",
+              "default_rss", "small_rss", "stopped")
+    rec = {"what": "address_space_limit(1 GiB, small_stack=256 KiB), live",
+           "machine": machine(), "date": time.strftime("%Y-%m-%d"),
+           "demo": {k: getattr(demo, k) for k in fields}}
+    path.write_text(json.dumps(rec, indent=1) + "\n", encoding="utf-8")
+    print(f"recorded {path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if args == ["record-address-space"]:
+        return _record_address_space(RECORDED_AS_PATH)
     if len(args) == 3 and args[0] == "child":
         return _child_main(args[1], args[2])
     if args and args[0] == "build":

@@ -473,6 +473,36 @@ def test_live_address_space_limit_stops_at_the_cap_when_headroom_is_low():
 
 
 @linux
+def test_a_thread_that_never_runs_is_counted_as_the_limit_in_bounded_time(tmp_path):
+    """Near an address-space limit a thread can be created and die before its first line
+    (its own first allocation fails): Thread.start() would wait for it forever, which hung
+    lesson 01 with Debian's python3. Here no new thread ever runs (start_new_thread is made
+    a no-op in the child): the child stops after one bounded wait and says why."""
+    (tmp_path / "sitecustomize.py").write_text(
+        "import _thread\n_thread.start_new_thread = lambda f, args, kw=None: 1\n")
+    start = time.monotonic()
+    res = oscost.run_json([sys.executable, "-m", "gostack.oscost", "child", "as_limit",
+                           json.dumps({"limit": GIB, "cap": 50})], timeout=30,
+                          env={**oscost._python_env(), "PYTHONPATH": os.pathsep.join(
+                              [str(tmp_path), str(oscost.HERE.parent)])})
+    data = res.get()
+    assert data["threads"] == 0 and "never ran" in data["stopped"]
+    assert time.monotonic() - start < oscost.THREAD_START_WAIT + 10
+
+
+def test_the_address_space_demo_falls_back_to_recorded_numbers_with_a_note(monkeypatch):
+    monkeypatch.setattr(oscost, "run_json", lambda *a, **kw: oscost.Result(
+        False, error="timed out after 60 s; the child was killed", timed_out=True))
+    demo = oscost.address_space_limit(GIB, limits=limits())
+    assert demo.source == "recorded" and "timed out after 60 s" in demo.reason
+    assert demo.note.startswith("(recorded on ") and "Python" in demo.note
+    assert demo.default_threads * demo.default_stack <= demo.limit  # the lesson's claims
+    assert demo.ratio > 0.5 * demo.default_stack / demo.small_stack
+    with pytest.raises(oscost.MeasurementError):
+        oscost.address_space_limit(GIB, limits=limits(), fallback=False)
+
+
+@linux
 def test_live_switch_counts():
     rungs = oscost.switch_ladder(reps=1, scale=0.3, rungs=("pipe", "generator"))
     assert 1.8 <= rungs["pipe"].csw_per_round_trip <= 3.0  # pinned: one each way
