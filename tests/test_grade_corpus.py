@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 import gostack as gs
+from gostack.grade import catalog
 from gostack.grade.cli import main
 
 CORPUS = Path(__file__).resolve().parent / "grading_corpus"
@@ -155,6 +156,9 @@ EXPECTED = {
     # Honest code importing standard modules the worker had not loaded (logging, unicodedata,
     # zlib) when it dropped root: they still load, from a Python under a private home too.
     "imports_stdlib_late": ("02-newstack", 10, r"10/10"),
+    # It prints its arguments on every call: the visible ones are quoted, the hidden never.
+    "prints_hidden_inputs": ("02-newstack", 10, r"What your code printed(.|\n)*call \d+: "
+                             r"new_size\(.*\) \(fd 2\)"),
     # copystack returns a float: the report falls back to plain expected/got lines.
     "wrong_type_answer": ("05-growth-path", 4,
                           r"moves the same bytes: used, delta and the new bounds +0/2"),
@@ -175,6 +179,9 @@ def graded(tmp_path_factory):
     attack = subs / "writes_output_folder" / "02-newstack.ipynb"
     attack.write_text(attack.read_text().replace("@@OUT@@", str(out)))
     _paste_current_reference(subs / "pasted_reference" / "02-newstack.ipynb")
+    printer = subs / "prints_hidden_inputs" / "02-newstack.ipynb"
+    printer.write_text(printer.read_text().replace(
+        "@@VISIBLE_CASES@@", str(len(catalog.BY_ID["02-newstack"].visible_cases()))))
     secret = base / "secret.txt"
     secret.write_text("corpus-secret-0123456789abcdef\n")
     code = main([str(subs), "--out", str(out), "--exercises", EXERCISES, "--jobs", "2",
@@ -236,6 +243,13 @@ def test_no_other_student_is_affected(graded):
         assert "1000" not in path.name
     summary = json.loads((graded / "summary.json").read_text())
     assert summary["graded"] == len(EXPECTED)
+
+
+def test_output_printed_on_hidden_cases_never_reaches_the_feedback(graded):
+    _, feedback = _result(graded, "prints_hidden_inputs")
+    visible = len(catalog.BY_ID["02-newstack"].visible_cases())
+    calls = [int(n) for n in re.findall(r"call (\d+): new_size", feedback)]
+    assert calls and max(calls) == visible and min(calls) == visible - 1, calls
 
 
 def test_fake_output_never_reaches_the_results(graded):

@@ -692,6 +692,43 @@ def main(job_fd: int = 0, chan_fd: int | None = None) -> None:
     monotonic = time.monotonic
     # The cases' tags, read before any learner code runs (a case dict can reach it).
     tagsets = [_frozenset(c.get("tags") or ()) for c in job["cases"]]
+    # Hidden cases run with stdout and stderr on /dev/null, at the fd level: what the code
+    # prints there (its arguments, say) must not reach the feedback, which quotes the output.
+    hidden_case = [_type(c.get("id")) is _str and c["id"].startswith("h") for c in job["cases"]]
+    # Where a filesystem sandbox refuses /dev/null, an anonymous memory file emptied after
+    # each hidden case stands in for it; failing both, output stays where it was.
+    real_fds, dup2, rewind = (os.dup(1), os.dup(2)), os.dup2, None
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY | os.O_CLOEXEC)
+    except OSError:
+        try:
+            devnull = os.memfd_create("hidden-case-output", os.MFD_CLOEXEC)
+            ftruncate, lseek = os.ftruncate, os.lseek
+
+            def rewind() -> None:
+                ftruncate(devnull, 0)
+                lseek(devnull, 0, 0)
+        except (OSError, AttributeError):
+            devnull = -1
+    flushes = [(_type(s).flush, s) for s in (sys.stdout, sys.stderr) if s is not None]
+
+    def to_fds(out: int, err: int) -> None:
+        """Flush the streams (what was printed so far goes where it was meant to), then point
+        fds 1 and 2 at ``out`` and ``err``. Only C code: the streams are the original ones."""
+        if devnull < 0:
+            return
+        for flush, stream in flushes:
+            try:
+                flush(stream)
+            except BaseException:
+                pass
+        try:
+            dup2(out, 1)
+            dup2(err, 2)
+            if rewind is not None and out != devnull:
+                rewind()
+        except OSError:
+            pass
     function_type = type(main)
 
     # 3. Tripwires on the reference implementations. The tripwire is reachable from learner
@@ -934,6 +971,9 @@ def main(job_fd: int = 0, chan_fd: int | None = None) -> None:
             send({"t": "case", "i": i, "error": {"type": "no result", "message": (
                 "skipped: a case of the same rule already ran out of time")}})
             continue
+        quiet = hidden_case[i]
+        if quiet:
+            to_fds(devnull, devnull)
         send({"t": "start", "i": i})
         setitimer(itimer_real, job["case_timeout"])
         try:
@@ -954,6 +994,8 @@ def main(job_fd: int = 0, chan_fd: int | None = None) -> None:
                 record["error"]["message"] = f"ran out of memory (limit {job['memory_mb']} MB)"
             elif _issubclass(kind, SystemExit):
                 record["error"]["message"] = "your code called sys.exit()"
+        if quiet:  # describe() above may have run learner code: it printed nowhere too
+            to_fds(*real_fds)
         record.update({"t": "case", "i": i})
         try:
             send(record)
