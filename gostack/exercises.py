@@ -19,12 +19,13 @@ import inspect
 import os
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from .grade import catalog
 from .grade.catalog import AspectResult, BadResult, Exercise
+from .grade.notebook import printable
 
 CASE_SECONDS = 1.0  # per call: far more than any case needs; an endless loop stops here
 
@@ -166,30 +167,61 @@ def check(exercise: str, **fns: Callable) -> Score:
 
 
 def report(ex: Exercise, results: list[AspectResult], ncases: int, hidden: bool = False,
-           hide_hidden_inputs: bool = False) -> str:
+           hide_hidden_inputs: bool = False, points: Sequence[float] | None = None,
+           zeroed: str | None = None) -> str:
     """The per-aspect report shared by the check cells and the grader's feedback.
 
+    Each failing case it explains or counts is labelled visible or hidden.
     ``hide_hidden_inputs``: explain only failing *visible* cases; failing hidden ones are
-    counted (for courses where students resubmit and read their feedback each time)."""
+    counted, and neither their inputs nor what the code said on them is shown.
+    ``points``: each aspect's points as the grader scores them (default: what its cases
+    gave); ``zeroed``: why the whole exercise scores 0. Learner text is escaped: the report
+    is plain lines, with no control character or terminal escape in them."""
     which = "visible and hidden" if hidden else "visible"
-    lines = [f"Exercise {ex.id[:2]} · {ex.title}: {ncases} {which} cases"]
+    points = [r.points for r in results] if points is None else list(points)
+    ran = f"{ncases} {which} cases" if ncases else "no case was run"
+    lines = [f"Exercise {ex.id[:2]} · {ex.title}: {ran}"]
+    if zeroed:
+        lines.append(f"0 points for this exercise: {printable(zeroed)}")
     width = max(len(r.title) for r in results) + 2
-    for r in results:
-        mark = "✔" if r.passed else "✘"
-        lines.append(f"  {mark} {r.title:<{width}} {r.points:g}/{r.max_points:g}")
-        worst = r.smallest(visible_only=hide_hidden_inputs)
-        if worst is not None:
-            lines += ["      " + line for line in catalog.explain(ex, r.tag, worst).splitlines()]
-            if len(r.failures) > 1:
-                lines.append(f"      (the smallest of {len(r.failures)} failing inputs)")
-        elif r.failures:
-            lines.append(f"      {len(r.failures)} hidden cases fail (their inputs are not "
-                         "shown)")
-    total = sum(r.points for r in results)
+    for r, pts in zip(results, points, strict=True):
+        mark = "✔" if r.passed and pts == r.max_points else "✘"
+        lines.append(f"  {mark} {r.title:<{width}} {pts:g}/{r.max_points:g}"
+                     + (f"  (its cases gave {r.points:g}: 0 for this exercise, see above)"
+                        if zeroed and r.points > pts else ""))
+        if not zeroed:  # else the cases do not count: their details would only confuse
+            lines += ["      " + line for line in failing_cases(ex, r, hide_hidden_inputs)]
+    total = sum(points)
     lines.append(f"Score: {total:g}/{ex.max_points:g} points on the {which} tests.")
     if not hidden:
         lines.append("The grader runs these cases and hidden ones drawn for you.")
-    return "\n".join(lines)
+    return printable("\n".join(lines), keep="\n")
+
+
+def _fail_count(n: int, kind: str) -> str:
+    return f"1 {kind} case fails" if n == 1 else f"{n} {kind} cases fail"
+
+
+def failing_cases(ex: Exercise, r: AspectResult, hide_hidden_inputs: bool) -> list[str]:
+    """The smallest failing case explained (a visible one only, when hidden inputs are
+    hidden) and the others counted, each labelled visible or hidden."""
+    visible = sum(1 for f in r.failures if f.case["id"].startswith("v"))
+    hidden = len(r.failures) - visible
+    worst = r.smallest(visible_only=hide_hidden_inputs)
+    lines = []
+    kind = None
+    if worst is not None:
+        kind = "visible" if worst.case["id"].startswith("v") else "hidden"
+        n = visible if kind == "visible" else hidden
+        lines.append(f"smallest failing {kind} input" + (f" (of {n}):" if n > 1 else ":"))
+        lines += catalog.explain(ex, r.tag, worst).splitlines()
+    too = " too" if kind else ""
+    if visible and kind != "visible":
+        lines.append(_fail_count(visible, "visible") + too)
+    if hidden and kind != "hidden":
+        shown = "" if not hide_hidden_inputs else " (inputs not shown)"
+        lines.append(_fail_count(hidden, "hidden") + too + shown)
+    return lines
 
 
 def check_prologue(morestack_needed: Callable) -> Score:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -95,7 +96,8 @@ def test_feedback_shows_the_smallest_failing_input(batch):
     failing = [t for t in bob["tests"] if t["max_score"] and t["score"] == 0]
     assert failing
     for test in failing:
-        assert "smallest failing input" in test["output"] or "0 points" in test["output"]
+        assert ("smallest failing visible input" in test["output"]
+                or "0 points" in test["output"])
         assert "tried:" in test["output"] or "0 points" in test["output"]
 
 
@@ -254,8 +256,9 @@ def test_the_grader_and_the_check_cells_import_no_plotting_or_notebook_stack():
 
 
 def test_hidden_inputs_can_be_kept_out_of_the_feedback(tmp_path):
-    """With --hidden-inputs hide, failing hidden cases are counted, never shown. Zoe's
-    predict() knows the visible problems' answers by heart, and nothing else."""
+    """By default (--hidden-inputs hide), failing hidden cases are counted, never shown;
+    --hidden-inputs show explains one. Zoe's predict() knows the visible problems' answers by
+    heart, and nothing else."""
     ex = catalog.BY_ID["06-predict-the-trace"]
     table = {c["args"]["seed"]: e for c, e in zip(
         ex.visible_cases(), catalog.reference_outputs(ex, ex.visible_cases()), strict=True)}
@@ -269,17 +272,17 @@ def test_hidden_inputs_can_be_kept_out_of_the_feedback(tmp_path):
     (folder / "06-predict-the-trace.ipynb").write_text(json.dumps(nb))
     secret = tmp_path / "secret.txt"
     secret.write_text(SECRET)
-    for mode, shown in (("show", True), ("hide", False)):
-        out = tmp_path / mode
+    for mode, shown in (("show", True), ("hide", False), (None, False)):
+        out = tmp_path / (mode or "default")
         run = grade(str(tmp_path / "subs"), "--out", str(out), "--secret-file", str(secret),
-                    "--hidden-inputs", mode)
+                    *(["--hidden-inputs", mode] if mode else []))
         assert run.returncode == 0, run.stderr
         data = results(out, "zoe")
         assert data["score"] == 0
         outputs = "\n".join(t["output"] for t in data["tests"])
-        assert ("smallest failing input (hidden" in outputs) == shown
+        assert ("smallest failing hidden input" in outputs) == shown
         feedback = (out / "students" / "zoe" / "feedback.md").read_text()
-        assert ("their inputs are not shown" in feedback) == (not shown)
+        assert ("hidden cases fail (inputs not shown)" in feedback) == (not shown)
 
 
 def test_a_report_that_cannot_be_made_replaces_the_old_one_with_zero(tmp_path, monkeypatch):
@@ -337,3 +340,210 @@ def test_roster_ids_are_unique_and_its_columns_are_text(tmp_path):
     with (out / "gradebook.csv").open(newline="", encoding="utf-8") as f:
         header, row = list(csv.reader(f))
     assert header[:2] == ["student", "'=cmd|calc"] and row[:2] == ["erin", "'=1+1"]
+
+CORPUS = ROOT / "tests" / "grading_corpus"
+# A character no report may hold raw: every control character (C0, DEL, C1) but the
+# newline, and the format characters (bidi overrides) that can disguise a line.
+RAW = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _strings(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in _strings(k) + _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def _every_text(out: Path) -> dict[str, str]:
+    """Every file the grader wrote, as text; a JSON file as the strings it holds, decoded."""
+    texts = {}
+    for path in out.rglob("*"):
+        if path.is_file() and path.name != "secret.txt":
+            text = path.read_text(encoding="utf-8")
+            if path.suffix == ".json":
+                text = "\n".join(_strings(json.loads(text)))
+            texts[str(path.relative_to(out))] = text
+    return texts
+
+
+def _leaky_notebook(dest: Path) -> Path:
+    """The corpus's quotes_hidden_arguments, with the visible cases' arguments filled in: its
+    new_size is right on them and raises ValueError("unlucky <its arguments>") elsewhere."""
+    ex = catalog.BY_ID["02-newstack"]
+    visible = repr({tuple(c["args"]) for c in ex.visible_cases()})
+    source = CORPUS / "quotes_hidden_arguments" / "02-newstack.ipynb"
+    dest.mkdir(parents=True, exist_ok=True)
+    path = dest / "02-newstack.ipynb"
+    path.write_text(source.read_text().replace("@@VISIBLE@@", visible))
+    return path
+
+
+def _hidden_texts() -> list[str]:
+    """What a hidden case of 02 looks like in a report: its call, and the learner's message."""
+    ex = catalog.BY_ID["02-newstack"]
+    texts = []
+    for case in ex.hidden_cases():
+        texts.append(ex.call_text(case))
+        texts.append("unlucky " + " ".join(map(str, case["args"])))
+    return texts
+
+
+def test_hidden_inputs_and_what_the_code_said_on_them_are_hidden_by_default(tmp_path):
+    """Hidden inputs, and a message quoting them, are in no file and on no terminal unless
+    the instructor asks for them (after the due date)."""
+    _leaky_notebook(tmp_path / "subs" / "lee")
+    secret = tmp_path / "secret.txt"
+    secret.write_text(SECRET)
+    hidden = _hidden_texts()
+    runs = {}
+    for mode in (None, "show"):
+        out = tmp_path / (mode or "default")
+        extra = ["--hidden-inputs", mode] if mode else []
+        run = grade(str(tmp_path / "subs"), "--out", str(out), "--secret-file", str(secret),
+                    "--exercises", "02", *extra)
+        assert run.returncode == 0, run.stderr
+        runs[mode] = (run, out)
+    run, out = runs[None]
+    texts = _every_text(out) | {"stdout": run.stdout, "stderr": run.stderr}
+    for name, text in texts.items():
+        assert "unlucky" not in text, name
+        assert not [h for h in hidden if h in text], name
+    feedback = texts["students/lee/feedback.md"]
+    assert re.search(r"✘ .+ 0/\d+\n +\d+ hidden cases fail \(inputs not shown\)", feedback), \
+        feedback
+    assert "hidden inputs: counted, never shown" in texts["summary.txt"]
+    # Shown on request: the smallest failing hidden case, its input and the message.
+    run, out = runs["show"]
+    texts = _every_text(out)
+    for name in ("students/lee/feedback.md", "students/lee/results.json"):
+        assert "smallest failing hidden input" in texts[name], name
+        assert "raised ValueError: unlucky " in texts[name], name
+        assert [h for h in hidden if h in texts[name]], name
+    assert "hidden inputs: shown in the feedback" in texts["summary.txt"]
+
+
+def test_the_gradescope_bundle_hides_hidden_inputs_by_default(tmp_path):
+    shown = tmp_path / "shown.zip"
+    assert grade("--gradescope-bundle", str(shown), "--exercises", "02",
+                 "--hidden-inputs", "show").returncode == 0
+    with zipfile.ZipFile(shown) as z:
+        assert json.loads(z.read("grade-config.json"))["hide_hidden_inputs"] is False
+    bundle = tmp_path / "autograder.zip"
+    assert grade("--gradescope-bundle", str(bundle), "--exercises", "02").returncode == 0
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(bundle) as z:
+        assert json.loads(z.read("grade-config.json"))["hide_hidden_inputs"] is True
+        z.extractall(root / "source")
+    _leaky_notebook(root / "submission")
+    (root / "results").mkdir()
+    env = {**os.environ, "GOSTACK_GRADESCOPE_ROOT": str(root), "GOSTACK_PYTHON": sys.executable}
+    run = subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    data = (root / "results" / "results.json").read_text()
+    assert json.loads(data)["score"] == 0
+    for text in (data, run.stdout, run.stderr):
+        assert "unlucky" not in text
+        assert not [h for h in _hidden_texts() if h in text]
+    assert "hidden cases fail (inputs not shown)" in data
+
+
+def test_no_control_character_or_terminal_escape_reaches_a_report(tmp_path):
+    """terminal_escapes prints, raises and names things full of escapes: every report shows
+    them escaped, on the lines where they belong."""
+    subs = tmp_path / "subs"
+    for name in ("terminal_escapes", "honest"):
+        shutil.copytree(CORPUS / name, subs / name)
+    out = tmp_path / "out"
+    run = grade(str(subs), "--out", str(out), "--exercises", "01,02,03")
+    assert run.returncode == 0, run.stderr
+    texts = _every_text(out) | {"stdout": run.stdout, "stderr": run.stderr}
+    for name, text in texts.items():
+        assert not RAW.search(text), (name, RAW.search(text))
+    feedback = texts["students/terminal_escapes/feedback.md"]
+    for shown in (r"raised Loud\x1b[31m\x07\r\n## 99-forged: 10/10: bad\x1b[31m red\x1b]0;"
+                  r"title\x07 \r\n## 99-forged: 10/10 \x1b[7m (cell 3, line 3: raise Loud(",
+                  r"result (the delta) is a Odd\x1b[5m\x08\x9b2J, not an int",
+                  r"morestack_needed is a X\x1b]0;owned\x07\r\n- **honest**",
+                  r"\x1b[2J\x1b[1;32mALL TESTS PASSED\x1b[0m\r\x07\x00\x9b1m\u202eevil ```"):
+        assert shown in feedback, shown
+    assert "\n````text\n" in feedback  # printed backticks: a longer fence
+    headings = [ln for ln in feedback.splitlines() if ln.startswith("#")]
+    assert headings == ["# Feedback for terminal_escapes", "## 01-prologue: 0/10",
+                        "## 02-newstack: 0/10", "## 03-copystack: 0/10"]
+    integrity = texts["integrity.md"].splitlines()
+    assert not [ln for ln in integrity if ln.lstrip(" -*").startswith("honest")]
+
+
+ASPECT_LINE = re.compile(r"^  ([✔✘]) (.+?) +(\d+(?:\.\d+)?)/(\d+(?:\.\d+)?)(  \(its cases.*)?$")
+
+
+def feedback_points(feedback: str) -> dict[str, tuple[float, list[float]]]:
+    """Per exercise: the points of its heading, and of each aspect line, in order."""
+    found = {}
+    for section in feedback.split("\n## ")[1:]:
+        head, _, body = section.partition("\n")
+        ex_id, _, points = head.partition(": ")
+        aspects = [float(m.group(3)) for m in map(ASPECT_LINE.match, body.splitlines()) if m]
+        found[ex_id] = (float(points.split("/")[0]), aspects)
+    return found
+
+
+def assert_reports_agree(out: Path) -> None:
+    """results.json's tests, feedback.md, gradebook.csv and summary.txt: the same points for
+    every test of every student."""
+    with (out / "gradebook.csv").open(newline="", encoding="utf-8") as f:
+        book = {row["student"]: row for row in csv.DictReader(f)}
+    summary = (out / "summary.txt").read_text(encoding="utf-8")
+    exercises = json.loads((out / "summary.json").read_text())["exercises"]
+    for folder in (out / "students").iterdir():
+        data = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+        sid = data["extra_data"]["student"]
+        feedback = feedback_points((folder / "feedback.md").read_text(encoding="utf-8"))
+        for ex_id in exercises:
+            tests = [t for t in data["tests"] if t["tags"] == [ex_id] and t["max_score"]]
+            scores = [t["score"] for t in tests]
+            total = round(sum(scores), 3)
+            assert feedback[ex_id] == (total, scores), (sid, ex_id)
+            assert data["extra_data"]["exercises"][ex_id] == total, (sid, ex_id)
+            assert float(book[sid][ex_id]) == total, (sid, ex_id)
+        assert float(book[sid]["total"]) == data["score"]
+    for ex_id in exercises:
+        column = [float(row[ex_id]) for row in book.values() if row["status"] != "no submission"]
+        mean = round(sum(column) / len(column), 2)
+        assert f"{ex_id} {mean:g}" in summary, (ex_id, mean)
+
+
+def test_an_exercise_zeroed_as_a_whole_scores_0_in_every_report(tmp_path):
+    """A reference call, monkeypatching and a function that cannot be called each zero their
+    exercise: results.json lists each of its tests with 0 and the reason, and feedback.md,
+    gradebook.csv and summary.txt say the same points."""
+    subs = tmp_path / "subs"
+    for name in ("calls_reference", "monkeypatch_gostack", "wrong_signature", "honest"):
+        shutil.copytree(CORPUS / name, subs / name)
+    out = tmp_path / "out"
+    run = grade(str(subs), "--out", str(out), "--exercises", "01,02")
+    assert run.returncode == 0, run.stderr
+    assert_reports_agree(out)
+    for name, why in (("calls_reference", "calls gostack's reference implementation"),
+                      ("monkeypatch_gostack", "changed gostack while it was being graded"),
+                      ("wrong_signature", "cannot be called as new_size")):
+        data = results(out, name)
+        tests = [t for t in data["tests"] if t["tags"] == ["02-newstack"] and t["max_score"]]
+        assert len(tests) == len(catalog.BY_ID["02-newstack"].aspects)
+        for t in tests:
+            assert (t["score"], t["status"]) == (0, "failed"), (name, t)
+            assert t["output"].startswith("0 points: ") and why in t["output"], (name, t)
+        feedback = (out / "students" / name / "feedback.md").read_text(encoding="utf-8")
+        assert re.search(r"0 points for this exercise: .*" + re.escape(why), feedback), name
+    for name in ("calls_reference", "monkeypatch_gostack", "wrong_signature"):
+        feedback = (out / "students" / name / "feedback.md").read_text(encoding="utf-8")
+        lines = [ln for ln in feedback.split("## 02-newstack")[1].splitlines() if "✘" in ln]
+        assert len(lines) == len(catalog.BY_ID["02-newstack"].aspects)
+        for line in lines:  # what the cases gave, if anything, does not count
+            assert re.search(r" 0/(\d+)(  \(its cases gave [\d.]+: 0 for this exercise, "
+                             r"see above\))?$", line), line
+    assert results(out, "honest")["extra_data"]["exercises"]["02-newstack"] == 10

@@ -85,6 +85,13 @@ EXPECTED = {
                                     r"calls gostack's reference implementation"),
     "frames_another_student": ("02-newstack", 2, r"Score: 2/10"),
     "newline_in_a_type_name": ("02-newstack", 0, r"new_size is a odd\\n  honest"),
+    # Round fourteen: a hidden case's input, or a message quoting it, is in no report by
+    # default; what a learner prints, raises or names reaches every report escaped.
+    "quotes_hidden_arguments": ("02-newstack", 0,
+                                r"✘ .+ 0/\d+\n +\d+ hidden cases fail \(inputs not shown\)"),
+    "terminal_escapes": ("02-newstack", 0,
+                         r"raised Loud\\x1b\[31m\\x07\\r\\n## 99-forged: 10/10: "
+                         r"bad\\x1b\[31m red"),
     # Round three: junk on the answer pipe, os calls CPython does not audit, a second posix.
     "hides_a_reference_call_behind_junk": ("02-newstack", 0,
                                            r"calls gostack's reference implementation"),
@@ -179,6 +186,7 @@ def graded(tmp_path_factory):
     attack = subs / "writes_output_folder" / "02-newstack.ipynb"
     attack.write_text(attack.read_text().replace("@@OUT@@", str(out)))
     _paste_current_reference(subs / "pasted_reference" / "02-newstack.ipynb")
+    _fill_visible_args(subs / "quotes_hidden_arguments" / "02-newstack.ipynb")
     printer = subs / "prints_hidden_inputs" / "02-newstack.ipynb"
     printer.write_text(printer.read_text().replace(
         "@@VISIBLE_CASES@@", str(len(catalog.BY_ID["02-newstack"].visible_cases()))))
@@ -407,3 +415,86 @@ def test_a_grader_in_a_private_folder_refuses_alike_and_imports_alike(tmp_path):
         assert re.search(message, feedback), feedback
     _, feedback = _result(out, "reads_reference_source")
     assert f"reading {kit / 'gostack' / 'newstack.py'} (gostack's source" in feedback
+
+# Every control character (C0, DEL, C1) but the newline, and the format characters (bidi
+# overrides) that can disguise a line: none reaches a report raw.
+RAW = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+ASPECT_LINE = re.compile(r"^  ([✔✘]) (.+?) +(\d+(?:\.\d+)?)/(\d+(?:\.\d+)?)(  \(its cases.*)?$")
+
+
+def _fill_visible_args(path: Path) -> None:
+    """quotes_hidden_arguments knows the visible cases' arguments (a check cell shows them)."""
+    from gostack.grade import catalog
+
+    ex = catalog.BY_ID["02-newstack"]
+    visible = repr({tuple(c["args"]) for c in ex.visible_cases()})
+    path.write_text(path.read_text().replace("@@VISIBLE@@", visible))
+
+
+def _texts(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in _texts(k) + _texts(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _texts(v)]
+    return []
+
+
+def _written(out: Path) -> dict[str, str]:
+    """Every file of the run as text (a JSON file as the strings it holds, decoded)."""
+    files = {}
+    for path in out.rglob("*"):
+        if path.is_file() and path.name != "secret.txt":
+            text = path.read_text(encoding="utf-8")
+            if path.suffix == ".json":
+                text = "\n".join(_texts(json.loads(text)))
+            files[str(path.relative_to(out))] = text
+    return files
+
+
+def test_no_learner_text_reaches_a_report_raw(graded):
+    for name, text in _written(graded).items():
+        assert not RAW.search(text), (name, RAW.search(text))
+
+
+def test_no_hidden_case_is_quoted_by_default(graded):
+    """quotes_hidden_arguments raises ValueError("unlucky <its arguments>") on every hidden
+    case: neither that message nor a hidden input is in any file of the run."""
+    from gostack.grade import catalog
+
+    ex = catalog.BY_ID["02-newstack"]
+    hidden = [t for c in ex.hidden_cases()
+              for t in (ex.call_text(c), "unlucky " + " ".join(map(str, c["args"])))]
+    for name, text in _written(graded).items():
+        assert "unlucky" not in text, name
+        assert not [h for h in hidden if h in text], name
+
+
+def test_every_report_says_the_same_points(graded):
+    """results.json's tests, feedback.md, gradebook.csv and summary.txt agree on every test
+    of every student, exercises zeroed as a whole included."""
+    with (graded / "gradebook.csv").open(newline="", encoding="utf-8") as f:
+        book = {row["student"]: row for row in csv.DictReader(f)}
+    summary = (graded / "summary.txt").read_text(encoding="utf-8")
+    exercises = json.loads((graded / "summary.json").read_text())["exercises"]
+    for folder in (graded / "students").iterdir():
+        results, feedback = _result(graded, folder.name)
+        sid = results["extra_data"]["student"]
+        sections = {s.partition(": ")[0]: s for s in feedback.split("\n## ")[1:]}
+        for ex_id in exercises:
+            scores = [t["score"] for t in results["tests"]
+                      if t["tags"] == [ex_id] and t["max_score"]]
+            total = round(sum(scores), 3)
+            head, _, body = sections[ex_id].partition("\n")
+            shown = [float(m.group(3)) for m in map(ASPECT_LINE.match, body.splitlines()) if m]
+            assert (float(head.split(": ")[1].split("/")[0]), shown) == (total, scores), sid
+            assert results["extra_data"]["exercises"][ex_id] == total, (sid, ex_id)
+            assert float(book[sid][ex_id]) == total, (sid, ex_id)
+    for ex_id in exercises:
+        column = [float(row[ex_id]) for row in book.values()]
+        assert f"{ex_id} {round(sum(column) / len(column), 2):g}" in summary, ex_id
+    zeroed = [t for t in _result(graded, "calls_reference")[0]["tests"]
+              if t["tags"] == ["02-newstack"] and t["max_score"]]
+    assert zeroed and all(t["score"] == 0 and "calls gostack's reference implementation"
+                          in t["output"] for t in zeroed)

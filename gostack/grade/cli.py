@@ -86,10 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
                    f"{Limits.student_budget:g})")
     p.add_argument("--visibility", choices=report.VISIBILITIES, default="visible",
                    help="Gradescope visibility of the tests (default visible)")
-    p.add_argument("--hidden-inputs", choices=("show", "hide"), default="show",
-                   help="show the smallest failing hidden case in the feedback (default), or "
-                   "only count failing hidden cases (when students resubmit and could "
-                   "collect their hidden inputs one by one)")
+    p.add_argument("--hidden-inputs", choices=("hide", "show"), default="hide",
+                   help="hide (default): feedback counts failing hidden cases and never "
+                   "shows their inputs, nor what the code printed, raised or returned on "
+                   "them; show: also explain the smallest failing hidden case, meant for "
+                   "after the due date (students who resubmit could otherwise collect the "
+                   "hidden inputs one by one)")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--sandbox-uid", type=int, default=DEFAULT_UID_BASE, metavar="UID",
                        help="when run as root, workers run as UID, UID+1, ... (one per job) "
@@ -452,6 +454,7 @@ def _summary(args, grader, students, results, skipped, ignored, rows, integrity,
         "isolation": isolation,
         "secret": secret_from,
         "vary_per_student": grader.vary,
+        "hidden_inputs": args.hidden_inputs,
         "problems": problems,
         "missing_notebooks": missing,
         "integrity_flags": flagged,
@@ -472,7 +475,10 @@ def _summary_text(s: dict) -> str:
              f"isolation: {s['isolation']}",
              "hidden cases: the same for every student" + (
                  f", plus cases drawn per student from the secret in {s['secret']}"
-                 if s.get("vary_per_student") else "")]
+                 if s.get("vary_per_student") else ""),
+             "hidden inputs: " + ("shown in the feedback (--hidden-inputs show: meant for "
+                                  "after the due date)" if s.get("hidden_inputs") == "show"
+                                  else "counted, never shown, in the feedback")]
     means = ", ".join(f"{k} {v:g}" for k, v in s["mean_points"].items() if v is not None)
     if means:
         lines.append(f"mean points: {means}")

@@ -107,6 +107,19 @@ def safe_name(text: str) -> str:
     return name[:100] or "student"
 
 
+@dataclass(frozen=True)
+class AspectScore:
+    """One aspect of one student's exercise as every report shows it."""
+
+    result: AspectResult  # what the cases said (no cases when the exercise did not run)
+    points: float
+    zeroed: str | None = None  # why it scores 0 whatever the cases said
+
+    @property
+    def max_points(self) -> float:
+        return self.result.max_points
+
+
 @dataclass
 class Outcome:
     """One exercise of one student."""
@@ -129,9 +142,20 @@ class Outcome:
     crashed: bool = False
     missing: bool = False  # no notebook for this exercise
 
+    def aspect_points(self) -> list[AspectScore]:
+        """Each aspect's points and, when the whole exercise is zeroed (a reference call,
+        monkeypatching, a fatal problem), why: the one place every report reads a score from."""
+        by_tag = {r.tag: r for r in self.results}
+        scores = []
+        for a in self.exercise.aspects:
+            r = by_tag.get(a.tag) or AspectResult(a.tag, a.title, 0.0, a.points, 0, 0, ())
+            zeroed = self.problem or (None if a.tag in by_tag else "not graded")
+            scores.append(AspectScore(r, 0.0 if zeroed else r.points, zeroed))
+        return scores
+
     @property
     def points(self) -> float:
-        return 0.0 if self.problem else round(sum(r.points for r in self.results), 3)
+        return round(sum(s.points for s in self.aspect_points()), 3)
 
     @property
     def max_points(self) -> float:

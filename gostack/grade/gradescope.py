@@ -6,7 +6,9 @@ package under ``lib/``, the grading configuration and the instructor secret. Gra
 ``run_autograder`` once per submission; it calls ``python3 -m gostack grade
 --gradescope-run``, which grades the files in ``/autograder/submission`` exactly as a local
 run does (worker process, limits, hidden cases from the secret and the student's id) and
-writes ``/autograder/results/results.json``, even when something goes wrong.
+writes ``/autograder/results/results.json``, even when something goes wrong. Students
+read that file after every submission, so failing hidden cases are only counted there unless
+the bundle was built with ``--hidden-inputs show`` (meant for after the due date).
 """
 
 from __future__ import annotations
@@ -66,7 +68,7 @@ def _add(z: zipfile.ZipFile, name: str, data: bytes, mode: int) -> None:
 
 
 def build_bundle(path: Path, exercises: list[catalog.Exercise], secret: bytes, limits: Limits,
-                 visibility: str = "visible", hide_hidden_inputs: bool = False,
+                 visibility: str = "visible", hide_hidden_inputs: bool = True,
                  vary: bool = False) -> None:
     config = {"exercises": [e.id for e in exercises], "visibility": visibility,
               "vary_per_student": vary,
@@ -130,7 +132,7 @@ def run_in_container() -> int:
             result = grader.grade(student)
         finally:
             grader.close()
-        hide = bool(config.get("hide_hidden_inputs"))
+        hide = bool(config.get("hide_hidden_inputs", True))  # hidden unless asked
         data = report.results_json(result, config.get("visibility", "visible"), hide)
         if not files:
             data["output"] = ("No notebook found in the submission: upload your .ipynb file(s) "
@@ -138,8 +140,9 @@ def run_in_container() -> int:
                                                           config["exercises"]) + ").")
         print(report.feedback_md(result, hide))
     except Exception as e:  # Gradescope must always get a results.json
-        data = {"score": 0, "output": f"The autograder failed: {type(e).__name__}: {e}. "
-                "Please tell your instructor.", "tests": []}
+        data = {"score": 0, "output": "The autograder failed: "
+                f"{report.text(f'{type(e).__name__}: {e}')}. Please tell your instructor.",
+                "tests": []}
         print(data["output"], file=sys.stderr)
     report.write_atomic(results, json.dumps(data, indent=1))
     return 0

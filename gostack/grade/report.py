@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import os
+import re
 import tempfile
 from collections import defaultdict
 from pathlib import Path
@@ -40,36 +41,50 @@ def write_atomic(path: Path, text: str, mode: int = 0o644) -> None:
         raise
 
 
-def _aspect_output(o: Outcome, r: catalog.AspectResult, hide: bool = False) -> str:
+def text(value: object) -> str:
+    """Learner text (a message, a name, a file name) as one escaped line of a report."""
+    return printable(str(value))
+
+
+def fenced(value: str, info: str = "text") -> list[str]:
+    """Multi-line learner text (printed output, a report quoting messages) as a fenced
+    Markdown block: escaped but for its newlines, and fenced with more backticks than any
+    run of them inside, so that no line of it can close the block early."""
+    body = printable(value, keep="\n")
+    longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [fence + info, *body.split("\n"), fence]
+
+
+def _aspect_output(o: Outcome, r: catalog.AspectResult, hide: bool) -> str:
+    from ..exercises import failing_cases
+
     hidden = r.cases - r.visible
     failed_v = sum(1 for f in r.failures if f.case["id"].startswith("v"))
     failed_h = len(r.failures) - failed_v
     lines = [f"visible cases: {r.visible - failed_v}/{r.visible} passed; "
              f"hidden cases: {hidden - failed_h}/{hidden} passed"]
-    worst = r.smallest(visible_only=hide)
-    if worst is not None:
-        which = "visible" if worst.case["id"].startswith("v") else "hidden"
-        lines.append(f"smallest failing input ({which}, 1 of {len(r.failures)}):")
-        lines += ["  " + line for line in catalog.explain(o.exercise, r.tag, worst).splitlines()]
-    return "\n".join(lines)
+    lines += failing_cases(o.exercise, r, hide)
+    return printable("\n".join(lines), keep="\n")
 
 
 def results_json(result: StudentResult, visibility: str = "visible",
-                 hide_hidden_inputs: bool = False) -> dict:
-    """Gradescope's native results.json: one test per aspect of each exercise."""
+                 hide_hidden_inputs: bool = True) -> dict:
+    """Gradescope's native results.json: one test per aspect of each exercise, scored by
+    :meth:`Outcome.aspect_points` (as every other report is)."""
     tests = []
     for o in result.outcomes:
         ex = o.exercise
-        for k, aspect in enumerate(ex.aspects, start=1):
-            r = next((x for x in o.results if x.tag == aspect.tag), None)
-            if o.problem or r is None:
-                score, output = 0.0, f"0 points: {o.problem or 'not graded'}"
+        for k, s in enumerate(o.aspect_points(), start=1):
+            r = s.result
+            if s.zeroed:
+                output = f"0 points: {text(s.zeroed)}"
             else:
-                score, output = r.points, _aspect_output(o, r, hide_hidden_inputs)
+                output = _aspect_output(o, r, hide_hidden_inputs)
             tests.append({
-                "name": f"{ex.id} · {aspect.title}", "number": f"{ex.number}.{k}",
-                "score": score, "max_score": aspect.points,
-                "status": "passed" if score == aspect.points else "failed",
+                "name": f"{ex.id} · {r.title}", "number": f"{ex.number}.{k}",
+                "score": s.points, "max_score": s.max_points,
+                "status": "passed" if s.points == s.max_points else "failed",
                 "output": output, "visibility": visibility, "tags": [ex.id],
             })
         notes = _notes(o)
@@ -78,13 +93,13 @@ def results_json(result: StudentResult, visibility: str = "visible",
                           "max_score": 0.0, "output": "\n".join(notes),
                           "visibility": visibility, "tags": [ex.id]})
     summary = [f"{o.exercise.id}: {o.points:g}/{o.max_points:g}" for o in result.outcomes]
-    text = f"gostack grade {__version__} · {result.points:g}/{result.max_points:g} points\n"
-    text += "\n".join(summary)
+    out = f"gostack grade {__version__} · {result.points:g}/{result.max_points:g} points\n"
+    out += "\n".join(summary)
     if result.error:
-        text += f"\nThe grader failed on this submission: {result.error}"
+        out += f"\nThe grader failed on this submission: {text(result.error)}"
     return {
         "score": result.points,
-        "output": text,
+        "output": out,
         "output_format": "text",  # plain text: learner messages cannot inject markup
         "test_output_format": "text",
         "test_name_format": "text",
@@ -92,7 +107,7 @@ def results_json(result: StudentResult, visibility: str = "visible",
         "stdout_visibility": "hidden",
         "execution_time": round(result.seconds, 2),
         "tests": tests,
-        "extra_data": {"student": result.student.id, "grader": f"gostack {__version__}",
+        "extra_data": {"student": text(result.student.id), "grader": f"gostack {__version__}",
                        "exercises": {o.exercise.id: o.points for o in result.outcomes}},
     }
 
@@ -100,61 +115,56 @@ def results_json(result: StudentResult, visibility: str = "visible",
 def _notes(o: Outcome) -> list[str]:
     notes = []
     if o.notebook:
-        notes.append(f"graded notebook: {o.notebook}")
+        notes.append(f"graded notebook: {text(o.notebook)}")
     if o.problem and o.results:
-        notes.append(f"why 0 points: {o.problem}")
-    notes += o.notes
+        notes.append(f"why 0 points: {text(o.problem)}")
+    notes += [text(n) for n in o.notes]
     return notes if len(notes) > 1 or (notes and not notes[0].startswith("graded")) else []
 
 
-def feedback_md(result: StudentResult, hide_hidden_inputs: bool = False) -> str:
-    """The student's feedback: per exercise, the same report as the check cells, plus notes."""
+def feedback_md(result: StudentResult, hide_hidden_inputs: bool = True) -> str:
+    """The student's feedback: per exercise, the same report as the check cells (points per
+    aspect from :meth:`Outcome.aspect_points`), notes and printed output. Everything the
+    learner's code or files said is escaped, inside fenced blocks it cannot close."""
     from ..exercises import report
 
-    lines = [f"# Feedback for {result.student.id}", "",
+    lines = [f"# Feedback for {text(result.student.id)}", "",
              f"Total: **{result.points:g}/{result.max_points:g}** points "
              f"(gostack grade {__version__}).", ""]
+    if hide_hidden_inputs:
+        lines += ["Failing hidden cases are counted; their inputs, and what your code said "
+                  "on them, are not shown.", ""]
     if result.error:
-        lines += [f"The grader failed on this submission: {result.error}", ""]
+        lines += ["The grader failed on this submission:", "", *fenced(result.error), ""]
     for o in result.outcomes:
         lines += [f"## {o.exercise.id}: {o.points:g}/{o.max_points:g}", ""]
-        if o.notebook:
-            lines += [f"Notebook: `{o.notebook}`", ""]
-        if o.problem:
-            lines += [f"**0 points:** {printable(o.problem)}", ""]
-        if o.results and not o.problem:
-            lines += [*_block(report(o.exercise, o.results, o.cases, hidden=True,
-                                     hide_hidden_inputs=hide_hidden_inputs)), ""]
-        for note in o.notes:
-            lines.append(f"- {_one_line(note)}")
+        scores = o.aspect_points()
+        body = [f"notebook: {text(o.notebook)}"] if o.notebook else []
+        body.append(report(o.exercise, [s.result for s in scores], o.cases, hidden=True,
+                           hide_hidden_inputs=hide_hidden_inputs,
+                           points=[s.points for s in scores], zeroed=o.problem))
         if o.notes:
-            lines.append("")
+            body += ["notes:", *(f"- {text(note)}" for note in o.notes)]
+        lines += [*fenced("\n".join(body)), ""]
         if o.output.strip():
-            quoted = "\n".join(o.output.strip().splitlines()[:20])
+            quoted = "\n".join(printable(o.output.strip(), keep="\n").split("\n")[:20])
             lines += ["What your code printed while it was graded (not used for scoring):",
-                      "", *_block(quoted), ""]
+                      "", *fenced(quoted), ""]
     return "\n".join(lines)
 
 
-def _block(text: str) -> list[str]:
-    """An indented code block: unlike a fenced one, no content can close it early (the
-    texts quote learner code, messages and output)."""
-    return ["    " + line for line in text.splitlines()]
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
 def integrity_json(result: StudentResult) -> dict:
-    return {o.exercise.id: {"fingerprint": o.fingerprint, "references": o.references,
-                            "patched": o.patched, "mentions": o.mentions,
-                            "near_copies": [list(n) for n in o.near_copies]}
+    return {o.exercise.id: {"fingerprint": o.fingerprint,
+                            "references": [text(x) for x in o.references],
+                            "patched": [text(x) for x in o.patched],
+                            "mentions": [text(x) for x in o.mentions],
+                            "near_copies": [[text(n), text(r), ratio]
+                                            for n, r, ratio in o.near_copies]}
             for o in result.outcomes}
 
 
 def write_student(out: Path, result: StudentResult, manifest: dict, visibility: str,
-                  hide_hidden_inputs: bool = False) -> None:
+                  hide_hidden_inputs: bool = True) -> None:
     """Write the student's files. If their report cannot be made (an answer of a shape no
     formatter expected), the student gets a 0-point report that says so: an earlier run's
     files are always replaced, never left standing."""
@@ -219,7 +229,7 @@ def integrity_report(per_student: dict[str, dict]) -> tuple[str, dict]:
 
     def section(title: str, rows: list[tuple[str, str, str]]) -> None:
         lines.extend([f"## {title} ({len(rows)})", ""])
-        lines.extend(f"- **{printable(s)}**, {e}: {printable(t)}" for s, e, t in rows)
+        lines.extend(f"- **{text(s)}**, {text(e)}: {text(t)}" for s, e, t in rows)
         lines.append("" if rows else "None.\n")
 
     section("Calls to gostack's reference implementation while graded", calls)
@@ -227,7 +237,8 @@ def integrity_report(per_student: dict[str, dict]) -> tuple[str, dict]:
     section("Mentions of reference functions in the code", mentions)
     section("Near-copies of the reference source", copies)
     lines += [f"## Identical submissions across students ({len(same)} groups)", ""]
-    lines += [f"- {ex_id}: {', '.join(sids)} (code digest {fp})" for ex_id, fp, sids in same]
+    lines += [f"- {text(ex_id)}: {', '.join(map(text, sids))} (code digest {text(fp)})"
+              for ex_id, fp, sids in same]
     lines.append("" if same else "None.\n")
     data = {"reference_calls": calls, "monkeypatching": patches, "mentions": mentions,
             "near_copies": copies,

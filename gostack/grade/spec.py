@@ -349,14 +349,18 @@ def judge(ex: Exercise, cases: Sequence[dict], outputs: Sequence[dict],
 
 
 def explain(ex: Exercise, aspect_tag: str, failure: Failure) -> str:
-    """What was tried, what was expected, what came back: a few plain lines."""
+    """What was tried, what was expected, what came back: a few plain lines. What the
+    learner's code said (an exception's type and message, a refused answer) stays on its
+    line, and no control character or terminal escape of it reaches a report."""
+    from .notebook import printable  # the one escaping function of every report
+
     aspect = next(a for a in ex.aspects if a.tag == aspect_tag)
     lines = [f"tried:    {ex.call_text(failure.case)}"]
     if ex.repro_text is not None:
         lines.append(f"reproduce: {ex.repro(failure.case)}")
     if failure.error is not None:
         lines.append(f"expected: {fmt(failure.expected)}")
-        lines.append(f"got:      {failure.error}")
+        lines.append(f"got:      {printable(failure.error)}")
     elif aspect.fmt is not None:
         try:
             lines.append(aspect.fmt(failure.expected, failure.got))
@@ -366,7 +370,7 @@ def explain(ex: Exercise, aspect_tag: str, failure: Failure) -> str:
     else:
         lines.append(f"expected: {fmt(failure.expected)}")
         lines.append(f"got:      {fmt(failure.got)}")
-    return "\n".join(lines)
+    return printable("\n".join(lines), keep="\n")
 
 
 def fmt(x: Any) -> str:
