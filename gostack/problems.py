@@ -399,6 +399,113 @@ def _returns_steps(rng: random.Random, entry: Func) -> list[Step]:
     return steps
 
 
+# ---------------------------------------------------------------------------
+# Traces side by side (exercise 05: diagnosing a runtime with one broken stage)
+# ---------------------------------------------------------------------------
+
+
+def trace_lines(run: Run) -> list[str]:
+    """A run as text: one line per growth, shrink, GC and overflow, then the checkpoints."""
+    out = []
+    for e in run.events:
+        if isinstance(e, Grow):
+            out.append(f"call {e.call_index:>4} ({e.func}): grow {e.old_size:,} -> "
+                       f"{e.new_size:,} bytes, used {e.used:,}, delta {e.delta:+#x}, "
+                       f"{len(e.adjusted)} pointers adjusted")
+        elif isinstance(e, Shrink):
+            out.append(f"GC {e.gc:>6}: shrink {e.old_size:,} -> {e.new_size:,} bytes, used "
+                       f"{e.used:,}, delta {e.delta:+#x}, {len(e.adjusted)} pointers adjusted")
+        elif isinstance(e, GC):
+            out.append(f"GC {e.gc:>6}: scan a {e.size:,}-byte stack, {e.used:,} bytes in use")
+        elif isinstance(e, Overflow):
+            out.append(f"call {e.call_index:>4} ({e.func}): fatal error: stack overflow")
+    for k, checks in enumerate(run.checks):
+        for c in checks:
+            out.append(f"checkpoint {k + 1}, frame {c.frame:>3}: x = {c.x}, p = {c.p:#x}, "
+                       f"u = {c.u:#x}")
+    if run.error:
+        out.append(f"the run stopped: {run.error}")
+    return out
+
+
+def compare(problem: Problem, stages: Stages, context: int = 3) -> None:
+    """Print where a run with ``stages`` first differs from the reference run, with a few
+    lines of context on both sides; or say that the two runs are the same."""
+    want, got = trace_lines(problem.run()), trace_lines(problem.run(stages))
+    for i in range(max(len(want), len(got))):
+        if i >= len(want) or i >= len(got) or want[i] != got[i]:
+            lo = max(0, i - context)
+            print(f"The traces agree on their first {i} lines, then:")
+            for name, lines in (("reference", want), ("this runtime", got)):
+                print(f"  {name}:")
+                for j in range(lo, min(len(lines), i + context + 1)):
+                    print(f"    {'>' if j == i else ' '} {lines[j]}")
+                if i >= len(lines):
+                    print("    > (nothing more)")
+            return
+    print(f"The same {len(want)} lines: this runtime behaves as the reference on this program.")
+
+
+def _late_prologue(sp: int, frame: int, stackguard0: int) -> bool:
+    from .prologue import morestack_needed
+    return morestack_needed(sp + 8, frame, stackguard0)
+
+
+def _tight_size(old_size: int, used: int, frame: int, max_stack: int) -> int:
+    size = 2 * old_size
+    while used + frame > size:
+        size *= 2
+    return size
+
+
+def _uintptr_adjust(words, frame, adj):
+    from .adjust import Adjusted
+    out = []
+    for lc in frame.func.locals:
+        addr = frame.sp + lc.offset
+        v = words.get(addr, 0)
+        if lc.kind is not SCALAR and adj.old_lo <= v < adj.old_hi:
+            words[addr] = v + adj.delta
+            out.append(Adjusted(frame.func.name, lc.name, addr, v, v + adj.delta))
+    return out
+
+
+def _eager_shrink(size: int, used: int) -> int | None:
+    return size // 2 if size > 2048 and used < size // 4 else None
+
+
+# Three runtimes with one stage swapped for a broken one, each on a program that shows it.
+MYSTERIES = {
+    "A": (("whole", "huge", 217452450), "newsize", _tight_size),
+    "B": (("whole", "shrink", 1300353307), "shrink", _eager_shrink),
+    "C": (("whole", "grow", 1384186213), "adjustframe", _uintptr_adjust),
+    "D": (("whole", "grow", 1384186213), "prologue", _late_prologue),
+}
+
+
+def mystery(name: str) -> tuple[Problem, Stages]:
+    """The program and the runtime (one stage broken) of mystery ``name``: compare them
+    with ``pb.compare(*pb.mystery("A"))``."""
+    (kind, cat, seed), stage, fn = MYSTERIES[name]
+    return generate(seed, kind, cat), REFERENCE.replace(**{stage: fn})
+
+
+MYSTERY_ANSWERS = {
+    "A": "newsize. The growth at the huge call goes to a size with no room left for the "
+         "guard, so the prologue, run again on the new stack, fails again: two growths at "
+         "one call. new_size forgot the 928 bytes of stackGuard.",
+    "B": "shrink. GC 1 halves a stack whose used part plus the 800-byte margin is more than "
+         "a quarter of it; the calls after the GC then grow it back. shrink_size forgot "
+         "the margin.",
+    "C": "adjustframe. Sizes, calls and deltas agree; at the checkpoint u (a uintptr) has "
+         "moved along with p. A uintptr is an integer to the garbage collector: it is never "
+         "adjusted.",
+    "D": "prologue. Only the first growth moves, one call later, to the same size: at call "
+         "3 SP was exactly at the guard, and this runtime's check fails only below it. The "
+         "later growths land past the boundary, so they agree.",
+}
+
+
 def show(seed: int, show_answers: bool = False, kind: str = "predict",
          category: str | None = None) -> None:
     """Print the problem for ``seed``; ``show_answers=True`` prints the answer key too.

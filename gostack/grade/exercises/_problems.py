@@ -57,24 +57,3 @@ def describe(case: dict) -> str:
     return (f"program {regenerate(case)}{limit}: {p.entry.name} (frame {p.entry.frame}) "
             f"at call 0; {steps}")
 
-
-def problem_tags(kind: str, cat: str) -> list[str]:
-    if kind == "predict":
-        return [cat]
-    return {"grow": ["grow", "copy", "pointers"], "huge": ["grow", "copy", "pointers"],
-            "shrink": ["shrink", "pointers"], "overflow": ["overflow"]}[cat]
-
-
-def problem_cases(kind: str, per_category: dict[str, int]):
-    def make(rng: random.Random, visible: bool) -> list[dict]:
-        cases = []
-        for cat, count in per_category.items():
-            for _ in range(count):
-                p = generate(draw(rng, 0, 2**31 - 1), kind, cat)
-                cases.append({"tags": problem_tags(kind, cat), "args": p.to_dict(),
-                              "size": len(p.steps)})
-        return cases
-    return make
-
-
-problem_call = describe

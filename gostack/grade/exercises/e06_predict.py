@@ -358,7 +358,7 @@ EXERCISE = Exercise(
         Aspect("returns", "returns: back to the caller's SP, and the stack never shrinks", 3,
                _sizes, _sizes_diff),
     ),
-    _cases=lambda rng, visible: pooled_cases("predict", POOLS, VISIBLE, 3, TAGS)(rng, visible),
+    _cases=pooled_cases("predict", POOLS, VISIBLE, 3, TAGS),
     _run=_predict_run,
     call_text=describe,
     repro_text=_repro,

@@ -1,0 +1,184 @@
+"""Exercise 05's harness and cases, against values worked out by hand.
+
+The check and the grader compare a learner's run with the reference's, both through the same
+``Exercise.run``: a bug in that harness would cancel out. So the harness's output is checked
+here against a table derived on paper (the reasoning is in the comments), and a deliberate
+harness mutant (p and u swapped at the checkpoints) is shown to fail it. The visible boundary
+programs are checked the same way, and every pooled program is vetted against the zoo.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import gostack as gs
+import gostack.problems as pb
+from gostack.grade import catalog
+from gostack.grade.exercises import e05_growth_path as e05
+from gostack.symtab import POINTER, SCALAR, UINTPTR, Local
+
+ROOT = Path(__file__).resolve().parents[1]
+EX = catalog.BY_ID["05-growth-path"]
+LOCALS = (Local("x", SCALAR, 0), Local("p", POINTER, 8), Local("u", UINTPTR, 16))
+
+
+def _hand_program() -> pb.Problem:
+    """main.entry (frame 56) calls f (frame 512) three times, each p pointing at its
+    caller's x, then a checkpoint."""
+    f = gs.Func("main.f", 512, LOCALS)
+    call = pb.Step("call", f, "caller")
+    return pb.Problem(0, "whole", "grow", gs.Func("main.entry", 56, LOCALS),
+                      (call, call, call, pb.Step("check")))
+
+
+def _run(problem: pb.Problem) -> dict:
+    case = {"tags": [], "args": problem.to_dict()}
+    return catalog.reference_outputs(EX, [case])[0]
+
+
+def _hand_expectations(out: dict) -> None:
+    # On a 2,048-byte stack the prologue of a frame F > 128 fails when
+    # hi - E + (F - 128) >= 2048 - 928 = 1120 (stackGuard is 928 bytes on linux/amd64).
+    # entry: E = 32 + 8 = 40 below hi (newproc's reserve, a return address); SP = 40 + 56.
+    # call 1: E = 96 + 8 = 104; 104 + 384 = 488 < 1120: no growth; SP = 104 + 512 = 616.
+    # call 2: E = 624; 624 + 384 = 1,008 < 1120: no growth; SP = 1,136.
+    # call 3: E = 1,144; 1,144 + 384 = 1,528 >= 1120: grows. newstack doubles to 4,096,
+    #   enough: 1,144 + 512 + 928 = 2,584 <= 4,096. Checked again: 1,528 < 4096 - 928.
+    [grow] = out["events"]
+    kind, call, old, new, used, delta, old_lo, old_hi, new_lo, new_hi, adjusted = grow
+    assert (kind, call, old, new, used) == ("grow", 3, 2048, 4096, 1144)
+    assert (old_hi - old_lo, new_hi - new_lo) == (2048, 4096)
+    assert delta == new_hi - old_hi  # every address of the used part moves by this much
+    h0, h1 = old_hi, new_hi
+    # adjustframe runs innermost first on the frames live at the growth (f2, f1, entry):
+    # f2.p -> f1's x (SP 616 below hi), f1.p -> the entry's x (call 1 has no f caller:
+    # the entry's x, at SP 96 below hi), entry.p -> its own x.
+    assert adjusted == [["main.f", "p", h1 - 1136 + 8, h0 - 616, h1 - 616],
+                        ["main.f", "p", h1 - 616 + 8, h0 - 96, h1 - 96],
+                        ["main.entry", "p", h1 - 96 + 8, h0 - 96, h1 - 96]]
+    # The checkpoint, frame by frame: [frame, x, p, u]. x is the frame's number (the entry
+    # stores 1); p was moved by the growth; u, the uintptr copy taken at the call, was not.
+    # Call 3's locals are written after its growth, on the new stack: p = u = f2's x there.
+    assert out["checks"] == [[[0, 1, h1 - 96, h0 - 96],
+                              [1, 1, h1 - 96, h0 - 96],
+                              [2, 2, h1 - 616, h0 - 616],
+                              [3, 3, h1 - 1136, h1 - 1136]]]
+    # Prologue checks: entry, call 1, call 2, call 3 twice (fails, then passes on the new
+    # stack). One newstack, one copy, three frames with pointers to adjust, no GC.
+    assert out["calls"] == {"prologue": 5, "newsize": 1, "copystack": 1, "adjustframe": 3,
+                            "shrink": 0}
+    assert out["copies"] == [[old_lo, old_hi, new_lo, new_hi, delta]]
+    assert out["adjusts"] == [] and out["error"] is None
+
+
+def test_the_harness_records_what_was_worked_out_by_hand():
+    _hand_expectations(_run(_hand_program()))
+
+
+def test_a_harness_that_swaps_p_and_u_fails_the_hand_table(monkeypatch):
+    real = pb.Problem._check
+
+    def swapped(g):
+        return tuple(pb.Check(c.frame, c.u, c.p, c.x) for c in real(g))
+
+    monkeypatch.setattr(pb.Problem, "_check", staticmethod(swapped))
+    with pytest.raises(AssertionError):
+        _hand_expectations(_run(_hand_program()))
+
+
+def test_the_answer_key_text_shows_each_growth_from_its_old_size():
+    text = _hand_program().question(show_answers=True)
+    assert "call    3:     2,048 ->     4,096 bytes (main.f)" in text
+
+
+# --- the visible boundary programs -------------------------------------------------------
+
+def _view(tag: str, seed: int, category: str) -> list:
+    p = pb.generate(seed, "whole", category)
+    aspect = next(a for a in EX.aspects if a.tag == tag)
+    case = {"tags": [tag], "args": p.to_dict()}
+    return aspect.project(case, catalog.reference_outputs(EX, [case])[0])
+
+
+def test_prologue_boundary_program():
+    # 1384186213: main.entry (frame 80), then main.emit (frame 368) 41 times.
+    # E of call k = 40 + 80 + 8 + (k - 1) * (368 + 8) = 128 + 376 (k - 1).
+    # The prologue fails when E + (368 - 128) >= size - 928:
+    #   2,048: E >= 880: call 3 (E = 880, exactly on the boundary: a `<` misses it);
+    #   4,096: E >= 2,928: call 9 (E = 3,136); 8,192: E >= 7,024: call 20 (E = 7,272);
+    #   16,384: E >= 15,216: call 41 would need E = 15,168: no fourth growth.
+    # 41 prologue checks of emit, one of the entry, one more after each of 3 growths.
+    assert _view("prologue", 1384186213, "grow") == [
+        ["grows at", 3], ["grows at", 9], ["grows at", 20], ["calls", "prologue", 45]]
+
+
+def test_newsize_boundary_program():
+    # 217452450: entry (frame 72); eval (frame 104) x35; visit (frame 28,512); eval x59;
+    # visit x2. Eval's E = 120 + 112 (k - 1): grows at 1,120 (call 10) and 3,168 (call 29).
+    # Call 36 (visit): E = 120 + 35 * 112 = 4,040; it needs 4,040 + 28,512 + 928 = 33,480
+    # bytes: 16,384 and 32,768 are too small, 65,536 fits (without the 928-byte guard,
+    # 32,552 would fit in 32,768: the case that catches a newstack forgetting it).
+    # Calls 37-95: E = 4,040 + 28,512 + 8 + 112 (j - 37) stays below 65,536 - 928.
+    # Call 96 (visit): E = 4,040 + 28,520 + 59 * 112 = 39,168; 39,168 + 28,384 >= 64,608:
+    # grows; 39,168 + 28,512 + 928 = 68,608 <= 131,072: one doubling.
+    assert _view("newsize", 217452450, "huge") == [
+        ["size", 2048, 4096], ["size", 4096, 8192], ["size", 8192, 65536],
+        ["size", 65536, 131072]]
+
+
+def test_overflow_boundary_program():
+    # 989059947: max_stack 32,768; entry (frame 96), sort (frame 88) 384 times.
+    # E = 144 + 96 (k - 1); growths at E >= 1,120 (call 12), 3,168 (33), 7,264 (76),
+    # 15,456 (161: to 32,768, exactly max_stack: allowed) and 31,840 (call 332: 65,536 >
+    # 32,768: fatal error: stack overflow).
+    assert _view("overflow", 989059947, "overflow") == [["overflow", 332, 32768]]
+
+
+def test_shrink_boundary_program():
+    # 1300353307: entry (frame 56), emit (frame 488) 42 times, 26 returns, 4 GCs.
+    # After the returns 16 emit frames remain: hi - SP = 40 + 56 + 16 * 496 = 8,032; the
+    # GC scans with runtime.GC's own frames below it (136 bytes): used = 8,168.
+    # The stack is 32,768 bytes (growths at calls 3, 7, 15, 32). It shrinks when
+    # used + 800 < 32,768 / 4 = 8,192: 8,968 is not: no GC shrinks it. (Forget the 800
+    # and 8,168 < 8,192 halves it at GC 1.)
+    assert _view("shrink", 1300353307, "shrink") == [
+        ["gc", n, 32768, 8168, None] for n in (1, 2, 3, 4)]
+
+
+def test_the_visible_cases_are_the_boundary_programs():
+    seeds = [c["args"]["seed"] for c in EX.visible_cases()]
+    assert seeds == [1384186213, 217452450, 989059947, 1300353307]
+
+
+# --- every pooled program blames the right stage -----------------------------------------
+
+def _stages(code: str = "") -> dict:
+    nb = nbformat.read(ROOT / "solutions" / "05-growth-path.ipynb", as_version=4)
+    ns: dict = {}
+    sources = [c.source for c in nb.cells if "solution" in c.metadata.get("tags", [])]
+    for source in ["import gostack as gs", *sources, code]:
+        exec(source, ns)
+    return {n: ns[n] for n in EX.names}
+
+
+@pytest.mark.parametrize("category", list(e05.POOLS))
+def test_pooled_programs_isolate_each_stage(category):
+    """On every pooled program (visible, hidden and per-student cases all come from these),
+    each wrong stage changes its own rule's view and no other; the pools hold no copy."""
+    pool = e05.POOLS[category]
+    assert len(set(pool)) == len(pool) >= 20
+    tags = e05.TAGS[category]
+    zoo = [(w, _stages(w.code)) for w in EX.zoo]
+    aspects = [a for a in EX.aspects if a.tag in tags]
+    for seed in pool[::4]:  # a quarter of each pool: the zoo test covers what is drawn
+        case = {"tags": tags, "args": pb.generate(seed, "whole", category).to_dict()}
+        want = catalog.reference_outputs(EX, [case])[0]
+        for wrong, fns in zoo:
+            got = EX.run(fns, case)
+            for a in aspects:
+                if a.tag not in wrong.breaks:
+                    assert a.project(case, got) == a.project(case, want), (
+                        seed, wrong.name, a.tag)
