@@ -166,6 +166,12 @@ EXPECTED = {
     # It prints its arguments on every call: the visible ones are quoted, the hidden never.
     "prints_hidden_inputs": ("02-newstack", 10, r"What your code printed(.|\n)*call \d+: "
                              r"new_size\(.*\) \(fd 2\)"),
+    # Classmates' folder names are private: the worker cannot list the submissions folder
+    # (Landlock in the kernel where there is one, the audit hook in any case).
+    "lists_classmates": ("02-newstack", 0,
+                         r"classmates: \{'\.\.': \['PermissionError', 'PermissionError'\], "
+                         r"'submissions': \['PermissionError', 'PermissionError'\], "
+                         r"'above': \['PermissionError', 'PermissionError'\]\}"),
     # copystack returns a float: the report falls back to plain expected/got lines.
     "wrong_type_answer": ("05-growth-path", 4,
                           r"moves the same bytes: used, delta and the new bounds +0/2"),
@@ -185,6 +191,8 @@ def graded(tmp_path_factory):
                                                                 "__pycache__"))
     attack = subs / "writes_output_folder" / "02-newstack.ipynb"
     attack.write_text(attack.read_text().replace("@@OUT@@", str(out)))
+    spy = subs / "lists_classmates" / "02-newstack.ipynb"
+    spy.write_text(spy.read_text().replace("@@SUBS@@", str(subs)))
     _paste_current_reference(subs / "pasted_reference" / "02-newstack.ipynb")
     _fill_visible_args(subs / "quotes_hidden_arguments" / "02-newstack.ipynb")
     printer = subs / "prints_hidden_inputs" / "02-newstack.ipynb"
@@ -266,6 +274,41 @@ def test_fake_output_never_reaches_the_results(graded):
     assert "all tests passed" not in text and "PASSED" not in text
     assert results["score"] == 2
     assert "PASSED" in feedback.split("not used for scoring")[1]
+
+
+def test_no_classmate_name_reaches_a_feedback(graded):
+    results, feedback = _result(graded, "lists_classmates")
+    assert "found: {'..': ['PermissionError'" in feedback  # its printed output is quoted
+    others = sorted(p.name for p in (graded.parent / "submissions").iterdir()
+                    if p.is_dir() and p.name != "lists_classmates")
+    assert len(others) > 50
+    assert [name for name in others if name in feedback] == []
+    assert [name for name in others if name in json.dumps(results)] == []
+
+
+@pytest.mark.parametrize("mode", ["sandbox uid", "--no-sandbox-uid"])
+def test_classmates_stay_unlisted_in_a_folder_anyone_may_read(mode):
+    """Submissions in a world-readable folder: the uid's permissions alone would not hide
+    them (nor do they without root): Landlock or, without it, the audit hook must."""
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="gostack-classmates-"))
+    try:
+        base.chmod(0o755)
+        subs, out = base / "submissions", base / "out"
+        for name in ("alice_private", "bob_private"):
+            shutil.copytree(CORPUS / "honest", subs / name)
+        spy = subs / "lists_classmates" / "02-newstack.ipynb"
+        shutil.copytree(CORPUS / "lists_classmates", spy.parent)
+        spy.write_text(spy.read_text().replace("@@SUBS@@", str(subs)))
+        extra = [] if mode == "sandbox uid" else [mode]
+        assert main([str(subs), "--out", str(out), "--exercises", "02", "--quiet",
+                     *extra]) == 0
+        results, feedback = _result(out, "lists_classmates")
+        assert re.search(EXPECTED["lists_classmates"][2], feedback), feedback
+        assert "private" not in feedback and "private" not in json.dumps(results)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def test_spawned_processes_do_not_survive(graded):

@@ -116,6 +116,43 @@ def _env(scratch: str) -> dict[str, str]:
     }
 
 
+LANDLOCK = Path(__file__).with_name("landlock.py")
+_LANDLOCK_ABI: list[int] = []
+
+
+def landlock_abi() -> int:
+    """The kernel's Landlock ABI (0: none). Workers run under it when it is there."""
+    if not _LANDLOCK_ABI:
+        from .landlock import abi
+
+        _LANDLOCK_ABI.append(abi() if os.environ.get("GOSTACK_NO_LANDLOCK") != "1" else 0)
+    return _LANDLOCK_ABI[0]
+
+
+def landlock_prefix(write: str) -> list[str]:
+    """The command that starts a worker (or fork server) under Landlock, to put before its
+    own: it may read the Python installation and gostack's package (the worker imports it;
+    its audit hook refuses learner code gostack's source), run the interpreter and the
+    dynamic loader's libraries, read the few devices, and write only beneath ``write``.
+    Anything else (classmates' submissions, the grader's output, the home folders) cannot
+    even be listed, whatever learner code gets past the audit hook. Empty without Landlock:
+    the audit hook and, as root, the sandbox uid are then the only walls."""
+    if not landlock_abi():
+        return []
+    from .worker import _DEVICES, _read_roots
+
+    spec = {
+        "read": [*_read_roots(), str(Path(__file__).resolve().parents[1])],
+        "exec": [os.path.realpath(sys.executable),
+                 *sorted({os.path.join(os.path.realpath(p), "lib")
+                          for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}),
+                 "/lib", "/lib64", "/usr/lib", "/usr/lib64", "/usr/local/lib"],
+        "files": [os.path.join(sys.prefix, "pyvenv.cfg"), "/etc/ld.so.cache", *sorted(_DEVICES)],
+        "write": [write],
+    }
+    return [sys.executable, "-I", str(LANDLOCK), json.dumps(spec), "--"]
+
+
 class Zygote:
     """A fork server (``worker.py --zygote``) for one grading slot: Python and gostack are
     imported once, and each job is a fork of that clean process. It never runs learner
@@ -125,9 +162,14 @@ class Zygote:
     def __init__(self) -> None:
         import socket
 
+        # Its jobs' scratch folders go in a folder of its own, the only one Landlock lets the
+        # fork server and its children write (and list) beside the Python installation.
+        self.dir = tempfile.mkdtemp(prefix="gostack-slot-")
+        os.chmod(self.dir, 0o711)  # a sandbox uid may enter, not list
         self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self.proc = subprocess.Popen(
-            [sys.executable, "-I", str(WORKER), "--zygote", str(theirs.fileno()), IMPORT_PATH],
+            [*landlock_prefix(self.dir),
+             sys.executable, "-I", str(WORKER), "--zygote", str(theirs.fileno()), IMPORT_PATH],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             pass_fds=(theirs.fileno(),), env=_env(tempfile.gettempdir()),
             start_new_session=True, close_fds=True)
@@ -161,6 +203,7 @@ class Zygote:
         finally:
             _kill_group(self.proc.pid)
             self.proc.wait()
+            _remove_tree(self.dir)
 
 
 def run_worker(job: dict, limits: Limits, uid: int | None = None,
@@ -168,7 +211,7 @@ def run_worker(job: dict, limits: Limits, uid: int | None = None,
     """Start one worker for ``job``, wait for it (killing it at the wall limit), collect."""
     run = WorkerRun()
     nonce = secrets.token_hex(16)
-    scratch = tempfile.mkdtemp(prefix="gostack-grade-")
+    scratch = tempfile.mkdtemp(prefix="gostack-grade-", dir=getattr(zygote, "dir", None))
     read_fd, write_fd = os.pipe()
     job_r, job_w = os.pipe()
     out = tempfile.TemporaryFile()
@@ -190,7 +233,8 @@ def run_worker(job: dict, limits: Limits, uid: int | None = None,
                 zygote.alive = False
         if pid is None:
             proc = subprocess.Popen(
-                [sys.executable, "-I", str(WORKER)], stdin=job_r, stdout=out, stderr=out,
+                [*landlock_prefix(scratch), sys.executable, "-I", str(WORKER)],
+                stdin=job_r, stdout=out, stderr=out,
                 pass_fds=(write_fd,), cwd=scratch, env=_env(scratch), start_new_session=True,
                 close_fds=True)
             pid = proc.pid

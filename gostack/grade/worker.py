@@ -548,6 +548,32 @@ def _changed(snap: list, modules: list[tuple[str, object]], sys_modules: dict) -
     return out
 
 
+def _import_gostack(import_path: str | None) -> None:
+    """Import the grader's own gostack, from the folder the grader names (not another copy the
+    Python knows, such as an editable install elsewhere), by its files: under Landlock that
+    folder cannot be listed (it may hold the submissions), only gostack's own folder is
+    readable. The folder also goes last on sys.path: it never shadows the standard library."""
+    if not import_path or "gostack" in sys.modules:
+        return
+    if import_path not in sys.path:
+        sys.path.append(import_path)
+    package = os.path.join(import_path, "gostack")
+    init = os.path.join(package, "__init__.py")
+    if not os.path.exists(init):
+        return
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gostack", init,
+                                                  submodule_search_locations=[package])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["gostack"] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules["gostack"]
+        raise
+
+
 def _read_all(fd: int) -> bytes:
     chunks = []
     while True:
@@ -586,8 +612,7 @@ def zygote(sock_fd: int, import_path: str | None = None) -> None:
     import json
     import socket
 
-    if import_path and import_path not in sys.path:  # as main() does: the grader's gostack,
-        sys.path.append(import_path)                 # not another one the venv knows
+    _import_gostack(import_path)  # as main() does: the grader's gostack, no other
     _preimport()
     sock = socket.socket(fileno=sock_fd)
     while True:
@@ -643,8 +668,7 @@ def main(job_fd: int = 0, chan_fd: int | None = None) -> None:
 
     job = json.loads(_read_all(job_fd).decode("utf-8"))
     os.close(job_fd)
-    if job.get("import_path") and job["import_path"] not in sys.path:
-        sys.path.append(job["import_path"])  # last: it never shadows the standard library
+    _import_gostack(job.get("import_path"))
     fd = int(job["fd"]) if chan_fd is None else chan_fd
     prefix = (job["nonce"] + " ").encode()
     dumps = _dumps
