@@ -173,8 +173,8 @@ EXPECTED = {
                          r"'submissions': \['PermissionError', 'PermissionError'\], "
                          r"'above': \['PermissionError', 'PermissionError'\]\}"),
     # copystack returns a float: the report falls back to plain expected/got lines.
-    "wrong_type_answer": ("05-growth-path", 4,
-                          r"moves the same bytes: used, delta and the new bounds +0/2"),
+    "wrong_type_answer": ("05-growth-path", 6,
+                          r"the same delta, every frame's x carried along \(copystack\) +0/2"),
 }
 
 
