@@ -208,7 +208,11 @@ def _show(e: list | None) -> str:
 
 
 def _signed(v: object) -> str:
-    return f"{v:+#x}" if isinstance(v, int) else repr(v)
+    return f"{v:+#x}" if type(v) is int else str(v) if isinstance(v, str) else repr(v)
+
+
+def _hex(v: object) -> str:
+    return f"{v:#x}" if type(v) is int else repr(v)
 
 
 def _first_difference(expected: list, got: list) -> str:
@@ -235,15 +239,16 @@ def _pointer_diff(expected: list, got: list) -> str:
     if w[0] == "records":
         _, func, said, moved = w
         def recs(rs):
-            return ", ".join(f"{n} at {a:#x}: {o:#x} -> {v:#x}" for _, n, a, o, v in rs) or "none"
+            return ", ".join(f"{n} at {_hex(a)}: {_hex(o)} -> {_hex(v)}"
+                             for _, n, a, o, v in rs) or "none"
         return (f"first wrong frame: {func}: your adjustframe's records say it moved "
                 f"[{recs(said)}]; it moved [{recs(moved)}]")
     _, func, name, kind, addr, value, got_v, want, old_lo, old_hi, delta = w
     where = "into" if old_lo <= value < old_hi else "outside"
-    return (f"first wrong word: {func}'s {name} ({kind}) at {addr:#x} held {value:#x}, "
-            f"{where} the old stack [{old_lo:#x}, {old_hi:#x}); delta {_signed(delta)}\n"
-            f"  expected after adjustframe: {want:#x}\n"
-            f"  got:                        {got_v:#x}")
+    return (f"first wrong word: {func}'s {name} ({kind}) at {_hex(addr)} held {_hex(value)}, "
+            f"{where} the old stack [{_hex(old_lo)}, {_hex(old_hi)}); delta {_signed(delta)}\n"
+            f"  expected after adjustframe: {_hex(want)}\n"
+            f"  got:                        {_hex(got_v)}")
 
 
 def _repro(case: dict) -> str:
