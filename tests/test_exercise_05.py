@@ -182,3 +182,27 @@ def test_pooled_programs_isolate_each_stage(category):
                 if a.tag not in wrong.breaks:
                     assert a.project(case, got) == a.project(case, want), (
                         seed, wrong.name, a.tag)
+
+
+def test_a_run_on_the_inline_prologue_fails_the_prologue_rule(monkeypatch):
+    """The simulator has an inline copy of the reference prologue (its fast path). A run
+    that slips onto it makes no call of the learner's prologue, and that alone fails the
+    prologue rule, even when every growth lands where it should."""
+    import gostack.runtime as rt
+
+    fns = _stages()
+    case = {"tags": ["prologue"], "args": pb.generate(1384186213, "whole", "grow").to_dict()}
+    want = catalog.reference_outputs(EX, [case])[0]
+    real = rt.Goroutine.__init__
+
+    def fast(self, *args, **kwargs):
+        real(self, *args, **kwargs)
+        self._reference_prologue = True
+
+    monkeypatch.setattr(rt.Goroutine, "__init__", fast)
+    got = EX.run(fns, case)
+    assert got["events"] == want["events"] and got["calls"]["prologue"] == 0
+    aspect = next(a for a in EX.aspects if a.tag == "prologue")
+    assert aspect.project(case, got) != aspect.project(case, want)
+    assert "the runtime called your prologue stage 0 times" in aspect.fmt(
+        aspect.project(case, want), aspect.project(case, got))
