@@ -18,7 +18,7 @@ def size(n: int) -> dict:
 
 
 def overflow(limit: int) -> dict:
-    return {"overflow": True, "limit": limit}
+    return {"raises": f"StackOverflow({limit})"}
 
 
 # (old_size, used, frame, max_stack, expected, why)
