@@ -98,3 +98,16 @@ def test_the_hidden_cases_are_states_the_runtime_reaches():
             assert used < old_size // 4, "shrinkstack only halves a stack a quarter used"
         assert nhi <= olo or ohi <= nlo, "two stacks never overlap"
         assert set(c["tags"]) == {a.tag for a in EX.aspects}
+
+
+def test_a_zero_written_past_the_stack_counts_and_one_inside_does_not():
+    # Inside [lo, hi) a 0 reads like a word never written (the model's memory); at new.hi,
+    # the first word past the new stack, even a 0 is a write to the neighbour's memory.
+    def copystack(old, new, used):
+        new.words[new.hi - 8] = 0
+        new.words[new.hi] = 0
+        return new.hi - old.hi
+
+    case = _case((0xC000007800, 0xC000008000, {}), (0xC00000F000, 0xC000010000, {}), 16)
+    out = EX.run({"copystack": copystack}, case)
+    assert out["new"] == [[0xC000010000, 0]]

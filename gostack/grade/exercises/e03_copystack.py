@@ -5,15 +5,17 @@ Each aspect is judged at addresses of its own, so that one bug fails one rule:
 
 * delta: the returned value;
 * copy: the destinations of the old stack's words in use (one at the lowest used address
-  in half the cases, where an off-by-one at ``hi - used`` shows);
+  in half the cases, where an off-by-one at ``hi - used`` shows), and new.hi, the first
+  word past the new stack, which an inclusive ``hi`` writes;
 * stale: the destination addresses no word is copied to, where reused memory left words;
 * below: where the old stack's words *below* the used part would land (one just below it);
 * keep: the new stack's words below the destination, placed where no copy, right or wrong
   (aligned at ``hi`` or at ``lo``), can land, so only a bug that clears them is blamed;
 * old: the old stack itself.
 
-Words are memory: a word never written reads 0, so a 0 written and a word absent are the
-same (a copy that writes the zeros of unwritten words is right).
+Words are memory: in a stack a word never written reads 0, so a 0 written there and a word
+absent are the same (a copy that writes the zeros of unwritten words is right); a word
+written outside the stack, even a 0, is someone else's memory changed.
 """
 
 from __future__ import annotations
@@ -135,9 +137,10 @@ class Stack(GsStack):
     __hash__ = GsStack.__hash__
 
 
-def _memory(pairs: list) -> dict[int, int]:
-    """Words as memory: a 0 reads like a word never written."""
-    return {a: v for a, v in pairs if v != 0}
+def _memory(pairs: list, lo: int, hi: int) -> dict[int, int]:
+    """Words as memory: in the stack [lo, hi), a 0 reads like a word never written; outside
+    it, any write (even of 0) is a write to someone else's memory, and is kept."""
+    return {a: v for a, v in pairs if v != 0 or not lo <= a < hi}
 
 
 def _copystack_run(fns: dict[str, Callable], case: dict) -> dict:
@@ -148,9 +151,9 @@ def _copystack_run(fns: dict[str, Callable], case: dict) -> dict:
     if not isinstance(new, GsStack) or not isinstance(old, GsStack):
         raise BadResult("old and new must stay gs.Stack objects")
     return {"delta": as_int(delta, "copystack's result (the delta)"),
-            "new": sorted(_memory(as_words(new.words, "new.words")).items()),
+            "new": sorted(_memory(as_words(new.words, "new.words"), *a["new"][:2]).items()),
             "old": [as_int(old.lo, "old.lo"), as_int(old.hi, "old.hi"),
-                    sorted(_memory(as_words(old.words, "old.words")).items())]}
+                    sorted(_memory(as_words(old.words, "old.words"), *a["old"][:2]).items())]}
 
 
 # --- what the learner reads ------------------------------------------------------------------
@@ -197,9 +200,11 @@ def _at(out: dict, addrs: list[tuple[int, str]]) -> list[str]:
 
 
 def _copied(case: dict, out: dict) -> list[str]:
+    """Each word in use at its place, and nothing written at new.hi, just past the stack."""
     old_hi, new_hi, used, delta = _geometry(case)
     return _at(out, [(a + delta, f"new.hi - {old_hi - a}, from old.hi - {old_hi - a}")
-                     for a, _ in case["args"]["old"][2] if old_hi - used <= a < old_hi])
+                     for a, _ in case["args"]["old"][2] if old_hi - used <= a < old_hi]
+               + [(new_hi, "new.hi itself, the first word past the new stack")])
 
 
 def _stale(case: dict, out: dict) -> list[str]:
@@ -281,6 +286,12 @@ ZOO = (
     for a, v in old.words.items():
         if old.hi - used < a <= old.hi:     # (hi - used, hi]: inclusive at hi
             new.words[a + delta] = v
+    return delta
+"""),
+    Wrong("inclusive_hi_memmove", ("copy",), _HEAD + """\
+    delta = new.hi - old.hi
+    for a in range(old.hi - used, old.hi + 8, 8):   # up to and including hi
+        new.words[a + delta] = old.words.get(a, 0)  # writes one word past the new stack
     return delta
 """),
     Wrong("one_word_below", ("below",), _HEAD + _CLEAR + """\
