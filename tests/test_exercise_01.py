@@ -97,3 +97,18 @@ def test_memorising_the_visible_answers_fails_every_aspect():
     for aspect in EX.aspects:
         hidden = [c for c in EX.hidden_cases() if aspect.tag in c["tags"]]
         assert any(tuple(c["args"]) not in visible for c in hidden), aspect.tag
+
+
+def test_4096_is_medium_but_no_reachable_state_shows_it():
+    """Treating exactly 4,096 as huge adds the carry check, which can only fire when
+    SP < 4,096 - 128: below what the runtime allows SP to be. So it is taught, not graded."""
+    ref = EX.reference_functions()["morestack_needed"]
+
+    def as_huge(sp, frame, guard):
+        return sp < frame - 128 or (sp - (frame - 128)) % 2**64 <= guard
+
+    for lo in (0x1000, 0x2000, LO):
+        guard = lo + 928
+        for sp in range(max(4104, guard - 128), guard + 4400, 8):
+            assert ref(sp, 4096, guard) == as_huge(sp, 4096, guard), (lo, sp)
+    assert ref(0x800, 4096, 0x400) != as_huge(0x800, 4096, 0x400)  # SP below StackBig only

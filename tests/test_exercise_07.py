@@ -78,3 +78,16 @@ def test_memorising_the_visible_answers_fails_every_aspect():
     for aspect in EX.aspects:
         hidden = [c for c in EX.hidden_cases() if aspect.tag in c["tags"]]
         assert any(tuple(c["args"]) not in visible for c in hidden), aspect.tag
+
+
+def test_exactly_a_quarter_cannot_be_told_apart_from_the_800():
+    """Why `<=` and a forgotten 800 share the threshold aspect: every state where shrinking at
+    exactly a quarter goes wrong (used + 800 == size / 4) is one where forgetting the 800
+    goes wrong too (used < size / 4 there), so no case could blame one and not the other."""
+    ref = EX.reference_functions()["shrink_size"]
+    for size in (2048 << k for k in range(7)):
+        for used in range(40, size, 8):
+            at_quarter = size // 2 if size >= 4096 and used + 800 <= size // 4 else None
+            no_800 = size // 2 if size >= 4096 and used < size // 4 else None
+            if at_quarter != ref(size, used):
+                assert no_800 != ref(size, used), (size, used)
