@@ -252,6 +252,12 @@ ZOO = (
         return gs.StackOverflow(limit)                # returned, not raised
     return size
 """),
+    Wrong("clamps-to-the-limit", ("limit",), _HEAD + """\
+    size = 2 * old_size
+    while size - used < frame + gs.STACK_GUARD:
+        size *= 2
+    return min(size, max_stack, CEILING)              # returns a size instead of raising
+"""),
     Wrong("another-exception", ("limit",), _HEAD + """\
     size = 2 * old_size
     while size - used < frame + gs.STACK_GUARD:
