@@ -155,23 +155,26 @@ EXPECTED = {
     "slow_cells_everywhere": ("02-newstack", 10,
                               r"cell 7, line 1 and 37 more: not run, the top-level statements "
                               r"had used up their 2 s"),
+    # Honest code importing standard modules the worker had not loaded (logging, unicodedata,
+    # zlib) when it dropped root: they still load, from a Python under a private home too.
+    "imports_stdlib_late": ("02-newstack", 10, r"10/10"),
     # Code nested 10,000 and 5,000 deep, and 700 deep where the grader's analysis used to
     # recurse: syntax notes and an integrity note, never a crash (01 keeps its points too).
     "deeply_nested_code": ("02-newstack", 10,
                            r"too many nested parentheses(.|\n)*RecursionError(.|\n)*the "
                            r"integrity checks could not analyse this notebook's code"),
-    # Honest code importing standard modules the worker had not loaded (logging, unicodedata,
-    # zlib) when it dropped root: they still load, from a Python under a private home too.
-    "imports_stdlib_late": ("02-newstack", 10, r"10/10"),
-    # It prints its arguments on every call: the visible ones are quoted, the hidden never.
-    "prints_hidden_inputs": ("02-newstack", 10, r"What your code printed(.|\n)*call \d+: "
-                             r"new_size\(.*\) \(fd 2\)"),
     # Classmates' folder names are private: the worker cannot list the submissions folder
     # (Landlock in the kernel where there is one, the audit hook in any case).
     "lists_classmates": ("02-newstack", 0,
                          r"classmates: \{'\.\.': \['PermissionError', 'PermissionError'\], "
                          r"'submissions': \['PermissionError', 'PermissionError'\], "
                          r"'above': \['PermissionError', 'PermissionError'\]\}"),
+    # It writes its arguments through a descriptor it dup'ed at definition time: what the
+    # feedback quotes was read before the first hidden case, so only visible ones show.
+    "keeps_a_descriptor_for_later": ("02-newstack", 10, r"SEEN new_size\("),
+    # It prints its arguments on every call: the visible ones are quoted, the hidden never.
+    "prints_hidden_inputs": ("02-newstack", 10, r"What your code printed(.|\n)*call \d+: "
+                             r"new_size\(.*\) \(fd 2\)"),
     # copystack returns a float: the report falls back to plain expected/got lines.
     "wrong_type_answer": ("05-growth-path", 6,
                           r"the same delta, every frame's x carried along \(copystack\) +0/2"),
@@ -266,6 +269,14 @@ def test_output_printed_on_hidden_cases_never_reaches_the_feedback(graded):
     visible = len(catalog.BY_ID["02-newstack"].visible_cases())
     calls = [int(n) for n in re.findall(r"call (\d+): new_size", feedback)]
     assert calls and max(calls) == visible and min(calls) == visible - 1, calls
+
+
+def test_a_descriptor_kept_for_later_quotes_no_hidden_input(graded):
+    _, feedback = _result(graded, "keeps_a_descriptor_for_later")
+    visible = {tuple(c["args"]) for c in catalog.BY_ID["02-newstack"].visible_cases()}
+    seen = {tuple(int(x) for x in m.split(", ")) for m in
+            re.findall(r"SEEN new_size\(([\d, ]+)\)", feedback)}
+    assert seen and seen <= visible, seen - visible
 
 
 def test_fake_output_never_reaches_the_results(graded):

@@ -421,8 +421,12 @@ def run_exercise(exercise_id: str, cells: list[tuple[int, str]], cases: list[dic
         result.workers += 1
         result.cpu_seconds += run.cpu_seconds
         result.noise += run.noise
-        if run.output and not result.output:
-            result.output = run.output
+        # The worker's own snapshot, taken before the first hidden case; a worker that
+        # never got there ran no hidden case, so its output file can be quoted.
+        said = [m for m in run.messages if m.get("t") == "output"]
+        text = str(said[0].get("text", ""))[:MAX_QUOTED_OUTPUT] if said else run.output
+        if text and not result.output:
+            result.output = text
         current = None
         definition = None
         ready = False

@@ -50,6 +50,7 @@ class ReferenceUsed(RuntimeError):
 
 
 REFERENCE_EVENT = "gostack.grade.reference"  # the audit event a tripwire raises
+QUOTED_BYTES = 4000  # of what the code printed before the first hidden case, for feedback
 
 # Builtins the harness needs where no learner code may run, bound now: learner code can
 # rebind any name in the builtins module (no audit event), never these module globals.
@@ -987,6 +988,20 @@ def main(job_fd: int = 0, chan_fd: int | None = None) -> None:
     # belong to cases that already timed out cannot change a score: it is skipped, and the
     # time spent on timeouts is at most one alarm per rule.
     timed_out = _frozenset()
+    # What the feedback quotes is read here, before the first hidden case, and sent on the
+    # pipe: whatever learner code writes later, through any descriptor, is never quoted.
+    quoted = False
+    pread = os.pread
+
+    def send_output() -> bool:
+        to_fds(*real_fds)  # flushes the streams
+        try:
+            text = pread(real_fds[0], QUOTED_BYTES, 0).decode("utf-8", "replace")
+        except OSError:
+            text = ""
+        send({"t": "output", "text": text})
+        return True
+
     cases = job["cases"]
     start, n_cases = _int(job["start"]), _len(cases)  # no learner-replaceable call between
     for i in _range(start, n_cases):                 # cases: only the alarm's window is theirs
@@ -996,6 +1011,8 @@ def main(job_fd: int = 0, chan_fd: int | None = None) -> None:
                 "skipped: a case of the same rule already ran out of time")}})
             continue
         quiet = hidden_case[i]
+        if quiet and not quoted:
+            quoted = send_output()
         if quiet:
             to_fds(devnull, devnull)
         send({"t": "start", "i": i})
@@ -1035,6 +1052,8 @@ def main(job_fd: int = 0, chan_fd: int | None = None) -> None:
         if patched:
             send({"t": "patched", "what": patched[:10]})
             break
+    if not quoted:
+        send_output()
     send({"t": "done"})
     del ref_objects
     for stream in (sys.stdout, sys.stderr):  # what the learner printed, for the feedback
