@@ -705,6 +705,12 @@ def main(job_fd: int = 0, chan_fd: int | None = None) -> None:
     from gostack.grade import catalog, notebook
 
     ex = catalog.BY_ID[job["exercise"]]
+    # A module in sys.modules is imported again with no audit event: ctypes (memory read and
+    # written at will) must never get there through a preload. numpy imports it if it can,
+    # and does without it when the import fails.
+    for name in ("ctypes", "_ctypes"):
+        if sys.modules.get(name) is None:
+            sys.modules[name] = None
     for name in job.get("preload", ()):
         if name in PRELOADABLE:
             try:
