@@ -384,7 +384,20 @@ def fmt(x: Any) -> str:
         return "raise gs.StackOverflow (fatal error: stack overflow)"
     if isinstance(x, dict) and "raises" in x:
         return f"raise gs.{x['raises']}"
-    return json.dumps(x)  # whole: a learner cannot act on a cut-off value
+    return _plain_text(x)  # whole: a learner cannot act on a cut-off value
+
+
+def _plain_text(x: Any) -> str:
+    """Lists and dicts as Python-like text, addresses in hex like everywhere else."""
+    if isinstance(x, bool) or x is None:
+        return repr(x)
+    if isinstance(x, int):
+        return f"{x:#x}" if x >= ARENA_BASE else str(x)
+    if isinstance(x, (list, tuple)):
+        return "[" + ", ".join(_plain_text(v) for v in x) + "]"
+    if isinstance(x, dict):
+        return "{" + ", ".join(f"{_plain_text(k)}: {_plain_text(v)}" for k, v in x.items()) + "}"
+    return json.dumps(x)
 
 
 def _word(v: int | None) -> str:
