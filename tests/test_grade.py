@@ -547,3 +547,17 @@ def test_an_exercise_zeroed_as_a_whole_scores_0_in_every_report(tmp_path):
             assert re.search(r" 0/(\d+)(  \(its cases gave [\d.]+: 0 for this exercise, "
                              r"see above\))?$", line), line
     assert results(out, "honest")["extra_data"]["exercises"]["02-newstack"] == 10
+
+
+def test_a_gradescope_bundle_carries_every_limit_it_was_built_with(tmp_path):
+    """Gradescope grades under the limits the instructor chose, the per-student budget too."""
+    bundle = tmp_path / "autograder.zip"
+    built = grade("--gradescope-bundle", str(bundle), "--exercises", "02",
+                  "--student-budget", "30", "--case-timeout", "0.5", "--vary-per-student")
+    assert built.returncode == 0, built.stderr
+    with zipfile.ZipFile(bundle) as z:
+        config = json.loads(z.read("grade-config.json"))
+    assert config["limits"]["student_budget"] == 30
+    assert config["limits"]["case_timeout"] == 0.5
+    assert config["vary_per_student"] is True
+    assert Limits(**config["limits"]).student_budget == 30

@@ -74,7 +74,8 @@ def build_bundle(path: Path, exercises: list[catalog.Exercise], secret: bytes, l
               "vary_per_student": vary,
               "hide_hidden_inputs": hide_hidden_inputs,
               "limits": {"cpu": limits.cpu, "wall": limits.wall, "memory_mb": limits.memory_mb,
-                         "case_timeout": limits.case_timeout},
+                         "case_timeout": limits.case_timeout,
+                         "student_budget": limits.student_budget},
               "grader": __version__}
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
