@@ -148,9 +148,22 @@ def test_shrink_boundary_program():
         ["gc", n, 32768, 8168, None] for n in (1, 2, 3, 4)]
 
 
+def test_a_shrinking_program():
+    # 441328720: entry (frame 40), lex (frame 904) 39 times, 26 returns, 4 GCs.
+    # Lex's E = 88 + 912 (k - 1); its prologue fails at E + 776 >= size - 928: calls 2, 4,
+    # 9, 17 (E = 14,680: exactly 16,384 - 928 - 776) and 35: the stack is 65,536 bytes.
+    # After the returns 13 lex frames remain: 80 + 13 * 912 = 11,936, + 136 for runtime.GC's
+    # frames: used = 12,072. GC 1: 12,072 + 800 = 12,872 < 65,536 / 4: halves to 32,768.
+    # GC 2 on: 12,872 >= 32,768 / 4 = 8,192: kept.
+    assert _view("shrink", 441328720, "shrink") == [
+        ["gc", 1, 65536, 12072, 32768]] + [["gc", n, 32768, 12072, None] for n in (2, 3, 4)]
+    assert _view("prologue", 441328720, "shrink")[:5] == [
+        ["grows at", k] for k in (2, 4, 9, 17, 35)]
+
+
 def test_the_visible_cases_are_the_boundary_programs():
     seeds = [c["args"]["seed"] for c in EX.visible_cases()]
-    assert seeds == [1384186213, 217452450, 989059947, 1300353307]
+    assert seeds == [1384186213, 217452450, 989059947, 1300353307, 441328720]
 
 
 # --- every pooled program blames the right stage -----------------------------------------

@@ -405,6 +405,10 @@ def shrink_size(size, used):
         return None
     return size // 2
 '''),
+    Wrong("shrink-never", ("shrink",), '''
+def shrink_size(size, used):
+    return None   # "the stack only grows"
+'''),
     Wrong("shrink-half-in-use", ("shrink",), '''
 def shrink_size(size, used):
     if size // 2 < 2048 or used + 800 >= size // 2:
@@ -541,7 +545,7 @@ VISIBLE: dict[str, list[int]] = {
         989059947
     ],
     "shrink": [
-        1300353307
+        1300353307, 441328720
     ],
 }
 TAGS = {"grow": ["prologue", "copy", "pointers"], "huge": ["newsize", "copy", "pointers"],
