@@ -276,6 +276,13 @@ def _main(args: argparse.Namespace) -> int:
             print(f"gostack grade: error: the grading worker does not start: {why}",
                   file=sys.stderr)
             return 1
+    from .sandbox import landlock_abi
+
+    abi = landlock_abi()
+    isolation += (f"; Landlock (ABI {abi}): each worker reads only the Python installation "
+                  "and gostack, writes only its scratch folder" if abi else
+                  "; no Landlock (none in this kernel, or GOSTACK_NO_LANDLOCK=1): no kernel "
+                  "wall around the files")
     grader = Grader(exercises, secret, limits, uid_base, vary=args.vary_per_student)
     if zygote is not None:
         grader.adopt(0, zygote)
