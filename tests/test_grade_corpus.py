@@ -169,6 +169,9 @@ EXPECTED = {
                          r"classmates: \{'\.\.': \['PermissionError', 'PermissionError'\], "
                          r"'submissions': \['PermissionError', 'PermissionError'\], "
                          r"'above': \['PermissionError', 'PermissionError'\]\}"),
+    # namedtuple, enum's and typing's functional APIs ask sys._getframe for their caller's
+    # module: refused with a ValueError they catch, so honest code runs as in Jupyter.
+    "namedtuple_and_friends": ("02-newstack", 10, r"Score: 10/10"),
     # numpy imports ctypes if it can; a cached module imports again with no audit event, so
     # the worker keeps ctypes out of sys.modules and the learner's import is refused.
     "ctypes_through_numpy": ("02-newstack", 10, r"'ctypes' is not available while grading"),

@@ -105,6 +105,13 @@ def _dumps(obj: object, depth: int = 0) -> str:
     raise _TypeError("not plain data")
 
 
+class FrameRefused(PermissionError, ValueError):
+    """What ``sys._getframe`` raises while grading. Also a ValueError, which is what it raises
+    past the top of the stack: the standard library's callers that only want a module name
+    (``collections.namedtuple``, the functional APIs of ``enum`` and ``typing``) catch that
+    and do without, so honest code that uses them runs as in Jupyter, and no frame leaks."""
+
+
 class _CaseTimeout(BaseException):
     """The per-case alarm: a BaseException so that `except Exception` does not swallow it."""
 
@@ -242,6 +249,8 @@ def _make_hook(state: dict, scratch: str, read_roots: tuple[str, ...],
     loader_event, loaders = LOADER_EVENT, dict(loaders or {})
     namespace = type(sys.implementation)  # SimpleNamespace, a C type
     builtin_names = frozenset(sys.builtin_module_names)
+
+    frame_refused = FrameRefused
 
     def deny(what: str) -> None:
         raise PermissionError(f"not allowed while grading: {what}")
@@ -409,6 +418,8 @@ def _make_hook(state: dict, scratch: str, read_roots: tuple[str, ...],
         if state["guard"]:
             what = guarded.get(event)
             if what is not None:
+                if event == "sys._getframe":
+                    raise frame_refused(f"not allowed while grading: {what}")
                 deny(what)
             if event == "object.__getattr__" and args[1] in frame_attrs:
                 deny("inspecting the call stack")
