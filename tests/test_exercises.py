@@ -160,7 +160,7 @@ def test_check_reports_the_smallest_failing_input(capsys):
     assert ("tried:    new_size(old_size=2048, used=1144, frame=10280, "
             "max_stack=1000000000)") in out
     assert "expected: 16,384" in out and "got:      4,096" in out
-    assert "(the smallest of" in out
+    assert "smallest failing visible input (of" in out
 
 
 def test_check_refuses_the_reference_and_wrong_signatures(capsys):

@@ -374,6 +374,8 @@ def explain(ex: Exercise, aspect_tag: str, failure: Failure) -> str:
 
 
 def fmt(x: Any) -> str:
+    if isinstance(x, str):
+        return x  # an aspect's own words ("keeps the stack")
     if isinstance(x, bool) or x is None:
         return repr(x)
     if isinstance(x, int):
