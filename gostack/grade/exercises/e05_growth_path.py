@@ -25,7 +25,6 @@ from typing import Any
 
 from ...problems import Problem
 from ...runtime import Stages
-from ...stackalloc import Stack
 from ...symtab import POINTER
 from ...trace import GC, Grow, Overflow, Shrink
 from ..spec import (
@@ -42,22 +41,6 @@ from ._problems import describe, pooled_cases, regenerate
 # ---------------------------------------------------------------------------
 # Running one program with the learner's stages
 # ---------------------------------------------------------------------------
-
-
-class _Seen(Stack):
-    """The runtime's stack as handed to the learner's copystack: the same lo, hi and words
-    (the very dict, so every write lands in the runtime's stack); it compares by contents,
-    so that a rerun from the printed line is seen to make the same calls."""
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Stack) and (self.lo, self.hi, self.words) == (
-            other.lo, other.hi, other.words)
-
-    __hash__ = None  # type: ignore[assignment]
-
-
-def _seen(s: Stack) -> _Seen:
-    return _Seen(s.lo, s.hi, s.words, s.freed, s.fill, s.fills)
 
 
 def _event(e: Any) -> list:
@@ -95,7 +78,7 @@ def _whole_run(fns: dict[str, Callable], case: dict) -> dict:
 
     def copystack(old, new, used):
         counts["copystack"] += 1
-        delta = fns["copystack"](_seen(old), _seen(new), used)
+        delta = fns["copystack"](old, new, used)
         try:
             seen = as_int(delta, "copystack's delta")
         except BadResult:
