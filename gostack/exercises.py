@@ -194,7 +194,7 @@ def report(ex: Exercise, results: list[AspectResult], ncases: int, hidden: bool 
     total = sum(points)
     lines.append(f"Score: {total:g}/{ex.max_points:g} points on the {which} tests.")
     if not hidden:
-        lines.append("The grader runs these cases and hidden ones drawn for you.")
+        lines.append("The grader runs these cases and hidden ones, the same for every student.")
     return printable("\n".join(lines), keep="\n")
 
 
