@@ -22,6 +22,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from types import FunctionType
 
 from .grade import catalog
 from .grade.catalog import AspectResult, BadResult, Exercise
@@ -139,6 +140,56 @@ def _run_cases(ex: Exercise, fns: dict[str, Callable], cases: list[dict]) -> lis
     return outputs
 
 
+class ReferenceSwitchedOff(RuntimeError):
+    """A gostack reference implementation was called while a check ran the learner's code."""
+
+
+_CALLED: list[str] = []
+
+
+def _switched_off(dotted: str) -> None:
+    """What a reference function does while a check runs (the grader's worker does the same:
+    a call costs the exercise there, caught or not)."""
+    if dotted not in _CALLED:
+        _CALLED.append(dotted)
+    raise ReferenceSwitchedOff(f"{dotted} is gostack's reference implementation; it is "
+                               "switched off while your code is checked")
+
+
+def _off_code(dotted: str, fn: Callable):
+    src = (f"def _off(*args, **kwargs):\n"
+           f"    __import__('gostack.exercises', fromlist=['_'])._switched_off({dotted!r})\n")
+    code = next(c for c in compile(src, f"<{dotted}: switched off>", "exec").co_consts
+                if hasattr(c, "co_code"))
+    return code.replace(co_name=fn.__name__)
+
+
+@contextmanager
+def _references_off(ex: Exercise):
+    """Switch gostack's reference implementations off while the learner's code runs, as the
+    grader does, and collect the names of those it called (the list is yielded)."""
+    from . import runtime
+
+    patched = []
+    inline = runtime.INLINE_REFERENCE_PROLOGUE
+    _CALLED.clear()
+    called: list[str] = []
+    try:
+        runtime.INLINE_REFERENCE_PROLOGUE = False  # the simulator's inline reference prologue
+        for dotted in ex.tripwires:
+            fn = catalog.resolve(dotted)
+            if isinstance(fn, FunctionType) and not fn.__closure__:
+                patched.append((fn, fn.__code__))
+                fn.__code__ = _off_code(dotted, fn)
+        yield called
+    finally:
+        for fn, code in patched:
+            fn.__code__ = code
+        runtime.INLINE_REFERENCE_PROLOGUE = inline
+        called.extend(_CALLED)
+        _CALLED.clear()
+
+
 def check(exercise: str, **fns: Callable) -> Score:
     """Check the functions of an exercise ("02-newstack", "2" or "newstack") and print a report."""
     ex = catalog.find(exercise)
@@ -151,7 +202,15 @@ def check(exercise: str, **fns: Callable) -> Score:
         print(f"{head}\n{problem}\nScore: 0/{ex.max_points:g} points.")
         return Score(ex.id, 0.0, ex.max_points, message=problem)
     cases = ex.visible_cases()
-    outputs = _run_cases(ex, fns, cases)
+    expected = catalog.reference_outputs(ex, cases)  # before the references are switched off
+    with _references_off(ex) as called:
+        outputs = _run_cases(ex, fns, cases)
+    if called:
+        message = (f"your code calls gostack's reference implementation ({', '.join(called)}) "
+                   "instead of its own. The grader switches it off and scores this exercise "
+                   "0: write the function yourself.")
+        print(f"{head}\n{message}\nScore: 0/{ex.max_points:g} points.")
+        return Score(ex.id, 0.0, ex.max_points, message=message)
     if outputs == "not implemented":
         names = ", ".join(f"`{n}`" for n in ex.names)
         verb = "raises" if len(ex.names) == 1 else "still raise"
@@ -159,7 +218,6 @@ def check(exercise: str, **fns: Callable) -> Score:
               "Replace `raise NotImplementedError()` with your code, then run this cell "
               f"again.\nScore: 0/{ex.max_points:g} points.")
         return Score(ex.id, 0.0, ex.max_points, message="not implemented")
-    expected = catalog.reference_outputs(ex, cases)
     results = catalog.judge(ex, cases, outputs, expected)
     print(report(ex, results, len(cases)))
     points = sum(r.points for r in results)

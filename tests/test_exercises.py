@@ -128,13 +128,14 @@ def test_stale_detects_an_edited_solution(tmp_path):
 # --- the check cells on wrong answers ---------------------------------------------------
 
 @pytest.mark.parametrize("exercise, fn", [
-    ("01-prologue", mutants.guard_off_by_one),
     ("01-prologue", mutants.strict_less),
     ("02-newstack", mutants.single_doubling),
     ("04-adjust", mutants.adjust_uintptrs),
     ("07-shrink", mutants.shrink_half_rule),
 ])
 def test_check_catches_the_mutants(exercise, fn, capsys):
+    """tests/mutants.py's broken stages that are written out (not those built on a call of
+    the reference, which the check refuses as such; each exercise's zoo has their kind)."""
     e = catalog.BY_ID[exercise]
     score = ex.check(exercise, **{e.names[0]: fn})
     out = capsys.readouterr().out
@@ -254,3 +255,25 @@ def test_problems_command_line():
     run = subprocess.run([sys.executable, "-m", "gostack.problems", "-s", "7", "-c"],
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 0 and "call    5:" in run.stdout
+
+
+def test_the_check_switches_the_references_off_as_the_grader_does(capsys):
+    """Code that calls gostack's own version gets 0 in the grader; the check cell says so
+    first, whether the call is caught or not, and the references work again afterwards."""
+    def calls(old_size, used, frame, max_stack):
+        return gs.newstack.new_size(old_size, used, frame, max_stack)
+
+    def quietly(old_size, used, frame, max_stack):
+        try:
+            return gs.REFERENCE.newsize(old_size, used, frame, max_stack)
+        except Exception:
+            return 2 * old_size
+
+    for fn in (calls, quietly):
+        assert ex.check_newstack(fn).points == 0
+        out = capsys.readouterr().out
+        assert "calls gostack's reference implementation (gostack.newstack.new_size)" in out
+    assert ex.check_predict(lambda problem: problem.answer()).points == 0
+    assert "gostack.problems.Problem.answer" in capsys.readouterr().out
+    assert gs.newstack.new_size(2048, 1144, 168, 10**9) == 4096  # restored
+    assert gs.runtime.INLINE_REFERENCE_PROLOGUE
