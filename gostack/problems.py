@@ -428,6 +428,40 @@ def trace_lines(run: Run) -> list[str]:
     return out
 
 
+def events(run: Run) -> list[dict]:
+    """A run as plain data, in the order of :func:`trace_lines`: one dict per growth
+    ("grow"), GC scan ("gc"), shrink ("shrink"), stack overflow ("overflow"), then one per
+    frame at each checkpoint ("check"), and "error" if the run stopped on an exception."""
+    out: list[dict] = []
+    for e in run.events:
+        if isinstance(e, Grow):
+            out.append({"event": "grow", "call": e.call_index, "func": e.func,
+                        "old_size": e.old_size, "new_size": e.new_size, "used": e.used,
+                        "delta": e.delta, "adjusted": len(e.adjusted)})
+        elif isinstance(e, Shrink):
+            out.append({"event": "shrink", "gc": e.gc, "old_size": e.old_size,
+                        "new_size": e.new_size, "used": e.used, "delta": e.delta,
+                        "adjusted": len(e.adjusted)})
+        elif isinstance(e, GC):
+            out.append({"event": "gc", "gc": e.gc, "size": e.size, "used": e.used})
+        elif isinstance(e, Overflow):
+            out.append({"event": "overflow", "call": e.call_index, "func": e.func,
+                        "old_size": e.old_size, "used": e.used})
+    for k, checks in enumerate(run.checks):
+        for c in checks:
+            out.append({"event": "check", "checkpoint": k + 1, "frame": c.frame, "x": c.x,
+                        "p": c.p, "u": c.u})
+    if run.error:
+        out.append({"event": "error", "message": run.error})
+    return out
+
+
+def traces(problem: Problem, stages: Stages) -> tuple[list[dict], list[dict]]:
+    """The events of the reference run and of a run with ``stages``, on ``problem``:
+    ``reference, observed = pb.traces(*pb.mystery("A"))``."""
+    return events(problem.run()), events(problem.run(stages))
+
+
 def compare(problem: Problem, stages: Stages, context: int = 3) -> None:
     """Print where a run with ``stages`` first differs from the reference run, with a few
     lines of context on both sides; or say that the two runs are the same."""
@@ -446,35 +480,173 @@ def compare(problem: Problem, stages: Stages, context: int = 3) -> None:
     print(f"The same {len(want)} lines: this runtime behaves as the reference on this program.")
 
 
+# Wrong stages: each the mistake a learner makes in one exercise (01-04, 07). The mysteries
+# use four of them; exercise 05's diagnosis cases swap one of them into the reference.
+
+_MASK = (1 << 64) - 1
+
+
 def _late_prologue(sp: int, frame: int, stackguard0: int) -> bool:
-    from .prologue import morestack_needed
-    return morestack_needed(sp + 8, frame, stackguard0)
+    """Checks SP + 8: one word late, so a call exactly at the boundary passes."""
+    return _prologue(sp + 8, frame, stackguard0)
 
 
-def _tight_size(old_size: int, used: int, frame: int, max_stack: int) -> int:
-    size = 2 * old_size
-    while used + frame > size:
-        size *= 2
+def _prologue(sp: int, frame: int, stackguard0: int) -> bool:
+    if frame <= 128:
+        return sp <= stackguard0
+    if frame > 4096 and sp < frame - 128:
+        return True
+    return (sp - (frame - 128)) & _MASK <= stackguard0
+
+
+def _strict_prologue(sp: int, frame: int, stackguard0: int) -> bool:
+    """Less than, not less than or equal: SP exactly at the guard passes."""
+    if frame <= 128:
+        return sp < stackguard0
+    if frame > 4096 and sp < frame - 128:
+        return True
+    return (sp - (frame - 128)) & _MASK < stackguard0
+
+
+def _whole_frame_prologue(sp: int, frame: int, stackguard0: int) -> bool:
+    """Compares SP - frame, forgetting the 128 bytes StackSmall lets a frame dip below."""
+    if frame <= 128:
+        return sp <= stackguard0
+    if frame > 4096 and sp < frame:
+        return True
+    return (sp - frame) & _MASK <= stackguard0
+
+
+def _limited(size: int, max_stack: int) -> int:
+    limit = min(max_stack, 2_000_000_000)
+    if size > limit:
+        raise StackOverflow(limit, new_size=size)
     return size
 
 
-def _uintptr_adjust(words, frame, adj):
+def _tight_size(old_size: int, used: int, frame: int, max_stack: int) -> int:
+    """Room for the frame, none for the guard."""
+    size = 2 * old_size
+    while used + frame > size:
+        size *= 2
+    return _limited(size, max_stack)
+
+
+def _single_doubling(old_size: int, used: int, frame: int, max_stack: int) -> int:
+    """Always twice the old size, whatever the frame needs."""
+    return _limited(2 * old_size, max_stack)
+
+
+def _limit_inclusive(old_size: int, used: int, frame: int, max_stack: int) -> int:
+    """Refuses a stack of exactly max_stack."""
+    size = 2 * old_size
+    while used + frame + 928 > size:
+        size *= 2
+    limit = min(max_stack, 2_000_000_000)
+    if size >= limit:
+        raise StackOverflow(limit, new_size=size)
+    return size
+
+
+def _copy_words(old, new, used: int, delta: int) -> None:
+    for addr, value in old.words.items():
+        if old.hi - used <= addr < old.hi:
+            new.words[addr + delta] = value
+
+
+def _negated_delta(old, new, used: int) -> int:
+    """Copies right, returns the delta with the wrong sign."""
+    _copy_words(old, new, used, new.hi - old.hi)
+    return old.hi - new.hi
+
+
+def _delta_from_lo(old, new, used: int) -> int:
+    """Copies to the same distance from lo, not from hi."""
+    delta = new.lo - old.lo
+    _copy_words(old, new, used, delta)
+    return delta
+
+
+def _copy_nothing_moved(old, new, used: int) -> int:
+    """Copies each word to its old address: the new stack's own addresses stay empty."""
+    _copy_words(old, new, used, 0)
+    return new.hi - old.hi
+
+
+def _adjust(words, frame, adj, moves, by=1):
     from .adjust import Adjusted
     out = []
     for lc in frame.func.locals:
         addr = frame.sp + lc.offset
         v = words.get(addr, 0)
-        if lc.kind is not SCALAR and adj.old_lo <= v < adj.old_hi:
-            words[addr] = v + adj.delta
-            out.append(Adjusted(frame.func.name, lc.name, addr, v, v + adj.delta))
+        if moves(lc, v):
+            words[addr] = v + by * adj.delta
+            out.append(Adjusted(frame.func.name, lc.name, addr, v, v + by * adj.delta))
     return out
 
 
+def _uintptr_adjust(words, frame, adj):
+    """Moves a uintptr that holds a stack address too."""
+    return _adjust(words, frame, adj,
+                   lambda lc, v: lc.kind is not SCALAR and adj.old_lo <= v < adj.old_hi)
+
+
+def _adjust_every_pointer(words, frame, adj):
+    """Moves every non-nil pointer, into the old stack or not (the heap ones too)."""
+    return _adjust(words, frame, adj, lambda lc, v: lc.kind is POINTER and v != 0)
+
+
+def _adjust_backwards(words, frame, adj):
+    """Moves the pointers by -delta."""
+    return _adjust(words, frame, adj,
+                   lambda lc, v: lc.kind is POINTER and adj.old_lo <= v < adj.old_hi, by=-1)
+
+
+def _adjust_no_records(words, frame, adj):
+    """Moves the right words, and says it moved none."""
+    _adjust(words, frame, adj, lambda lc, v: lc.kind is POINTER and adj.old_lo <= v < adj.old_hi)
+    return []
+
+
 def _eager_shrink(size: int, used: int) -> int | None:
+    """Forgets the 800-byte margin (and halves any stack over 2 KiB)."""
     return size // 2 if size > 2048 and used < size // 4 else None
 
 
-# Three runtimes with one stage swapped for a broken one, each on a program that shows it.
+def _never_shrink(size: int, used: int) -> int | None:
+    """Never shrinks: "the stack only grows"."""
+    return None
+
+
+def _half_in_use_shrink(size: int, used: int) -> int | None:
+    """Halves when what is in use fits in half, not in a quarter."""
+    return None if size // 2 < 2048 or used + 800 >= size // 2 else size // 2
+
+
+# stage (as Stages names it) -> variant -> the wrong function
+WRONG_STAGES = {
+    "prologue": {"late": _late_prologue, "strict": _strict_prologue,
+                 "whole-frame": _whole_frame_prologue},
+    "newsize": {"tight": _tight_size, "single-doubling": _single_doubling,
+                "limit-inclusive": _limit_inclusive},
+    "copystack": {"negated-delta": _negated_delta, "delta-from-lo": _delta_from_lo,
+                  "nothing-moved": _copy_nothing_moved},
+    "adjustframe": {"uintptrs-too": _uintptr_adjust, "every-pointer": _adjust_every_pointer,
+                    "backwards": _adjust_backwards, "no-records": _adjust_no_records},
+    "shrink": {"eager": _eager_shrink, "never": _never_shrink,
+               "half-in-use": _half_in_use_shrink},
+}
+STAGE_NAMES = tuple(WRONG_STAGES)  # "prologue", "newsize", "copystack", "adjustframe", "shrink"
+
+
+def suspect(seed: int, category: str, stage: str, variant: str) -> tuple[Problem, Stages]:
+    """The program ``pb.generate(seed, "whole", category)`` and the reference runtime with
+    ``stage`` swapped for its wrong ``variant`` (exercise 05's diagnosis cases)."""
+    return generate(seed, "whole", category), REFERENCE.replace(
+        **{stage: WRONG_STAGES[stage][variant]})
+
+
+# Four runtimes with one stage swapped for a broken one, each on a program that shows it.
 MYSTERIES = {
     "A": (("whole", "huge", 217452450), "newsize", _tight_size),
     "B": (("whole", "shrink", 1300353307), "shrink", _eager_shrink),

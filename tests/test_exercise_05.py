@@ -18,6 +18,7 @@ import gostack as gs
 import gostack.problems as pb
 from gostack.grade import catalog
 from gostack.grade.exercises import e05_growth_path as e05
+from gostack.grade.spec import BadResult
 from gostack.symtab import POINTER, SCALAR, UINTPTR, Local
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -162,8 +163,18 @@ def test_a_shrinking_program():
 
 
 def test_the_visible_cases_are_the_boundary_programs():
-    seeds = [c["args"]["seed"] for c in EX.visible_cases()]
+    cases = EX.visible_cases()
+    seeds = [c["args"]["seed"] for c in cases if "diagnose" not in c["args"]]
     assert seeds == [1384186213, 217452450, 989059947, 1300353307, 441328720]
+    diagnoses = [tuple(c["args"]["diagnose"]) for c in cases if "diagnose" in c["args"]]
+    # The four mysteries (D, A, C, B), a limit one step too strict, two broken copies.
+    assert diagnoses == [
+        (1384186213, "grow", "prologue", "late"), (217452450, "huge", "newsize", "tight"),
+        (989059947, "overflow", "newsize", "limit-inclusive"),
+        (1384186213, "grow", "copystack", "nothing-moved"),
+        (1384186213, "grow", "copystack", "negated-delta"),
+        (1384186213, "grow", "adjustframe", "uintptrs-too"),
+        (1300353307, "shrink", "shrink", "eager")]
 
 
 # --- every pooled program blames the right stage -----------------------------------------
@@ -219,3 +230,195 @@ def test_a_run_on_the_inline_prologue_fails_the_prologue_rule(monkeypatch):
     assert aspect.project(case, got) != aspect.project(case, want)
     assert "the runtime called your prologue stage 0 times" in aspect.fmt(
         aspect.project(case, want), aspect.project(case, got))
+
+
+# --- the diagnosis: broken_stage(reference, observed) -------------------------------------
+#
+# The expected answer of a diagnosis case does not come from a classifier: it is the stage
+# that was swapped for a wrong one when the case was made. The reference classifier is
+# checked against that truth on every pooled case; the first differences of the visible
+# cases are worked out here by hand from the programs above.
+
+def _diagnosis(stage: str, seed: int, category: str, variant: str) -> dict:
+    return e05._diagnosis_case(stage, seed, category, variant)
+
+
+def _first_difference(case: dict) -> tuple[dict | None, dict | None]:
+    ref, obs = case["args"]["reference"], case["args"]["observed"]
+    for i in range(max(len(ref), len(obs))):
+        a = ref[i] if i < len(ref) else None
+        b = obs[i] if i < len(obs) else None
+        if a != b:
+            return a, b
+    return None, None
+
+
+def test_mystery_d_is_a_prologue_one_word_late():
+    # 1384186213 (see test_prologue_boundary_program): emit's call 3 enters with E = 880,
+    # exactly on the boundary (880 + 240 = 1,120 = 2,048 - 928). The reference grows there;
+    # a prologue that checks SP + 8 (one word late) does not, and grows at call 4 instead
+    # (E = 1,256), to the same 4,096 bytes. The first difference is a growth at another
+    # call: only the prologue decides when. (Later growths land past the boundary: the same.)
+    case = _diagnosis("prologue", 1384186213, "grow", "late")
+    a, b = _first_difference(case)
+    assert (a["call"], a["used"], a["new_size"]) == (3, 880, 4096)
+    assert (b["call"], b["used"], b["new_size"]) == (4, 1256, 4096)
+    assert catalog.reference_outputs(EX, [case]) == [{"said": "prologue"}]
+
+
+def test_mystery_a_is_newsize_with_no_room_for_the_guard():
+    # 217452450 (see test_newsize_boundary_program): call 36 (visit, frame 28,512) grows an
+    # 8,192-byte stack with E = 4,040. The reference needs 4,040 + 28,512 + 928 = 33,480:
+    # 65,536. Without the guard 32,552 fits in 32,768, so that runtime grows to 32,768, its
+    # prologue fails again on the new stack (4,040 + 28,384 > 32,768 - 928) and it grows a
+    # second time at call 36. The first difference is at the same call, in the size: newsize.
+    case = _diagnosis("newsize", 217452450, "huge", "tight")
+    a, b = _first_difference(case)
+    assert (a["call"], a["old_size"], a["new_size"]) == (36, 8192, 65536)
+    assert (b["call"], b["old_size"], b["new_size"]) == (36, 8192, 32768)
+    nxt = case["args"]["observed"][case["args"]["observed"].index(b) + 1]
+    assert (nxt["call"], nxt["old_size"], nxt["new_size"]) == (36, 32768, 65536)
+    assert catalog.reference_outputs(EX, [case]) == [{"said": "newsize"}]
+
+
+def test_a_limit_one_step_too_strict_is_newsize():
+    # 989059947 (see test_overflow_boundary_program): call 161 grows to 32,768 bytes, exactly
+    # max_stack, which is allowed. A newstack that refuses size >= max_stack dies there: an
+    # overflow where the reference grows, at the same call. newstack decides both.
+    case = _diagnosis("newsize", 989059947, "overflow", "limit-inclusive")
+    a, b = _first_difference(case)
+    assert (a["event"], a["call"], a["new_size"]) == ("grow", 161, 32768)
+    assert (b["event"], b["call"]) == ("overflow", 161)
+    assert catalog.reference_outputs(EX, [case]) == [{"said": "newsize"}]
+
+
+def test_mystery_c_is_adjustframe_moving_uintptrs():
+    # 1384186213: the reference's first growth (call 3) adjusts 2 pointers into the old
+    # stack. u is a copy of p taken at the call, so every frame whose p points into the
+    # stack has a u that does too: an adjustframe that moves uintptrs as well moves exactly
+    # twice as many, 4, at the same call, size and delta. x is intact at the checkpoint
+    # (only the copy carries it, and the copy is the reference's): adjustframe.
+    case = _diagnosis("adjustframe", 1384186213, "grow", "uintptrs-too")
+    a, b = _first_difference(case)
+    assert (a["call"], a["delta"], a["adjusted"]) == (3, b["delta"], 2)
+    assert (b["call"], b["adjusted"]) == (3, 4)
+    xs = [[e["x"] for e in t if e["event"] == "check"]
+          for t in (case["args"]["reference"], case["args"]["observed"])]
+    assert xs[0] == xs[1] == [1, 1] + list(range(2, 42))
+    assert catalog.reference_outputs(EX, [case]) == [{"said": "adjustframe"}]
+
+
+def test_a_copy_that_moved_nothing_is_copystack_though_only_the_count_differs():
+    # The same program, a copystack that returns the right delta but writes each word back
+    # at its old address: the new stack's frames are empty, so adjustframe finds 0 pointers
+    # (the grow line differs only in that count, as in mystery C), and every frame that
+    # existed at a growth reads x = 0 at the checkpoint. x is a scalar only the copy
+    # carries: copystack. (Frames 21 to 41, called after the last growth at call 20, keep
+    # their x: they were written on the new stack.)
+    case = _diagnosis("copystack", 1384186213, "grow", "nothing-moved")
+    a, b = _first_difference(case)
+    assert (a["call"], a["delta"], a["adjusted"]) == (3, b["delta"], 2)
+    assert b["adjusted"] == 0
+    xs = [e["x"] for e in case["args"]["observed"] if e["event"] == "check"]
+    assert xs[:20] == [0] * 20 and xs[21:] == list(range(21, 42))
+    assert catalog.reference_outputs(EX, [case]) == [{"said": "copystack"}]
+
+
+def test_a_negated_delta_is_copystack():
+    # Same program: the copy is right, the delta it returns has the wrong sign. The grow
+    # line at call 3 differs in its delta alone: copystack computes it.
+    case = _diagnosis("copystack", 1384186213, "grow", "negated-delta")
+    a, b = _first_difference(case)
+    assert (a["call"], a["new_size"]) == (b["call"], b["new_size"]) == (3, 4096)
+    assert b["delta"] == -a["delta"] != 0
+    assert catalog.reference_outputs(EX, [case]) == [{"said": "copystack"}]
+
+
+def test_mystery_b_is_a_shrink_without_the_margin():
+    # 1300353307 (see test_shrink_boundary_program): GC 1 finds 8,168 bytes in use on 32,768.
+    # 8,168 + 800 >= 8,192: the reference keeps the stack; forgetting the 800 halves it. The
+    # first difference is GC 1's shrink (the reference scans GC 2 there); the growth back at
+    # call 58 comes later and follows from it.
+    case = _diagnosis("shrink", 1300353307, "shrink", "eager")
+    a, b = _first_difference(case)
+    assert (a["event"], a["gc"]) == ("gc", 2)
+    assert (b["event"], b["gc"], b["old_size"], b["new_size"]) == ("shrink", 1, 32768, 16384)
+    assert any(e["event"] == "grow" and e["call"] == 58 for e in case["args"]["observed"])
+    assert catalog.reference_outputs(EX, [case]) == [{"said": "shrink"}]
+
+
+def test_the_mysteries_are_visible_diagnosis_cases():
+    for name, ((_, cat, seed), stage, fn) in pb.MYSTERIES.items():
+        variant = next(v for v, f in pb.WRONG_STAGES[stage].items() if f is fn)
+        assert (seed, cat, variant) in e05.DIAGNOSES[stage][:e05.VISIBLE_DIAGNOSES[stage]], name
+        assert pb.MYSTERY_ANSWERS[name].startswith(stage)
+
+
+def _classifier(code: str):
+    ns: dict = {}
+    exec(code, ns)
+    return ns["broken_stage"]
+
+
+@pytest.mark.parametrize("stage", list(e05.DIAGNOSES))
+def test_pooled_diagnoses_blame_the_swapped_stage(stage):
+    """On every pooled diagnosis case: the traces differ, the reference and every correct
+    classifier name the stage that was swapped, every wrong classifier names it unless that
+    stage's rule is one it breaks; and the wrong classifiers break their rules on the
+    visible cases."""
+    pool = e05.DIAGNOSES[stage]
+    assert len(set(pool)) == len(pool) >= 20
+    wrongs = [(w, _classifier(w.code)) for w in EX.zoo if "def broken_stage" in w.code]
+    rights = [(r, _classifier(r.code)) for r in EX.right if "def broken_stage" in r.code]
+    assert len(wrongs) >= 4 and len(rights) >= 2
+    tag = f"blame-{stage}"
+    caught = set()
+    for k, (seed, cat, variant) in enumerate(pool):
+        case = _diagnosis(stage, seed, cat, variant)
+        ref, obs = case["args"]["reference"], case["args"]["observed"]
+        assert ref != obs, (seed, cat, variant)
+        assert e05.reference_broken_stage(ref, obs) == stage, (seed, cat, variant)
+        for r, fn in rights:
+            assert fn(ref, obs) == stage, (r.name, seed, cat, variant)
+        for w, fn in wrongs:
+            if tag not in w.breaks:
+                assert fn(ref, obs) == stage, (w.name, seed, cat, variant)
+            elif k < e05.VISIBLE_DIAGNOSES[stage] and fn(ref, obs) != stage:
+                caught.add(w.name)
+    assert caught == {w.name for w, _ in wrongs if tag in w.breaks}
+
+
+def test_a_diagnosis_case_is_plain_data_and_calls_broken_stage_only():
+    """The learner's function gets both traces as data, never a runtime to run: the grader
+    switches the reference stages off while learner code runs."""
+    import json
+
+    case = _diagnosis("adjustframe", 1384186213, "grow", "uintptrs-too")
+    assert json.loads(json.dumps(case)) == case
+    called = []
+
+    def broken_stage(reference, observed):
+        called.append((reference, observed))
+        reference.clear()  # a learner's function may mutate its inputs: the case keeps them
+        return "adjustframe"
+
+    def stage(*args):
+        raise AssertionError("a stage was called on a diagnosis case")
+
+    fns = {n: stage for n in EX.names} | {"broken_stage": broken_stage}
+    assert EX.run(fns, case) == {"said": "adjustframe"}
+    assert len(called) == 1 and case["args"]["reference"]
+
+
+def test_broken_stage_must_name_one_of_the_five_stages():
+    case = _diagnosis("shrink", 1300353307, "shrink", "eager")
+    for answer, words in (("shrinkstack", "not one of"), (3, "not a str")):
+        fns = {"broken_stage": lambda r, o, a=answer: a}
+        with pytest.raises(BadResult, match=words):
+            EX.run(fns, case)
+
+    def unwritten(reference, observed):
+        raise NotImplementedError()
+
+    with pytest.raises(BadResult, match="still raises NotImplementedError"):
+        EX.run({"broken_stage": unwritten}, case)

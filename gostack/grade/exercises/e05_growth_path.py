@@ -19,10 +19,13 @@ The programs come from seed pools vetted against the zoo (tests/test_exercise_05
 
 from __future__ import annotations
 
+import copy
 import json
+import random
 from collections.abc import Callable
 from typing import Any
 
+from ... import problems as pb
 from ...problems import Problem
 from ...runtime import Stages
 from ...symtab import POINTER
@@ -34,6 +37,8 @@ from ..spec import (
     Right,
     Wrong,
     as_int,
+    as_str,
+    draw,
     typename,
 )
 from ._problems import describe, pooled_cases, regenerate
@@ -240,6 +245,130 @@ def _repro(case: dict) -> str:
 
 
 # ---------------------------------------------------------------------------
+# The diagnosis: which stage of a runtime with one wrong stage is broken
+# ---------------------------------------------------------------------------
+
+STAGES = pb.STAGE_NAMES  # "prologue", "newsize", "copystack", "adjustframe", "shrink"
+
+
+def reference_broken_stage(reference: list[dict], observed: list[dict]) -> str:
+    """The stage whose decision the traces first disagree on: when a growth happens
+    (prologue), how big it is (newsize), where the bytes land (copystack: the delta, and
+    the scalars x, which only the copy carries), which words move (adjustframe), whether a
+    GC shrinks (shrink). Later differences follow from the first one."""
+    n = min(len(reference), len(observed))
+    i = next((k for k in range(n) if reference[k] != observed[k]), n)
+    want = reference[i] if i < len(reference) else {"event": "end"}
+    got = observed[i] if i < len(observed) else {"event": "end"}
+    kinds = {want["event"], got["event"]}
+    if "shrink" in kinds or kinds == {"gc"}:
+        return "shrink"
+    if kinds & {"grow", "overflow"}:
+        growths = ("grow", "overflow")
+        if (want["event"] not in growths or got["event"] not in growths
+                or want["call"] != got["call"]):
+            return "prologue"
+        if want["event"] != got["event"] or want.get("new_size") != got.get("new_size"):
+            return "newsize"
+        if want.get("delta") != got.get("delta"):
+            return "copystack"
+    xs_want = [(e["checkpoint"], e["frame"], e["x"]) for e in reference if e["event"] == "check"]
+    xs_got = [(e["checkpoint"], e["frame"], e["x"]) for e in observed if e["event"] == "check"]
+    return "copystack" if xs_want != xs_got else "adjustframe"
+
+
+def _diagnosis_case(stage: str, seed: int, category: str, variant: str) -> dict:
+    """Both traces as plain data, computed here (before the learner's code runs: the grader
+    switches the reference stages off then): the learner's function only reads them."""
+    reference, observed = pb.traces(*pb.suspect(seed, category, stage, variant))
+    return {"tags": [f"blame-{stage}"],
+            "args": {"diagnose": [seed, category, stage, variant],
+                     "reference": reference, "observed": observed},
+            "size": len(reference) + len(observed)}
+
+
+def _diagnose_run(fns: dict[str, Callable], case: dict) -> dict:
+    a = case["args"]
+    try:
+        said = fns["broken_stage"](copy.deepcopy(a["reference"]), copy.deepcopy(a["observed"]))
+    except NotImplementedError:
+        raise BadResult("broken_stage still raises NotImplementedError: write it to get "
+                        "the diagnosis points") from None
+    said = as_str(said, "broken_stage's answer")
+    if said not in STAGES:
+        raise BadResult(f"broken_stage returned {said!r}, not one of "
+                        + ", ".join(f'"{s}"' for s in STAGES))
+    return {"said": said}
+
+
+def _run(fns: dict[str, Callable], case: dict) -> dict:
+    if "diagnose" in case["args"]:
+        return _diagnose_run(fns, case)
+    return _whole_run(fns, case)
+
+
+def _event_text(e: dict | None) -> str:
+    """One event of a trace as pb.compare prints it (addresses and deltas in hex)."""
+    if e is None:
+        return "(nothing more)"
+    k = e["event"]
+    if k == "grow":
+        return (f"call {e['call']} ({e['func']}): grow {e['old_size']:,} -> {e['new_size']:,} "
+                f"bytes, used {e['used']:,}, delta {e['delta']:+#x}, {e['adjusted']} pointers "
+                "adjusted")
+    if k == "shrink":
+        return (f"GC {e['gc']}: shrink {e['old_size']:,} -> {e['new_size']:,} bytes, used "
+                f"{e['used']:,}, delta {e['delta']:+#x}, {e['adjusted']} pointers adjusted")
+    if k == "gc":
+        return f"GC {e['gc']}: scan a {e['size']:,}-byte stack, {e['used']:,} bytes in use"
+    if k == "overflow":
+        return f"call {e['call']} ({e['func']}): fatal error: stack overflow"
+    if k == "check":
+        return (f"checkpoint {e['checkpoint']}, frame {e['frame']}: x = {e['x']}, "
+                f"p = {e['p']:#x}, u = {e['u']:#x}")
+    return f"the run stopped: {e.get('message')}"
+
+
+def _first_event_difference(case: dict) -> str:
+    ref, obs = case["args"]["reference"], case["args"]["observed"]
+    for i in range(max(len(ref), len(obs))):
+        a = ref[i] if i < len(ref) else None
+        b = obs[i] if i < len(obs) else None
+        if a != b:
+            return (f"the traces first differ at event {i} (counting from 0):\n"
+                    f"  reference: {_event_text(a)}\n  observed:  {_event_text(b)}")
+    return "the traces are the same"
+
+
+def _diagnosis_view(case: dict, out: dict) -> list:
+    return [out["said"], case["args"]["diagnose"][2], _first_event_difference(case)]
+
+
+def _diagnosis_diff(expected: list, got: list) -> str:
+    return (f"expected: \"{expected[0]}\" (the broken stage)\n"
+            f"got:      \"{got[0]}\"\n{expected[2]}")
+
+
+def _diagnosis_text(case: dict) -> str:
+    seed, cat, _, _ = case["args"]["diagnose"]
+    return (f'broken_stage(reference, observed): the traces of pb.generate({seed}, "whole", '
+            f'"{cat}") on the reference runtime and on one with a wrong stage')
+
+
+def _diagnosis_repro(case: dict) -> str:
+    seed, cat, stage, variant = case["args"]["diagnose"]
+    return f'broken_stage(*pb.traces(*pb.suspect({seed}, "{cat}", "{stage}", "{variant}")))'
+
+
+def _call_text(case: dict) -> str:
+    return _diagnosis_text(case) if "diagnose" in case["args"] else describe(case)
+
+
+def _repro_any(case: dict) -> str:
+    return _diagnosis_repro(case) if "diagnose" in case["args"] else _repro(case)
+
+
+# ---------------------------------------------------------------------------
 # The bug zoo: one stage broken at a time (the code runs after the solution's cells)
 # ---------------------------------------------------------------------------
 
@@ -400,6 +529,206 @@ def shrink_size(size, used):
 '''),
 )
 
+_DIAGNOSIS_ZOO = (
+    # "The growths differ, and the prologue decides growths": it never asks what differs.
+    Wrong("diagnosis-any-growth-difference-is-the-prologue",
+          ("blame-newsize", "blame-copystack", "blame-adjustframe"), '''
+def broken_stage(reference, observed):
+    end = {"event": "end"}
+    for want, got in zip(reference + [end], observed + [end]):
+        if want == got:
+            continue
+        kinds = {want["event"], got["event"]}
+        if "shrink" in kinds or kinds == {"gc"}:
+            return "shrink"
+        if kinds & {"grow", "overflow"}:
+            return "prologue"
+        break
+    xs = [[(e["frame"], e["x"]) for e in t if e["event"] == "check"]
+          for t in (reference, observed)]
+    return "copystack" if xs[0] != xs[1] else "adjustframe"
+'''),
+    # A bigger or smaller stack lands elsewhere, so its delta differs too: checking the
+    # delta first blames copystack for every newsize bug.
+    Wrong("diagnosis-delta-before-size", ("blame-newsize",), '''
+def broken_stage(reference, observed):
+    n = min(len(reference), len(observed))
+    i = next((k for k in range(n) if reference[k] != observed[k]), n)
+    want = reference[i] if i < len(reference) else {"event": "end"}
+    got = observed[i] if i < len(observed) else {"event": "end"}
+    kinds = {want["event"], got["event"]}
+    if "shrink" in kinds or kinds == {"gc"}:
+        return "shrink"
+    if kinds & {"grow", "overflow"}:
+        if kinds - {"grow", "overflow"} or want["call"] != got["call"]:
+            return "prologue"
+        if want.get("delta") != got.get("delta"):
+            return "copystack"
+        if want.get("new_size") != got.get("new_size"):
+            return "newsize"
+    xs = [[(e["checkpoint"], e["frame"], e["x"]) for e in t if e["event"] == "check"]
+          for t in (reference, observed)]
+    return "copystack" if xs[0] != xs[1] else "adjustframe"
+'''),
+    # Reads growths and checkpoints only: a GC that shrank (or did not) shows up later as a
+    # growth back, or as moved pointers, and takes the blame.
+    Wrong("diagnosis-ignores-gc-lines", ("blame-shrink",), '''
+def broken_stage(reference, observed):
+    reference = [e for e in reference if e["event"] not in ("gc", "shrink")]
+    observed = [e for e in observed if e["event"] not in ("gc", "shrink")]
+    n = min(len(reference), len(observed))
+    i = next((k for k in range(n) if reference[k] != observed[k]), n)
+    want = reference[i] if i < len(reference) else {"event": "end"}
+    got = observed[i] if i < len(observed) else {"event": "end"}
+    kinds = {want["event"], got["event"]}
+    if kinds & {"grow", "overflow"}:
+        if kinds - {"grow", "overflow"} or want["call"] != got["call"]:
+            return "prologue"
+        if want["event"] != got["event"] or want.get("new_size") != got.get("new_size"):
+            return "newsize"
+        if want.get("delta") != got.get("delta"):
+            return "copystack"
+    xs = [[(e["checkpoint"], e["frame"], e["x"]) for e in t if e["event"] == "check"]
+          for t in (reference, observed)]
+    return "copystack" if xs[0] != xs[1] else "adjustframe"
+'''),
+    # "Fewer pointers adjusted: adjustframe". But a copy that put nothing where the frames
+    # now are leaves adjustframe no pointer to find: the scalars x tell the two apart.
+    Wrong("diagnosis-pointer-count-means-adjustframe", ("blame-copystack",), '''
+def broken_stage(reference, observed):
+    n = min(len(reference), len(observed))
+    i = next((k for k in range(n) if reference[k] != observed[k]), n)
+    want = reference[i] if i < len(reference) else {"event": "end"}
+    got = observed[i] if i < len(observed) else {"event": "end"}
+    kinds = {want["event"], got["event"]}
+    if "shrink" in kinds or kinds == {"gc"}:
+        return "shrink"
+    if kinds & {"grow", "overflow"}:
+        if kinds - {"grow", "overflow"} or want["call"] != got["call"]:
+            return "prologue"
+        if want["event"] != got["event"] or want.get("new_size") != got.get("new_size"):
+            return "newsize"
+        if want.get("delta") != got.get("delta"):
+            return "copystack"
+        return "adjustframe"
+    xs = [[(e["checkpoint"], e["frame"], e["x"]) for e in t if e["event"] == "check"]
+          for t in (reference, observed)]
+    return "copystack" if xs[0] != xs[1] else "adjustframe"
+'''),
+    # Mystery A's trap: two growths at one call look like a prologue that fails twice; the
+    # prologue only fails again because newstack left no room.
+    Wrong("diagnosis-second-growth-at-one-call-is-the-prologue", ("blame-newsize",), '''
+def broken_stage(reference, observed):
+    calls = [e["call"] for e in observed if e["event"] == "grow"]
+    if len(calls) != len(set(calls)):
+        return "prologue"
+    n = min(len(reference), len(observed))
+    i = next((k for k in range(n) if reference[k] != observed[k]), n)
+    want = reference[i] if i < len(reference) else {"event": "end"}
+    got = observed[i] if i < len(observed) else {"event": "end"}
+    kinds = {want["event"], got["event"]}
+    if "shrink" in kinds or kinds == {"gc"}:
+        return "shrink"
+    if kinds & {"grow", "overflow"}:
+        if kinds - {"grow", "overflow"} or want["call"] != got["call"]:
+            return "prologue"
+        if want["event"] != got["event"] or want.get("new_size") != got.get("new_size"):
+            return "newsize"
+        if want.get("delta") != got.get("delta"):
+            return "copystack"
+    xs = [[(e["checkpoint"], e["frame"], e["x"]) for e in t if e["event"] == "check"]
+          for t in (reference, observed)]
+    return "copystack" if xs[0] != xs[1] else "adjustframe"
+'''),
+    # p and u confused: "u is only copied, never adjusted, so a wrong u is a wrong copy".
+    # But an adjustframe that moves uintptrs changes u (mystery C); only x is the copy's.
+    Wrong("diagnosis-reads-u-for-x", ("blame-adjustframe",), '''
+def broken_stage(reference, observed):
+    n = min(len(reference), len(observed))
+    i = next((k for k in range(n) if reference[k] != observed[k]), n)
+    want = reference[i] if i < len(reference) else {"event": "end"}
+    got = observed[i] if i < len(observed) else {"event": "end"}
+    kinds = {want["event"], got["event"]}
+    if "shrink" in kinds or kinds == {"gc"}:
+        return "shrink"
+    if kinds & {"grow", "overflow"}:
+        if kinds - {"grow", "overflow"} or want["call"] != got["call"]:
+            return "prologue"
+        if want["event"] != got["event"] or want.get("new_size") != got.get("new_size"):
+            return "newsize"
+        if want.get("delta") != got.get("delta"):
+            return "copystack"
+    us = [[(e["checkpoint"], e["frame"], e["u"]) for e in t if e["event"] == "check"]
+          for t in (reference, observed)]
+    return "copystack" if us[0] != us[1] else "adjustframe"
+'''),
+)
+
+_DIAGNOSIS_RIGHT = (
+    # The fields of the first differing events, most upstream stage first.
+    Right("diagnosis-field-priority", '''
+from itertools import zip_longest
+
+
+def broken_stage(reference, observed):
+    for want, got in zip_longest(reference, observed, fillvalue={"event": "end"}):
+        if want == got:
+            continue
+        if "shrink" in (want["event"], got["event"]) or want["event"] == got["event"] == "gc":
+            return "shrink"
+        fields = {k for k in set(want) | set(got) if want.get(k) != got.get(k)}
+        growing = {"grow", "overflow"}
+        if want["event"] in growing or got["event"] in growing:
+            for field, stage in (("event", "prologue"), ("call", "prologue"),
+                                 ("new_size", "newsize"), ("delta", "copystack")):
+                if field in fields:
+                    if field == "event" and {want["event"], got["event"]} <= growing:
+                        return "newsize"  # a growth here, an overflow there
+                    return stage
+        break
+    lost = any(a["x"] != b["x"] for a, b in zip(reference, observed)
+               if a["event"] == b["event"] == "check")
+    counts = sum(e["event"] == "check" for e in reference), sum(
+        e["event"] == "check" for e in observed)
+    return "copystack" if lost or counts[0] != counts[1] else "adjustframe"
+'''),
+    # Growth by growth, as three questions asked of the first disagreement.
+    Right("diagnosis-questions", '''
+def _first_disagreement(a, b):
+    for k in range(max(len(a), len(b))):
+        x = a[k] if k < len(a) else None
+        y = b[k] if k < len(b) else None
+        if x != y:
+            return x or {"event": "none"}, y or {"event": "none"}
+    return None, None
+
+
+def _scalars(trace):
+    return [e["x"] for e in trace if e["event"] == "check"], [
+        e["frame"] for e in trace if e["event"] == "check"]
+
+
+def broken_stage(reference, observed):
+    want, got = _first_disagreement(reference, observed)
+    if want is None:
+        return "adjustframe"
+    if want["event"] == "shrink" or got["event"] == "shrink" or (
+            want["event"] == "gc" and got["event"] == "gc"):
+        return "shrink"
+    grow_like = ("grow", "overflow")
+    if want["event"] in grow_like or got["event"] in grow_like:
+        same_call = (want["event"] in grow_like and got["event"] in grow_like
+                     and want["call"] == got["call"])
+        if not same_call:
+            return "prologue"
+        if (want["event"], want.get("new_size")) != (got["event"], got.get("new_size")):
+            return "newsize"
+        if want["delta"] != got["delta"]:
+            return "copystack"
+    return "copystack" if _scalars(reference) != _scalars(observed) else "adjustframe"
+'''),
+)
+
 _RIGHT = (
     Right("bit-tricks", '''
 def morestack_needed(sp, frame, stackguard0):
@@ -534,16 +863,121 @@ VISIBLE: dict[str, list[int]] = {
 TAGS = {"grow": ["prologue", "copy", "pointers"], "huge": ["newsize", "copy", "pointers"],
         "overflow": ["overflow"], "shrink": ["shrink", "copy", "pointers"]}
 
+
+# The diagnosis cases: (seed, category, wrong variant) per broken stage, each a program of
+# a category above run on the reference runtime with that stage swapped for the variant of
+# pb.WRONG_STAGES. Vetted (tests/test_exercise_05.py): the traces differ, the reference
+# diagnosis names the stage, every correct variant does, and every wrong classifier of the
+# zoo names it unless the stage is one it breaks. (A program that dies of a stack overflow
+# reaches no checkpoint: there a copy that lost the frames cannot be told from an
+# adjustframe that moved nothing, so no such case is in the pool.) The first entries of
+# each list are the visible ones: the four mysteries (A newsize, B shrink, C adjustframe,
+# D prologue), a limit one word too strict, and two broken copies.
+DIAGNOSES: dict[str, list[tuple[int, str, str]]] = {
+    "prologue": [
+        (1384186213, "grow", "late"), (2059743901, "grow", "late"),
+        (1384186213, "grow", "strict"), (1384186213, "grow", "whole-frame"),
+        (66320570, "huge", "late"), (66320570, "huge", "strict"),
+        (712449145, "overflow", "late"), (712449145, "overflow", "strict"),
+        (1739296988, "overflow", "whole-frame"), (441328720, "shrink", "late"),
+        (441328720, "shrink", "strict"), (1300353307, "shrink", "whole-frame"),
+        (868483017, "grow", "late"), (2059743901, "grow", "strict"),
+        (1813142052, "grow", "whole-frame"), (518430141, "huge", "late"),
+        (518430141, "huge", "strict"), (1886823897, "overflow", "late"),
+        (1886823897, "overflow", "strict"), (2093586241, "overflow", "whole-frame"),
+        (90135708, "shrink", "late"), (90135708, "shrink", "strict"),
+        (923549786, "shrink", "whole-frame"), (42768244, "grow", "late"),
+    ],
+    "newsize": [
+        (217452450, "huge", "tight"), (989059947, "overflow", "limit-inclusive"),
+        (217452450, "huge", "single-doubling"), (218901172, "huge", "tight"),
+        (973603144, "overflow", "limit-inclusive"), (1987265825, "huge", "single-doubling"),
+        (550074585, "huge", "tight"), (275615203, "overflow", "limit-inclusive"),
+        (2118332651, "huge", "single-doubling"), (1739296988, "overflow", "limit-inclusive"),
+        (1505920597, "huge", "single-doubling"), (2093586241, "overflow", "limit-inclusive"),
+        (1976984045, "huge", "single-doubling"), (199156872, "overflow", "limit-inclusive"),
+        (1834723027, "huge", "single-doubling"), (954105126, "overflow", "limit-inclusive"),
+        (1585062919, "huge", "single-doubling"), (1338464279, "overflow", "limit-inclusive"),
+        (710749074, "huge", "single-doubling"), (1029198141, "overflow", "limit-inclusive"),
+        (651801958, "huge", "single-doubling"), (1827281032, "overflow", "limit-inclusive"),
+        (218901172, "huge", "single-doubling"), (712449145, "overflow", "limit-inclusive"),
+    ],
+    "copystack": [
+        (1384186213, "grow", "nothing-moved"), (1384186213, "grow", "negated-delta"),
+        (1384186213, "grow", "delta-from-lo"), (321278244, "grow", "negated-delta"),
+        (321278244, "grow", "nothing-moved"), (217452450, "huge", "delta-from-lo"),
+        (217452450, "huge", "negated-delta"), (217452450, "huge", "nothing-moved"),
+        (989059947, "overflow", "delta-from-lo"), (989059947, "overflow", "negated-delta"),
+        (1300353307, "shrink", "delta-from-lo"), (1300353307, "shrink", "negated-delta"),
+        (1300353307, "shrink", "nothing-moved"), (321278244, "grow", "delta-from-lo"),
+        (1813142052, "grow", "negated-delta"), (1813142052, "grow", "nothing-moved"),
+        (1987265825, "huge", "delta-from-lo"), (1987265825, "huge", "negated-delta"),
+        (1987265825, "huge", "nothing-moved"), (973603144, "overflow", "delta-from-lo"),
+        (973603144, "overflow", "negated-delta"), (923549786, "shrink", "delta-from-lo"),
+        (923549786, "shrink", "negated-delta"), (923549786, "shrink", "nothing-moved"),
+    ],
+    "adjustframe": [
+        (1384186213, "grow", "uintptrs-too"), (1384186213, "grow", "backwards"),
+        (1384186213, "grow", "every-pointer"), (1384186213, "grow", "no-records"),
+        (321278244, "grow", "uintptrs-too"), (217452450, "huge", "backwards"),
+        (217452450, "huge", "every-pointer"), (217452450, "huge", "no-records"),
+        (217452450, "huge", "uintptrs-too"), (989059947, "overflow", "backwards"),
+        (989059947, "overflow", "every-pointer"), (989059947, "overflow", "no-records"),
+        (989059947, "overflow", "uintptrs-too"), (1300353307, "shrink", "backwards"),
+        (1300353307, "shrink", "every-pointer"), (1300353307, "shrink", "no-records"),
+        (1300353307, "shrink", "uintptrs-too"), (321278244, "grow", "backwards"),
+        (321278244, "grow", "every-pointer"), (321278244, "grow", "no-records"),
+        (1813142052, "grow", "uintptrs-too"), (1987265825, "huge", "backwards"),
+        (1987265825, "huge", "every-pointer"), (1987265825, "huge", "no-records"),
+    ],
+    "shrink": [
+        (1300353307, "shrink", "eager"), (1405370183, "shrink", "eager"),
+        (1300353307, "shrink", "half-in-use"), (58793595, "shrink", "never"),
+        (225100938, "shrink", "eager"), (923549786, "shrink", "half-in-use"),
+        (441328720, "shrink", "never"), (1311048550, "shrink", "eager"),
+        (58793595, "shrink", "half-in-use"), (1427437740, "shrink", "never"),
+        (871409634, "shrink", "eager"), (441328720, "shrink", "half-in-use"),
+        (567910205, "shrink", "never"), (66883708, "shrink", "eager"),
+        (439363414, "shrink", "half-in-use"), (710033647, "shrink", "never"),
+        (1089034913, "shrink", "eager"), (1427437740, "shrink", "half-in-use"),
+        (221158780, "shrink", "never"), (12341398, "shrink", "half-in-use"),
+        (1405370183, "shrink", "never"), (482179758, "shrink", "half-in-use"),
+        (2033016761, "shrink", "never"), (90135708, "shrink", "half-in-use"),
+    ],
+}
+VISIBLE_DIAGNOSES = {"prologue": 1, "newsize": 2, "copystack": 2, "adjustframe": 1, "shrink": 1}
+HIDDEN_DIAGNOSES = 2  # per stage, drawn from the rest of its list
+
+_growth_cases = pooled_cases("whole", POOLS, VISIBLE, 2, TAGS)
+
+
+def _cases(rng: random.Random, visible: bool) -> list[dict]:
+    """The programs run on the learner's stages, then the diagnosis cases."""
+    cases = _growth_cases(rng, visible)
+    for stage, pool in DIAGNOSES.items():
+        n = VISIBLE_DIAGNOSES[stage]
+        if visible:
+            picks = pool[:n]
+        else:
+            rest, picks = pool[n:], []
+            while len(picks) < HIDDEN_DIAGNOSES:
+                pick = rest[draw(rng, 0, len(rest) - 1)]
+                if pick not in picks:
+                    picks.append(pick)
+        cases += [_diagnosis_case(stage, seed, cat, variant) for seed, cat, variant in picks]
+    return cases
+
 EXERCISE = Exercise(
     id="05-growth-path",
     title="The whole growth path",
-    lesson="07-whole-newstack",
+    lesson="08-beyond-growth",
     functions=(
         ("morestack_needed", ("sp", "frame", "stackguard0")),
         ("new_size", ("old_size", "used", "frame", "max_stack")),
         ("copystack", ("old", "new", "used")),
         ("adjustframe", ("words", "frame", "adj")),
         ("shrink_size", ("size", "used")),
+        ("broken_stage", ("reference", "observed")),
     ),
     reference={
         "morestack_needed": "gostack.prologue.morestack_needed",
@@ -551,26 +985,40 @@ EXERCISE = Exercise(
         "copystack": "gostack.copystack.copystack",
         "adjustframe": "gostack.adjust.adjustframe",
         "shrink_size": "gostack.shrink.shrink_size",
+        "broken_stage": "gostack.grade.exercises.e05_growth_path.reference_broken_stage",
     },
+    # Half the points for the five stages (checked in the simulator), half for the diagnosis:
+    # one rule per stage a broken runtime can have, so a classifier that takes one stage for
+    # another loses the rule of the stage it fails to name.
     aspects=(
-        Aspect("prologue", "grows at the same calls, the boundary included (the prologue)", 2,
+        Aspect("prologue", "grows at the same calls, the boundary included (the prologue)", 1,
                _prologue_view, _first_difference),
         Aspect("newsize", "grows to the same sizes, with room for the frame and the guard "
-               "(newstack)", 2, _newsize_view, _first_difference),
-        Aspect("overflow", "stops at the same call once past max_stack (newstack)", 1,
+               "(newstack)", 1, _newsize_view, _first_difference),
+        Aspect("overflow", "stops at the same call once past max_stack (newstack)", 0.5,
                _overflow_view, _first_difference),
-        Aspect("copy", "the same delta, every frame's x carried along (copystack)", 2,
+        Aspect("copy", "the same delta, every frame's x carried along (copystack)", 1,
                _copy_view, _copy_diff),
-        Aspect("pointers", "pointers follow every move; nothing else moves (adjustframe)", 2,
+        Aspect("pointers", "pointers follow every move; nothing else moves (adjustframe)", 1,
                _pointer_view, _pointer_diff),
-        Aspect("shrink", "shrinks at the same GCs, to the same sizes (shrink)", 1,
+        Aspect("shrink", "shrinks at the same GCs, to the same sizes (shrink)", 0.5,
                _shrink_view, _first_difference),
+        Aspect("blame-prologue", "diagnosis: names a broken prologue (a growth at another "
+               "call)", 1, _diagnosis_view, _diagnosis_diff),
+        Aspect("blame-newsize", "diagnosis: names a broken newsize, even when it shows as a "
+               "second growth at one call", 1, _diagnosis_view, _diagnosis_diff),
+        Aspect("blame-copystack", "diagnosis: names a broken copystack, even when its delta "
+               "is right", 1, _diagnosis_view, _diagnosis_diff),
+        Aspect("blame-adjustframe", "diagnosis: names a broken adjustframe, even when a "
+               "uintptr moved", 1, _diagnosis_view, _diagnosis_diff),
+        Aspect("blame-shrink", "diagnosis: names a broken shrink, even when later growths "
+               "differ too", 1, _diagnosis_view, _diagnosis_diff),
     ),
-    _cases=pooled_cases("whole", POOLS, VISIBLE, 2, TAGS),
-    _run=_whole_run,
-    call_text=describe,
-    repro_text=_repro,
+    _cases=_cases,
+    _run=_run,
+    call_text=_call_text,
+    repro_text=_repro_any,
     visible_seed=107,
-    zoo=_ZOO,
-    right=_RIGHT,
+    zoo=_ZOO + _DIAGNOSIS_ZOO,
+    right=_RIGHT + _DIAGNOSIS_RIGHT,
 )
