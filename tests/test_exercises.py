@@ -146,8 +146,8 @@ def test_check_catches_the_mutants(exercise, fn, capsys):
 def test_check_growth_path_catches_a_broken_stage(capsys):
     ns = _namespace(ROOT / "solutions" / "05-growth-path.ipynb")
     stages = {n: ns[n] for n in catalog.BY_ID["05-growth-path"].names}
-    assert ex.check_growth_path(**stages).points == 10
-    broken = ex.check_growth_path(**{**stages, "adjustframe": mutants.adjust_uintptrs})
+    assert ex.check("05-growth-path", **stages).points == 10
+    broken = ex.check("05-growth-path", **{**stages, "adjustframe": mutants.adjust_uintptrs})
     assert broken.points < 10
     assert "✘ pointers follow every move" in capsys.readouterr().out
 
