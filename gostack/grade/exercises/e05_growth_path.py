@@ -664,6 +664,31 @@ def broken_stage(reference, observed):
 '''),
 )
 
+_DIAGNOSIS_ZOO += (
+    # Reads a grow line for its size and delta and forgets that *when* it happens is news
+    # too: mystery D's first growth comes one call later, to the same size.
+    Wrong("diagnosis-ignores-the-call", ("blame-prologue",), '''
+def broken_stage(reference, observed):
+    n = min(len(reference), len(observed))
+    i = next((k for k in range(n) if reference[k] != observed[k]), n)
+    want = reference[i] if i < len(reference) else {"event": "end"}
+    got = observed[i] if i < len(observed) else {"event": "end"}
+    kinds = {want["event"], got["event"]}
+    if "shrink" in kinds or kinds == {"gc"}:
+        return "shrink"
+    if kinds & {"grow", "overflow"}:
+        if kinds - {"grow", "overflow"}:
+            return "prologue"
+        if want["event"] != got["event"] or want.get("new_size") != got.get("new_size"):
+            return "newsize"
+        if want.get("delta") != got.get("delta"):
+            return "copystack"
+    xs = [[(e["checkpoint"], e["frame"], e["x"]) for e in t if e["event"] == "check"]
+          for t in (reference, observed)]
+    return "copystack" if xs[0] != xs[1] else "adjustframe"
+'''),
+)
+
 _DIAGNOSIS_RIGHT = (
     # The fields of the first differing events, most upstream stage first.
     Right("diagnosis-field-priority", '''
