@@ -303,10 +303,13 @@ def check_adjust(adjustframe: Callable) -> Score:
 
 
 def check_growth_path(morestack_needed: Callable, new_size: Callable, copystack: Callable,
-                      adjustframe: Callable, shrink_size: Callable) -> Score:
-    """Exercise 05: the five stages plugged into ``gs.Runtime(stages=...)`` together."""
+                      adjustframe: Callable, shrink_size: Callable,
+                      broken_stage: Callable) -> Score:
+    """Exercise 05: the five stages plugged into ``gs.Runtime(stages=...)`` together, and
+    ``broken_stage(reference, observed)``, which names the wrong stage of a runtime."""
     return check("05-growth-path", morestack_needed=morestack_needed, new_size=new_size,
-                 copystack=copystack, adjustframe=adjustframe, shrink_size=shrink_size)
+                 copystack=copystack, adjustframe=adjustframe, shrink_size=shrink_size,
+                 broken_stage=broken_stage)
 
 
 def check_predict(predict: Callable) -> Score:
