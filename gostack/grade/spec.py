@@ -402,18 +402,19 @@ def _plain_text(x: Any) -> str:
     return json.dumps(x)
 
 
-def _word(v: int | None) -> str:
-    return "(nothing)" if v is None else f"{v:#x}"
+def num(v: int | None) -> str:
+    """A value as reports show it: addresses and other large values in hex, small in decimal."""
+    if v is None:
+        return "nothing"
+    return f"{v:#x}" if abs(v) >= 0x10000 else str(v)
 
 
-def word_diff(expected: Any, got: Any, limit: int = 4) -> str:
-    """Differences between two lists of [addr, value] pairs."""
-    want, have = dict(map(tuple, expected)), dict(map(tuple, got))
-    lines = []
-    for addr in sorted(set(want) | set(have)):
-        a, b = want.get(addr), have.get(addr)
-        if a != b:
-            lines.append(f"  word at {addr:#x}: expected {_word(a)}, got {_word(b)}")
-    more = len(lines) - limit
-    lines = lines[:limit] + ([f"  ... and {more} more"] if more > 0 else [])
-    return "differences:\n" + "\n".join(lines) if lines else "the same words, in another form"
+def first_difference(expected: list[str], got: list[str], noun: str = "lines") -> str:
+    """Two equally long lists of report lines: the first that differs, whole, and how many
+    do (a learner acts on one difference, never on a truncated dump)."""
+    diffs = [(e, g) for e, g in zip(expected, got, strict=True) if e != g]
+    e, g = diffs[0]
+    lines = [f"expected: {e}", f"got:      {g}"]
+    if len(diffs) > 1:
+        lines.append(f"({len(diffs)} of {len(expected)} {noun} differ; this is the first)")
+    return "\n".join(lines)

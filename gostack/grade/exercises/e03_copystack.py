@@ -34,6 +34,8 @@ from ..spec import (
     as_int,
     as_words,
     draw,
+    first_difference,
+    num,
     pick,
     stack_base,
 )
@@ -159,18 +161,8 @@ def _copystack_run(fns: dict[str, Callable], case: dict) -> dict:
 # --- what the learner reads ------------------------------------------------------------------
 
 
-def _num(v: int | None) -> str:
-    if v is None:
-        return "nothing"
-    return f"{v:#x}" if abs(v) >= 0x10000 else str(v)
-
-
-def _literal(v: int) -> str:
-    return f"{v:#x}" if abs(v) >= 0x10000 else str(v)
-
-
 def _stack_literal(lo: int, hi: int, words: list) -> str:
-    body = ", ".join(f"{a:#x}: {_literal(v)}" for a, v in words)
+    body = ", ".join(f"{a:#x}: {num(v)}" for a, v in words)
     return f"gs.Stack({lo:#x}, {hi:#x}, {{{body}}})"
 
 
@@ -196,7 +188,7 @@ def _geometry(case: dict) -> tuple[int, int, int, int]:
 def _at(out: dict, addrs: list[tuple[int, str]]) -> list[str]:
     """What ``out``'s new stack holds at each (address, description)."""
     have = dict(map(tuple, out["new"]))
-    return [f"new word at {addr:#x} ({what}): {_num(have.get(addr))}" for addr, what in addrs]
+    return [f"new word at {addr:#x} ({what}): {num(have.get(addr))}" for addr, what in addrs]
 
 
 def _copied(case: dict, out: dict) -> list[str]:
@@ -234,24 +226,18 @@ def _old(case: dict, out: dict) -> list[str]:
     have = dict(map(tuple, words))
     lines = [f"old bounds: [{lo:#x}, {hi:#x})"]
     lines += [f"old word at {a:#x} (old.hi - {case['args']['old'][1] - a}): "
-              f"{_num(have.get(a))}" for a in before]
+              f"{num(have.get(a))}" for a in before]
     extra = sorted(set(have) - set(before))
     lines.append("old words added: " + (", ".join(f"{a:#x}" for a in extra) or "none"))
     return lines
 
 
-def first_difference(expected: list[str], got: list[str]) -> str:
-    """The first line that differs, whole, and how many do."""
-    diffs = [(e, g) for e, g in zip(expected, got, strict=True) if e != g]
-    e, g = diffs[0]
-    lines = [f"expected: {e}", f"got:      {g}"]
-    if len(diffs) > 1:
-        lines.append(f"({len(diffs)} of {len(expected)} words differ; this is the first)")
-    return "\n".join(lines)
+def _word_difference(expected: list[str], got: list[str]) -> str:
+    return first_difference(expected, got, "words")
 
 
 def _delta_fmt(expected: int, got: int) -> str:
-    return f"expected: delta = {expected:+,} ({_num(expected)})\ngot:      {got:+,}"
+    return f"expected: delta = {expected:+,} ({num(expected)})\ngot:      {got:+,}"
 
 
 # --- the bug zoo -----------------------------------------------------------------------------
@@ -397,13 +383,13 @@ EXERCISE = Exercise(
         Aspect("delta", "returns delta, how far every address moved (it can be negative)", 2,
                lambda c, o: o["delta"], _delta_fmt),
         Aspect("copy", "copies each word in use to the same distance from hi", 3, _copied,
-               first_difference),
+               _word_difference),
         Aspect("stale", "memmove: stale words where the copy goes do not survive it", 1,
-               _stale, first_difference),
+               _stale, _word_difference),
         Aspect("below", "copies nothing from below the part in use", 1, _below,
-               first_difference),
-        Aspect("keep", "leaves the rest of the new stack alone", 1, _kept, first_difference),
-        Aspect("old", "copies without changing the old stack", 2, _old, first_difference),
+               _word_difference),
+        Aspect("keep", "leaves the rest of the new stack alone", 1, _kept, _word_difference),
+        Aspect("old", "copies without changing the old stack", 2, _old, _word_difference),
     ),
     _cases=_copystack_cases,
     _run=_copystack_run,

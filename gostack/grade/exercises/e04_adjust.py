@@ -40,6 +40,8 @@ from ..spec import (
     as_str,
     as_words,
     draw,
+    first_difference,
+    num,
     pick,
     stack_base,
 )
@@ -171,12 +173,6 @@ def _adjust_run(fns: dict[str, Callable], case: dict) -> dict:
 # --- what the learner reads ------------------------------------------------------------------
 
 
-def _num(v: int | None) -> str:
-    if v is None:
-        return "nothing"
-    return f"{v:#x}" if abs(v) >= 0x10000 else str(v)
-
-
 _KIND_NAMES = {"pointer": "gs.POINTER", "uintptr": "gs.UINTPTR", "scalar": "gs.SCALAR"}
 
 
@@ -192,7 +188,7 @@ def _adjust_call(case: dict) -> str:
 def _adjust_repro(case: dict) -> str:
     a = case["args"]
     name, frame, local_list = a["func"]
-    words = ", ".join(f"{addr:#x}: {_num(v)}" for addr, v in a["words"])
+    words = ", ".join(f"{addr:#x}: {num(v)}" for addr, v in a["words"])
     locs = ", ".join(f"gs.Local({n!r}, {_KIND_NAMES[k]}, {off})" for n, k, off in local_list)
     lo, hi, delta = a["adj"]
     return (f"adjustframe({{{words}}}, gs.FrameRef(gs.Func({name!r}, {frame}, [{locs}]), "
@@ -213,9 +209,9 @@ def _slot_lines(case: dict, out: dict, which: Callable[[str, int], bool]) -> lis
     for name, kind, off in sorted(a["func"][2], key=lambda x: x[2]):
         addr = a["sp"] + off
         if which(kind, before.get(addr, 0)):
-            now = _raised(out) or _num(have.get(addr))
+            now = _raised(out) or num(have.get(addr))
             lines.append(f"{name}, the {kind} at sp+{off} ({addr:#x}), held "
-                         f"{_num(before.get(addr))}: now {now}")
+                         f"{num(before.get(addr))}: now {now}")
     return lines
 
 
@@ -242,9 +238,9 @@ def _map(case: dict, out: dict) -> list[str]:
     frame = a["func"][1]
     for addr in sorted(before):
         if addr not in mine:
-            now = _raised(out) or _num(have.get(addr))
+            now = _raised(out) or num(have.get(addr))
             lines.append(f"the word at sp+{addr - a['sp']} ({addr:#x}), above this "
-                         f"{frame}-byte frame, held {_num(before[addr])}: now {now}")
+                         f"{frame}-byte frame, held {num(before[addr])}: now {now}")
     added = sorted(set(have) - set(before) - mine)
     lines.append("words written outside this frame's pointer slots: "
                  + (", ".join(f"{x:#x}" for x in added) or "none"))
@@ -274,7 +270,7 @@ def _records(case: dict, out: dict) -> list[str]:
         for f, loc, at, old, new in mine:
             if new == have.get(addr, 0):
                 new = old + delta
-            texts.append(f"gs.Adjusted({f!r}, {loc!r}, {at:#x}, {_num(old)}, {_num(new)})")
+            texts.append(f"gs.Adjusted({f!r}, {loc!r}, {at:#x}, {num(old)}, {num(new)})")
         lines.append(f"{local} at {addr:#x}: " + (" and ".join(texts) or "no record"))
     return lines
 
@@ -286,21 +282,16 @@ def _invalid(case: dict, out: dict) -> str:
     held = sorted((before.get(a["sp"] + off, 0), name) for name, kind, off in a["func"][2]
                   if kind == "pointer" and before.get(a["sp"] + off, 0))
     verdict = "raises gs.InvalidPointer" if "raises" in out else "returns, no exception"
-    return f"{verdict} (the smallest non-nil pointer: {held[0][1]} = {_num(held[0][0])})"
+    return f"{verdict} (the smallest non-nil pointer: {held[0][1]} = {num(held[0][0])})"
 
 
-def first_difference(expected: list[str], got: list[str]) -> str:
-    """The first line that differs, whole, and how many do."""
-    diffs = [(e, g) for e, g in zip(expected, got, strict=True) if e != g]
-    e, g = diffs[0]
-    raised = "now the call raised gs.InvalidPointer"
-    if g.endswith(raised):  # it threw: no slot's value is worth showing
+def _slot_difference(expected: list[str], got: list[str]) -> str:
+    """The first slot that differs; a call that threw shows as that, not as a slot."""
+    g = next(g for e, g in zip(expected, got, strict=True) if e != g)
+    if g.endswith("now the call raised gs.InvalidPointer"):  # no slot's value is worth showing
         return ("expected: a normal return (no slot of this frame is an invalid pointer)\n"
                 "got:      the call raised gs.InvalidPointer")
-    lines = [f"expected: {e}", f"got:      {g}"]
-    if len(diffs) > 1:
-        lines.append(f"({len(diffs)} of {len(expected)} lines differ; this is the first)")
-    return "\n".join(lines)
+    return first_difference(expected, got)
 
 
 def _invalid_fmt(expected: str, got: str) -> str:
@@ -438,13 +429,13 @@ EXERCISE = Exercise(
     reference={"adjustframe": "gostack.adjust.adjustframe"},
     aspects=(
         Aspect("move", "moves the pointers into the old stack by delta, both ends included",
-               3, _moved, first_difference),
+               3, _moved, _slot_difference),
         Aspect("map", "changes only the stack map's pointer slots: not uintptrs, scalars or "
-               "other frames", 2, _map, first_difference),
+               "other frames", 2, _map, _slot_difference),
         Aspect("outside", "leaves pointers outside the old stack alone: nil, heap, globals, "
-               "just past either end", 2, _outside, first_difference),
+               "just past either end", 2, _outside, _slot_difference),
         Aspect("records", "returns one gs.Adjusted per moved slot, with its old and new value",
-               2, _records, first_difference),
+               2, _records, _slot_difference),
         Aspect("invalid", "throws on a small non-nil pointer, and only then", 1, _invalid,
                _invalid_fmt),
     ),
