@@ -32,7 +32,7 @@ CASE_SECONDS = 1.0  # per call: far more than any case needs; an endless loop st
 
 __all__ = [
     "Score", "check", "check_adjust", "check_copystack", "check_growth_path", "check_newstack",
-    "check_predict", "check_prologue", "check_shrink",
+    "check_predict", "check_prologue", "check_shrink", "largest",
 ]
 
 
@@ -222,6 +222,19 @@ def check(exercise: str, **fns: Callable) -> Score:
     print(report(ex, results, len(cases)))
     points = sum(r.points for r in results)
     return Score(ex.id, points, ex.max_points, tuple(results))
+
+
+def largest(holds: Callable[[int], bool], lo: int, hi: int, step: int = 8) -> int:
+    """The largest multiple of ``step`` in [lo, hi] at which ``holds`` is true, for a
+    ``holds`` that is true at ``lo`` and stays false above some value: the boundary an
+    exercise's experiment looks for, found by bisection (each call is one simulator run)."""
+    a, b = -(-lo // step), hi // step
+    if not holds(a * step):
+        raise ValueError(f"the condition does not hold at the lower end {a * step}")
+    while a < b:
+        mid = (a + b + 1) // 2
+        a, b = (mid, b) if holds(mid * step) else (a, mid - 1)
+    return a * step
 
 
 def report(ex: Exercise, results: list[AspectResult], ncases: int, hidden: bool = False,

@@ -277,3 +277,21 @@ def test_the_check_switches_the_references_off_as_the_grader_does(capsys):
     assert "gostack.problems.Problem.answer" in capsys.readouterr().out
     assert gs.newstack.new_size(2048, 1144, 168, 10**9) == 4096  # restored
     assert gs.runtime.INLINE_REFERENCE_PROLOGUE
+
+
+def test_largest_finds_the_boundary_an_experiment_looks_for():
+    """Against a plain scan over every multiple of 8, for boundaries on, between and at the
+    ends of the range; it refuses a condition that does not hold at the lower end."""
+    for lo, hi in ((-128, 200), (0, 4096), (8, 8)):
+        for edge in range(lo, hi + 1, 8):
+            calls = []
+
+            def holds(x, edge=edge, calls=calls):
+                calls.append(x)
+                return x <= edge
+
+            scan = max(x for x in range(lo, hi + 1, 8) if x <= edge)
+            assert ex.largest(holds, lo, hi) == scan == edge
+            assert len(calls) <= 2 + (hi - lo).bit_length()  # a bisection, not a scan
+    with pytest.raises(ValueError, match="does not hold at the lower end"):
+        ex.largest(lambda x: False, 0, 64)
