@@ -17,14 +17,16 @@ of magnitude; memory and kernel context-switch counts are stable to the last dig
 Python children run ``python -m gostack.oscost child KIND PARAMS``. The Go probe is
 ``probes/oscost/gocost.go``, built once through :mod:`gostack.realgo` (cached; a cold
 Go build cache first compiles the standard library, 5-30 s) and run with ``GOGC=off
-GODEBUG=adaptivestackstart=0``. Where Go is missing or the build times out,
-:func:`goroutines` returns the numbers recorded in ``data/oscost_recorded.json``,
-labelled with their machine and date; :func:`address_space_limit` does the same with
-``data/address_space_recorded.json``.
+GODEBUG=adaptivestackstart=0``.
 
-    python -m gostack.oscost build      # build the Go probe now (warms the cache)
-    python -m gostack.oscost record     # re-record the Go numbers on this machine
-    python -m gostack.oscost record-address-space   # re-record the address-space demo
+:func:`thread_cost` runs the whole lesson once. A part that cannot run on this machine
+(no /proc or glibc, as on macOS; a limit; a timeout) falls back to the numbers recorded
+in ``data/thread_cost_recorded.json`` (Go's: ``data/oscost_recorded.json``), labelled
+with their machine, date and the reason, so the lesson still runs top to bottom.
+
+    python -m gostack.oscost build            # build the Go probe now (warms the cache)
+    python -m gostack.oscost record           # re-record the Go numbers on this machine
+    python -m gostack.oscost record-threads   # re-record every Python-side measurement
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 KIB, MIB, GIB = 1 << 10, 1 << 20, 1 << 30
@@ -57,6 +59,9 @@ PTHREAD_STACK_MIN = 16 * KIB  # x86_64
 HERE = Path(__file__).resolve().parent
 RECORDED_PATH = HERE / "data" / "oscost_recorded.json"
 GO_PROBE = HERE / "probes" / "oscost" / "gocost.go"
+#: The /proc tree every reader uses, parent and children alike. GOSTACK_PROC points it
+#: elsewhere: an empty folder shows what a machine without /proc (macOS) gets.
+PROC = Path(os.environ.get("GOSTACK_PROC") or "/proc")
 #: Environment of every Go probe run: no collection, every new goroutine at 2 KiB.
 GO_RUN_ENV = {"GOGC": "off", "GODEBUG": "adaptivestackstart=0"}
 
@@ -183,6 +188,7 @@ class Limits:
     max_map_count: int  # vm.max_map_count: a Python thread takes 2-3 mappings
     overcommit: int  # vm.overcommit_memory (2: strict, stacks count in full)
     tasks: int  # threads alive on the machine now (4th field of /proc/loadavg)
+    found: bool = True  # false: no /proc here, the kernel's figures above are defaults
 
     @property
     def thread_headroom(self) -> int:
@@ -217,9 +223,10 @@ class Limits:
         return None
 
 
-def read_limits(proc: str | Path = "/proc") -> Limits:
-    """Read the limits; ``proc`` is only changed by tests (a fake /proc tree)."""
-    p = Path(proc)
+def read_limits(proc: str | Path | None = None) -> Limits:
+    """Read the limits; ``proc`` is only changed by tests (a fake /proc tree). Without
+    /proc (``found`` false) the kernel's figures are Linux's defaults, not this machine's."""
+    p = Path(proc) if proc is not None else PROC
 
     def num(rel: str, default: int) -> int:
         try:
@@ -243,6 +250,7 @@ def read_limits(proc: str | Path = "/proc") -> Limits:
         max_map_count=num("sys/vm/max_map_count", 65530),
         overcommit=num("sys/vm/overcommit_memory", 0),
         tasks=tasks,
+        found=(p / "sys/kernel/pid_max").is_file(),
     )
 
 
@@ -398,17 +406,18 @@ def _emit(obj: dict) -> None:
     os._exit(0)
 
 
-def _read(path: str) -> str:
-    with open(path) as f:
+def _read(rel: str) -> str:
+    """A file under :data:`PROC` ("self/status"): FileNotFoundError where there is none."""
+    with open(PROC / rel) as f:
         return f.read()
 
 
 def _status() -> dict[str, int]:
-    return parse_kib_fields(_read("/proc/self/status"))
+    return parse_kib_fields(_read("self/status"))
 
 
 def _meminfo() -> dict[str, int]:
-    return parse_kib_fields(_read("/proc/meminfo"))
+    return parse_kib_fields(_read("meminfo"))
 
 
 def _usage() -> dict[str, int]:
@@ -477,7 +486,7 @@ _KERNEL_KEYS = ("KernelStack", "SUnreclaim", "Committed_AS")
 
 
 def _thread_snapshot() -> tuple[dict, dict, list[MapEntry]]:
-    return _status(), _meminfo(), parse_maps(_read("/proc/self/maps"))
+    return _status(), _meminfo(), parse_maps(_read("self/maps"))
 
 
 def _memory_report(n: int, before, after, u0, u1, stack: int, guard: int) -> dict:
@@ -698,12 +707,65 @@ def _child_switch(p: dict) -> dict:
     return {"pinned_cpu": cpu, "reps": reps, "rungs": out}
 
 
+def _child_lazy(p: dict) -> dict:
+    """The road not taken: give every would-be goroutine its own lazily committed stack.
+
+    Map ``n`` regions of ``reserve`` bytes (MAP_NORESERVE: address space only), make the
+    lowest page of each a guard (PROT_NONE, as glibc does for a thread), and write the top
+    ``touch`` bytes, where a downward-growing stack keeps its first frames. Stops at the
+    first mmap or mprotect that fails; a guard splits a mapping in two, so
+    vm.max_map_count allows about half of it in stacks."""
+    import ctypes
+
+    n, reserve, touch = int(p["n"]), int(p["reserve"]), int(p.get("touch") or 1)
+    libc = _libc()
+    libc.mmap.restype = ctypes.c_void_p
+    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
+                          ctypes.c_int, ctypes.c_long]
+    libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    page = os.sysconf("SC_PAGE_SIZE")
+    failed = ctypes.c_void_p(-1).value
+    flags = 0x02 | 0x20 | 0x4000  # MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE (Linux)
+    libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+    addrs = (ctypes.c_size_t * n)()  # allocated up front: near the limit malloc fails too
+    s0, maps0, u0 = _status(), len(_read("self/maps").splitlines()), _usage()
+    made, why = 0, f"made all {n:,}"
+    try:
+        for i in range(n):
+            a = libc.mmap(None, reserve, 3, flags, -1, 0)  # PROT_READ | PROT_WRITE
+            if a in (None, failed):
+                why = f"mmap failed: {os.strerror(ctypes.get_errno())}"
+                break
+            if libc.mprotect(a, page, 0) != 0:
+                why = f"mprotect of the guard page failed: {os.strerror(ctypes.get_errno())}"
+                libc.munmap(a, reserve)
+                break
+            ctypes.memset(a + reserve - touch, 1, touch)
+            addrs[i] = a
+            made += 1
+    except MemoryError:
+        why = "Python itself ran out of mappings"
+    u1 = _usage()
+    # At vm.max_map_count Python cannot map anything either: give back a few stacks
+    # (kept = what the per-stack figures are over) before reading /proc.
+    kept = made if made == n else max(0, made - 256)
+    for i in range(kept, made):
+        libc.munmap(addrs[i], reserve)
+    s1 = _status()
+    return {"n": made, "kept": kept, "asked": n, "reserve": reserve, "touch": touch,
+            "page": page, "stopped": why, "maps": len(_read("self/maps").splitlines()) - maps0,
+            "max_map_count": int(_read("sys/vm/max_map_count").split()[0]),
+            **_delta(s0, s1, ("VmSize", "VmRSS", "VmPTE")),
+            **_delta(u0, u1, ("cpu_ns", "minflt"))}
+
+
 CHILDREN: dict[str, Callable[[dict], dict]] = {
     "stack": _child_stack,
     "threads": _child_threads,
     "pthreads": _child_pthreads,
     "as_limit": _child_as_limit,
     "switch": _child_switch,
+    "lazy": _child_lazy,
 }
 
 
@@ -926,13 +988,8 @@ class AddressSpaceDemo:
                 "run did not finish here)")
 
 
-RECORDED_AS_PATH = HERE / "data" / "address_space_recorded.json"
-
-
 def recorded_address_space(reason: str, path: Path | str | None = None) -> AddressSpaceDemo:
-    rec = json.loads(Path(path or RECORDED_AS_PATH).read_text(encoding="utf-8"))
-    return AddressSpaceDemo(**rec["demo"], source="recorded", machine=rec["machine"],
-                            date=rec["date"], reason=reason)
+    return replace(load_recorded_threads(path)["address_space"], reason=reason)
 
 
 def address_space_limit(limit: int = GIB, small_stack: int = 256 * KIB,
@@ -964,6 +1021,55 @@ def _address_space_live(limit: int, small_stack: int, limits: Limits | None,
     default = glibc_default_stack(lim.stack_soft)
     return AddressSpaceDemo(d["limit"], default, small_stack, d["threads"], s["threads"],
                             d["VmRSS"], s["VmRSS"], d["stopped"])
+
+
+@dataclass(frozen=True)
+class LazyStacks:
+    """Stacks as a thread gets them, one lazily committed mapping each, made for what
+    could have been goroutines: how many fit one process, and what each costs."""
+
+    n: int  # stacks that fit before the first mmap/mprotect failed (or all asked for)
+    asked: int
+    reserve: int  # bytes of address space per stack
+    touch: int  # bytes written at the top of each
+    page: int
+    stopped: str
+    max_map_count: int
+    resident: float  # VmRSS per stack, bytes: at least one page however little is used
+    page_tables: float  # VmPTE per stack, bytes
+    maps: float  # mappings per stack (2: the stack and its guard page)
+    cpu_ns: float  # CPU per stack: mmap + mprotect + the first page fault
+
+    @property
+    def limited(self) -> bool:
+        return self.n < self.asked
+
+    @classmethod
+    def from_child(cls, d: Mapping) -> LazyStacks:
+        k = max(1, d["kept"])
+        return cls(d["n"], d["asked"], d["reserve"], d["touch"], d["page"], d["stopped"],
+                   d["max_map_count"], d["VmRSS"] / k, d["VmPTE"] / k, d["maps"] / k,
+                   d["cpu_ns"] / max(1, d["n"]))
+
+    def text(self) -> str:
+        fit = (f"{self.n:,} fit in one process, then: {self.stopped} "
+               f"(vm.max_map_count {self.max_map_count:,}, {self.maps:.0f} mappings each)"
+               if self.limited else f"all {self.n:,} fit")
+        return "\n".join([
+            f"{self.asked:,} stacks of {fmt_bytes(self.reserve)} reserved, "
+            f"{fmt_bytes(self.touch)} used at the top of each: {fit}",
+            f"per stack: resident {fmt_bytes(self.resident)} + page tables "
+            f"{fmt_bytes(self.page_tables)}; CPU {fmt_ns(self.cpu_ns)} (mmap, mprotect, "
+            "first fault)",
+        ])
+
+
+def lazy_stacks(n: int = 100_000, reserve: int = MIB, touch: int = 2 * KIB,
+                timeout: float = 60.0) -> LazyStacks:
+    """:func:`_child_lazy` in a child: ``n`` lazily committed stacks of ``reserve`` bytes,
+    ``touch`` bytes used in each (2 KiB: what a goroutine starts with)."""
+    r = run_python("lazy", timeout, n=n, reserve=reserve, touch=touch)
+    return LazyStacks.from_child(r.get())
 
 
 @dataclass(frozen=True)
@@ -1111,7 +1217,8 @@ def build_go_probe(timeout: float = 120.0) -> GoBuild:
 
 
 def _go_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GO")}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("GO") or k.startswith("GOSTACK_")}  # GOSTACK_PROC passes
     env.update(GO_RUN_ENV)
     return env
 
@@ -1166,11 +1273,13 @@ class GoCosts:
     rungs: dict[str, Rung]
     build: GoBuild | None = None
     reason: str | None = None  # why the numbers are recorded
+    partial: str | None = None  # live, but some figures recorded: which and why
 
     @property
     def label(self) -> str:
         if self.source == "live":
-            return f"measured live ({self.version})"
+            return f"measured live ({self.version})" + (
+                "; resident memory, OS threads, VmSize recorded" if self.partial else "")
         return f"RECORDED on {self.date} ({self.machine}; {self.version}), not measured here"
 
     @property
@@ -1190,22 +1299,31 @@ class GoCosts:
 
 def go_costs(raw: Mapping, source: str, machine: str, date: str,
              build: GoBuild | None = None, reason: str | None = None) -> GoCosts:
-    """Per-goroutine figures from the probe's raw output (live or recorded alike)."""
+    """Per-goroutine figures from the probe's raw output (live or recorded alike). Where
+    the probe found no /proc (``"proc": 0``), resident memory, OS threads and VmSize come
+    from the recorded run, and ``partial`` says so."""
     memory = {}
     version = ""
+    partial = None
     for n_text, runs in raw["mem"].items():
         n = int(n_text)
         first = runs[0]
         version = first.get("go", version)
+        os_side = first
+        if first.get("proc", 1) == 0:
+            rec = load_recorded()
+            os_side = rec["raw"]["mem"].get(n_text, [first])[0]
+            partial = (f"resident memory, OS threads and VmSize recorded on {rec['machine']} on "
+                       f"{rec['date']}: the probe found no /proc here")
         cpu = [r["create_cpu_ns"] / n for r in runs]
         memory[n] = GoroutineMemory(
             n, first["stack_inuse"] / n, first["heap_inuse"] / n,
-            first["vmrss_kib"] * KIB / n, first["threads"], first["vmsize_kib"] * KIB,
+            os_side["vmrss_kib"] * KIB / n, os_side["threads"], os_side["vmsize_kib"] * KIB,
             statistics.median(cpu), (min(cpu), max(cpu)))
     sw = raw["switch"]
     rungs = {name: Rung.from_reps(name, GO_LABELS[name], sw[name]) for name in GO_LABELS}
     return GoCosts(source, machine, date, version or sw.get("go", ""), memory, rungs, build,
-                   reason)
+                   reason, partial)
 
 
 def load_recorded(path: Path | str | None = None) -> dict:
@@ -1309,6 +1427,144 @@ def ratio_table(r: Mapping[str, float]) -> str:
 
 
 # ---------------------------------------------------------------------------
+# The whole lesson: every measurement once, live where it can run, else recorded
+# ---------------------------------------------------------------------------
+
+RECORDED_THREADS_PATH = HERE / "data" / "thread_cost_recorded.json"
+#: The parts of :class:`ThreadCost` that come from Python children (Go's are separate).
+PARTS = ("limits", "reservation", "threads", "address_space", "creation", "switch", "lazy")
+
+
+@dataclass(frozen=True)
+class ThreadCost:
+    """Lesson 01's measurements. ``recorded`` maps each part that could not run here to
+    why; those parts hold the numbers recorded on ``machine`` on ``date``."""
+
+    limits: Limits
+    plan: Plan
+    reservation: StackReservation
+    series: Series
+    address_space: AddressSpaceDemo
+    creation: dict[str, Creation]
+    rungs: dict[str, Rung]
+    lazy: LazyStacks
+    go: GoCosts
+    recorded: dict[str, str] = field(default_factory=dict)
+    machine: str = ""  # where the recorded parts come from
+    date: str = ""
+    pinned: bool = True  # the switch ladder's two threads shared one CPU
+
+    @property
+    def verdict(self) -> Verdict:
+        return verdict(self.series)
+
+    @property
+    def ratios(self) -> dict[str, float]:
+        return ratios(self.series.largest, self.creation, self.rungs, self.go)
+
+    def comparison(self) -> list[tuple[str, str, list[Bar]]]:
+        return comparison(self.series.largest, self.creation, self.rungs, self.go)
+
+    def notes(self) -> list[str]:
+        """One line per part that is not live here, saying whose numbers it shows and why."""
+        out = [f"{part}: recorded on {self.machine} on {self.date}, since {why}"
+               for part, why in self.recorded.items()]
+        if self.go.source != "live":
+            out.append(f"goroutines: {self.go.label}, since {self.go.reason}")
+        elif self.go.partial:
+            out.append(f"goroutines: {self.go.partial}")
+        if not self.pinned:
+            out.append("switch: measured live, but not pinned to one CPU (this system has "
+                       "no sched_setaffinity), so a handoff may also cross CPUs")
+        return out
+
+
+def _tuples(d: Mapping, *keys: str) -> dict:
+    return {**d, **{k: tuple(d[k]) for k in keys}}
+
+
+def load_recorded_threads(path: Path | str | None = None) -> dict:
+    """The recorded parts, rebuilt: {"machine", "date", part: value}."""
+    rec = json.loads(Path(path or RECORDED_THREADS_PATH).read_text(encoding="utf-8"))
+    p = rec["parts"]
+    return {
+        "machine": rec["machine"], "date": rec["date"],
+        "limits": Limits(**p["limits"]),
+        "reservation": StackReservation(**p["reservation"]),
+        "threads": Series({int(n): ThreadMemory(**m) for n, m in p["threads"].items()}, {}),
+        "address_space": AddressSpaceDemo(**p["address_space"], source="recorded",
+                                          machine=rec["machine"], date=rec["date"]),
+        "creation": {k: Creation(**_tuples(c, "cpu_range", "wall_range"))
+                     for k, c in p["creation"].items()},
+        "switch": {k: Rung(**_tuples(r, "ns_range")) for k, r in p["switch"].items()},
+        "lazy": LazyStacks(**p["lazy"]),
+    }
+
+
+def thread_cost(budget: float = 15.0, go_build_timeout: float = 10.0,
+                recorded_path: Path | str | None = None) -> ThreadCost:
+    """Every measurement of lesson 01, each in its own bounded child. A part that cannot
+    run here (no /proc, no glibc, a limit, a timeout) comes back as recorded, with the
+    reason in ``recorded``; the lesson runs top to bottom either way."""
+    rec = load_recorded_threads(recorded_path)
+    why: dict[str, str] = {}
+
+    def part(name: str, live: Callable):
+        try:
+            return live()
+        except (MeasurementError, OSError) as e:
+            why[name] = str(e) or type(e).__name__
+            return rec[name]
+
+    limits = read_limits()
+    if not limits.found:
+        why["limits"] = f"there is no {PROC} here"
+        limits = rec["limits"]
+    plan = plan_threads(THREAD_COUNTS, limits)
+    reservation = part("reservation", stack_reservation)
+    series = thread_memory_series(plan.counts, budget=budget)
+    if not series.results:
+        why["threads"] = "; ".join(f"{n:,}: {e}" for n, e in series.failed.items()) or \
+            "no thread count fits this machine's limits"
+        series = rec["threads"]
+    demo = address_space_limit(limits=limits)
+    if demo.source != "live":
+        why["address_space"] = demo.reason or "the live run failed"
+    creation = part("creation", thread_creation)
+    rungs = part("switch", switch_ladder)
+    lazy = part("lazy", lazy_stacks)
+    return ThreadCost(limits, plan, reservation, series, demo, creation, rungs, lazy,
+                      goroutines(build_timeout=go_build_timeout), why, rec["machine"],
+                      rec["date"], pinned="switch" in why or hasattr(os, "sched_setaffinity"))
+
+
+def _record_threads(path: Path) -> int:
+    """Measure every part live (no fallback) and write them, atomically."""
+    limits = read_limits()
+    series = thread_memory_series(plan_threads(THREAD_COUNTS, limits).counts, budget=60)
+    demo = address_space_limit(limits=limits, fallback=False)
+    fields = ("limit", "default_stack", "small_stack", "default_threads", "small_threads",
+              "default_rss", "small_rss", "stopped")
+    parts = {
+        "limits": asdict(limits),
+        "reservation": asdict(stack_reservation()),
+        "threads": {str(n): asdict(m) for n, m in series.results.items()},
+        "address_space": {k: getattr(demo, k) for k in fields},
+        "creation": {k: asdict(c) for k, c in thread_creation().items()},
+        "switch": {k: asdict(r) for k, r in switch_ladder().items()},
+        "lazy": asdict(lazy_stacks()),
+    }
+    rec = {"what": "every Python-side measurement of lesson 01 (gostack.oscost.thread_cost),"
+                   " live", "machine": machine(), "date": time.strftime("%Y-%m-%d"),
+           "parts": parts}
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(rec, indent=1) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    print(f"recorded {path}")
+    return 0
+
+
+# ---------------------------------------------------------------------------
 # Command line
 # ---------------------------------------------------------------------------
 
@@ -1327,22 +1583,10 @@ def _record(path: Path) -> int:
     return 0
 
 
-def _record_address_space(path: Path) -> int:
-    demo = address_space_limit(fallback=False)
-    fields = ("limit", "default_stack", "small_stack", "default_threads", "small_threads",
-              "default_rss", "small_rss", "stopped")
-    rec = {"what": "address_space_limit(1 GiB, small_stack=256 KiB), live",
-           "machine": machine(), "date": time.strftime("%Y-%m-%d"),
-           "demo": {k: getattr(demo, k) for k in fields}}
-    path.write_text(json.dumps(rec, indent=1) + "\n", encoding="utf-8")
-    print(f"recorded {path}")
-    return 0
-
-
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if args == ["record-address-space"]:
-        return _record_address_space(RECORDED_AS_PATH)
+    if args == ["record-threads"]:
+        return _record_threads(RECORDED_THREADS_PATH)
     if len(args) == 3 and args[0] == "child":
         return _child_main(args[1], args[2])
     if args and args[0] == "build":
@@ -1359,7 +1603,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if b.ok else 1
     if args and args[0] == "record":
         return _record(Path(args[1]) if len(args) > 1 else RECORDED_PATH)
-    print("usage: python -m gostack.oscost build | record [PATH] | child KIND PARAMS",
+    print("usage: python -m gostack.oscost build | record [PATH] | record-threads | "
+          "child KIND PARAMS",
           file=sys.stderr)
     return 2
 

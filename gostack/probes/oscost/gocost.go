@@ -49,11 +49,16 @@ func rusage() usage {
 	return usage{ns(ru.Utime) + ns(ru.Stime), ru.Nvcsw + ru.Nivcsw, ru.Minflt}
 }
 
-// status reads the kB fields of /proc/self/status that we need, in KiB.
+// status reads the kB fields of /proc/self/status that we need, in KiB; -1 each where
+// there is no such file (macOS). GOSTACK_PROC stands in for /proc, as in gostack.oscost.
 func status() (rss, size, threads int64) {
-	data, err := os.ReadFile("/proc/self/status")
+	proc := os.Getenv("GOSTACK_PROC")
+	if proc == "" {
+		proc = "/proc"
+	}
+	data, err := os.ReadFile(proc + "/self/status")
 	if err != nil {
-		fail(err.Error())
+		return -1, -1, -1
 	}
 	for _, line := range strings.Split(string(data), "\n") {
 		f := strings.Fields(line)
@@ -110,6 +115,10 @@ func mem(n int) string {
 	wall, u1 := time.Since(t0), rusage()
 	runtime.ReadMemStats(&m1)
 	rss1, size1, threads := status()
+	proc := int64(1) // 0: no /proc, the three status fields mean nothing
+	if rss1 < 0 {
+		proc = 0
+	}
 	out := (&obj{}).s("mode", "mem").s("go", runtime.Version()).i("n", int64(n)).
 		i("gomaxprocs", int64(runtime.GOMAXPROCS(0))).
 		i("stack_inuse", int64(m1.StackInuse)-int64(m0.StackInuse)).
@@ -118,7 +127,7 @@ func mem(n int) string {
 		i("vmrss_kib", rss1-rss0).i("vmsize_kib_before", size0).i("vmsize_kib", size1).
 		i("threads", threads).i("goroutines", int64(runtime.NumGoroutine())).
 		i("create_cpu_ns", u1.cpuNs-u0.cpuNs).i("create_wall_ns", wall.Nanoseconds()).
-		i("minflt", u1.minflt-u0.minflt).String()
+		i("minflt", u1.minflt-u0.minflt).i("proc", proc).String()
 	close(gate)
 	return out
 }
