@@ -1,6 +1,6 @@
 # gostack — developer tasks. Run `make` or `make help` to list them.
 #
-#   make lab                      # JupyterLab on notebooks/
+#   make lab                      # JupyterLab on the kit, at notebooks/00-welcome.ipynb
 #   make lab LAB_ARGS=--no-browser
 #   make test PYTEST_ARGS="-k stack -x"
 
@@ -41,12 +41,12 @@ $(VENV)/.stamp-test: pyproject.toml | $(VENV_PY)
 
 # --- tasks -------------------------------------------------------------------
 
-# Jupyter refuses to start as root without --allow-root; a fresh machine may be root.
-LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
-
-lab: $(VENV)/.stamp-go ## Open the course notebooks in JupyterLab (extra options: LAB_ARGS=...)
+# The command line lives in gostack/lab.py (the browser tests start JupyterLab with it too):
+# the kit's folder as root, so links between lessons, exercises and README work; lesson 00
+# opens first; --allow-root when run as root.
+lab: $(VENV)/.stamp-go ## Open the course in JupyterLab, at lesson 00 (extra options: LAB_ARGS=...)
 	-$(VENV_PY) -m gostack.oscost build
-	$(VENV)/bin/jupyter lab notebooks/ $(LAB_ROOT) $(LAB_ARGS)
+	$(VENV_PY) -m gostack.lab $(LAB_ARGS)
 
 NBVAL := --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
 NOTEBOOK_DIRS := $(sort $(dir $(wildcard notebooks/*.ipynb solutions/*.ipynb)))

@@ -5,6 +5,8 @@ Switches (environment variables):
   GOSTACK_REQUIRE_BROWSER=1 a missing browser (or playwright) fails the run instead of skipping
   GOSTACK_E2E_ARTIFACTS     where screenshots go (default test-artifacts/e2e, ignored by git)
   GOSTACK_E2E_KEEP=1        keep the server's temporary folder (its log) after the run
+  CI=true                   (or GOSTACK_REQUIRE_BROWSER=1) a file of the checkout that changed
+                            during the run fails it instead of printing a warning
 
 Playwright's own browser downloads are never used: the tests launch the Chromium above.
 """
@@ -16,6 +18,7 @@ import re
 import shutil
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -25,12 +28,15 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 from fence import Fence  # noqa: E402
-from labserver import ROOT, JupyterLab  # noqa: E402
+from labserver import ROOT, JupyterLab, changed, snapshot  # noqa: E402
 
 CHROMIUM = os.environ.get("GOSTACK_CHROMIUM", "/usr/bin/chromium")
 REQUIRE = os.environ.get("GOSTACK_REQUIRE_BROWSER", "").strip() not in ("", "0", "false", "no")
 ARTIFACTS = Path(os.environ.get("GOSTACK_E2E_ARTIFACTS", ROOT / "test-artifacts" / "e2e"))
 KEEP = os.environ.get("GOSTACK_E2E_KEEP", "").strip() not in ("", "0")
+# A file of the checkout that changes during the run fails it in CI; elsewhere it is reported
+# as a warning (someone may be editing a lesson while the tests run).
+STRICT = REQUIRE or os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
 
 # Chromium flags: headless as root without a display, and nothing that phones home.
 CHROMIUM_ARGS = [
@@ -122,6 +128,10 @@ def artifacts() -> Path:
 
 @pytest.fixture(scope="package")
 def lab(browser, artifacts, tmp_path_factory):
+    """JupyterLab on the checkout, started as `make lab` starts it (labserver.py). At the end,
+    the checkout's notebooks and README must be as they were: no write reached the server, and
+    no file under notebooks/, exercises/ or solutions/ changed."""
+    before = snapshot(ROOT)
     t0 = time.monotonic()
     server = JupyterLab(base=tmp_path_factory.mktemp("lab"))
     server.start()
@@ -129,8 +139,17 @@ def lab(browser, artifacts, tmp_path_factory):
         f.write(f"jupyter lab\tstart until /api/status answers\t{time.monotonic() - t0:.1f}\n")
     yield server
     server.stop()
+    refused, touched = server.refused_writes(), changed(before, snapshot(ROOT))
     if not KEEP:
         shutil.rmtree(server.base, ignore_errors=True)
+    assert not refused, "the browser tests tried to write to the checkout: " + "; ".join(refused)
+    if touched:
+        msg = ("files of the checkout changed while the browser tests ran: " + ", ".join(touched)
+               + " (the server wrote none of them: a kernel did, or someone edited them "
+               "meanwhile)")
+        if STRICT:  # in CI nobody else edits the clone: any change is the tests' doing
+            pytest.fail(msg, pytrace=False)
+        warnings.warn(msg, stacklevel=1)
 
 
 @pytest.fixture(scope="package")
@@ -158,7 +177,7 @@ def page(browser, fence, lab, timings):
     context = browser.new_context(viewport={"width": 1280, "height": 900},
                                   device_scale_factor=1, locale="en-US",
                                   timezone_id="UTC", service_workers="block")
-    before = len(fence.blocked)
+    before, refused = len(fence.blocked), len(lab.refused_writes())
     fence.install(context)
     pg = context.new_page()
     pg.set_default_timeout(60_000)
@@ -167,6 +186,8 @@ def page(browser, fence, lab, timings):
     lab.shutdown_all_sessions()
     leaked = fence.blocked[before:]
     assert not leaked, "requests outside loopback were blocked: " + "; ".join(leaked)
+    writes = lab.refused_writes()[refused:]
+    assert not writes, "the page tried to write to the checkout (refused): " + "; ".join(writes)
 
 
 # --- one line for skips; a screenshot of the failing state ---------------------------------------

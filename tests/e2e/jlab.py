@@ -123,9 +123,9 @@ def run_all(page: Page, timeout: float = 120_000) -> None:
 
 
 def open_and_run_all(page: Page, lab, notebook: str, clock, timeout_s: float):
-    """A fresh copy of ``notebook``, opened, Run All, and checked for errors and unrun
-    cells. Returns the copy's path."""
-    path = lab.fresh_copy(notebook)
+    """``notebook`` (a path in the kit) opened in a fresh workspace, Run All, and checked for
+    errors and unrun cells. Returns its path on the server."""
+    path = lab.path(notebook)
     lab.start_kernel(path)
     open_notebook(page, lab.notebook_url(path), clock)
     collapse_left_sidebar(page)

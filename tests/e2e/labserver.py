@@ -1,15 +1,24 @@
-"""A throwaway JupyterLab for the browser tests: loopback only, random port and token.
+"""A throwaway JupyterLab for the browser tests, started exactly as `make lab` starts it.
 
-The server serves temporary copies of the course (notebooks/, exercises/, solutions/), never the
-checkout itself, with private Jupyter, IPython, Matplotlib and JupyterLab settings and workspace
-directories, so nothing a learner has configured leaks in and nothing leaks out. It runs in a
-process group of its own and dies with its parent (PR_SET_PDEATHSIG), so `stop()` or even a
-killed pytest leaves no jupyter-lab or kernel behind.
+The command line is gostack.lab.command(), the one `make lab` runs: the kit's folder as the
+server's root (so the links between lessons, exercises and README resolve as they do for a
+learner) and lesson 00 as the default page. The tests add only what a throwaway server needs:
+loopback, a random port and token, no browser, and window.jupyterapp for reading the outputs.
+
+The checkout is served as is, and stays as it is:
+- autosave is off in the server's private JupyterLab settings, and the server's contents
+  manager (readonly_contents.py) refuses every write, logging it; `refused_writes()` lists them
+  and the session fails if there is any;
+- Jupyter, IPython, Matplotlib and JupyterLab settings and workspaces are private directories
+  under a temporary folder, so nothing a learner has configured leaks in and nothing leaks out.
+The server runs in a process group of its own and dies with its parent (PR_SET_PDEATHSIG), so
+`stop()` or even a killed pytest leaves no jupyter-lab or kernel behind.
 """
 
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import json
 import os
 import secrets
@@ -25,15 +34,25 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-COURSE_DIRS = ("notebooks", "exercises", "solutions")
+if str(ROOT) not in sys.path:  # gostack itself, when pytest runs outside the kit's venv
+    sys.path.insert(0, str(ROOT))
+
+from gostack import lab as make_lab  # noqa: E402  (the command line of `make lab`)
+
 LOOPBACK = "127.0.0.1"
+READONLY = Path(__file__).resolve().parent / "readonly_contents.py"
+MARK = "gostack-e2e REFUSED"  # readonly_contents.MARK (that module imports jupyter_server)
 
 # JupyterLab user settings: no news or update checks (they would leave loopback and pop a toast
 # over the notebook). Written under the private JUPYTERLAB_SETTINGS_DIR.
+# Autosave off: the tests type into cells of the checkout's own notebooks.
 LAB_SETTINGS = {
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
         "fetchNews": "false",
         "checkForUpdates": False,
+    },
+    "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {
+        "autosave": False,
     },
 }
 # page_config.json: no build check, no announcements, no extension manager (it queries PyPI).
@@ -47,10 +66,32 @@ PAGE_CONFIG = {
 }
 # Server side: no announcements feed, no update check, no PyPI extension manager (each of them
 # would fetch from outside).
+# And a contents manager that writes nothing (readonly_contents.py).
 LAB_CONFIG = {
     "LabApp": {"news_url": None, "check_for_updates_class": "jupyterlab.NeverCheckForUpdate",
                "extension_manager": "readonly"},
+    "ServerApp": {"contents_manager_class":
+                  "gostack_e2e_readonly.ReadOnlyContentsManager"},
 }
+
+
+# What the tests must leave exactly as they found it: the course and the README.
+WATCHED = ("notebooks", "exercises", "solutions", "README.md")
+
+
+def snapshot(root: Path = ROOT) -> dict[str, str]:
+    """{relative path: sha256} of every file under WATCHED (checkpoints and new files too)."""
+    found = {}
+    for name in WATCHED:
+        top = root / name
+        files = [top] if top.is_file() else sorted(p for p in top.rglob("*") if p.is_file())
+        for f in files:
+            found[f.relative_to(root).as_posix()] = hashlib.sha256(f.read_bytes()).hexdigest()
+    return found
+
+
+def changed(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    return sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
 
 
 def free_port() -> int:
@@ -72,13 +113,11 @@ def _die_with_parent() -> None:  # runs in the child, between fork and exec
 
 
 class JupyterLab:
-    """`with JupyterLab() as lab:` starts a server on a copy of the course and stops it."""
+    """`with JupyterLab() as lab:` starts a server on the kit, as `make lab` does, and stops it."""
 
-    def __init__(self, course_root: Path = ROOT, base: Path | None = None):
+    def __init__(self, root: Path = ROOT, base: Path | None = None):
         self.base = Path(base) if base else Path(tempfile.mkdtemp(prefix="gostack-e2e-"))
-        self.course_root = Path(course_root)
-        self.root = self.base / "root"  # the server's root: one fresh course copy per test
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root = Path(root)  # the server's root: the kit's folder, as for `make lab`
         self.port = free_port()
         self.token = secrets.token_hex(16)
         self.url = f"http://{LOOPBACK}:{self.port}"
@@ -97,6 +136,7 @@ class JupyterLab:
             "JUPYTERLAB_WORKSPACES_DIR": d / "lab-workspaces",
             "IPYTHONDIR": d / "ipython",
             "MPLCONFIGDIR": d / "matplotlib",
+            "PYTHONPATH": d / "pylib",  # the server's read-only contents manager, alone
         }
         for p in dirs.values():
             p.mkdir(parents=True, exist_ok=True)
@@ -108,9 +148,10 @@ class JupyterLab:
         labconfig.mkdir(exist_ok=True)
         (labconfig / "page_config.json").write_text(json.dumps(PAGE_CONFIG))
         (dirs["JUPYTER_CONFIG_DIR"] / "jupyter_lab_config.json").write_text(json.dumps(LAB_CONFIG))
+        shutil.copyfile(READONLY, dirs["PYTHONPATH"] / "gostack_e2e_readonly.py")
 
         env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("JUPYTER", "IPYTHON", "MPL", "DISPLAY"))}
+               if not k.startswith(("JUPYTER", "IPYTHON", "MPL", "DISPLAY", "PYTHONPATH"))}
         env.update({k: str(v) for k, v in dirs.items()})
         # Anything in the server or a kernel that honours proxy variables (urllib, requests,
         # httpx) and tries to leave loopback fails at once on a dead local port.
@@ -122,16 +163,15 @@ class JupyterLab:
         return env
 
     def cmd(self) -> list[str]:
-        return [
-            sys.executable, "-m", "jupyterlab",
-            "--no-browser", "--allow-root",  # CI runs as root
+        """`make lab`'s command line (gostack.lab.command), plus what a throwaway server needs."""
+        return make_lab.command(root=self.root, python=sys.executable, extra=[
+            "--no-browser",
             f"--ServerApp.ip={LOOPBACK}",
             f"--ServerApp.port={self.port}",
             "--ServerApp.port_retries=0",  # a lost port race fails, never moves silently
             f"--IdentityProvider.token={self.token}",
-            f"--ServerApp.root_dir={self.root}",
             "--LabApp.expose_app_in_browser=True",  # window.jupyterapp: read the outputs' model
-        ]
+        ])
 
     def start(self, timeout: float = 120, tries: int = 3) -> JupyterLab:
         """Start the server and wait until it answers; on a lost port race, on another port."""
@@ -184,18 +224,13 @@ class JupyterLab:
             body = r.read()
         return json.loads(body) if body else None
 
-    def fresh_copy(self, relpath: str) -> str:
-        """A new copy of the course (notebooks/, exercises/, solutions/) in a folder of its own,
-        so each test opens a file no earlier test opened (a new session and kernel), under its
-        own name and beside the lessons it links to. Returns the notebook's path on the server."""
-        tag = f"run-{secrets.token_hex(3)}"
-        for name in COURSE_DIRS:
-            if (self.course_root / name).is_dir():
-                shutil.copytree(self.course_root / name, self.root / tag / name,
-                                ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-        if not (self.root / tag / relpath).is_file():
+    def path(self, relpath: str) -> str:
+        """A file of the kit as the server names it (the same relative path: the server's root
+        is the kit's folder). Each test opens it in a fresh workspace, and its kernel is shut
+        down after the test, so the next test that opens it gets a new session and kernel."""
+        if not (self.root / relpath).is_file():
             raise FileNotFoundError(relpath)
-        return f"{tag}/{relpath}"
+        return Path(relpath).as_posix()
 
     def start_kernel(self, relpath: str, kernel: str = "python3") -> None:
         """Start the notebook's session and kernel now, as JupyterLab would on opening it: the
@@ -215,6 +250,15 @@ class JupyterLab:
                 self.api("DELETE", f"/api/sessions/{s['id']}")
         except (OSError, urllib.error.URLError):
             pass
+
+    def refused_writes(self) -> list[str]:
+        """The writes the server refused (readonly_contents.py): each one a test that tried to
+        save, create, rename or delete a file in the checkout."""
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return []
+        return [line.split(MARK, 1)[1].strip() for line in text.splitlines() if MARK in line]
 
     def log_tail(self, lines: int = 40) -> str:
         try:

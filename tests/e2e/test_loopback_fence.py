@@ -35,3 +35,40 @@ def test_fence_blocks_and_records_requests_outside_loopback(browser):
                 "wss://outside-three.invalid/socket"):
         assert url in got, f"{url} was not caught by the fence; it recorded:\n{got}"
     assert not any(b.startswith("SEEN") for b in fence.blocked), got
+
+
+def test_the_test_server_writes_nothing_to_the_checkout():
+    """The server the browser tests use serves the checkout itself (as `make lab` does), so it
+    must write nothing there: autosave is off in its JupyterLab settings, and every write
+    through its contents API (save, new file, rename, delete) is refused with 403 and recorded.
+    A server of its own: the session's server fails the run on any refused write."""
+    import urllib.error
+
+    from labserver import ROOT, JupyterLab
+
+    target = "notebooks/00-welcome.ipynb"
+    before = (ROOT / target).read_bytes()
+    folder = set((ROOT / "notebooks").iterdir())
+    with JupyterLab() as lab:
+        settings = lab.api("GET", "/lab/api/settings/@jupyterlab/docmanager-extension:plugin")
+        assert settings["settings"]["autosave"] is False, settings["settings"]
+        model = lab.api("GET", f"/api/contents/{target}")
+        attempts = {
+            "save": ("PUT", f"/api/contents/{target}",
+                     {"type": "notebook", "format": "json", "content": model["content"]}),
+            "new": ("POST", "/api/contents/notebooks", {"type": "notebook"}),
+            "rename": ("PATCH", f"/api/contents/{target}", {"path": "notebooks/renamed.ipynb"}),
+            "delete": ("DELETE", f"/api/contents/{target}", None),
+        }
+        codes = {}
+        for what, (method, path, body) in attempts.items():
+            try:
+                lab.api(method, path, body)
+                codes[what] = 200
+            except urllib.error.HTTPError as e:
+                codes[what] = e.code
+        refused = lab.refused_writes()
+    assert codes == dict.fromkeys(attempts, 403), codes
+    assert [r.split()[0] for r in refused] == ["save", "save", "rename", "delete"], refused
+    assert (ROOT / target).read_bytes() == before, f"a refused write changed {target}"
+    assert set((ROOT / "notebooks").iterdir()) <= folder, "a refused write added a file"
