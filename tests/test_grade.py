@@ -561,3 +561,19 @@ def test_a_gradescope_bundle_carries_every_limit_it_was_built_with(tmp_path):
     assert config["limits"]["case_timeout"] == 0.5
     assert config["vary_per_student"] is True
     assert Limits(**config["limits"]).student_budget == 30
+
+
+def test_grading_off_linux_says_why_and_the_gradescope_bundle_still_builds(tmp_path, monkeypatch,
+                                                                         capsys):
+    from gostack.grade.cli import main
+
+    subs = tmp_path / "subs"
+    (subs / "erin").mkdir(parents=True)
+    shutil.copy(ROOT / "solutions" / "02-newstack.ipynb", subs / "erin" / "02-newstack.ipynb")
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert main([str(subs), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "Linux sandbox" in err and "darwin" in err and not (tmp_path / "out").exists()
+    bundle = tmp_path / "autograder.zip"
+    assert main(["--gradescope-bundle", str(bundle), "--exercises", "02"]) == 0
+    assert zipfile.is_zipfile(bundle)

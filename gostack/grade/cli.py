@@ -237,6 +237,11 @@ def _main(args: argparse.Namespace) -> int:
         print(f"wrote {args.gradescope_bundle}: upload it as the autograder of a Gradescope "
               f"programming assignment ({', '.join(e.id for e in exercises)})")
         return 0
+    if not sys.platform.startswith("linux"):
+        # the worker's sandbox is Linux's (setuid drop, rlimits, Landlock, /proc/self/fd)
+        raise UsageError(f"grading runs students' code in a Linux sandbox, and this system is "
+                         f"{sys.platform}: grade on Linux (a VM, a container, or Gradescope "
+                         "with --gradescope-bundle, which works from here)")
     if args.gradescope_run:
         return gradescope.run_in_container()
     if not args.submissions:
