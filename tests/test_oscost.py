@@ -629,3 +629,16 @@ def test_live_lazy_stacks_cost_a_page_each_and_run_out_of_mappings():
     assert lazy.resident == pytest.approx(lazy.page, rel=0.05)  # 1 byte used, a page paid
     if 40_000 * 2 > lazy.max_map_count:
         assert lazy.limited and "Cannot allocate memory" in lazy.stopped
+
+
+def test_lesson_01_runs_top_to_bottom_without_proc(tmp_path, monkeypatch):
+    """The whole notebook, in a kernel that has no /proc, no libc and no sched_setaffinity:
+    no cell errors, and the first measured cell says which numbers are recorded."""
+    from gostack import nbtools
+
+    _no_proc_no_glibc(tmp_path, monkeypatch)
+    nb = nbtools.execute(oscost.HERE.parent / "notebooks" / "01-thread-cost.ipynb")
+    first = next(c for c in nb.cells if c.cell_type == "code")
+    text = "".join(o.get("text", "") for o in first.outputs)
+    assert "note: limits: recorded on " in text and "note: lazy: recorded on " in text
+    assert "10,000 threads take 10-20 GB" in text
