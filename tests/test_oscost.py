@@ -299,7 +299,7 @@ def fake_memory(n, seconds):
 
 
 def test_series_skips_a_count_that_would_blow_the_budget(monkeypatch):
-    monkeypatch.setattr(oscost, "thread_memory", lambda n, **kw: fake_memory(n, 0.002 * n))
+    monkeypatch.setattr(oscost.threads, "thread_memory", lambda n, **kw: fake_memory(n, 0.002 * n))
     s = oscost.thread_memory_series([10_000, 100, 1000], budget=15)
     assert sorted(s.results) == [100, 1000] and s.largest.n == 1000
     assert "skipped" in s.failed[10_000] and "63 s" in s.failed[10_000]  # 2 s * 10**1.5
@@ -313,7 +313,7 @@ def test_series_records_a_failure_and_goes_on(monkeypatch):
             raise oscost.MeasurementError("timed out after 24 s; the child was killed")
         return fake_memory(n, 0.1)
 
-    monkeypatch.setattr(oscost, "thread_memory", measure)
+    monkeypatch.setattr(oscost.threads, "thread_memory", measure)
     s = oscost.thread_memory_series([100, 1000])
     assert list(s.results) == [100] and "timed out" in s.failed[1000]
     assert "timed out" in oscost.memory_table(s)
@@ -369,7 +369,7 @@ def test_recorded_numbers_carry_machine_and_date_and_say_so():
 
 
 def test_goroutines_fall_back_to_recorded(monkeypatch):
-    monkeypatch.setattr(oscost, "build_go_probe",
+    monkeypatch.setattr(oscost.gocost, "build_go_probe",
                         lambda timeout: oscost.GoBuild(False, reason="no Go toolchain found"))
     g = oscost.goroutines(build_timeout=1)
     assert g.source == "recorded" and g.reason == "no Go toolchain found"
@@ -377,26 +377,26 @@ def test_goroutines_fall_back_to_recorded(monkeypatch):
     def broken(*a, **kw):
         raise oscost.MeasurementError("the child was killed by SIGSEGV")
 
-    monkeypatch.setattr(oscost, "build_go_probe",
+    monkeypatch.setattr(oscost.gocost, "build_go_probe",
                         lambda timeout: oscost.GoBuild(True, "/bin/false", True, 0, "go1.27.3"))
-    monkeypatch.setattr(oscost, "go_measure", broken)
+    monkeypatch.setattr(oscost.gocost, "go_measure", broken)
     g = oscost.goroutines()
     assert g.source == "recorded" and "SIGSEGV" in g.reason
     assert oscost.goroutines(use_recorded=True).source == "recorded"
 
 
 def test_build_timeout_is_reported_as_a_reason(monkeypatch):
-    monkeypatch.setattr(oscost, "run_json", lambda *a, **kw: oscost.Result(
+    monkeypatch.setattr(oscost.run, "run_json", lambda *a, **kw: oscost.Result(
         False, error="timed out after 10 s; the child was killed", timed_out=True))
     b = oscost.build_go_probe(timeout=10)
     assert not b.ok and "longer than 10 s" in b.reason and "oscost build" in b.reason
 
 
 def test_go_module_files():
-    files = oscost._go_files("go1.27.3")
+    files = oscost.gocost._go_files("go1.27.3")
     assert files["go.mod"] == "module gocost\n\ngo 1.27\n"
     assert "package main" in files["main.go"] and "StackInuse" in files["main.go"]
-    assert oscost._go_files(None)["go.mod"].endswith("go 1.21\n")
+    assert oscost.gocost._go_files(None)["go.mod"].endswith("go 1.21\n")
 
 
 def test_comparison_and_ratios_from_fixed_numbers():
@@ -483,7 +483,7 @@ def test_a_thread_that_never_runs_is_counted_as_the_limit_in_bounded_time(tmp_pa
     start = time.monotonic()
     res = oscost.run_json([sys.executable, "-m", "gostack.oscost", "child", "as_limit",
                            json.dumps({"limit": GIB, "cap": 50})], timeout=30,
-                          env={**oscost._python_env(), "PYTHONPATH": os.pathsep.join(
+                          env={**oscost.run._python_env(), "PYTHONPATH": os.pathsep.join(
                               [str(tmp_path), str(oscost.HERE.parent)])})
     data = res.get()
     assert data["threads"] == 0 and "never ran" in data["stopped"]
@@ -491,7 +491,7 @@ def test_a_thread_that_never_runs_is_counted_as_the_limit_in_bounded_time(tmp_pa
 
 
 def test_the_address_space_demo_falls_back_to_recorded_numbers_with_a_note(monkeypatch):
-    monkeypatch.setattr(oscost, "run_json", lambda *a, **kw: oscost.Result(
+    monkeypatch.setattr(oscost.run, "run_json", lambda *a, **kw: oscost.Result(
         False, error="timed out after 60 s; the child was killed", timed_out=True))
     demo = oscost.address_space_limit(GIB, limits=limits())
     assert demo.source == "recorded" and "timed out after 60 s" in demo.reason
@@ -551,14 +551,14 @@ def _no_proc_no_glibc(tmp_path, monkeypatch) -> Path:
         "ctypes.util.find_library = lambda name: 'libSystem.B.dylib'\n")
     monkeypatch.setenv("GOSTACK_PROC", str(empty))
     monkeypatch.setenv("PYTHONPATH", str(site))
-    monkeypatch.setattr(oscost, "PROC", empty)
+    monkeypatch.setattr(oscost.proc, "PROC", empty)
     monkeypatch.delattr(os, "sched_setaffinity", raising=False)
     return empty
 
 
 def test_without_proc_every_part_falls_back_with_a_note(tmp_path, monkeypatch):
     empty = _no_proc_no_glibc(tmp_path, monkeypatch)
-    monkeypatch.setattr(oscost, "build_go_probe",
+    monkeypatch.setattr(oscost.gocost, "build_go_probe",
                         lambda timeout: oscost.GoBuild(False, reason="no Go toolchain found"))
     assert not oscost.read_limits().found
     start = time.monotonic()
