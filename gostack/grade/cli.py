@@ -25,9 +25,8 @@ from .. import __version__
 from . import catalog, report
 from .grader import Grader, Student, StudentResult, detect_exercises, discover, safe_name
 from .notebook import printable
-from .sandbox import Limits, Zygote, run_exercise
+from .sandbox import DEFAULT_UID_BASE, Limits, Zygote, self_test
 
-DEFAULT_UID_BASE = 64100
 SECRET_ENV = "GOSTACK_GRADE_SECRET"
 ROSTER_ID_COLUMNS = ("id", "student_id", "sid", "student", "login", "username", "email")
 
@@ -169,16 +168,6 @@ def read_roster(path: Path) -> tuple[dict[str, dict[str, str]], list[str]]:
         if sid:
             rows[sid] = {k: (v or "") for k, v in row.items() if k != key and k is not None}
     return rows, [f for f in fields if f != key]
-
-
-def self_test(limits: Limits, uid: int | None, zygote: Zygote | None = None) -> tuple[bool, str]:
-    """Start one worker on a trivial job: does it come up (as ``uid``)?"""
-    ex = catalog.EXERCISES[0]
-    run = run_exercise(ex.id, [(1, "x = 1")], ex.visible_cases()[:1],
-                       Limits(cpu=max(2.0, limits.cpu), wall=30, memory_mb=limits.memory_mb),
-                       uid, zygote=zygote)
-    ok = bool(run.fatal) and not run.crashes
-    return ok, "; ".join(run.crashes) or run.output[-500:]
 
 
 class Progress:

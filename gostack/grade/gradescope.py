@@ -24,7 +24,7 @@ from pathlib import Path
 from .. import __version__
 from . import catalog, report
 from .grader import Grader, Student
-from .sandbox import Limits
+from .sandbox import DEFAULT_UID_BASE, Limits, self_test
 
 ROOT_ENV = "GOSTACK_GRADESCOPE_ROOT"  # tests point it at a folder laid out like /autograder
 DEFAULT_ROOT = "/autograder"
@@ -124,8 +124,6 @@ def run_in_container() -> int:
         student = Student(_student_id(root), files)
         uid = None
         if os.geteuid() == 0:
-            from .cli import DEFAULT_UID_BASE, self_test
-
             uid = DEFAULT_UID_BASE if self_test(limits, DEFAULT_UID_BASE)[0] else None
         grader = Grader(exercises, secret, limits, uid,
                         vary=bool(config.get("vary_per_student")))

@@ -25,6 +25,8 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from . import catalog
+
 MAX_CHANNEL_BYTES = 16 << 20  # per worker: far more than any exercise's answers
 MAX_LINE_BYTES = 1 << 20
 MAX_QUOTED_OUTPUT = 4000
@@ -492,3 +494,17 @@ def run_exercise(exercise_id: str, cells: list[tuple[int, str]], cases: list[dic
 
 def _index(value: object, n: int) -> int | None:
     return value if type(value) is int and 0 <= value < n else None
+
+
+# Where the sandbox uids start by default (cli's --sandbox-uid; Gradescope's runs as root).
+DEFAULT_UID_BASE = 64100
+
+
+def self_test(limits: Limits, uid: int | None, zygote: Zygote | None = None) -> tuple[bool, str]:
+    """Start one worker on a trivial job: does it come up (as ``uid``)?"""
+    ex = catalog.EXERCISES[0]
+    run = run_exercise(ex.id, [(1, "x = 1")], ex.visible_cases()[:1],
+                       Limits(cpu=max(2.0, limits.cpu), wall=30, memory_mb=limits.memory_mb),
+                       uid, zygote=zygote)
+    ok = bool(run.fatal) and not run.crashes
+    return ok, "; ".join(run.crashes) or run.output[-500:]
