@@ -125,3 +125,24 @@ def test_nosplit_leaf_runs_below_the_guard_without_growth():
     g.ret()
     g.call(rec)
     assert g.trace.grows[-1].call_index == 8
+
+
+# --- lesson 02 --------------------------------------------------------------------------------
+
+def test_32_bit_address_space_holds_under_400_thread_stacks():
+    """Lesson 02: about 3 GiB of address space per 32-bit process, 8 MiB stacks: 384 < 400."""
+    assert (3 << 30) // (8 << 20) == 384 < 400
+
+
+@pytest.mark.parametrize(("scanned", "start"), [
+    ([1619], 4096),  # lesson 02's population: 1,619 + 928 = 2,547, rounded up to 4,096
+    ([100], 2048),  # 1,028: never below 2 KiB
+    ([1120], 2048),  # 2,048 exactly: already a power of two
+    ([1121], 4096),
+    ([0, 2000], 2048),  # the average of what was scanned: 1,000 + 928
+])
+def test_adaptive_start_is_average_plus_928_rounded_up(scanned, start):
+    """Lessons 02 and 08: gcComputeStartingStackSize averages hi - sp over the scanned
+    goroutines, adds stackGuard (928) and rounds up to a power of two (runtime/stack.go,
+    func gcComputeStartingStackSize, go1.27.3)."""
+    assert gs.stackalloc.adaptive_start_size(scanned) == start
