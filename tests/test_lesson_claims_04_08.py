@@ -142,6 +142,15 @@ def test_04_explorer_answer_a_64_KiB_frame_goes_to_128_KiB_in_six_doublings():
         (1, 128 * KiB, 6)
 
 
+def test_04_explorer_answer_a_616_byte_frame_first_grows_at_call_2():
+    # The medium check fails when SP - (F - 128) <= lo + 928, i.e. used + 488 >= 2,048 - 928.
+    def fails(n):
+        return used_at_call(n, 616) + (616 - 128) >= 2048 - GUARD
+    assert used_at_call(2, 616) == 712 and not fails(1) and fails(2)
+    run = ex.growth_run(frame=616, calls=40)
+    assert (run.grows[0].call_index, run.grows[0].new_size) == (2, 4096)
+
+
 # ---- lesson 05: copystack ---------------------------------------------------------------
 
 
@@ -391,3 +400,4 @@ def test_04_live_setmaxstack_ceiling():
     cmp = realgo.compare(p)
     assert cmp.agree, cmp.table()
     assert cmp.real.overflow == (104450, "runtime: goroutine stack exceeds 2000000000-byte limit")
+
