@@ -167,9 +167,9 @@ class Program:
             raise ValueError(f"{self.name}: gc_after must be an int >= 0")
         if self.max_stack is not None and (
             isinstance(self.max_stack, bool) or not isinstance(self.max_stack, int)
-            or self.max_stack <= 0
+            or not -(1 << 63) <= self.max_stack < (1 << 63)
         ):
-            raise ValueError(f"{self.name}: max_stack must be a positive int")
+            raise ValueError(f"{self.name}: max_stack must be an int (a Go int)")
         for f in funcs:
             if f.nosplit and any(self.func_at(i) is f for i in gcs):
                 raise ValueError(f"{self.name}: nosplit {f.name} cannot call runtime.GC()")
@@ -351,7 +351,8 @@ def run_simulator(
         )
         for f in program.functions
     }
-    rt = gs.Runtime(max_stack=program.max_stack, trace=False) if program.max_stack \
+    rt = gs.Runtime(max_stack=program.max_stack, trace=False) \
+        if program.max_stack is not None \
         else gs.Runtime(trace=False)
     growths: list[Growth] = []
     shrinks: list[ShrinkAt] = []
@@ -621,7 +622,7 @@ def render_go(program: Program) -> str:
             name=program.name,
             summary=program.summary or program.name,
             runtime_import='\t"runtime"\n' if uses_gc else "",
-            debug_import='\t"runtime/debug"\n' if program.max_stack else "",
+            debug_import='\t"runtime/debug"\n' if program.max_stack is not None else "",
             max_events=MAX_EVENTS,
             depth=program.depth,
         )
@@ -651,7 +652,8 @@ def render_go(program: Program) -> str:
         if f.nosplit:
             out.append("//go:nosplit")
         out += [f"func {f.name}(d int, p *int) uint64 {{", *_body(program, f), "}"]
-    set_max = (f"\tdebug.SetMaxStack({program.max_stack})\n" if program.max_stack else "")
+    set_max = (f"\tdebug.SetMaxStack({program.max_stack})\n"
+               if program.max_stack is not None else "")
     out.append(_MAIN.format(magic=RESULTS_MAGIC, set_max_stack=set_max, entry=e.name))
     return "\n".join(out)
 
@@ -819,6 +821,12 @@ _add(Program("maxstack_gc_overflow", Function("worker"), cycle=(Function("rec", 
                      "calls need 8 KiB, fatal inside the runtime"))
 _add(Program("maxstack_entry", Function("worker", words=1280), max_stack=8192,
              summary="debug.SetMaxStack(8192) and a 10 KB entry: overflow at call index 0"))
+_rec("maxstack_zero", Function("rec", words=17), 10,
+     "debug.SetMaxStack(0) is accepted; the first growth is fatal: 'exceeds 0-byte limit'",
+     max_stack=0)
+_rec("maxstack_negative", Function("rec", words=1281), 200000,
+     "debug.SetMaxStack(-1) is uintptr's maximum: 1 GiB fits, 2 GiB is over maxstackceiling "
+     "(2e9), which the message names", max_stack=-1, heavy=True)
 _rec("default_limit_overflow", Function("rec", words=1281), 100000,
      "10 KB frames until the default 1e9 limit: 512 MiB is the last size that fits",
      heavy=True)

@@ -185,14 +185,18 @@ class Runtime:
 
     @staticmethod
     def _check_limit(n: object) -> int:
-        if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
-            raise ProgramError(f"max_stack must be a positive int of bytes, got {n!r}")
-        return n
+        """setMaxStack (runtime/rdebug.go) stores ``uintptr(in)``: any Go int is taken, a
+        negative one becoming huge (then maxstackceiling is the limit), 0 making the first
+        growth fatal. Only what is not a Go int is refused."""
+        if isinstance(n, bool) or not isinstance(n, int) or not -(1 << 63) <= n < (1 << 63):
+            raise ProgramError(f"max_stack must be an int of bytes (a Go int), got {n!r}")
+        return n & ((1 << 64) - 1)
 
     def set_max_stack(self, n: int) -> int:
-        """debug.SetMaxStack: set the limit, return the previous one."""
+        """debug.SetMaxStack: set the limit, return the previous one as Go does,
+        ``int(maxstacksize)`` (a negative limit comes back negative)."""
         old, self.max_stack = self.max_stack, self._check_limit(n)
-        return old
+        return old - (1 << 64) if old >= 1 << 63 else old
 
     def go(self, entry: Func, *, stack_size: int = STACK_MIN) -> Goroutine:
         """Start a goroutine; its entry function is call index 0 and is checked like any call.

@@ -47,7 +47,8 @@ def test_trace_gc_shows_one_halving_per_gc(capsys):
         (["trace", "--frame", "x", "--calls", "3"], "not a whole number of bytes: 'x'"),
         (["trace", "--calls", "3"], "required: --frame"),
         (["trace", "--frame", "8", "--calls", "-1"], "must be >= 0, got -1"),
-        (["trace", "--frame", "8", "--calls", "1", "--max-stack", "0"], "max_stack must be"),
+        (["trace", "--frame", "8", "--calls", "1", "--max-stack", str(1 << 63)],
+         "max_stack must be"),
         (["bogus"], "invalid choice: 'bogus'"),
     ],
 )

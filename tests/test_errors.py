@@ -210,7 +210,7 @@ def test_frame_index_out_of_range(rt):
 # ---- the limit ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("bad", [0, -1, True, 1e9, "1000000000", None])
+@pytest.mark.parametrize("bad", [True, 1e9, "1000000000", None, 1 << 63, -(1 << 63) - 1])
 def test_bad_max_stack(bad):
     with pytest.raises(gs.ProgramError) as info:
         gs.Runtime(max_stack=bad)
@@ -219,5 +219,25 @@ def test_bad_max_stack(bad):
 
 def test_bad_set_max_stack_keeps_the_old_limit(rt):
     with pytest.raises(gs.ProgramError, match="max_stack"):
-        rt.set_max_stack(-5)
+        rt.set_max_stack(1 << 63)  # not a Go int
     assert rt.max_stack == 1_000_000_000
+
+
+def test_set_max_stack_takes_any_go_int_as_setmaxstack_does(rt):
+    # runtime/rdebug.go setMaxStack: maxstacksize = uintptr(in); returns int(old)
+    assert rt.set_max_stack(-1) == 1_000_000_000
+    assert rt.max_stack == 2**64 - 1
+    assert rt.set_max_stack(0) == -1
+    g = rt.go(gs.Func("main.w", frame=40))
+    with pytest.raises(gs.StackOverflow, match="exceeds 0-byte limit"):
+        for _ in range(20):
+            g.call(gs.Func("main.rec", frame=160))
+    assert rt.set_max_stack(1 << 30) == 0
+
+
+def test_a_limit_above_the_ceiling_reports_the_ceiling():
+    # newstack: past maxstackceiling (2 * 1e9) the message names the ceiling, not the limit
+    rt = gs.Runtime(max_stack=3_000_000_000)
+    g = rt.go(gs.Func("main.w", frame=0))
+    with pytest.raises(gs.StackOverflow, match="exceeds 2000000000-byte limit"):
+        g.call(gs.Func("main.huge", frame=1_500_000_000))
