@@ -8,11 +8,16 @@ fresh one, within a tolerance, so a changed plot is caught.
 from __future__ import annotations
 
 import base64
+import io
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 from matplotlib.testing.compare import compare_images
+from PIL import Image
 
 from gostack import course, nbtools
 
@@ -22,7 +27,14 @@ GLOSSARY = ROOT / "notebooks" / course.GLOSSARY  # markdown only: clean, but not
 ALL = NOTEBOOKS + [GLOSSARY] + sorted((ROOT / "solutions").glob("*.ipynb")) + sorted(
     (ROOT / "exercises").glob("*.ipynb"))
 IGNORE = "nbval-ignore-output"
-TOLERANCE = 2.0  # RMS over 0-255 pixel values: survives antialiasing noise, not a changed plot
+# RMS over 0-255 pixel values. Measured: two fresh executions of every lesson and solution
+# (20 figures) differ from each other, and from the stored figures, by 0.000 RMS: the figures
+# are deterministic. One marker turned from red to orange is 0.6-0.8 RMS, and the old
+# tolerance of 2.0 let it through (test_a_small_colour_change_in_a_figure_is_caught); 0.2
+# catches a change a quarter that size. A new matplotlib that moves pixels fails here: re-run
+# `make notebooks`.
+TOLERANCE = 0.2
+SANITIZE = ROOT / "tests" / "nbval_sanitize.cfg"
 
 
 def _ids(paths):
@@ -111,3 +123,91 @@ def test_stored_figures_match_a_fresh_run(path, tmp_path):
         act.write_bytes(b)
         diff = compare_images(str(exp), str(act), tol=TOLERANCE)
         assert diff is None, f"{path.name} cell {i}: figure changed: {diff}"
+
+
+# --- the checks have teeth --------------------------------------------------------------------
+
+def _sanitize(text: str) -> str:
+    """What nbval does to an output with tests/nbval_sanitize.cfg (its own parser)."""
+    import re
+
+    from nbval.plugin import get_sanitize_patterns
+
+    for regex, replace in get_sanitize_patterns(SANITIZE.read_text()):
+        text = re.sub(regex, replace, text)
+    return text
+
+
+def test_the_sanitizer_masks_runtime_addresses_and_nothing_computed():
+    assert _sanitize("<__main__.Probe object at 0x7f3a2c1d9e50>") == (
+        "<__main__.Probe object at 0xADDRESS>")
+    assert _sanitize("<function f at 0x7f3a2c1d9e50>") == "<function f at 0xADDRESS>"
+    for computed in (
+            "SP - (F-128) wraps to 0xfffffffffffff758, far above the guard 0x13a0",  # lesson 03
+            "stackguard0 = 0xfffffffffffffade",
+            "old stack [0xc000007800, 0xc000008000)   new stack [0xc00000f000, 0xc000010000)",
+            "<Figure size 600x320 with 1 Axes>"):
+        assert _sanitize(computed) == computed
+
+
+def test_nbval_with_the_sanitizer_catches_wrong_hex_arithmetic(tmp_path):
+    """nbval itself, on a two-cell notebook whose stored outputs are: a wrong hex sum (one digit
+    off: must fail) and another process's object address (must pass)."""
+    guard = nbformat.v4.new_code_cell('print(f"stackguard0 = {2**64 - 1314:#x}")',
+                                      execution_count=1)
+    guard.outputs = [nbformat.v4.new_output("stream", name="stdout",
+                                            text="stackguard0 = 0xfffffffffffffadf\n")]
+    probe = nbformat.v4.new_code_cell("class Probe:\n    pass\nprint(Probe())",
+                                      execution_count=2)
+    probe.outputs = [nbformat.v4.new_output("stream", name="stdout",
+                                            text="<__main__.Probe object at 0x7f0000001000>\n")]
+    nb = nbformat.v4.new_notebook(cells=[guard, probe])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    path = tmp_path / "mutant.ipynb"
+    nbformat.write(nb, path)
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")  # not the kit's options
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env", "-p", "no:cacheprovider",
+         "--nbval-sanitize-with", str(SANITIZE), "-q", "-rA", "-c", "pytest.ini", path.name],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    out = run.stdout + run.stderr
+    assert "1 failed, 1 passed" in out, out[-3000:]
+    assert "FAILED mutant.ipynb::Cell 0" in out and "PASSED mutant.ipynb::Cell 1" in out, out
+    assert "0xfffffffffffffade" in out, out[-3000:]  # nbval shows what the cell printed
+
+
+def _rgb(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+
+
+def _rms(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.sqrt(((a.astype(float) - b.astype(float)) ** 2).mean()))
+
+
+# The kit's palette (seaborn "deep"): the red of a growth marker, and the orange next to it.
+RED, ORANGE = (196, 78, 82), (221, 132, 82)
+
+
+def test_a_small_colour_change_in_a_figure_is_caught(tmp_path):
+    """The mutant the figure check must catch: in a lesson's figure with a small red marker,
+    the marker turned orange (the figure with the fewest red pixels, at least 50)."""
+    found = []
+    for path in NOTEBOOKS:
+        for i, j, png in _pngs(nbformat.read(path, as_version=4)):
+            red = int((_rgb(png) == RED).all(axis=-1).sum())
+            if red >= 50:
+                found.append((red, path.name, i, j, png))
+    assert found, "no lesson figure has a red marker any more: pick another colour"
+    red, name, i, j, png = min(found, key=lambda f: f[0])
+    img = _rgb(png).copy()
+    img[(img == RED).all(axis=-1)] = ORANGE
+    stored, mutant = tmp_path / "stored.png", tmp_path / "mutant.png"
+    stored.write_bytes(png)
+    Image.fromarray(img).save(mutant)
+    rms = _rms(_rgb(png), img)
+    assert rms < 2.0, f"{name} cell {i}: the mutant is not a small change ({rms:.2f} RMS)"
+    assert compare_images(str(stored), str(stored), tol=TOLERANCE) is None
+    caught = compare_images(str(stored), str(mutant), tol=TOLERANCE)
+    assert caught is not None, (f"{name} cell {i} figure {j}: {red} pixels turned from red to "
+                                f"orange ({rms:.2f} RMS) pass the tolerance {TOLERANCE}")
