@@ -217,9 +217,14 @@ class Runtime:
         ones would also have their park frames below them).
         """
         self.gcs += 1
-        for g in self.goroutines:
-            if g.status is Status.RUNNING:
-                g._scan(self.gcs, GC_PARK_DEPTH if g is caller else 0)
+        self.alloc.gc_running = True  # stacks freed by shrinks go on stackLarge
+        try:
+            for g in self.goroutines:
+                if g.status is Status.RUNNING:
+                    g._scan(self.gcs, GC_PARK_DEPTH if g is caller else 0)
+        finally:
+            self.alloc.gc_running = False
+            self.alloc.free_stack_spans()  # gcMarkTermination
         return self.gcs
 
     def new_object(self, nwords: int = 1) -> int:

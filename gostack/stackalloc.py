@@ -5,10 +5,14 @@ A stack's contents are kept word by word, only where something was written, so a
 
 Allocation follows the runtime's two paths:
 - small stacks (2, 4, 8, 16 KiB) come from per-order pools of 32 KiB spans,
-- large stacks get a span of their own, reused from a free list keyed by pages.
-Freed stacks go on the front of their list, so the next stack of that size is the
-one just freed: that is why consecutive same-size moves alternate between two slots
-and why a delta can be negative.
+- large stacks get a span of their own. Freed outside a GC (gcphase == _GCoff) a
+  large stack goes straight back to the heap; freed during a GC it goes on the large
+  free list (stackLarge), where a stack of that size allocated in the same GC finds
+  it, and the end of the GC (freeStackSpans, called by gcMarkTermination) returns the
+  list to the heap. This model's heap never hands pages out twice (alloc_pages).
+Freed small stacks go on the front of their list, so the next stack of that size is
+the one just freed: that is why consecutive same-size moves alternate between two
+slots and why a delta can be negative.
 """
 
 from __future__ import annotations
@@ -100,15 +104,16 @@ def stack_order(size: int) -> int | None:
     return None
 
 
-def adaptive_start_size(scanned: Sequence[int]) -> int:
+def adaptive_start_size(scanned: Sequence[int], max_stack: int = MAX_STACK_DEFAULT) -> int:
     """gcComputeStartingStackSize (Go 1.19+; off with GODEBUG=adaptivestackstart=0):
-    the average ``hi - sp`` the last GC scanned, plus stackGuard, clamped to
-    [fixedStack, maxstacksize] and rounded up to a power of 2. Nothing scanned:
-    fixedStack. Only a recycled G starts at this size; a fresh G starts at 2048."""
+    the average ``hi - sp`` the last GC scanned, plus stackGuard, capped at the current
+    maxstacksize, then raised to fixedStack, then rounded up to a power of 2 (so a limit
+    that is not a power of 2 can be exceeded, as in Go). Nothing scanned: fixedStack.
+    Only a recycled G starts at this size; a fresh G starts at 2048."""
     if not scanned:
         return FIXED_STACK
     avg = sum(scanned) // len(scanned) + STACK_GUARD
-    avg = min(max(avg, FIXED_STACK), MAX_STACK_DEFAULT)
+    avg = max(min(avg, max_stack), FIXED_STACK)  # Go's order: the cap first, then the floor
     return 1 << (avg - 1).bit_length()  # round2
 
 
@@ -118,7 +123,8 @@ class StackAllocator:
     def __init__(self, base: int = ARENA_BASE) -> None:
         self._next_page = base
         self._pools: list[list[Stack]] = [[] for _ in range(NUM_STACK_ORDERS)]
-        self._large: dict[int, list[Stack]] = {}
+        self._large: dict[int, list[Stack]] = {}  # stackLarge: only during a GC
+        self.gc_running = False  # gcphase != _GCoff; the runtime sets it while a GC runs
         # Every slot ever handed out, by lo, for address lookups (live or freed).
         self._slots: dict[int, Stack | HeapObject] = {}
         self._los: list[int] = []
@@ -166,8 +172,14 @@ class StackAllocator:
         order = stack_order(size)
         if order is not None:
             self._pools[order].append(stack)
-        else:
+        elif self.gc_running:
             self._large.setdefault(size, []).append(stack)
+        # else: mheap_.freeManual, back to the heap (which this model does not reuse)
+
+    def free_stack_spans(self) -> None:
+        """freeStackSpans at the end of a GC: the large free list goes back to the heap.
+        (Go also returns pool spans with no stack in use; this model keeps them.)"""
+        self._large.clear()
 
     def new_object(self, nwords: int) -> HeapObject:
         if nwords < 1:
