@@ -71,3 +71,32 @@ def test_adaptive_start_caps_at_the_current_limit_before_the_floor():
     assert adaptive_start_size([5000], max_stack=1000) == 2048  # the floor comes last
     assert adaptive_start_size([5000], max_stack=0) == 2048
     assert adaptive_start_size([]) == 2048
+
+
+def test_bytes_copied_counts_growths_and_shrinks():
+    # newproc1 leaves 32 bytes and goexit's return address above the entry: hi - E = 40
+    rt = gs.Runtime()
+    g = rt.go(_entry())  # used 40 + 40 = 80
+    g.call(gs.Func("main.big", frame=3000))  # E = 88: 2 KiB cannot hold 3000 + 928
+    assert [(e.old_size, e.new_size, e.used) for e in g.trace.grows] == [(2048, 4096, 88)]
+    g.ret()  # used 80 again
+    rt.gc()  # 80 + 800 < 4096 / 4: halve; copystack copies hi - sp = 80 bytes
+    assert [(e.old_size, e.new_size) for e in g.trace.shrinks] == [(4096, 2048)]
+    assert g.trace.bytes_copied() == 88 + 80
+
+
+def test_a_nosplit_frame_runs_without_a_check_until_it_leaves_the_stack():
+    rt = gs.Runtime()
+    g = rt.go(_entry())  # used 80
+    g.call(gs.Func("main.leaf", frame=1800, nosplit=True))  # 88 + 1800 = 1888 <= 2048
+    assert g.stack_size == 2048 and not g.trace.grows  # below the guard, never checked
+    call = g.trace.of(gs.Call)[-1]
+    assert (call.func, call.checked) == ("main.leaf", False)
+    g.ret()
+    try:
+        g.call(gs.Func("main.huge", frame=2000, nosplit=True))  # 88 + 2000 = 2088
+    except gs.NosplitOverflow as e:
+        assert e.over == 40 and "40 bytes below the stack" in str(e)
+    else:
+        raise AssertionError("a nosplit frame past lo must not run")
+    assert g.status is gs.Status.FATAL
