@@ -2,16 +2,18 @@
 
     gostack grade submissions/ --out graded/ --exercises 02,03 --jobs 2
     gostack grade submissions/ --out graded/ --roster roster.csv --secret-file secret.txt
+    gostack grade canvas-download/ --out graded/ --roster canvas-gradebook.csv
     gostack grade --gradescope-bundle autograder.zip --exercises 02
 
 Output (in --out): students/<id>/results.json (Gradescope's format), feedback.md,
-integrity.json and manifest.json; gradebook.csv, integrity.md, summary.txt and summary.json.
+integrity.json, grading.json and manifest.json; gradebook.csv, integrity.md, summary.txt and
+summary.json. The summary always covers the whole class, students graded by earlier runs
+included: only :data:`RUN_ONLY` differ between a resumed run and a full one.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import secrets
@@ -22,13 +24,15 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from .. import __version__
-from . import catalog, report
-from .grader import Grader, Student, StudentResult, detect_exercises, discover, safe_name
+from . import catalog, integrity, layouts, report
+from . import roster as rosters
+from .grader import Grader, Student, StudentResult, safe_name
 from .notebook import printable
 from .sandbox import DEFAULT_UID_BASE, Limits, Zygote, self_test
 
 SECRET_ENV = "GOSTACK_GRADE_SECRET"
-ROSTER_ID_COLUMNS = ("id", "student_id", "sid", "student", "login", "username", "email")
+# The summary's fields that describe this run rather than the class.
+RUN_ONLY = ("graded", "skipped", "seconds", "seconds_per_student")
 
 
 class UsageError(Exception):
@@ -51,15 +55,44 @@ def build_parser() -> argparse.ArgumentParser:
         "a separate, limited worker process; scores are computed in the grader from plain "
         "data. Every student gets the same visible and hidden cases, so the same code "
         "always gets the same score.",
-        epilog="Exit status 0 when the run completed (students whose code failed included), "
-        "2 on a usage error.")
+        epilog="Several notebooks for one exercise in one submission: " + layouts.RULE
+        + ". Exit status 0 when the run completed (students whose code failed included), 1 "
+        "when submissions and the roster do not match (without --allow-unmatched), 2 on a "
+        "usage error.")
     p.add_argument("submissions", nargs="*", type=Path, metavar="SUBMISSION",
-                   help="a notebook (one student: the file name is the id), or a folder with "
-                   "one notebook or one sub-folder of notebooks per student")
+                   help="a notebook (one student: the file name is the id), a folder with "
+                   "one notebook or one sub-folder of notebooks per student, or an unzipped "
+                   "Canvas, Moodle or Gradescope download (see --layout)")
+    p.add_argument("--layout", choices=layouts.LAYOUTS, default="auto",
+                   help="how the submissions are laid out (default auto: detected, and said "
+                   "on one line; mixed or unclear input is refused). folders: a folder or "
+                   "notebook per student, its name the id; canvas: Canvas's 'Download "
+                   "Submissions' (name_userid_submissionid_file; the id is Canvas's user id); "
+                   "moodle: Moodle's 'Download all submissions' (Full Name_participantid_"
+                   "assignsubmission_file_); gradescope: Gradescope's 'Export Submissions' "
+                   "(submission_metadata.yml; the id is the e-mail, as in the bundle)")
     p.add_argument("--out", type=Path, help="output folder (created if needed)")
-    p.add_argument("--roster", type=Path, help="CSV with a column id (or student_id, sid, "
-                   "email...); other columns are copied to the gradebook; students without "
-                   "a submission get a row with 0 points")
+    p.add_argument("--roster", type=Path, help="the class list: a Canvas gradebook export, a "
+                   "Moodle grades export or grading worksheet, read as they are, or any CSV "
+                   "with a column id (or student_id, sid, email...); students without a "
+                   "submission get a row with 0 points")
+    p.add_argument("--roster-id-column", metavar="COLUMN", help="the roster's column that "
+                   "holds the submissions' ids (default: Canvas 'ID', the user id in its file "
+                   "names; Moodle 'Email address' or a worksheet's 'Identifier'; else id, "
+                   "student_id, sid...)")
+    p.add_argument("--roster-name-column", metavar="COLUMN[,COLUMN]", help="the roster's "
+                   "name column(s), joined by a space (default: Canvas 'Student', Moodle "
+                   "'First name,Last name'); submissions whose id matches nothing match a "
+                   "unique full name (a Moodle download carries names, not ids)")
+    p.add_argument("--roster-email-column", metavar="COLUMN", help="the roster's e-mail "
+                   "column (default: Moodle 'Email address', else email): matches Gradescope "
+                   "submitters")
+    p.add_argument("--allow-unmatched", action="store_true", help="exit 0 even when "
+                   "submissions match no roster entry or roster entries have no submission "
+                   "(the warning stays)")
+    p.add_argument("--templates", type=Path, metavar="DIR", help="the handed-out exercise "
+                   "notebooks, whose code the integrity report never counts as evidence "
+                   "(default: the kit's exercises/ folder)")
     p.add_argument("--exercises", help="comma-separated exercises to grade (numbers, slugs "
                    "or ids, e.g. 02,copystack); default: those the notebooks are named after")
     p.add_argument("--vary-per-student", action="store_true",
@@ -148,52 +181,66 @@ def load_secret(args: argparse.Namespace, out: Path | None) -> tuple[bytes, str]
     return text.encode(), where
 
 
-def read_roster(path: Path) -> tuple[dict[str, dict[str, str]], list[str]]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as e:
-        raise UsageError(f"cannot read the roster {path}: {e}") from None
-    reader = csv.DictReader(text.splitlines())
-    fields = reader.fieldnames or []
-    lower = {f.strip().lower(): f for f in fields}
-    key = next((lower[c] for c in ROSTER_ID_COLUMNS if c in lower), None)
-    if key is None:
-        raise UsageError(f"the roster {path} needs a column named one of "
-                         f"{', '.join(ROSTER_ID_COLUMNS)}")
-    rows = {}
-    for row in reader:
-        sid = printable((row.get(key) or "").strip())  # the same form as a folder's id
-        if sid in rows:
-            raise UsageError(f"the roster {path} lists the id {sid!r} twice")
-        if sid:
-            rows[sid] = {k: (v or "") for k, v in row.items() if k != key and k is not None}
-    return rows, [f for f in fields if f != key]
-
-
 class Progress:
-    def __init__(self, total: int, quiet: bool) -> None:
+    """On a terminal, one updating line with the rate and the time left (tqdm), at most 80
+    columns; in a log (stderr not a terminal), a plain line at the first and last student and
+    whenever 10% more are done or 30 s have passed."""
+
+    EVERY_S = 30.0
+
+    def __init__(self, total: int, quiet: bool, stream=None) -> None:
         self.total, self.done, self.quiet = total, 0, quiet
-        self.tty = sys.stderr.isatty()
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
         self.start = time.monotonic()
+        self._last = (self.start, -1)  # when, and at which tenth, a log line was written
         self._lock = threading.Lock()
+        self._bar = None
+        if not quiet and self.tty and total:
+            try:
+                from tqdm import tqdm
+            except ImportError:  # a bare Python (Gradescope's image): log lines instead
+                self.tty = False
+            else:
+                import shutil
+
+                width = min(80, shutil.get_terminal_size((80, 24)).columns)
+                self._bar = tqdm(total=total, file=self.stream, ncols=width, unit="student",
+                                 dynamic_ncols=False, leave=True, smoothing=0.1,
+                                 bar_format="{n_fmt}/{total_fmt} |{bar}| {rate_fmt} "
+                                            "ETA {remaining}{postfix}")
 
     def step(self, line: str) -> None:
         with self._lock:
             self.done += 1
             if self.quiet:
                 return
-            if self.tty:
-                width = 30
-                filled = width * self.done // max(1, self.total)
-                rate = (time.monotonic() - self.start) / self.done
-                sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] "
-                                 f"{self.done}/{self.total}  {rate:.2f} s/student  "
-                                 f"{line[:40]:<40}")
+            if self._bar is not None:
+                self._bar.set_postfix_str(line[:24], refresh=False)
+                self._bar.update(1)
                 if self.done == self.total:
-                    sys.stderr.write("\n")
-            else:
-                sys.stderr.write(f"[{self.done}/{self.total}] {line}\n")
-            sys.stderr.flush()
+                    self._bar.close()
+                return
+            now = time.monotonic()
+            tenth = 10 * self.done // max(1, self.total)
+            if self.done in (1, self.total) or tenth > self._last[1] or \
+                    now - self._last[0] >= self.EVERY_S:
+                self._last = (now, tenth)
+                elapsed = now - self.start
+                left = elapsed / self.done * (self.total - self.done)
+                self.stream.write(f"[{self.done}/{self.total}] {line} · {_clock(elapsed)} "
+                                  f"elapsed, about {_clock(left)} left\n")
+                self.stream.flush()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def _clock(seconds: float) -> str:
+    s = int(round(seconds))
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else \
+        f"{s // 60}:{s % 60:02d}"
 
 
 def main(argv: list[str]) -> int:
@@ -239,15 +286,39 @@ def _main(args: argparse.Namespace) -> int:
         raise UsageError("--out DIR is required")
     if args.jobs < 1:
         raise UsageError("--jobs must be >= 1")
-    students, ignored = discover(args.submissions)
-    roster, extra = read_roster(args.roster) if args.roster else ({}, [])
+    try:
+        found = layouts.load(args.submissions, args.layout)
+    except layouts.LayoutError as e:
+        raise UsageError(str(e)) from None
+    students = found.students
+    roster, matched = None, None
+    if args.roster:
+        try:
+            roster = rosters.read(args.roster, args.roster_id_column, args.roster_name_column,
+                                  args.roster_email_column)
+        except rosters.RosterError as e:
+            raise UsageError(str(e)) from None
+        matched = rosters.match(roster, students)
+        if students and roster.rows and not matched.to_roster:
+            raise UsageError(
+                f"no submission matches the roster {printable(str(args.roster))} ("
+                f"{roster.describe()}): submission ids look like "
+                f"{', '.join(printable(s.id) for s in students[:3])}, the roster's like "
+                f"{', '.join(printable(r) for r in list(roster.rows)[:3])}; pass "
+                "--roster-id-column (or --roster-name-column)")
+    if args.templates:
+        integrity.TEMPLATES = args.templates
     if exercises is None:
-        exercises = detect_exercises(students)
+        exercises = layouts.exercises_named(students)
         if not exercises:
             raise UsageError("cannot tell which exercises these notebooks are (no file is "
                              "named like 02-newstack.ipynb): pass --exercises, e.g. 02")
     args.out.mkdir(parents=True, exist_ok=True)
     secret, secret_from = load_secret(args, args.out)
+    if not args.quiet:
+        print(f"gostack grade: submissions: {found.detected}", file=sys.stderr)
+    if matched is not None:
+        _warn_unmatched(matched, args, "before grading")
     uid_base = None
     isolation = "same user id as the grader; processes refused by the worker's audit hook"
     try:
@@ -281,9 +352,23 @@ def _main(args: argparse.Namespace) -> int:
     if zygote is not None:
         grader.adopt(0, zygote)
     try:
-        return run_batch(args, grader, students, roster, extra, ignored, isolation, secret_from)
+        code = run_batch(args, grader, found, roster, matched, isolation, secret_from)
     finally:
         grader.close()
+    if matched is not None and _warn_unmatched(matched, args, "after grading") and \
+            not args.allow_unmatched:
+        return 1
+    return code
+
+
+def _warn_unmatched(matched: rosters.Match, args: argparse.Namespace, when: str) -> bool:
+    """A loud warning when the roster and the submissions disagree; True if they do."""
+    warning = matched.warning()
+    if warning:
+        tail = ("(--allow-unmatched: exit status 0)" if args.allow_unmatched else
+                "exit status 1 unless --allow-unmatched; check --roster-id-column")
+        print(f"gostack grade: WARNING ({when}): {warning}; {tail}", file=sys.stderr)
+    return bool(warning)
 
 
 def _manifest(student: Student, grader: Grader) -> dict:
@@ -313,9 +398,10 @@ def _already(out: Path, student: Student, manifest: dict) -> bool:
         old.get(k) == manifest[k] for k in ("submission_sha256", "exercises", "secret_id"))
 
 
-def run_batch(args, grader: Grader, students: list[Student], roster: dict, extra: list[str],
-              ignored: list[str], isolation: str, secret_from: str) -> int:
+def run_batch(args, grader: Grader, found: layouts.Found, roster: rosters.Roster | None,
+              matched: rosters.Match | None, isolation: str, secret_from: str) -> int:
     out: Path = args.out
+    students: list[Student] = list(found.students)
     start = time.monotonic()
     keys: dict[str, str] = {}
     for s in students:  # two ids that make the same folder name: keep them apart
@@ -323,7 +409,8 @@ def run_batch(args, grader: Grader, students: list[Student], roster: dict, extra
         while key in keys.values():
             key += "_"
         keys[s.id] = key
-        s.roster = roster.get(s.id, {})
+        if roster is not None and matched is not None and s.id in matched.to_roster:
+            s.roster = roster.rows[matched.to_roster[s.id]]
     todo, skipped = [], []
     for s in students:
         s.folder = keys[s.id]
@@ -367,87 +454,108 @@ def run_batch(args, grader: Grader, students: list[Student], roster: dict, extra
             progress.step(f"{s.id}: {r.points:g}/{r.max_points:g} ({r.seconds:.1f} s)")
     except KeyboardInterrupt:
         stopping.set()
+        progress.close()
         pool.shutdown(wait=False, cancel_futures=True)
         raise Interrupted(len(results)) from None
     pool.shutdown()
+    progress.close()
     elapsed = time.monotonic() - start
-    return finish(args, grader, students, roster, extra, ignored, results, skipped, keys,
-                  isolation, secret_from, elapsed)
+    return finish(args, grader, found, roster, matched, results, skipped, keys, isolation,
+                  secret_from, elapsed)
 
 
-def finish(args, grader: Grader, students, roster, extra, ignored, results, skipped, keys,
-           isolation: str, secret_from: str, elapsed: float) -> int:
+def finish(args, grader: Grader, found: layouts.Found, roster: rosters.Roster | None,
+           matched: rosters.Match | None, results, skipped, keys, isolation: str,
+           secret_from: str, elapsed: float) -> int:
+    """The class's files: from every student's folder (this run's and earlier runs'), so
+    they are the same after a resume as after a full run."""
     out: Path = args.out
+    students = found.students
     ex_ids = [e.id for e in grader.exercises]
-    rows, integrity = [], {}
+    max_points = _num(sum(e.max_points for e in grader.exercises))
+    rows, integ, graded = [], {}, []
+    to_roster = matched.to_roster if matched else {}
     for s in sorted(students, key=lambda s: s.id):
         folder = out / "students" / keys[s.id]
-        try:
-            rj = json.loads((folder / "results.json").read_text(encoding="utf-8"))
-            integrity[s.id] = json.loads((folder / "integrity.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            rj = {"score": 0, "extra_data": {"exercises": {}}}
+        rj = _read_json(folder / "results.json") or {"score": 0,
+                                                      "extra_data": {"exercises": {}}}
+        integ[s.id] = _read_json(folder / "integrity.json") or {}
+        graded.append(_read_json(folder / "grading.json"))
         per = rj.get("extra_data", {}).get("exercises", {})
         status = "graded" if s.id in results else "skipped (already graded)"
         if s.id in results and results[s.id].error:
             status = "grader error"
-        if roster and s.id not in roster:
+        if roster is not None and s.id not in to_roster:
             status += "; not in roster"
         rows.append({"student": s.id, **s.roster, **{e: _num(per.get(e, 0)) for e in ex_ids},
-                     "total": _num(rj.get("score", 0)),
-                     "max": _num(sum(e.max_points for e in grader.exercises)), "status": status})
-    submitted = {s.id for s in students}
-    for sid in sorted(set(roster) - submitted):
-        rows.append({"student": sid, **roster[sid], **{e: "0" for e in ex_ids}, "total": "0",
-                     "max": _num(sum(e.max_points for e in grader.exercises)),
-                     "status": "no submission"})
+                     "total": _num(rj.get("score", 0)), "max": max_points, "status": status})
+    for rid in (matched.without if matched else []):
+        assert roster is not None
+        rows.append({"student": rid, **roster.rows[rid], **{e: "0" for e in ex_ids},
+                     "total": "0", "max": max_points, "status": "no submission"})
+    extra = roster.columns if roster is not None else []
     report.write_atomic(out / "gradebook.csv", report.gradebook_csv(rows, ex_ids, extra))
-    text, data = report.integrity_report(integrity)
+    text, data = report.integrity_report(integ)
     report.write_atomic(out / "integrity.md", text)
     report.write_atomic(out / "integrity.json", json.dumps(data, indent=1))
-    summary = _summary(args, grader, students, results, skipped, ignored, rows, data, isolation,
-                       secret_from, elapsed)
+    summary = _summary(args, grader, found, results, skipped, rows, graded, data, matched,
+                       isolation, secret_from, elapsed)
     report.write_atomic(out / "summary.json", json.dumps(summary, indent=1))
     report.write_atomic(out / "summary.txt", _summary_text(summary))
     print(_summary_text(summary))
     return 0
 
 
+def _read_json(path: Path) -> dict | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def _num(x: object) -> str:
     return f"{x:g}" if isinstance(x, (int, float)) else str(x)
 
 
-def _summary(args, grader, students, results, skipped, ignored, rows, integrity, isolation,
-             secret_from, elapsed) -> dict:
-    graded = list(results.values())
-    problems = []
-    missing = 0
-    for r in sorted(graded, key=lambda r: r.student.id):
-        if r.error:
-            problems.append(f"{r.student.id}: the grader failed: {r.error}")
-        for o in r.outcomes:
-            if o.missing:
-                missing += 1
-            elif o.crashed:
-                problems.append(f"{r.student.id}, {o.exercise.id}: {o.notes[-1]}")
-            elif o.problem:
-                problems.append(f"{r.student.id}, {o.exercise.id}: {o.problem[:160]}")
+def _summary(args, grader, found, results, skipped, rows, graded, integrity, matched,
+             isolation, secret_from, elapsed) -> dict:
+    from collections import Counter
+
+    ran = list(results.values())
+    problems: list[str] = []
+    kinds: Counter[str] = Counter()
+    missing, older = 0, 0
+    for g in graded:  # every student's grading.json, in student order
+        if g is None:
+            older += 1
+            continue
+        problems += g.get("problems", [])
+        missing += g.get("missing", 0)
+        for ex_id, ks in g.get("kinds", {}).items():
+            if ex_id in {e.id for e in grader.exercises}:
+                kinds.update(ks)
     means = {}
+    submitted = [r for r in rows if r["status"] != "no submission"]
     for e in grader.exercises:
-        pts = [o.points for r in graded for o in r.outcomes if o.exercise.id == e.id]
+        pts = [float(r[e.id]) for r in submitted]
         means[e.id] = round(sum(pts) / len(pts), 2) if pts else None
     flagged = sum(len(integrity[k]) for k in ("reference_calls", "monkeypatching"))
     problems = [printable(p) for p in problems]  # one line each, whatever a learner wrote
     return {
         "grader": f"gostack grade {__version__}",
+        "layout": found.layout,
+        "submissions": found.detected,
         "exercises": [e.id for e in grader.exercises],
         "max_points": sum(e.max_points for e in grader.exercises),
-        "students": len(students), "graded": len(graded), "skipped": len(skipped),
+        "students": len(found.students), "graded": len(ran), "skipped": len(skipped),
+        "roster": matched.how if matched else None,
         "roster_without_submission": sum(1 for r in rows if r["status"] == "no submission"),
-        "ignored_paths": ignored,
+        "submissions_not_in_roster": len(matched.unmatched) if matched else 0,
+        "ignored_paths": found.ignored,
         "mean_points": means,
         "seconds": round(elapsed, 2),
-        "seconds_per_student": round(elapsed / len(graded), 3) if graded else None,
+        "seconds_per_student": round(elapsed / len(ran), 3) if ran else None,
         "jobs": args.jobs,
         "limits": {"cpu_s": grader.limits.cpu, "wall_s": grader.limits.wall,
                    "memory_mb": grader.limits.memory_mb,
@@ -456,9 +564,15 @@ def _summary(args, grader, students, results, skipped, ignored, rows, integrity,
         "secret": secret_from,
         "vary_per_student": grader.vary,
         "hidden_inputs": args.hidden_inputs,
+        "failure_kinds": dict(sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))),
         "problems": problems,
+        "several_notebooks": [f"{printable(sid)}, {printable(d.text())}"
+                              for sid, d in sorted(found.duplicates, key=lambda x: x[0])],
+        "several_notebooks_rule": layouts.RULE,
+        "graded_by_an_older_grader": older,
         "missing_notebooks": missing,
         "integrity_flags": flagged,
+        "identical_pairs": len(integrity["identical_pairs"]),
         "identical_groups": len(integrity["identical"]),
     }
 
@@ -466,6 +580,7 @@ def _summary(args, grader, students, results, skipped, ignored, rows, integrity,
 def _summary_text(s: dict) -> str:
     lines = [f"{s['grader']}: {s['graded']} graded, {s['skipped']} skipped (already graded; "
              f"--force regrades), {s['students']} students",
+             f"submissions: {s['submissions']}",
              f"exercises: {', '.join(s['exercises'])} ({s['max_points']:g} points)",
              f"time: {s['seconds']:.1f} s"
              + (f", {s['seconds_per_student']:.2f} s per student" if s["seconds_per_student"]
@@ -483,15 +598,30 @@ def _summary_text(s: dict) -> str:
     means = ", ".join(f"{k} {v:g}" for k, v in s["mean_points"].items() if v is not None)
     if means:
         lines.append(f"mean points: {means}")
+    if s["roster"]:
+        lines.append(s["roster"])
     if s["roster_without_submission"]:
         lines.append(f"roster students without a submission: {s['roster_without_submission']}")
+    if s["submissions_not_in_roster"]:
+        lines.append(f"submissions in no roster entry: {s['submissions_not_in_roster']}")
     for path in s["ignored_paths"]:
         lines.append(f"ignored: {path}")
     lines.append(f"integrity: {s['integrity_flags']} flagged exercises, "
-                 f"{s['identical_groups']} groups of identical submissions (integrity.md)")
+                 f"{s['identical_pairs']} pairs of students identical in several exercises, "
+                 f"{s['identical_groups']} groups identical in one (integrity.md)")
     if s["missing_notebooks"]:
         lines.append(f"exercise notebooks not submitted: {s['missing_notebooks']} "
                      "(0 points each; see each student's feedback)")
+    if s["failure_kinds"]:
+        lines.append("failures by kind (student exercises where it happened at least once):")
+        lines += [f"  {kind}: {n}" for kind, n in s["failure_kinds"].items()]
+    if s["several_notebooks"]:
+        lines.append(f"several notebooks for one exercise ({len(s['several_notebooks'])}; "
+                     "the rule: see --help):")
+        lines += [f"  {d}" for d in s["several_notebooks"][:50]]
+    if s["graded_by_an_older_grader"]:
+        lines.append(f"students graded by an older grader: {s['graded_by_an_older_grader']} "
+                     "(their problems are not listed; --force regrades them)")
     if s["problems"]:
         lines.append(f"problems ({len(s['problems'])}):")
         lines += [f"  {p}" for p in s["problems"][:50]]

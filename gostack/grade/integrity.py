@@ -5,6 +5,10 @@
   function keeps the runtime's comments and names);
 * identical submissions across students (same code once comments and docstrings are gone).
 
+Code handed out with the exercise (the cells of ``exercises/NN-slug.ipynb``, the template) is
+never evidence: a top-level statement that is, once parsed, one of the template's statements
+is left out of the mentions, so the instructor's own solution notebook raises no signal.
+
 Scores change only on evidence from the worker: a graded function that *called* a reference
 implementation, or code that changed gostack while it was being graded.
 """
@@ -15,13 +19,41 @@ import ast
 import hashlib
 import inspect
 import io
+import threading
 import tokenize
 from difflib import SequenceMatcher
+from pathlib import Path
 
 from .catalog import Exercise, resolve
-from .notebook import Parsed, function_source
+from .notebook import Parsed, SubmissionError, function_source, parse, read_code_cells
 
 NEAR_COPY = 0.85  # token similarity from which a function counts as a near-copy
+
+# The handed-out notebooks (exercises/NN-slug.ipynb) of the kit this package sits in; the
+# command line's --templates replaces it. None found: nothing is excluded.
+TEMPLATES: Path | None = Path(__file__).resolve().parents[2] / "exercises"
+_TEMPLATE_STATEMENTS: dict[tuple[str, str], frozenset[str]] = {}
+_lock = threading.Lock()
+
+
+def template_statements(ex: Exercise) -> frozenset[str]:
+    """The top-level statements of the exercise's template notebook, each as ``ast.dump``
+    (layout and comments do not matter): code every student was given."""
+    folder = TEMPLATES
+    if folder is None:
+        return frozenset()
+    key = (str(folder), ex.id)
+    with _lock:
+        if key not in _TEMPLATE_STATEMENTS:
+            found: set[str] = set()
+            try:
+                for p in parse(read_code_cells(folder / f"{ex.id}.ipynb")):
+                    if p.tree is not None:
+                        found.update(ast.dump(stmt) for stmt in p.tree.body)
+            except (SubmissionError, RecursionError, MemoryError, ValueError):
+                pass
+            _TEMPLATE_STATEMENTS[key] = frozenset(found)
+        return _TEMPLATE_STATEMENTS[key]
 
 
 def reference_mentions(parsed: list[Parsed], ex: Exercise) -> list[str]:
@@ -32,10 +64,12 @@ def reference_mentions(parsed: list[Parsed], ex: Exercise) -> list[str]:
     for p in parsed:
         if p.tree is not None:
             aliases |= _gostack_aliases(p.tree)
+    template = template_statements(ex)
     for p in parsed:
         if p.tree is None:
             continue
-        for node in ast.walk(p.tree):
+        own = [stmt for stmt in p.tree.body if ast.dump(stmt) not in template]
+        for node in (n for stmt in own for n in ast.walk(stmt)):
             text = None
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("gostack"):
                 hits = [a.name for a in node.names if a.name in targets]
@@ -91,13 +125,22 @@ def _last_defs(parsed: list[Parsed], names: tuple[str, ...]) -> dict[str, ast.AS
     return defs
 
 
-def fingerprint(parsed: list[Parsed], ex: Exercise) -> str | None:
-    """A digest of the exercise's functions without comments or docstrings; None when they
-    are missing or still the unsolved stubs (so unsolved notebooks never look 'identical')."""
+def unsolved(parsed: list[Parsed], ex: Exercise) -> bool:
+    """True when the exercise's functions are missing or all still the handed-out stubs."""
     defs = _last_defs(parsed, ex.names)
-    if not defs or all(_is_stub(d) for d in defs.values()):
+    return not defs or all(_is_stub(d) for d in defs.values())
+
+
+def fingerprint(parsed: list[Parsed], ex: Exercise) -> str | None:
+    """A digest of the exercise's functions without comments or docstrings, and their size
+    in syntax nodes (``digest/nodes``: a short answer shared by many is weak evidence);
+    None when they are missing or still the unsolved stubs (so unsolved notebooks never
+    look 'identical')."""
+    if unsolved(parsed, ex):
         return None
+    defs = _last_defs(parsed, ex.names)
     h = hashlib.sha256()
+    nodes = 0
     for name in ex.names:
         d = defs.get(name)
         if d is None:
@@ -106,7 +149,14 @@ def fingerprint(parsed: list[Parsed], ex: Exercise) -> str | None:
         clone = ast.parse(ast.unparse(d)).body[0]
         clone.body = _without_docstring(clone.body) or [ast.Pass()]
         h.update(ast.dump(clone, annotate_fields=False).encode())
-    return h.hexdigest()[:16]
+        nodes += sum(1 for _ in ast.walk(clone))
+    return f"{h.hexdigest()[:16]}/{nodes}"
+
+
+def fingerprint_size(fp: str) -> int | None:
+    """The size part of a :func:`fingerprint` (None for one written by an older grader)."""
+    _, _, n = fp.partition("/")
+    return int(n) if n.isdigit() else None
 
 
 def _tokens(source: str) -> list[str]:

@@ -11,7 +11,8 @@ import json
 import os
 import re
 import tempfile
-from collections import defaultdict
+from collections import Counter, defaultdict
+from itertools import combinations
 from pathlib import Path
 
 from .. import __version__
@@ -56,6 +57,100 @@ def fenced(value: str, info: str = "text") -> list[str]:
     return [fence + info, *body.split("\n"), fence]
 
 
+# ---------------------------------------------------------------------------
+# Failure kinds, named plainly; repeated messages folded
+# ---------------------------------------------------------------------------
+
+_CRASHES = [  # what sandbox.crash_reason says -> the kind, with its limit
+    (re.compile(r"used more than ([\d.]+) s of CPU time"), "ran out of time (CPU limit {} s)"),
+    (re.compile(r"took longer than ([\d.]+) s \(wall clock\)"),
+     "ran out of time (wall-clock limit {} s)"),
+    (re.compile(r"used up the ([\d.]+) s of wall-clock time"),
+     "ran out of time (the submission's {} s budget)"),
+    (re.compile(r"alarm caught and ignored"), "ignored its time limit (caught the alarm)"),
+    (re.compile(r"sent too much output"), "printed too much"),
+    (re.compile(r"segmentation fault"), "crashed (segmentation fault)"),
+    (re.compile(r"ran out of memory \(limit (\d+) MB\)"), "ran out of memory (limit {} MB)"),
+    (re.compile(r"killed by signal (\w+)"), "was killed by signal {}"),
+    (re.compile(r"ended the process early"), "ended the worker early (os._exit or a crash)"),
+    (re.compile(r"wrote too large a file"), "wrote too large a file"),
+]
+_TIMEOUT = re.compile(r"^raised a time limit: no answer after ([\d.]+) s")
+
+
+def failure_kind(error: str | None) -> str | None:
+    """A case's error (spec.outcome_error's text) or a worker's crash note as a plain kind:
+    "ran out of time (1 s per call)", "raised NotImplementedError (not implemented)",
+    "raised ValueError"... None for a case that was not run because of an earlier one."""
+    if error is None:
+        return "gave a wrong answer"
+    m = _TIMEOUT.match(error)
+    if m:
+        return f"ran out of time ({m.group(1)} s per call)"
+    if error.startswith("raised no result"):
+        return None
+    for pattern, kind in _CRASHES:
+        m = pattern.search(error)
+        if m:
+            return kind.format(*m.groups())
+    if error.startswith("raised SystemExit"):
+        return "called sys.exit()"
+    if error.startswith("raised NotImplementedError"):
+        return "raised NotImplementedError (not implemented)"
+    m = re.match(r"^raised ([\w.]+)", error)
+    if m:
+        return f"raised {m.group(1)}"
+    return "returned an answer of the wrong kind"
+
+
+def _problem_kind(problem: str) -> str:
+    """An exercise zeroed as a whole (Outcome.problem), as a kind."""
+    for needle, kind in (("no function named", "a function is missing or misnamed"),
+                         ("no notebook for exercise", "no notebook"),
+                         ("earlier exercises used up", "not graded (the submission's time "
+                                                       "budget was used up)"),
+                         ("calls gostack's reference", "called gostack's reference"),
+                         ("changed gostack while", "changed gostack while graded"),
+                         ("cannot be called as", "a function has the wrong parameters"),
+                         ("could not read this notebook", "the grader could not read it")):
+        if needle in problem:
+            return kind
+    return "the notebook could not be graded"
+
+
+def fold(messages: list[str]) -> list[str]:
+    """Identical messages once each, in first-seen order, with "×n" when repeated."""
+    counts = Counter(messages)
+    return [m if counts[m] == 1 else f"{m} ×{counts[m]}" for m in dict.fromkeys(messages)]
+
+
+def outcome_kinds(o: Outcome) -> list[str]:
+    """The kinds of failure of one student's exercise, each once."""
+    if o.missing:
+        return ["no notebook"]
+    kinds = []
+    if o.problem:
+        kinds.append(_problem_kind(o.problem))
+    if o.results and not o.problem:
+        kinds += [failure_kind(f.error) for r in o.results for f in r.failures]
+    kinds += [failure_kind(c) for c in o.notes if c.startswith(("case ", "after case",
+                                                                 "while running", "the worker"))]
+    return list(dict.fromkeys(k for k in kinds if k))
+
+
+def uniform_error(o: Outcome) -> str | None:
+    """The message, when every case of an exercise that scored nothing failed with the same
+    one (an unsolved exercise: NotImplementedError): said once, not once per rule."""
+    if o.problem or not o.results or any(r.points for r in o.results):
+        return None
+    errors = {f.error for r in o.results for f in r.failures}
+    n = sum(len(r.failures) for r in o.results)
+    if len(errors) != 1 or None in errors or not n or any(not r.failures for r in o.results):
+        return None
+    (error,) = errors
+    return f"{error} (every case: ×{n})" if n > 1 else error
+
+
 def _aspect_output(o: Outcome, r: catalog.AspectResult, hide: bool) -> str:
     from ..exercises import failing_cases
 
@@ -75,10 +170,11 @@ def results_json(result: StudentResult, visibility: str = "visible",
     tests = []
     for o in result.outcomes:
         ex = o.exercise
+        same = uniform_error(o)
         for k, s in enumerate(o.aspect_points(), start=1):
             r = s.result
-            if s.zeroed:
-                output = f"0 points: {text(s.zeroed)}"
+            if s.zeroed or same:
+                output = f"0 points: {text(s.zeroed or same)}"
             else:
                 output = _aspect_output(o, r, hide_hidden_inputs)
             tests.append({
@@ -87,7 +183,7 @@ def results_json(result: StudentResult, visibility: str = "visible",
                 "status": "passed" if s.points == s.max_points else "failed",
                 "output": output, "visibility": visibility, "tags": [ex.id],
             })
-        notes = _notes(o)
+        notes = _notes(o, _duplicate_notes(result, ex.id))
         if notes:
             tests.append({"name": f"{ex.id} · notes", "number": f"{ex.number}.0", "score": 0.0,
                           "max_score": 0.0, "output": "\n".join(notes),
@@ -112,10 +208,18 @@ def results_json(result: StudentResult, visibility: str = "visible",
     }
 
 
-def _notes(o: Outcome) -> list[str]:
+def _duplicate_notes(result: StudentResult, ex_id: str) -> list[str]:
+    """The layout's report of several notebooks for this exercise (layouts.Duplicate)."""
+    return [f"several notebooks for this exercise: graded {text(d.graded)} ({text(d.why)}); "
+            f"not graded: {', '.join(map(text, d.others))}"
+            for d in getattr(result.student, "duplicates", []) if d.exercise == ex_id]
+
+
+def _notes(o: Outcome, extra: list[str] | None = None) -> list[str]:
     notes = []
     if o.notebook:
         notes.append(f"graded notebook: {text(o.notebook)}")
+    notes += extra or []
     if o.problem and o.results:
         notes.append(f"why 0 points: {text(o.problem)}")
     notes += [text(n) for n in o.notes]
@@ -142,9 +246,11 @@ def feedback_md(result: StudentResult, hide_hidden_inputs: bool = True) -> str:
         body = [f"notebook: {text(o.notebook)}"] if o.notebook else []
         body.append(report(o.exercise, [s.result for s in scores], o.cases, hidden=True,
                            hide_hidden_inputs=hide_hidden_inputs,
-                           points=[s.points for s in scores], zeroed=o.problem))
-        if o.notes:
-            body += ["notes:", *(f"- {text(note)}" for note in o.notes)]
+                           points=[s.points for s in scores],
+                           zeroed=o.problem or uniform_error(o)))
+        notes = _duplicate_notes(result, o.exercise.id) + [text(n) for n in fold(o.notes)]
+        if notes:
+            body += ["notes:", *(f"- {note}" for note in notes)]
         lines += [*fenced("\n".join(body)), ""]
         if o.output.strip():
             quoted = "\n".join(printable(o.output.strip(), keep="\n").split("\n")[:20])
@@ -183,7 +289,35 @@ def write_student(out: Path, result: StudentResult, manifest: dict, visibility: 
     write_atomic(folder / "results.json", json.dumps(data, indent=1))
     write_atomic(folder / "feedback.md", feedback)
     write_atomic(folder / "integrity.json", json.dumps(integ, indent=1))
+    write_atomic(folder / "grading.json", json.dumps(grading_json(result), indent=1))
     write_atomic(folder / "manifest.json", json.dumps(manifest, indent=1))  # last: "done"
+
+
+def grading_json(result: StudentResult) -> dict:
+    """What the class summary needs of one student, kept beside their results, so that a
+    resumed run's summary covers students graded by earlier runs exactly as a full run's."""
+    sid = result.student.id
+    problems = []
+    if result.error:
+        problems.append(f"{sid}: the grader failed: {result.error}")
+    for o in result.outcomes:
+        where = f"{sid}, {o.exercise.id}"
+        if o.problem and not o.missing:
+            problems.append(f"{where}: {o.problem[:160]}")
+        elif o.crashed:
+            crashes = [n for n in o.notes if n.startswith(("case ", "after case",
+                                                          "while running", "the worker"))]
+            kinds = [failure_kind(c) or c for c in crashes] or [o.notes[-1]]
+            problems.append(f"{where}: the worker " + "; ".join(fold(kinds)))
+    return {
+        "student": text(sid),
+        "points": {o.exercise.id: o.points for o in result.outcomes},
+        "kinds": {o.exercise.id: outcome_kinds(o) for o in result.outcomes},
+        "problems": [text(p) for p in problems],
+        "missing": sum(1 for o in result.outcomes if o.missing),
+        "error": text(result.error) if result.error else None,
+        "duplicates": [text(d.text()) for d in getattr(result.student, "duplicates", [])],
+    }
 
 
 def gradebook_csv(rows: list[dict], exercises: list[str], extra: list[str]) -> str:
@@ -205,8 +339,16 @@ def _cell(value: object) -> object:
 
 
 def integrity_report(per_student: dict[str, dict]) -> tuple[str, dict]:
-    """Markdown and JSON: reference calls, monkeypatching, mentions, near-copies, and groups
-    of students whose code for an exercise is identical."""
+    """Markdown and JSON: reference calls, monkeypatching, students whose code is identical
+    in several exercises, mentions, near-copies, and groups of students whose code for one
+    exercise is identical; the strongest evidence first in each part.
+
+    A pair's evidence is the sum, over the exercises where their code is identical, of
+    1 / (the number of other students with that same code): two students alone with the
+    same code in all seven exercises score 7; two of thirty who wrote the same short correct
+    answer to one exercise score 1/29."""
+    from .integrity import fingerprint_size
+
     calls, patches, mentions, copies = [], [], [], []
     groups: dict[tuple[str, str], list[str]] = defaultdict(list)
     for sid, data in sorted(per_student.items()):
@@ -221,11 +363,30 @@ def integrity_report(per_student: dict[str, dict]) -> tuple[str, dict]:
                 copies.append((sid, ex_id, f"{name} is {ratio:.0%} similar to {ref}"))
             if d.get("fingerprint"):
                 groups[(ex_id, d["fingerprint"])].append(sid)
-    same = [(ex_id, fp, sids) for (ex_id, fp), sids in sorted(groups.items()) if len(sids) > 1]
+    same = [(ex_id, fp, sids) for (ex_id, fp), sids in groups.items() if len(sids) > 1]
+    # Smaller groups of longer code first: thirty students sharing a one-line answer is the
+    # weakest signal there is.
+    same.sort(key=lambda g: (len(g[2]), -(fingerprint_size(g[1]) or 0), g[0], g[2]))
+    shared: dict[tuple[str, str], list[tuple[str, int]]] = defaultdict(list)
+    for ex_id, _fp, sids in same:
+        for a, b in combinations(sorted(sids), 2):
+            shared[(a, b)].append((ex_id, len(sids)))
+    pairs = []
+    for (a, b), exs in shared.items():
+        if len(exs) < 2:
+            continue
+        solved = len({e for e, d in per_student.get(a, {}).items() if d.get("fingerprint")}
+                     & {e for e, d in per_student.get(b, {}).items() if d.get("fingerprint")})
+        score = round(sum(1 / (n - 1) for _, n in exs), 2)
+        pairs.append({"students": [a, b], "exercises": sorted(e for e, _ in exs),
+                      "solved_by_both": solved, "evidence": score})
+    pairs.sort(key=lambda p: (-p["evidence"], -len(p["exercises"]), p["students"]))
+    pairs = pairs[:200]
     lines = ["# Integrity report", "",
              "Scores already reflect the first two sections (0 points for the exercise). "
-             "The others are signals for a human to look at, not verdicts: short functions "
-             "written independently can coincide.", ""]
+             "The others are signals for a human to look at, not verdicts, strongest first: "
+             "short functions written independently can coincide. Code handed out with the "
+             "exercise (its template notebook) is never counted.", ""]
 
     def section(title: str, rows: list[tuple[str, str, str]]) -> None:
         lines.extend([f"## {title} ({len(rows)})", ""])
@@ -234,13 +395,24 @@ def integrity_report(per_student: dict[str, dict]) -> tuple[str, dict]:
 
     section("Calls to gostack's reference implementation while graded", calls)
     section("Changes to gostack (monkeypatching) while graded", patches)
+    lines += [f"## Students whose code is identical in several exercises ({len(pairs)} "
+              "pairs)", ""]
+    lines += [f"- **{text(p['students'][0])}** and **{text(p['students'][1])}**: identical in "
+              f"{len(p['exercises'])} of the {p['solved_by_both']} exercises both solved "
+              f"({', '.join(map(text, p['exercises']))}; evidence {p['evidence']:g})"
+              for p in pairs]
+    lines.append("" if pairs else "None.\n")
     section("Mentions of reference functions in the code", mentions)
     section("Near-copies of the reference source", copies)
-    lines += [f"## Identical submissions across students ({len(same)} groups)", ""]
-    lines += [f"- {text(ex_id)}: {', '.join(map(text, sids))} (code digest {text(fp)})"
-              for ex_id, fp, sids in same]
+    lines += [f"## Identical code for one exercise across students ({len(same)} groups)", ""]
+    for ex_id, fp, sids in same:
+        size = fingerprint_size(fp)
+        lines.append(f"- {text(ex_id)}: {', '.join(map(text, sorted(sids)))} (code digest "
+                     f"{text(fp.partition('/')[0])}"
+                     + (f", {size} syntax nodes" if size else "") + ")")
     lines.append("" if same else "None.\n")
-    data = {"reference_calls": calls, "monkeypatching": patches, "mentions": mentions,
-            "near_copies": copies,
-            "identical": [{"exercise": e, "digest": fp, "students": s} for e, fp, s in same]}
+    data = {"reference_calls": calls, "monkeypatching": patches, "identical_pairs": pairs,
+            "mentions": mentions, "near_copies": copies,
+            "identical": [{"exercise": e, "digest": fp, "students": sorted(s),
+                           "size": fingerprint_size(fp)} for e, fp, s in same]}
     return "\n".join(lines), data
