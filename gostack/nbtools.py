@@ -22,6 +22,9 @@ KERNEL = "python3"
 CELL_METADATA_KEPT = ("tags", "nbgrader")
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_TAG = "widget"  # on a code cell whose output was a widget view
+# What a widget's output says where no kernel drives it (must match
+# gostack.lessons.view.STATIC_NOTE, which the kit's widgets put in their own bundle).
+WIDGET_NOTE = "An interactive explorer: run this cell (or Run All) to use it."
 # Environment of the kernel that executes a notebook: stable hashing, no user config.
 KERNEL_ENV = {"PYTHONHASHSEED": "0", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
 
@@ -44,9 +47,14 @@ def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
                 if out.get("output_type") == "execute_result":
                     out["metadata"] = out.get("metadata", {})
                 # A widget view names a model (random id) whose state is not stored, so it
-                # could not render anyway: keep only its text form, and tag the cell so
-                # tools (the browser tests) still know it shows a widget.
-                widget |= out.get("data", {}).pop(WIDGET_VIEW, None) is not None
+                # could not render anyway. Before Run All the cell shows what is left: the
+                # widget's first picture if it gave one (image/png), and one line saying to
+                # run the cell, never a repr like "VBox(children=(HBox(...". The tag tells
+                # tools (the browser tests) the cell shows a widget.
+                data = out.get("data", {})
+                if data.pop(WIDGET_VIEW, None) is not None:
+                    widget = True
+                    data["text/plain"] = WIDGET_NOTE
             tags = cell.metadata.get("tags", [])
             if widget and WIDGET_TAG not in tags:
                 cell.metadata["tags"] = [*tags, WIDGET_TAG]

@@ -15,8 +15,10 @@ memory). Per policy:
 
 * ``FIXED``: an OS thread per workload. ``initial`` is the thread's stack (8 MiB:
   glibc's default from ``ulimit -s 8192``). Reserved = stack + one 4 KiB guard page of
-  address space; resident = the 4 KiB pages the frames touched. A workload deeper
-  than the stack would hit the guard page (SIGSEGV): counted in ``overflows``.
+  address space; resident = the 4 KiB pages the frames touched, plus what lesson 01
+  measured per thread besides (:func:`thread_memory`: an idle thread's VmRSS and the
+  kernel's memory for it), so a thread is never cheaper than the machine showed. A
+  workload deeper than the stack would hit the guard page (SIGSEGV): ``overflows``.
 * ``SEGMENTED``: :mod:`gostack.segmented` with the Go 1.1 (4 KiB) or Go 1.2 (8 KiB)
   constants. Reserved = resident = the live segments; moves = new segments.
 * ``CONTIGUOUS``: :class:`gostack.Runtime` (go1.27 rules) started at ``initial``:
@@ -35,13 +37,14 @@ stack decide, and this module only counts.
 
 from __future__ import annotations
 
+import json
 import math
 import random
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import cache, cached_property, lru_cache
+from pathlib import Path
 from typing import NamedTuple
 
 from . import segmented
@@ -71,15 +74,15 @@ __all__ = [
     "Summary",
     "Workload",
     "adaptive_start_size",
-    "explorer",
+    "explorer_args",
     "explorer_state",
-    "figure",
+    "thread_memory",
+    "ThreadMemory",
     "fmt_bytes",
     "initial_choices",
     "label",
     "lineup",
     "population",
-    "show",
     "simulate",
 ]
 
@@ -113,6 +116,39 @@ MAX_N = 1_000_000
 OS_PAGE = 4096  # x86-64 base page: the unit in which a thread stack becomes resident
 MIB = 1 << 20
 THREAD_STACK_MIN = 16384  # glibc PTHREAD_STACK_MIN on x86-64
+
+# What an OS thread costs besides its frames' pages, as lesson 01 measured it: recorded by
+# gostack.oscost in data/thread_cost_recorded.json (read here, never re-measured).
+THREAD_COST_PATH = Path(__file__).resolve().parent / "data" / "thread_cost_recorded.json"
+
+
+@dataclass(frozen=True)
+class ThreadMemory:
+    """Per-thread memory of lesson 01's largest run of idle threads."""
+
+    resident: int  # VmRSS per thread (its TLS, its few touched stack pages, glibc's state)
+    kernel: int  # kernel stack + page tables + slab per thread: memory, though not in VmRSS
+    threads: int  # threads in the run it comes from
+    machine: str
+    date: str
+
+    @property
+    def source(self) -> str:
+        return (f"lesson 01's measurement ({self.threads:,} threads, {self.machine}, "
+                f"{self.date})")
+
+
+@cache
+def thread_memory(path: Path | str | None = None) -> ThreadMemory:
+    """Lesson 01's recorded per-thread memory (the run with the most threads)."""
+    rec = json.loads(Path(path or THREAD_COST_PATH).read_text(encoding="utf-8"))
+    runs = rec["parts"]["threads"]
+    n = max(runs, key=int)
+    m = runs[n]
+    kernel = m["kernel_stack"] + m["page_tables"] + m["slab"]
+    return ThreadMemory(round(m["resident"]), round(kernel), int(n), rec["machine"],
+                        rec["date"])
+
 
 DEFAULT_INITIAL: dict[Policy, int | None] = {
     FIXED: 8 * MIB,  # RLIMIT_STACK 8 MiB -> glibc's default pthread stack
@@ -337,6 +373,7 @@ class Summary:
     bytes_copied: int
     overflows: int  # workloads that do not fit (a thread stack hits its guard page)
     sizes: tuple[tuple[int, int], ...]  # (stack bytes of one goroutine, goroutines)
+    kernel: int = 0  # of resident: the kernel's memory for threads (FIXED only)
 
     @property
     def waste(self) -> int:
@@ -354,7 +391,9 @@ class Summary:
     @property
     def readout(self) -> str:
         text = (f"{self.label}: {self.n:,} goroutines, reserved {fmt_bytes(self.reserved)}, "
-                f"resident {fmt_bytes(self.resident)}, used {fmt_bytes(self.used)}, "
+                f"resident {fmt_bytes(self.resident)}"
+                + (f" ({fmt_bytes(self.kernel)} of it kernel)" if self.kernel else "")
+                + f", used {fmt_bytes(self.used)}, "
                 f"waste {fmt_bytes(self.waste)} ({self.waste_fraction:.0%}), "
                 f"{self.moves:,} {self.move_kind}, {fmt_bytes(self.bytes_copied)} copied")
         if self.overflows:
@@ -371,13 +410,15 @@ def simulate(pop: Population, policy: Policy | str, initial: int | None = None) 
     if p is ADAPTIVE:
         # Generation 1: fresh Gs (2 KiB), scanned by a GC at their deepest point.
         size = adaptive_start_size(pop.used)
-    used = reserved = resident = moves = copied = overflows = 0
+    used = reserved = resident = moves = copied = overflows = kernel = 0
     sizes: Counter[int] = Counter()
     for w, count in pop.shapes:
         if p is FIXED:
             u = w.used
             touched = -(-u // OS_PAGE) * OS_PAGE
-            c = _Cost(touched, u, 0, 0)
+            tm = thread_memory()
+            c = _Cost(touched + tm.resident + tm.kernel, u, 0, 0)
+            kernel += count * tm.kernel
             reserved += count * (size + OS_PAGE)  # the stack and glibc's guard page
             overflows += count * (u > size)
             sizes[size] += count
@@ -393,7 +434,8 @@ def simulate(pop: Population, policy: Policy | str, initial: int | None = None) 
         moves += count * c.moves
         copied += count * c.copied
     return Summary(p, size, label(p, None if p is ADAPTIVE else size), pop.n, pop.seed, used,
-                   reserved, resident, moves, copied, overflows, tuple(sorted(sizes.items())))
+                   reserved, resident, moves, copied, overflows, tuple(sorted(sizes.items())),
+                   kernel)
 
 
 LINEUP: tuple[tuple[Policy, int | None], ...] = (
@@ -412,78 +454,20 @@ def lineup(n: int = 10_000, seed: int = 1) -> tuple[Summary, ...]:
     return tuple(simulate(pop, p, i) for p, i in LINEUP)
 
 
-# --------------------------------------------------------------------------- the widget
+# --------------------------------------------------------------------------- the explorer
+# (its widget and figures are gostack.lessons.l02_small_stacks)
+
+
+def explorer_args(n: object = 10_000, initial: object = None,
+                  policy: object = CONTIGUOUS, seed: object = 1
+                  ) -> tuple[int, int | None, Policy, int]:
+    """The explorer's inputs, validated: (n, initial size, policy, seed)."""
+    p = _policy(policy)
+    return (_check_int("n", n, 100, 10_000), _initial(p, initial), p,
+            _check_int("seed", seed, 0))
 
 
 def explorer_state(n: int = 10_000, initial: int | None = None,
                    policy: Policy | str = CONTIGUOUS, seed: int = 1) -> Summary:
     """What the explorer shows for these inputs (its callback only renders this)."""
     return simulate(population(n, seed), policy, initial)
-
-
-def figure(state: Summary, base: Sequence[Summary]):
-    """The explorer's figure: the lineup ``base`` with ``state`` highlighted on top."""
-    import matplotlib.pyplot as plt
-
-    from . import plot
-
-    with plt.rc_context(plot.STYLE):
-        mem, _ = plot.draw_policies(base, highlight=state)
-        mem.figure.tight_layout()
-    return mem.figure
-
-
-def show(state: Summary, base: Sequence[Summary]) -> None:
-    """Show the explorer's figure in a notebook cell (the static view of a state)."""
-    import matplotlib.pyplot as plt
-
-    from . import plot
-
-    with plt.rc_context(plot.STYLE):
-        figure(state, base)
-        plt.show()
-
-
-def _render_into(out, state: Summary, base: Sequence[Summary]) -> None:
-    """Replace the Output widget's content with the figure (see widgets.show_in)."""
-    from .widgets import show_in
-
-    show_in(out, figure(state, base))
-
-
-def explorer(n: int = 10_000, initial: int | None = None, policy: Policy | str = CONTIGUOUS,
-             seed: int = 1):
-    """An ipywidgets box: N, policy, initial size and seed; a readout and a bar chart."""
-    import ipywidgets as w
-
-    p = _policy(policy)
-    size = _initial(p, initial)
-    n_slider = w.IntSlider(value=_check_int("n", n, 100, 10_000), min=100, max=10_000,
-                           step=100, description="N", continuous_update=False)
-    pol = w.Dropdown(options=[(q.value, q) for q in Policy], value=p, description="policy")
-    init = w.Dropdown(options=list(initial_choices(p)), value=size, description="initial")
-    seed_box = w.BoundedIntText(value=_check_int("seed", seed, 0), min=0, max=2**31 - 1,
-                                description="seed")
-    text = w.HTML()
-    out = w.Output()
-    busy = [False]  # a policy change resets the initial dropdown: render once, not twice
-
-    def render(*_):
-        if busy[0]:
-            return
-        state = explorer_state(n_slider.value, init.value, pol.value, seed_box.value)
-        text.value = f"<code>{state.readout}</code>"
-        _render_into(out, state, lineup(n_slider.value, seed_box.value))
-
-    def on_policy(change):
-        busy[0] = True
-        init.options = list(initial_choices(change["new"]))
-        init.value = DEFAULT_INITIAL[change["new"]]
-        busy[0] = False
-        render()
-
-    pol.observe(on_policy, "value")
-    for ctl in (n_slider, init, seed_box):
-        ctl.observe(render, "value")
-    render()
-    return w.VBox([w.HBox([n_slider, seed_box]), w.HBox([pol, init]), text, out])

@@ -3,7 +3,7 @@
     python scripts/record_lessons.py      # needs Go: pip install 'gostack[go]'
 
 Writes gostack/data/lessons_recorded.json: for each probe program of
-gostack.explore.lesson_programs() the realgo record (frames, growths, shrinks,
+gostack.golessons.lesson_programs() the realgo record (frames, growths, shrinks,
 overflow), plus the escape decisions, the pointer/uintptr demonstration and the
 adaptive starting sizes. The lessons show these results when Go is missing, and
 assert that a live run gives the same. Every case must agree with the simulator,
@@ -16,7 +16,7 @@ import json
 import re
 import sys
 
-from gostack import explore, realgo
+from gostack import golessons, realgo
 
 _ADDR = re.compile(r"0x[0-9a-f]+")
 
@@ -24,22 +24,23 @@ _ADDR = re.compile(r"0x[0-9a-f]+")
 def record_once(a: realgo.Availability) -> dict:
     rec = realgo.recorded_header(a)
     rec["note"] = ("Regenerate with `python scripts/record_lessons.py`. cases: the realgo "
-                   "record of each program of gostack.explore.lesson_programs(); escapes: "
-                   "`go build -gcflags=-m` on explore.GO_ESCAPES; pointer: explore.GO_POINTER's "
-                   "output; adaptive: explore.GO_ADAPTIVE's starting sizes by parked depth.")
+                   "record of each program of gostack.golessons.lesson_programs(); escapes: "
+                   "`go build -gcflags=-m` on golessons.GO_ESCAPES; pointer: "
+                   "golessons.GO_POINTER's output; adaptive: golessons.GO_ADAPTIVE's starting "
+                   "sizes by parked depth.")
     cases = {}
-    for name, prog in explore.lesson_programs().items():
+    for name, prog in golessons.lesson_programs().items():
         print(f"running {name}", file=sys.stderr)
         run = realgo.run(prog)
         case = realgo.record(run, prog)
         case["stderr_head"] = _ADDR.sub("0x…", run.stderr_head)
         cases[name] = case
     rec["cases"] = cases
-    rec["escapes"] = explore.escape_decisions()
-    pointer = explore.pointer_demo()
+    rec["escapes"] = golessons.escape_decisions()
+    pointer = golessons.pointer_demo()
     pointer["varies"] = [_ADDR.sub("0x…", x) for x in pointer["varies"]]
     rec["pointer"] = pointer
-    rec["adaptive"] = explore.adaptive_sizes()
+    rec["adaptive"] = golessons.adaptive_sizes()
     return rec
 
 
@@ -67,13 +68,13 @@ def main() -> int:
     if first != second:
         print("two runs differ: not recording", file=sys.stderr)
         return 1
-    for prog in explore.lesson_programs().values():
+    for prog in golessons.lesson_programs().values():
         c = realgo.compare_recorded(prog, first)
         if not c.agree:
             print(c.table(), file=sys.stderr)
             return 1
-    explore.RECORDED_PATH.write_text(dumps(first) + "\n", encoding="utf-8")
-    print(f"wrote {explore.RECORDED_PATH.name}: {len(first['cases'])} cases agree with the "
+    golessons.RECORDED_PATH.write_text(dumps(first) + "\n", encoding="utf-8")
+    print(f"wrote {golessons.RECORDED_PATH.name}: {len(first['cases'])} cases agree with the "
           "simulator")
     return 0
 

@@ -71,20 +71,41 @@ def _tagged(nb) -> list[int]:
     return [i for i, c in enumerate(nb.cells) if nbtools.WIDGET_TAG in c.metadata.get("tags", [])]
 
 
-def test_clean_keeps_a_widget_as_text_and_tags_its_cell():
-    cell = nbformat.v4.new_code_cell("ex.growth_explorer()", metadata={"tags": ["x"]})
+def test_clean_leaves_a_widget_as_a_picture_and_one_line_and_tags_its_cell():
+    cell = nbformat.v4.new_code_cell("l04.growth_explorer()", metadata={"tags": ["x"]})
     cell.outputs = [nbformat.v4.new_output("execute_result", data={
-        "text/plain": "VBox(children=(...))", nbtools.WIDGET_VIEW: {"model_id": "3f2a"}},
-        execution_count=1)]
+        "text/plain": "VBox(children=(...))", "image/png": "iVBORw0KGgo=",
+        nbtools.WIDGET_VIEW: {"model_id": "3f2a"}}, execution_count=1)]
+    bare = nbformat.v4.new_code_cell("w.IntSlider()")  # a widget that gives no picture
+    bare.outputs = [nbformat.v4.new_output("execute_result", data={
+        "text/plain": "IntSlider(value=0)", nbtools.WIDGET_VIEW: {"model_id": "77"}},
+        execution_count=2)]
     plain = nbformat.v4.new_code_cell("1 + 1")
     plain.outputs = [nbformat.v4.new_output("execute_result", data={"text/plain": "2"},
-                                            execution_count=2)]
-    nb = nbformat.v4.new_notebook(cells=[cell, plain])
+                                            execution_count=3)]
+    nb = nbformat.v4.new_notebook(cells=[cell, bare, plain])
     once = nbformat.writes(nbtools.clean(nb))
     assert nb.cells[0].metadata["tags"] == ["x", nbtools.WIDGET_TAG]
-    assert nb.cells[0].outputs[0].data == {"text/plain": "VBox(children=(...))"}
-    assert "tags" not in nb.cells[1].metadata
+    assert nb.cells[0].outputs[0].data == {"text/plain": nbtools.WIDGET_NOTE,
+                                           "image/png": "iVBORw0KGgo="}
+    assert nb.cells[1].outputs[0].data == {"text/plain": nbtools.WIDGET_NOTE}
+    assert "tags" not in nb.cells[2].metadata and nb.cells[2].outputs[0].data["text/plain"] == "2"
     assert nbformat.writes(nbtools.clean(nbformat.reads(once, as_version=4))) == once
+
+
+def test_the_kits_widgets_say_what_nbtools_keeps():
+    from gostack.lessons import view
+
+    assert view.STATIC_NOTE == nbtools.WIDGET_NOTE
+
+
+def test_no_stored_widget_output_is_a_repr():
+    """Before Run All a widget cell shows a picture or one line, never "VBox(children=..."."""
+    for path in ALL:
+        for i, c in enumerate(nbformat.read(path, as_version=4).cells):
+            if nbtools.WIDGET_TAG in c.metadata.get("tags", []):
+                texts = [o.get("data", {}).get("text/plain", "") for o in c.outputs]
+                assert nbtools.WIDGET_NOTE in texts, f"{path.name} cell {i}: {texts}"
 
 
 @pytest.mark.parametrize("path", ALL, ids=_ids(ALL))

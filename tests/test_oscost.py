@@ -428,9 +428,9 @@ def test_comparison_and_ratios_from_fixed_numbers():
     import matplotlib
 
     matplotlib.use("Agg")
-    from gostack import plot
+    from gostack.lessons import l01_thread_cost as l01
 
-    axes = plot.draw_cost_comparison(panels, title="test")
+    axes = l01.draw_cost_comparison(panels, title="test")
     assert len(axes) == 3 and all(ax.get_xscale() == "log" for ax in axes)
     assert [len(ax.patches) for ax in axes] == [len(p[2]) for p in panels]
     matplotlib.pyplot.close(axes[0].figure)

@@ -128,13 +128,28 @@ def test_segmented_costs_by_hand(initial, frame, depth, reserved, moves) -> None
     assert s.used == 96 + depth * 176
 
 
+# Lesson 01's recorded per-thread memory (gostack/data/thread_cost_recorded.json, 10,000
+# idle threads): VmRSS 16,334.0288 B; kernel stack 16,033.3824 + page tables 4,159.0784 +
+# slab 7,366.656 = 27,559.1168 B. Read from the file by hand here, not through the model.
+THREAD_RSS, THREAD_KERNEL = 16334, 27559
+
+
+def test_thread_memory_is_lesson_01s_recording() -> None:
+    tm = P.thread_memory()
+    assert (tm.resident, tm.kernel, tm.threads) == (THREAD_RSS, THREAD_KERNEL, 10_000)
+    assert "lesson 01" in tm.source and tm.date in tm.source
+
+
 def test_fixed_thread_costs_by_hand() -> None:
+    extra = THREAD_RSS + THREAD_KERNEL  # what a thread costs besides its frames' pages
     s = one(168, 6, FIXED)  # 1152 bytes used: one 4 KiB page
     assert s.initial == 8 * MIB
-    assert (s.reserved, s.resident, s.moves, s.bytes_copied) == (8 * MIB + 4096, 4096, 0, 0)
-    assert s.waste == 4096 - 1152
+    assert (s.reserved, s.resident, s.moves, s.bytes_copied) == (
+        8 * MIB + 4096, 4096 + extra, 0, 0)
+    assert s.kernel == THREAD_KERNEL and s.waste == 4096 + extra - 1152
+    assert f"({P.fmt_bytes(THREAD_KERNEL)} of it kernel)" in s.readout
     s = one(168, 24, FIXED)  # 96 + 24*176 = 4320 bytes: two pages
-    assert s.resident == 8192
+    assert s.resident == 8192 + extra
     # 96 + 100*176 = 17696 bytes do not fit a 16 KiB thread stack: the guard page faults.
     assert one(168, 100, FIXED, 16384).overflows == 1
     assert one(168, 92, FIXED, 16384).overflows == 0  # 16288 bytes fit
@@ -153,7 +168,8 @@ def test_population_totals_by_hand() -> None:
         used, 2048 + 4096 + 8192, 0 + 1 + 2, 0 + 1160 + 4432)
     assert c.sizes == ((2048, 1), (4096, 1), (8192, 1))
     f = P.simulate(TRIO, "fixed")
-    assert (f.reserved, f.resident, f.waste) == (3 * (8 * MIB + 4096), 3 * 4096, 3 * 4096 - used)
+    threads = 3 * (4096 + THREAD_RSS + THREAD_KERNEL)
+    assert (f.reserved, f.resident, f.waste) == (3 * (8 * MIB + 4096), threads, threads - used)
     s = P.simulate(TRIO, "segmented")  # all three stay in the first 8 KiB segment
     assert (s.reserved, s.moves) == (3 * 8192, 0)
 
@@ -249,43 +265,6 @@ def test_initial_choices_hold_the_defaults() -> None:
         assert P.DEFAULT_INITIAL[policy] in values
         for v in values:
             P.label(policy, v)  # every offered choice is valid
-
-
-def test_explorer_builds_and_renders_without_a_browser(monkeypatch) -> None:
-    pytest.importorskip("ipywidgets")
-    shown = []
-    monkeypatch.setattr(P, "_render_into", lambda out, state, base: shown.append((state, base)))
-    box = P.explorer(n=500, seed=2)
-    (n_slider, seed_box), (pol, init), text, _out = (
-        list(box.children[0].children), list(box.children[1].children), *box.children[2:])
-    assert shown[-1][0] == P.explorer_state(500, None, CONTIGUOUS, 2)
-    assert shown[-1][1] == P.lineup(500, 2)
-    assert "contiguous, 2 KiB start" in text.value
-    pol.value = SEGMENTED  # resets the initial dropdown, renders once
-    assert init.value == 8192 and len(shown) == 2
-    assert shown[-1][0].label == "segmented, 8 KiB (Go 1.2)"
-    init.value = 4096
-    assert shown[-1][0].label == "segmented, 4 KiB (Go 1.1)"
-    n_slider.value = 1000
-    assert shown[-1][0].n == 1000
-    seed_box.value = 5
-    assert shown[-1][0] == P.explorer_state(1000, 4096, SEGMENTED, 5)
-
-
-def test_the_explorer_figure_has_one_row_per_policy_and_one_for_the_choice() -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    state = P.explorer_state(200, 2 * MIB, "fixed", 1)
-    fig = P.figure(state, P.lineup(200, 1))
-    mem, work = fig.axes
-    labels = [t.get_text() for t in mem.get_yticklabels()]
-    assert labels == [s.label for s in P.lineup(200, 1)] + [
-        "your choice: threads, 2 MiB stacks"]
-    assert any("reserved 400.8 MiB" in t.get_text() for t in mem.texts)  # 200 x (2 MiB + 4 KiB)
-    plt.close(fig)
 
 
 # --------------------------------------------------------------------------- bad inputs

@@ -118,20 +118,19 @@ def _lines(lines) -> str:
 
 
 def _depth_readout(v: dict) -> str:
-    from gostack import widgets
-    return re.escape(widgets.depth_state(frame=_num(v["frame"]), calls=_num(v["calls"])).readout)
+    from gostack.lessons import l00_welcome as l00
+    return re.escape(l00.depth_state(frame=_num(v["frame"]), calls=_num(v["calls"])).readout)
 
 
 def _prologue_readout(v: dict) -> str:
-    from gostack import widgets
-    state = widgets.prologue_state(2048, _num(v["hi - E"]), _num(v["frame"]))
+    from gostack.lessons import l03_prologue as l03
+    state = l03.prologue_state(2048, _num(v["hi - E"]), _num(v["frame"]))
     return _lines([state.readout, *state.instructions])
 
 
 def _growth_readout(v: dict) -> str:
-    from gostack import explore
-    run = explore.growth_run(_num(v["frame"]), _num(v["calls"]), entry=40,
-                             limit=_num(v["limit"]))
+    from gostack.lessons import l04_newstack as l04
+    run = l04.growth_run(_num(v["frame"]), _num(v["calls"]), entry=40, limit=_num(v["limit"]))
     return _lines(run.lines())
 
 
@@ -143,34 +142,38 @@ def _population_readout(v: dict) -> str:
 
 
 def _adjust_readout(v: dict) -> str:
-    from gostack import explore
-    run = explore.adjust_run(_num(v["calls"]), adjust=v["stage"] == "adjustframe",
-                             poison=v["poison old stacks"] == "True")
+    from gostack.lessons import l06_stack_maps as l06
+    run = l06.adjust_run(_num(v["calls"]), adjust=v["stage"] == "adjustframe",
+                         poison=v["poison old stacks"] == "True")
     return _lines(run.lines())
 
 
 def _shrink_readout(v: dict) -> str:
-    from gostack import explore
-    run = explore.shrink_run(_num(v["calls"]), _num(v["back to"]), _num(v["GCs"]),
-                             worker=_num(v["worker"]))
+    from gostack.lessons import l08_beyond as l08
+    run = l08.shrink_run(_num(v["calls"]), _num(v["back to"]), _num(v["GCs"]),
+                         worker=_num(v["worker"]))
     return _lines(run.lines())
 
 
 def _step_readout(v: dict) -> str:
-    """A stepper (gostack.explore.stepper) shows "step k of n" for its slider at k - 1."""
-    return rf"(?m)^step {_num(v['step']) + 1} of \d+:"
+    """A stepper (gostack.lessons.stepper) counts from 1 on its slider and in its readout:
+    "step k of n" beside k."""
+    return rf"(?m)^step {_num(v['step'])} of \d+:"
 
 
 def _stepper(play: bool) -> tuple[Act, ...]:
-    """Every control of a stepper, each checked against the step the slider then shows."""
+    """Every control of a stepper, each checked against the step the slider then shows.
+
+    Play (lesson 07) is an ipywidgets Play linked to the slider in the browser; its buttons
+    carry icons, not text, so the harness does not drive it (tests/test_tape.py checks the
+    link)."""
     acts = (Act("click", "step ▶", readout=_step_readout),
             Act("click", "◀ back", readout=_step_readout),
             Act("keys", "step", keys=("End",), readout=_step_readout),
             Act("drag", "step", to=0.5, readout=_step_readout))
     if play:
-        acts += (Act("keys", "step", keys=("Home",), readout=_step_readout),
-                 Act("click", "next growth »", readout=_step_readout),
-                 Act("click", "play ▶▶", readout=_step_readout))
+        acts += (Act("keys", "step", keys=("Home",), value="1", readout=_step_readout),
+                 Act("click", "next growth »", readout=_step_readout))
     return acts
 
 
@@ -181,7 +184,7 @@ LESSON_PLANS: dict[str, LessonPlan] = {p.notebook: p for p in (
         CellPlan("stack_explorer(", acts=(
             # The lesson's own words: "Move the slider to 7 to see the new, 4096-byte stack".
             Act("keys", "calls", keys=("ArrowRight",), value="7",
-                readout=r"after 7 calls of 168-byte frames: stack 4,096 B, .*1 growths; "
+                readout=r"after 7 calls of 160-byte frames: stack 4,096 B, .*1 growth; "
                         r"last growth at call 7 \(2,048 → 4,096 B\)"),
             Act("drag", "calls", to=0.5, readout=_depth_readout),
             Act("select", "frame", to="4096", value="4096", readout=_depth_readout),
@@ -190,7 +193,7 @@ LESSON_PLANS: dict[str, LessonPlan] = {p.notebook: p for p in (
         )),
     )),
     LessonPlan("notebooks/02-small-stacks.ipynb", cells=(
-        CellPlan("pp.explorer()", acts=(
+        CellPlan("l02.explorer()", acts=(
             Act("keys", "N", keys=("ArrowLeft",), value="9900", readout=_population_readout),
             Act("drag", "N", to=0.25, readout=_population_readout),
             Act("select", "policy", to="fixed", value="fixed", readout=_population_readout),
@@ -201,6 +204,9 @@ LESSON_PLANS: dict[str, LessonPlan] = {p.notebook: p for p in (
     LessonPlan("notebooks/03-prologue.ipynb", cells=(
         CellPlan("prologue_explorer(", acts=(
             Act("keys", "hi - E", keys=("ArrowRight",), value="1008", readout=_prologue_readout),
+            # The <= equality the lesson is about: SP-32 exactly on the guard, 1,120 B below hi.
+            Act("keys", "hi - E", keys=("ArrowRight",) * 10, value="1088",
+                readout=r"SP-32 is 1,120 B below hi, the guard 1,120 B below hi: <= stackguard0"),
             Act("drag", "hi - E", to=0.9, readout=_prologue_readout),
             Act("select", "frame", to="4096", value="4096", readout=_prologue_readout),
         )),
@@ -214,7 +220,7 @@ LESSON_PLANS: dict[str, LessonPlan] = {p.notebook: p for p in (
         )),
     )),
     LessonPlan("notebooks/05-copystack.ipynb", cells=(
-        CellPlan("ex.stepper(copy_steps", acts=_stepper(play=False)),
+        CellPlan("stepper(copy_steps", acts=_stepper(play=False)),
     )),
     LessonPlan("notebooks/06-stack-maps.ipynb", cells=(
         CellPlan("adjust_explorer(", acts=(
@@ -227,7 +233,7 @@ LESSON_PLANS: dict[str, LessonPlan] = {p.notebook: p for p in (
         )),
     )),
     LessonPlan("notebooks/07-whole-newstack.ipynb", cells=(
-        CellPlan("ex.stepper(tape", acts=_stepper(play=True)),
+        CellPlan("stepper(tape", acts=_stepper(play=True)),
     )),
     LessonPlan("notebooks/08-beyond-growth.ipynb", cells=(
         CellPlan("shrink_explorer(", acts=(

@@ -1,0 +1,90 @@
+"""Lesson 00, welcome: one recursion's stack, call by call, and the depth explorer.
+
+:func:`depth_state` runs the recursion and returns what the explorer shows (tests and the
+browser plans call it too); :func:`depth_figure` draws it; :func:`stack_explorer` wires a
+depth slider and a frame dropdown to both. Defaults are the running example's frames
+(worker 40, recA 160: ``gostack.lessons.running``).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from matplotlib.figure import Figure
+
+from ..runtime import Runtime, Snapshot
+from ..symtab import Func
+from ..trace import Trace
+from . import draw, view
+from .draw import plural
+from .running import RUNNING_FRAMES
+
+ENTRY, FRAME = RUNNING_FRAMES["main.worker"], RUNNING_FRAMES["main.recA"]
+
+
+@dataclass(frozen=True)
+class DepthState:
+    """A recursion stopped after ``calls`` calls: its stack and what happened so far."""
+
+    frame: int
+    calls: int
+    snapshot: Snapshot
+    trace: Trace
+
+    @property
+    def readout(self) -> str:
+        grows = self.trace.grows
+        last = (f"; last growth at call {grows[-1].call_index} "
+                f"({grows[-1].old_size:,} → {grows[-1].new_size:,} B)") if grows else ""
+        return (f"after {self.calls} calls of {self.frame}-byte frames: stack "
+                f"{self.snapshot.size:,} B, used {self.snapshot.used:,} B, "
+                f"{plural(len(grows), 'growth')}{last}")
+
+
+@functools.lru_cache(maxsize=512)  # a widget revisits states; the value is frozen
+def depth_state(frame: int = FRAME, calls: int = 6, entry: int = ENTRY) -> DepthState:
+    """Run a recursion of ``frame``-byte frames for ``calls`` calls from an ``entry`` frame."""
+    g = Runtime(trace=False).go(Func("main.worker", frame=entry))
+    rec = Func("main.rec", frame=frame)
+    for _ in range(calls):
+        g.call(rec)
+    return DepthState(frame, calls, g.snapshot(), g.trace)
+
+
+def depth_figure(state: DepthState, fig: Figure | None = None) -> Figure:
+    """The stack after the last call, and its size against the call index."""
+    with draw.styled():
+        fig = draw.canvas(fig, (9, 4.2))
+        a, b = fig.subplots(1, 2, width_ratios=(1, 2))
+        draw.draw_stack(state.snapshot, a, label_frames=3)
+        draw.draw_growth(state.trace, b, calls=max(state.calls, 1))
+        fig.tight_layout()
+    return fig
+
+
+def show_depth(state: DepthState) -> None:
+    view.show(depth_figure(state))
+
+
+def stack_explorer(frame: int = FRAME, max_calls: int = 200):
+    """A slider over the recursion depth; the stack and its growths follow."""
+    import ipywidgets as w
+
+    calls = w.IntSlider(value=6, min=0, max=max_calls, description="calls",
+                        continuous_update=False)
+    size = w.Dropdown(options=sorted({64, 128, 160, 616, 4096, 10280, frame}), value=frame,
+                      description="frame")
+    text = w.HTML()
+    picture = view.Picture(depth_figure)
+
+    def render(*_):
+        key = (size.value, calls.value)
+        state = depth_state(*key)
+        text.value = view.code(state.readout)
+        picture.show(key, lambda: state)
+
+    calls.observe(render, "value")
+    size.observe(render, "value")
+    render()
+    return view.box([[calls, size], text], picture)

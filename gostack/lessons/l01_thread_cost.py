@@ -1,0 +1,81 @@
+"""Lesson 01, what an OS thread costs: the figure comparing threads, goroutines and generators.
+
+The measurements are ``gostack.oscost``'s (it returns the panels); this module only draws.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
+from matplotlib.patches import Rectangle
+from matplotlib.ticker import FixedLocator, NullLocator
+
+from ..oscost import fmt_bytes, fmt_ns
+from .draw import PALETTE, STYLE
+
+COST_COLORS = {"thread": PALETTE["grow"], "goroutine": PALETTE["ok"], "other": PALETTE["uintptr"]}
+
+
+COST_NAMES = {"thread": "OS thread", "goroutine": "goroutine", "other": "Python generator"}
+
+
+def _cost_ticks(unit: str, lo: float, hi: float) -> list[float]:
+    """Round ticks from the last one at or below ``lo`` to the first one at or above ``hi``:
+    powers of 32 bytes (32 B, 1 KiB, 32 KiB, ...), or powers of 10 ns."""
+    base = 32.0 if unit == "bytes" else 10.0
+    t = base if unit == "bytes" else 1.0
+    while t * base <= lo:
+        t *= base
+    ticks = [t]
+    while ticks[-1] < hi:
+        ticks.append(ticks[-1] * base)
+    return ticks
+
+
+def draw_cost_comparison(panels: Sequence[tuple[str, str, Sequence]], axes=None, *,
+                         title: str | None = None):
+    """Horizontal bars on log axes, one panel per (title, unit, bars); unit is "bytes" or
+    "ns". Each bar has ``label``, ``value`` and ``who`` ("thread", "goroutine", "other"),
+    which picks the colour. Returns the list of Axes."""
+
+    if axes is None:  # pyplot's, as lesson 01 shows it with plt.show()
+        with plt.rc_context(STYLE):
+            fig, axes = plt.subplots(
+                len(panels), 1, figsize=(7.6, 0.9 + 0.34 * sum(len(p[2]) for p in panels)),
+                gridspec_kw={"height_ratios": [len(p[2]) for p in panels]})
+        axes = [axes] if isinstance(axes, Axes) else list(axes)
+    for ax, (name, unit, bars) in zip(axes, panels, strict=True):
+        fmt = fmt_bytes if unit == "bytes" else fmt_ns
+        ys = range(len(bars))
+        values = [b.value for b in bars]
+        ax.barh(list(ys), values, color=[COST_COLORS[b.who] for b in bars], height=0.65)
+        ax.set_xscale("log")
+        ticks = _cost_ticks(unit, min(values) / 2, max(values) * 10)
+        ax.set_xlim(ticks[0], ticks[-1])
+        ax.xaxis.set_major_locator(FixedLocator(ticks))
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.xaxis.set_major_formatter(lambda v, _pos, fmt=fmt: fmt(v))
+        ax.set_yticks(list(ys))
+        ax.set_yticklabels([b.label for b in bars])
+        ax.invert_yaxis()
+        for y, b in zip(ys, bars, strict=True):
+            ax.text(b.value * 1.12, y, fmt(b.value), va="center", fontsize=8)
+        ax.set_title(name, loc="left")
+        ax.grid(axis="x", color="#DDDDDD", linewidth=0.6)
+        ax.set_axisbelow(True)
+    fig = axes[0].figure
+    handles = [Rectangle((0, 0), 1, 1, color=COST_COLORS[k]) for k in COST_COLORS]
+    fig.legend(handles, list(COST_NAMES.values()), loc="lower center", ncols=3, frameon=False,
+               fontsize=8)
+    top = 1.0
+    if title:
+        import textwrap
+
+        text = textwrap.fill(title, 95)
+        fig.suptitle(text, x=0.01, ha="left", fontsize=9)
+        top -= 0.15 * (text.count("\n") + 1) / fig.get_figheight()  # ~0.15 in a line
+    fig.tight_layout(rect=(0, 0.035, 1, top))
+    return axes
+

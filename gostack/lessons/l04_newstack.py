@@ -1,0 +1,355 @@
+"""Lesson 04, newstack: how big the new stack is, what a recursion's growths cost, the overflow.
+
+Computations return frozen values (:class:`Sizing` is newstack's fit loop candidate by
+candidate, :class:`GrowthRun` a recursion's growths, :class:`CopyCost` the bytes they
+copied); the size itself always comes from ``gostack.newstack.new_size``. Figures take
+those values; :func:`growth_explorer` wires three controls to both.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator
+
+from .. import arch, newstack
+from ..arch import MAX_STACK_DEFAULT, STACK_GUARD
+from ..errors import StackOverflow
+from ..runtime import Runtime
+from ..symtab import Func
+from ..trace import Call, Grow, Overflow, Trace
+from . import draw, view
+from .draw import PALETTE, plural
+
+# ---------------------------------------------------------------------------------------
+# newstack's sizing
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One size newstack tries: does the frame plus the guard fit below the copied bytes?"""
+
+    size: int
+    used: int  # bytes that will be copied (hi - E of the function whose check failed)
+    needed: int  # its frame + stackGuard (928)
+
+    @property
+    def room(self) -> int:
+        """What is left below the copied bytes in a stack of this size."""
+        return self.size - self.used
+
+    @property
+    def fits(self) -> bool:
+        return self.room >= self.needed
+
+
+@dataclass(frozen=True)
+class Sizing:
+    """newstack's decision for one failed check: the sizes it tried and the one it took."""
+
+    old_size: int
+    used: int
+    frame: int
+    limit: int
+    candidates: tuple[Candidate, ...]  # 2*old, 4*old, ...: the last is the one taken
+    new_size: int | None  # None: over the limit, `fatal error: stack overflow`
+
+    @property
+    def overflow(self) -> bool:
+        return self.new_size is None
+
+    @property
+    def doublings(self) -> int:
+        return len(self.candidates)
+
+    def lines(self) -> list[str]:
+        need = f"{self.frame:,} + {STACK_GUARD} = {self.frame + STACK_GUARD:,}"
+        out = [f"old stack {self.old_size:,} B, {self.used:,} B in use; the frame needs "
+               f"{need} B below them"]
+        for c in self.candidates:
+            verdict = ">= needed: fits" if c.fits else "< needed: double again"
+            out.append(f"  try {c.size:>13,}: room {c.size:,} - {self.used:,} = "
+                       f"{c.room:,} {verdict}")
+        last = self.candidates[-1].size
+        if self.new_size is None:
+            out.append(f"  {last:,} > limit {self.limit:,}: runtime: goroutine stack exceeds "
+                       f"{self.limit}-byte limit; fatal error: stack overflow")
+        else:
+            times = "1 doubling" if self.doublings == 1 else f"{self.doublings} doublings"
+            out.append(f"new stack {self.new_size:,} B ({times} in one copy)")
+        return out
+
+
+def sizing(old_size: int, used: int, frame: int, limit: int = MAX_STACK_DEFAULT) -> Sizing:
+    """The candidates of newstack's fit loop; the size taken comes from newstack.new_size."""
+    try:
+        final = newstack.new_size(old_size, used, frame, limit)
+        taken: int | None = final
+    except StackOverflow as e:
+        final, taken = e.new_size or 2 * old_size, None
+    candidates = []
+    size = 2 * old_size
+    while size <= final:
+        candidates.append(Candidate(size, used, frame + STACK_GUARD))
+        size *= 2
+    return Sizing(old_size, used, frame, limit, tuple(candidates), taken)
+
+
+def sizing_of(grow: Grow, limit: int = MAX_STACK_DEFAULT) -> Sizing:
+    return sizing(grow.old_size, grow.used, grow.frame, limit)
+
+
+def last_size_under(limit: int = MAX_STACK_DEFAULT) -> int:
+    """The largest stack a goroutine can have under ``limit``: sizes are powers of two and
+    growth fails when the new size is over the limit, so it is the power of two <= limit."""
+    return 1 << (limit.bit_length() - 1)
+
+
+def overflow_lines(e: StackOverflow) -> list[str]:
+    """The runtime's overflow message with the addresses replaced by offsets."""
+    return [
+        f"runtime: goroutine stack exceeds {e.limit}-byte limit",
+        f"runtime: sp=0x… stack=[0x…, 0x…]   (sp = hi-{e.hi - e.sp:,}, a {e.size:,}-byte stack)",
+        "fatal error: stack overflow",
+    ]
+
+
+
+# ---------------------------------------------------------------------------------------
+# A recursion's growths and their cost
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GrowthRun:
+    """A goroutine (entry frame ``entry``) calling a ``frame``-byte function ``calls`` times."""
+
+    frame: int
+    calls: int
+    entry: int
+    limit: int
+    grows: tuple[Grow, ...]
+    overflow: Overflow | None
+    calls_made: int  # calls that ran (fewer than ``calls`` after an overflow)
+    size: int  # stack size at the end
+
+    def lines(self) -> list[str]:
+        head = (f"{self.calls:,} calls of a {self.frame:,}-byte frame (entry frame {self.entry}"
+                f", limit {self.limit:,} B): {plural(len(self.grows), 'growth')}")
+        out = [head]
+        for e in self.grows:
+            d = f" ({e.doublings} doublings)" if e.doublings > 1 else ""
+            out.append(f"  call {e.call_index:>6,}: {e.old_size:>11,} -> {e.new_size:>11,} B{d}, "
+                       f"{e.used:,} B copied")
+        if self.overflow is not None:
+            o = self.overflow
+            out.append(f"  call {o.call_index:>6,}: {o.old_size:,} -> {o.new_size:,} B is over "
+                       f"the limit: fatal error: stack overflow")
+        return out
+
+
+@functools.lru_cache(maxsize=256)  # a widget revisits states; the value is frozen
+def growth_run(frame: int = 160, calls: int = 400, *, entry: int = 40,
+               limit: int = MAX_STACK_DEFAULT) -> GrowthRun:
+    """Run the recursion on the simulator; an overflow ends it (it is in ``overflow``)."""
+    g = Runtime(max_stack=limit, trace=False).go(Func("main.worker", frame=entry))
+    rec = Func("main.rec", frame=frame)
+    try:
+        for _ in range(calls):
+            g.call(rec)
+    except StackOverflow:
+        pass
+    t = g.trace
+    made = t.overflow.call_index - 1 if t.overflow else g.calls - 1  # the entry is call 0
+    return GrowthRun(frame, calls, entry, limit, t.grows, t.overflow, made, g.stack_size)
+
+
+@dataclass(frozen=True)
+class CopyCost:
+    """After each call of a recursion: stack size, bytes in use, bytes copied so far."""
+
+    frame: int
+    call: tuple[int, ...]  # call index 0..n
+    size: tuple[int, ...]
+    in_use: tuple[int, ...]  # hi - SP once the call's frame is allocated
+    copied: tuple[int, ...]  # bytes copystack moved in all growths up to this call
+
+    @property
+    def final_size(self) -> int:
+        return self.size[-1]
+
+    @property
+    def total_copied(self) -> int:
+        return self.copied[-1]
+
+    @property
+    def per_call(self) -> float:
+        """Bytes copied per call, amortised over the whole recursion."""
+        return self.total_copied / max(1, self.call[-1])
+
+
+def copy_cost(frame: int = 160, calls: int = 400, *, entry: int = 40) -> CopyCost:
+    """Trace a recursion and add up, call by call, the bytes its growths copied."""
+    g = Runtime().go(Func("main.worker", frame=entry))
+    rec = Func("main.rec", frame=frame)
+    for _ in range(calls):
+        g.call(rec)
+    idx, size, in_use, copied = [], [], [], []
+    cur, total = arch.STACK_MIN, 0
+    for e in g.trace:
+        if isinstance(e, Grow):
+            cur, total = e.new_size, total + e.used
+        elif isinstance(e, Call):
+            idx.append(e.call_index)
+            size.append(cur)
+            in_use.append(e.used + e.frame)
+            copied.append(total)
+    return CopyCost(frame, tuple(idx), tuple(size), tuple(in_use), tuple(copied))
+
+
+
+# ---------------------------------------------------------------------------------------
+# Figures
+# ---------------------------------------------------------------------------------------
+
+
+def _kib(n: float) -> str:
+    return f"{n / 1024:,.0f} KiB" if n >= 1024 else f"{n:,.0f} B"
+
+
+def draw_sizing(sizing, ax: Axes | None = None, *, title: str | None = None) -> Axes:
+    """newstack's fit loop, one row per size it tries (an ``explore.Sizing``).
+
+    Each row is a stack drawn from hi (left) to lo: the bytes in use that will be copied,
+    then the frame + 928 that must fit below them. A row whose need runs past lo is red.
+    """
+    ax = draw.axes(ax, (4.2, 2.8))
+    rows = sizing.candidates
+    top = max(max(c.size for c in rows), max(c.used + c.needed for c in rows))
+    for k, c in enumerate(rows):
+        y = len(rows) - 1 - k
+        over = sizing.overflow and k == len(rows) - 1
+        ax.add_patch(Rectangle((0, y - 0.35), c.size, 0.7, facecolor=PALETTE["free"],
+                               edgecolor=PALETTE["guard"] if over else PALETTE["edge"]))
+        ax.add_patch(Rectangle((0, y - 0.35), c.used, 0.7, facecolor=PALETTE["frame"][0]))
+        ok = c.fits and not over
+        ax.add_patch(Rectangle((c.used, y - 0.25), max(c.needed, top * 0.006), 0.5, alpha=0.85,
+                               facecolor=PALETTE["ok"] if ok else PALETTE["guard"],
+                               hatch=None if ok else "//", edgecolor="white"))
+        verdict = "over the limit" if over else ("fits" if c.fits else "too small")
+        ax.text(max(c.size, c.used + c.needed) + top * 0.03, y, f"{c.size:,}: {verdict}",
+                va="center", fontsize=8,
+                color=PALETTE["ok"] if ok else PALETTE["guard"])
+    if sizing.overflow:
+        ax.axvline(sizing.limit, color=PALETTE["guard"], linestyle="--", linewidth=1)
+        ax.text(sizing.limit, len(rows) - 0.45, f"limit {sizing.limit:,}", ha="center",
+                fontsize=7, color=PALETTE["guard"])
+    ax.set_xlim(0, top * 1.6)
+    ax.set_ylim(-0.7, len(rows) - 0.3)
+    ax.set_yticks([])
+    ax.xaxis.set_major_locator(MultipleLocator(1 << max(0, int(top * 1.6 / 3).bit_length() - 1)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _kib(v)))
+    ax.set_xlabel("bytes below hi")
+    ax.spines["left"].set_visible(False)
+    ax.set_title(title or f"newstack: {sizing.used:,} B in use + frame {sizing.frame:,} + 928",
+                 fontsize=9)
+    handles = [Rectangle((0, 0), 1, 1, facecolor=PALETTE["frame"][0]),
+               Rectangle((0, 0), 1, 1, facecolor=PALETTE["ok"])]
+    # Below the axis: inside, a 65,536-byte frame's last row ("131,072: fits") sat under it.
+    ax.legend(handles, ["in use (copied)", "frame + 928"], fontsize=7, loc="upper center",
+              bbox_to_anchor=(0.5, -0.3), ncol=2, frameon=False)
+    return ax
+
+
+def draw_amortised(cost, ax: Axes | None = None) -> Axes:
+    """Stack size, bytes in use and bytes copied so far, after every call (an
+    ``explore.CopyCost``): the copies never add up to the stack they built."""
+    ax = draw.axes(ax, (6.0, 3.2))
+    xs = cost.call
+    kib = [s / 1024 for s in cost.size]
+    ax.step(xs, kib, where="post", color=PALETTE["frame"][0], label="stack size")
+    ax.step(xs, [c / 1024 for c in cost.copied], where="post", color=PALETTE["grow"],
+            label="bytes copied so far (all growths)")
+    ax.plot(xs, [u / 1024 for u in cost.in_use], color=PALETTE["uintptr"], linewidth=1,
+            label="bytes in use")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("call index")
+    ax.set_ylabel("KiB")
+    ax.set_xlim(0, xs[-1])
+    ax.set_ylim(0, max(kib) * 1.08)
+    ax.legend(fontsize=8, frameon=False, loc="upper left")
+    ax.set_title(f"{cost.frame}-byte frames: {cost.total_copied:,} B copied in all, "
+                 f"final stack {cost.final_size:,} B")
+    return ax
+
+
+
+def featured_growth(run: GrowthRun) -> Grow | Overflow | None:
+    """The growth a picture should explain: the overflow, else the one with the most
+    doublings (the earliest), else the last one."""
+    if run.overflow is not None:
+        return run.overflow
+    if not run.grows:
+        return None
+    most = max(e.doublings for e in run.grows)
+    if most > 1:
+        return next(e for e in run.grows if e.doublings == most)
+    return run.grows[-1]
+
+
+def growth_figure(run: GrowthRun, fig: Figure | None = None) -> Figure:
+    """The figure show_growth displays (drawn into ``fig`` if given)."""
+    with draw.styled():
+        fig = draw.canvas(fig, (9.5, 3.4))
+        a, b = fig.subplots(1, 2, width_ratios=(3, 2))
+        draw.draw_growth(Trace(list(run.grows)), a, calls=max(run.calls, 1),
+                         title=f"{run.frame:,}-byte frames: {plural(len(run.grows), 'growth')}"
+                         + (" then overflow" if run.overflow else ""))
+        ev = featured_growth(run)
+        if ev is None:
+            b.axis("off")
+            b.text(0.5, 0.5, "no growth yet", ha="center", va="center")
+        else:
+            siz = sizing(ev.old_size, ev.used, run.frame, run.limit)
+            draw_sizing(siz, b, title=f"call {ev.call_index:,}: {ev.used:,} B in use + "
+                        f"frame {run.frame:,} + 928")
+        fig.tight_layout()
+    return fig
+
+
+def show_growth(run: GrowthRun) -> None:
+    """The stack size staircase of a growth run, and newstack's candidates for its
+    featured growth (see featured_growth)."""
+    view.show(growth_figure(run))
+
+
+def growth_explorer(frame: int = 160, calls: int = 400, *, entry: int = 40):
+    """Frame size, number of calls and limit in; the growth events and the fit loop out."""
+    import ipywidgets as w
+
+    size = w.Dropdown(options=sorted({64, 160, 616, 4096, 10272, 65536, frame}), value=frame,
+                      description="frame")
+    depth = w.IntSlider(value=calls, min=0, max=2000, step=10, description="calls",
+                        continuous_update=False)
+    limit = w.Dropdown(options=[("1,000,000,000 (default)", MAX_STACK_DEFAULT),
+                                ("32,768 (SetMaxStack)", 32768),
+                                ("1 MiB", 1 << 20)], value=MAX_STACK_DEFAULT,
+                       description="limit")
+    text = w.HTML()
+    picture = view.Picture(growth_figure)
+
+    def render(*_):
+        args = (size.value, depth.value, entry, limit.value)
+        run = growth_run(args[0], args[1], entry=entry, limit=args[3])
+        text.value = view.pre(run.lines())
+        picture.show(args, lambda: run)
+
+    for wid in (size, depth, limit):
+        wid.observe(render, "value")
+    render()
+    return view.box([[size, depth, limit], text], picture)

@@ -1,0 +1,173 @@
+"""Lesson 05, copystack: where the new stack comes from, what the copy moves, where stacks live.
+
+Plain values only: :func:`alloc_path` (stackalloc's two paths, in words), :func:`slot_rows`
+(every local before and after a move, described without printing addresses) and the
+formatting lesson 05-07 share (:func:`fmt_delta`, :func:`word_bytes`). The step-by-step
+view of a growth is ``gostack.lessons.recorder`` (the steps) and ``gostack.lessons.stepper``
+(the stepper that shows them); :func:`draw_address_map` draws where each stack lived.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from matplotlib.axes import Axes
+from matplotlib.patches import Rectangle
+
+from .. import arch
+from ..arch import STACK_CACHE_SIZE
+from ..runtime import Snapshot
+from ..stackalloc import stack_order
+from ..symtab import Kind
+from ..trace import Grow, Shrink
+from . import draw
+from .draw import PALETTE
+
+
+def alloc_path(size: int) -> str:
+    """Which of stackalloc's two paths serves ``size``, in words."""
+    order = stack_order(size)
+    if order is not None:
+        return (f"small stack: order {order} ({size // 1024} KiB) from the per-P cache, refilled "
+                f"from stackpool[{order}] (32 KiB spans cut in {STACK_CACHE_SIZE // size})")
+    pages = size // arch.PAGE_SIZE
+    return (f"large stack: a span of its own ({pages:,} pages of 8 KiB), from the stackLarge "
+            "free list if one is there, else from the heap")
+
+
+def fmt_delta(delta: int) -> str:
+    """A delta with its sign and thousands separators: +32,768 or -131,072."""
+    return f"{delta:+,}"
+
+
+def word_bytes(value: int) -> str:
+    """A word as its 8 bytes in memory order: `fc fc fc fc fc fc fc fc` for the old-stack poison."""
+    return value.to_bytes(8, "little").hex(" ")
+
+
+
+# ---------------------------------------------------------------------------------------
+# Describing slots without printing addresses (lessons 05 and 06)
+# ---------------------------------------------------------------------------------------
+
+
+def local_at(snap: Snapshot, addr: int) -> str | None:
+    for fr in snap.frames:
+        for lc in fr.locals:
+            if lc.addr == addr:
+                return f"{fr.func}#{fr.call_index}.{lc.name}"
+    return None
+
+
+def describe(value: int, snap: Snapshot, *, old: tuple[int, int] | None = None,
+             heap: Sequence[int] = (), kind: Kind = Kind.POINTER,
+             freed: Sequence[tuple[int, int]] = ()) -> str:
+    """What a word holds, in words: `&main.worker#0.x`, `old stack hi-312`, `heap object`...
+
+    ``snap`` is the stack the word is read in, ``old`` the bounds of the stack before a
+    move (a value there dangles once the stack has moved), ``heap`` heap object addresses,
+    ``freed`` the bounds of stacks freed by earlier moves.
+    """
+    if kind is Kind.SCALAR:
+        return f"{value:,}"
+    if value == 0:
+        return "nil"
+    if snap.lo <= value < snap.hi:
+        name = local_at(snap, value)
+        return f"&{name}" if name else f"hi-{snap.hi - value:,}"
+    if old is not None and old[0] <= value < old[1]:
+        return f"old stack hi-{old[1] - value:,}"
+    for lo, hi in freed:
+        if lo <= value < hi:
+            return f"freed stack hi-{hi - value:,}"
+    if value in heap:
+        return "heap object"
+    if value in (arch.POISON_OLD, arch.POISON_NEW):
+        return f"poison {word_bytes(value)}"
+    return "another address"
+
+
+@dataclass(frozen=True)
+class SlotRow:
+    """One local before and after a move."""
+
+    frame: str
+    local: str
+    kind: Kind
+    offset: int  # hi - address: the same before and after a move
+    before: str
+    after: str
+    adjusted: bool
+
+
+def slot_rows(before: Snapshot, after: Snapshot, grow: Grow | Shrink,
+              heap: Sequence[int] = (), frames: Sequence[int] | None = None,
+              freed: Sequence[tuple[int, int]] = ()) -> tuple[SlotRow, ...]:
+    """Every local of the frames that existed before the move (or of ``frames``, indexes
+    into them): what it held, what it holds, whether adjustpointers rewrote it (from the
+    event's record). ``after`` may be the new stack at any point of the move; ``freed``:
+    see describe."""
+    moved = {(a.func, a.local, a.addr - grow.delta) for a in grow.adjusted}
+    old = (grow.old_lo, grow.old_hi)
+    pairs = list(zip(before.frames, after.frames, strict=False))
+    if frames is not None:
+        pairs = [pairs[i] for i in frames]
+    rows = []
+    for fb, fa in pairs:
+        for lb, la in zip(fb.locals, fa.locals, strict=True):
+            rows.append(SlotRow(
+                f"{fb.func}#{fb.call_index}", lb.name, lb.kind, before.hi - lb.addr,
+                describe(lb.value, before, heap=heap, kind=lb.kind, freed=freed),
+                describe(la.value, after, old=old, heap=heap, kind=la.kind, freed=freed),
+                (fb.func, lb.name, lb.addr) in moved,
+            ))
+    return tuple(rows)
+
+
+def slot_table(rows: Sequence[SlotRow], *, adjusted: bool = True,
+               headings: tuple[str, str] = ("before the move", "after the move")) -> str:
+    """The rows as an aligned text table (offsets from hi, never addresses)."""
+    head = ("slot", "kind", "at", *headings) + (("adjusted",) if adjusted else ())
+    body = [(f"{r.frame}.{r.local}", r.kind.value, f"hi-{r.offset:,}", r.before, r.after)
+            + (("yes" if r.adjusted else "no",) if adjusted else ()) for r in rows]
+    widths = [max(len(x[i]) for x in (head, *body)) for i in range(len(head))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+                     for row in (head, *body))
+
+
+
+def draw_address_map(moves: Sequence[Grow | Shrink], ax: Axes | None = None, *,
+                     base: int | None = None) -> Axes:
+    """Where each stack of a goroutine lived: one bar per stack at its addresses (offsets
+    from ``base``, by default the lowest one), an arrow from each old hi to the new hi."""
+    stacks = [(m.old_lo, m.old_hi) for m in moves] + [(moves[-1].new_lo, moves[-1].new_hi)]
+    ax = draw.axes(ax, (6.4, 0.9 + 0.42 * len(stacks)))
+    base = min(lo for lo, _ in stacks) if base is None else base
+    n = len(stacks)
+    for i, (lo, hi) in enumerate(stacks):
+        y = n - 1 - i
+        live = i == n - 1
+        ax.add_patch(Rectangle(((lo - base) / 1024, y - 0.3), (hi - lo) / 1024, 0.6,
+                               facecolor=PALETTE["frame"][0] if live else PALETTE["reserve"],
+                               edgecolor=PALETTE["edge"], linewidth=0.6))
+        ax.text((hi - base) / 1024, y, f"  {(hi - lo) // 1024} KiB"
+                + ("" if live else " (freed)"), va="center", fontsize=7)
+    for i, m in enumerate(moves):
+        y0, y1 = n - 1 - i, n - 2 - i
+        ax.annotate("", xy=((m.new_hi - base) / 1024, y1 + 0.3),
+                    xytext=((m.old_hi - base) / 1024, y0 - 0.3),
+                    arrowprops={"arrowstyle": "->", "color": PALETTE["grow"] if m.delta >= 0
+                                else PALETTE["shrink"], "linewidth": 1.2})
+        ax.text((max(m.old_hi, m.new_hi) - base) / 1024, (y0 + y1) / 2,
+                f"   delta {m.delta:+,}", fontsize=7, ha="left", va="center",
+                color=PALETTE["grow"] if m.delta >= 0 else PALETTE["shrink"])
+    right = max(hi for _, hi in stacks) - base
+    ax.set_xlim(-right / 1024 * 0.02, right / 1024 * 1.25)
+    ax.set_ylim(-0.7, n - 0.3)
+    ax.set_yticks([])
+    ax.spines["left"].set_visible(False)
+    ax.set_xlabel("address - lowest stack's lo (KiB)")
+    ax.set_title("each new stack is somewhere else: delta = new.hi - old.hi")
+    return ax
+

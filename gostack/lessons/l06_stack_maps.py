@@ -1,0 +1,186 @@
+"""Lesson 06, stack maps: which slots adjustpointers rewrites, and what breaks without it.
+
+:func:`stack_map` is a function's pointer bitmap; :func:`adjust_run` runs the lesson's
+experiment (a worker holding x, &x, uintptr(&x) and a heap pointer, then recA calls) with
+adjustframe on or off and returns what each slot held and what following it now reads;
+:func:`adjust_explorer` wires the three controls to it and to the stackfree step's
+picture. :func:`pointer_sim` runs the simulator on the real-Go pointer demo's frames.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from matplotlib.axes import Axes
+from matplotlib.patches import Rectangle
+
+from .. import adjust as adj
+from .. import arch
+from ..runtime import Goroutine, Runtime, Stages
+from ..symtab import POINTER, SCALAR, UINTPTR, Func, Local
+from . import draw, view
+from .draw import PALETTE
+from .l05_copystack import SlotRow, fmt_delta, slot_rows, slot_table, word_bytes
+from .recorder import Phase, Recorder, Step, Tape
+from .running import rec_body, running_funcs
+from .stepper import step_figure
+
+
+def stack_map(func: Func) -> str:
+    """The locals' pointer bitmap of a function, one bit per word from SP up (the saved BP
+    slot at the top is not in it): 1 for a pointer slot, 0 for anything else."""
+    words = (func.frame - arch.PTR_SIZE) // arch.PTR_SIZE
+    bits = ["0"] * words
+    for off in func.pointer_offsets:
+        bits[off // arch.PTR_SIZE] = "1"
+    return "".join(bits)
+
+
+def pointer_worker() -> Func:
+    """Lesson 06's worker: x := 42; p := &x; u := uintptr(unsafe.Pointer(&x)); h := new(int)."""
+    return Func("main.worker", frame=56, locals=(
+        Local("x", SCALAR, 0), Local("p", POINTER, 8), Local("u", UINTPTR, 16),
+        Local("h", POINTER, 24)))
+
+
+def _pointer_worker_body(g: Goroutine) -> None:
+    g.store("x", 42)
+    g.take_addr("p", "x")
+    g.store("u", g.addr("x"))
+    g.store("h", g.rt.new_object())
+
+
+def _read(value: int) -> str:
+    return f"poison {word_bytes(value)}" if value in (arch.POISON_OLD, arch.POISON_NEW) \
+        else f"{value:,}"
+
+
+@dataclass(frozen=True)
+class AdjustRun:
+    """Lesson 06's worker, then ``calls`` calls of recA, with adjustment on or off."""
+
+    calls: int
+    adjust: bool
+    poison: bool
+    tape: Tape
+    rows: tuple[SlotRow, ...]  # the worker's locals across the last move (none: no move)
+    reads: tuple[str, ...]  # what following p, h and u gives now
+
+    @property
+    def picture(self) -> Step:
+        """The last move's stackfree step (dangling pointers show), else the last step."""
+        free = [s for s in self.tape if s.phase is Phase.FREE]
+        return free[-1] if free else self.tape[-1]
+
+    def lines(self) -> list[str]:
+        grows = self.tape.trace.grows
+        how = "adjustframe" if self.adjust else "no_adjust"
+        head = (f"{self.calls} calls of recA, {how}, "
+                f"{'poisoned' if self.poison else 'unpoisoned'} old stacks: ")
+        if not grows:
+            return [head + "the stack has not moved (2,048 B)", "", *self.reads]
+        g = grows[-1]
+        moves = f"{len(grows)} move{'s' * (len(grows) != 1)}"
+        return [head + f"{moves}, the last at call {g.call_index}: {g.old_size:,} "
+                f"-> {g.new_size:,} B, delta {fmt_delta(g.delta)}", "",
+                slot_table(self.rows, headings=("before the last move", "after it")), "",
+                *self.reads]
+
+
+@functools.lru_cache(maxsize=256)  # a widget revisits states; the value is frozen
+def adjust_run(calls: int = 7, *, adjust: bool = True, poison: bool = True) -> AdjustRun:
+    """Run lesson 06's experiment; the adjustframe stage is the reference or no_adjust."""
+    stages = Stages() if adjust else Stages().replace(adjustframe=adj.no_adjust)
+    rt = Runtime(poison=poison, stages=stages)
+    r = Recorder(pointer_worker(), runtime=rt, body=_pointer_worker_body)
+    rec = running_funcs()[1]
+    for _ in range(calls):
+        r.call(rec, rec_body)  # each recA holds &worker.x and a pointer to its own buf
+    tape, g = r.tape(), r.g
+    heap = g.load("h", 0)
+    rows: tuple[SlotRow, ...] = ()
+    if tape.trace.grows:
+        last = len(tape.trace.grows) - 1
+        check, *_, free = tape.growth(last, (Phase.CHECK, Phase.FREE))
+        freed = [(e.old_lo, e.old_hi) for e in tape.trace.grows[:last]]
+        rows = slot_rows(check.stack, free.new, tape.trace.grows[last], heap=[heap],
+                         frames=(0,), freed=freed)
+    x, p, u = g.addr("x", 0), g.load("p", 0), g.load("u", 0)
+    reads = (
+        f"*p = {_read(rt.read(p))}" + ("" if p == x else "   (p no longer points to x)"),
+        f"*h = {_read(rt.heap_load(heap))}   (new(int), on the heap: it never moves)",
+        f"u == &x: {u == x}" + ("" if u == x else f"   *(*int)(u) = {_read(rt.read(u))}"),
+    )
+    return AdjustRun(calls, adjust, poison, tape, rows, reads)
+
+
+def adjust_explorer(calls: int = 7, *, adjust: bool = True, poison: bool = True):
+    """Adjustment on or off, poisoning on or off, and the number of calls in; the worker's
+    slots across the last move, what p, h and u now read, and the stackfree step out
+    (the default state is adjust_run()'s with the same arguments)."""
+    import ipywidgets as w
+
+    stage = w.ToggleButtons(options=[("adjustframe", True), ("no_adjust", False)],
+                            value=adjust, description="stage")
+    poisoned = w.Checkbox(value=poison, description="poison old stacks")
+    depth = w.IntSlider(value=calls, min=0, max=100, description="calls",
+                        continuous_update=False)
+    text = w.HTML()
+    picture = view.Picture(lambda run, fig: step_figure(run.picture, fig))
+
+    def render(*_):
+        key = (depth.value, stage.value, poisoned.value)
+        run = adjust_run(key[0], adjust=key[1], poison=key[2])
+        text.value = view.pre(run.lines())
+        picture.show(key, lambda: run)
+
+    for wid in (stage, poisoned, depth):
+        wid.observe(render, "value")
+    render()
+    return view.box([[stage, poisoned], depth, text], picture)
+
+
+def pointer_sim(frames: dict[str, int]) -> tuple[int, int]:
+    """The simulator on GO_POINTER's shape: (stack size after deep(100), number of moves)."""
+    g = Runtime(trace=False).go(Func("main.worker", frame=frames["main.worker"]))
+    deep = Func("main.deep", frame=frames["main.deep"])
+    for _ in range(101):  # deep(100) .. deep(0)
+        g.call(deep)
+    return g.stack_size, len(g.trace.grows)
+
+
+
+def draw_stack_map(func, ax: Axes | None = None) -> Axes:
+    """One frame word by word, SP at the bottom: its locals by kind, the saved BP and the
+    return address above, and the stack map's bit for each word (1: a pointer)."""
+    ax = draw.axes(ax, (3.4, 4.2))
+    kinds = {lc.offset: lc for lc in func.locals}
+    words = func.frame // 8
+    colors = {"pointer": PALETTE["pointer"], "uintptr": PALETTE["uintptr"],
+              "scalar": PALETTE["frame"][3]}
+    for w in range(words + 1):
+        off = 8 * w
+        if w == words:
+            label, color, bit = "return address", PALETTE["reserve"], ""
+        elif w == words - 1:
+            label, color, bit = "saved BP", PALETTE["reserve"], ""
+        elif off in kinds:
+            lc = kinds[off]
+            label, color = f"{lc.name}  ({lc.kind.value})", colors[lc.kind.value]
+            bit = "1" if lc.kind.value == "pointer" else "0"
+        else:
+            label, color, bit = "", PALETTE["free"], "0"
+        ax.add_patch(Rectangle((0, w), 1, 1, facecolor=color, edgecolor=PALETTE["edge"],
+                               linewidth=0.6))
+        ax.text(0.5, w + 0.5, label, ha="center", va="center", fontsize=8)
+        ax.text(-0.08, w + 0.5, f"SP+{off}", ha="right", va="center", fontsize=7)
+        ax.text(1.15, w + 0.5, bit, ha="center", va="center", fontsize=9,
+                fontweight="bold", color=PALETTE["pointer"] if bit == "1" else PALETTE["edge"])
+    ax.text(1.15, words + 1.2, "map", ha="center", fontsize=8)
+    ax.set_xlim(-0.7, 1.4)
+    ax.set_ylim(0, words + 1.6)
+    ax.axis("off")
+    ax.set_title(f"{func.name}: frame {func.frame} B", fontsize=9)
+    return ax
+

@@ -1,0 +1,261 @@
+"""Lesson 08, beyond growth: shrinking at GC, and the hot split that contiguous stacks ended.
+
+:func:`shrink_run` runs the lesson's experiment (deep, back up, then runtime.GC() a few
+times) and returns each GC's decision (:class:`ShrinkRow`); :func:`hot_split` compares Go
+1.2's segmented stacks with contiguous ones around a segment boundary. Figures take those
+values; :func:`shrink_explorer` wires four controls to both.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from .. import segmented as seg
+from ..arch import FIXED_STACK, STACK_NOSPLIT
+from ..runtime import Runtime
+from ..symtab import Func
+from ..trace import GC, Trace
+from . import draw, view
+from .draw import PALETTE, plural
+from .running import RUNNING_FRAMES
+
+
+@dataclass(frozen=True)
+class ShrinkRow:
+    gc: int
+    size: int  # when scanned
+    used: int  # in use where the goroutine is parked
+    new_size: int | None
+
+    @property
+    def threshold(self) -> int:
+        return self.size // 4
+
+
+def shrink_rows(trace: Trace) -> tuple[ShrinkRow, ...]:
+    """One row per GC scan of the goroutine: its size, what was in use, the new size."""
+    shrinks = {e.gc: e for e in trace.shrinks}
+    return tuple(ShrinkRow(e.gc, e.size, e.used, shrinks[e.gc].new_size if e.gc in shrinks
+                           else None) for e in trace.of(GC))
+
+
+def shrink_table(rows: Sequence[ShrinkRow]) -> str:
+    out = ["GC  size before  in use + 800  size / 4  shrinks to"]
+    for r in rows:
+        new = f"{r.new_size:,}" if r.new_size else "-"
+        out.append(f"{r.gc:>2}  {r.size:>11,}  {r.used + STACK_NOSPLIT:>11,}  "
+                   f"{r.threshold:>8,}  {new:>10}")
+    return "\n".join(out)
+
+
+@dataclass(frozen=True)
+class ShrinkRun:
+    """Lesson 08's experiment: a recursion ``calls`` deep, back to depth ``stay``, then
+    ``gcs`` calls of runtime.GC() from there."""
+
+    calls: int
+    stay: int
+    worker: int  # the worker's frame (40 in the running example, 56 in the facts sheet)
+    frame: int
+    peak: int  # the stack size the recursion reached
+    rows: tuple[ShrinkRow, ...]
+    final: int
+
+    @property
+    def halvings(self) -> int:
+        return sum(1 for r in self.rows if r.new_size)
+
+    @property
+    def counts(self) -> str:
+        n, gcs = self.halvings, len(self.rows)
+        return f"{plural(n, 'halving')} in {plural(gcs, 'GC')}"
+
+    @property
+    def title(self) -> str:
+        return f"{self.calls:,} calls deep, back to depth {self.stay:,}: {self.counts}"
+
+    def lines(self) -> list[str]:
+        used = self.rows[0].used if self.rows else 0
+        grew = "grew to" if self.peak > FIXED_STACK else "stayed at"
+        return [f"{self.calls:,} calls of a {self.frame}-byte frame from a {self.worker}-byte "
+                f"worker: the stack {grew} {self.peak:,} B",
+                f"back at depth {self.stay:,}, parked in runtime.GC: {used:,} B in use",
+                f"{self.counts}: {self.peak:,} → {self.final:,} B", "",
+                shrink_table(self.rows)]
+
+
+@functools.lru_cache(maxsize=256)  # a widget revisits states; the value is frozen
+def shrink_run(calls: int = 400, stay: int = 0, gcs: int = 8, *,
+               worker: int = RUNNING_FRAMES["main.worker"],
+               frame: int = RUNNING_FRAMES["main.recA"]) -> ShrinkRun:
+    """Run the experiment on the simulator; ``stay`` is clipped to ``calls``."""
+    stay = min(stay, calls)
+    g = Runtime(trace=False).go(Func("main.worker", frame=worker))
+    rec = Func("main.recA", frame=frame)
+    for _ in range(calls):
+        g.call(rec)
+    peak = g.stack_size
+    for _ in range(calls - stay):
+        g.ret()
+    for _ in range(gcs):
+        g.runtime_gc()
+    rows = shrink_rows(g.trace)
+    # runtime.GC's own calls may grow the stack first (arch.GC_FIRST_CHECK): count that too.
+    peak = max([peak, *(r.size for r in rows)])
+    return ShrinkRun(calls, stay, worker, frame, peak, rows, g.stack_size)
+
+
+@dataclass(frozen=True)
+class HotSplit:
+    """Costs of a loop calling one function right below a given depth."""
+
+    frame: int
+    args: int
+    iterations: int
+    boundary: int  # depth at which each loop call splits (segmented)
+    depths: tuple[int, ...]
+    segmented_splits: tuple[int, ...]  # morestack calls per depth
+    segmented_copied: tuple[int, ...]  # argument bytes copied in and out
+    contiguous_grows: tuple[int, ...]
+    contiguous_copied: tuple[int, ...]
+    # At the boundary depth, as the loop runs: (iterations, morestack calls, growths).
+    by_iterations: tuple[tuple[int, int, int], ...]
+
+
+def hot_split(frame: int = 160, args: int = 16, iterations: int = 1000,
+              around: int = 6) -> HotSplit:
+    """Go 1.2 segmented stacks against go1.27 contiguous ones, depth by depth around the
+    segment boundary: a loop of ``iterations`` calls at each depth."""
+
+    b = seg.boundary_depth(frame, args=args, loop_args=args)
+    depths = tuple(range(max(1, b - around), b + around + 1))
+    ss, sc, cg, cc = [], [], [], []
+    for d in depths:
+        ops = seg.hot_split_program([frame] * d, frame, iterations, loop_args=args)
+        c = seg.compare_with_contiguous(ops)
+        ss.append(c.segmented.morestack_calls)
+        sc.append(c.segmented.arg_bytes_copied)
+        cg.append(c.contiguous.grows)
+        cc.append(c.contiguous.bytes_copied)
+    curve = []
+    for n in range(0, iterations + 1, max(1, iterations // 10)):
+        c = seg.compare_with_contiguous(seg.hot_split_program([frame] * b, frame, n,
+                                                              loop_args=args))
+        curve.append((n, c.segmented.morestack_calls, c.contiguous.grows))
+    return HotSplit(frame, args, iterations, b, depths, tuple(ss), tuple(sc), tuple(cg),
+                    tuple(cc), tuple(curve))
+
+
+
+def draw_shrinks(rows, ax: Axes | None = None, *,
+                 title: str = "shrinking at GC: at most one halving per cycle") -> Axes:
+    """One GC per group (``explore.ShrinkRow``): the stack size when scanned, its quarter,
+    and what was in use + 800; the stack halves only when that is under the quarter."""
+    ax = draw.axes(ax, (6.0, 3.0))
+    xs = range(len(rows))
+    ax.bar([x - 0.2 for x in xs], [r.size for r in rows], width=0.4, color=PALETTE["frame"][0],
+           label="stack size when scanned")
+    ax.bar([x + 0.2 for x in xs], [r.threshold for r in rows], width=0.4,
+           color=PALETTE["frame"][3], label="size / 4")
+    used = rows[0].used + 800 if rows else 0
+    ax.axhline(used, color=PALETTE["guard"], linestyle="--", linewidth=1,
+               label=f"in use + 800 = {used:,}")
+    for x, r in zip(xs, rows, strict=True):
+        ax.text(x, r.size, "halve" if r.new_size else "keep", ha="center", va="bottom",
+                fontsize=7, color=PALETTE["ok"] if r.new_size else PALETTE["edge"])
+    ax.set_yscale("log", base=2)
+    ax.set_xticks(list(xs))
+    ax.set_xticklabels([f"GC {r.gc}" for r in rows])
+    ax.set_ylabel("bytes")
+    ax.legend(fontsize=7, frameon=False, loc="upper right")
+    ax.set_title(title)
+    return ax
+
+
+def draw_hot_split(hs, axes: Sequence[Axes]) -> Sequence[Axes]:
+    """Segmented (Go 1.2) against contiguous (go1.27) stacks (an ``explore.HotSplit``):
+    stack switches for a loop run at each depth, and at the boundary as the loop runs."""
+    a, b = axes
+    xs = list(hs.depths)
+    for dx, ys, color, label in ((-0.2, hs.segmented_splits, PALETTE["guard"],
+                                  "segmented: morestack calls"),
+                                 (0.2, hs.contiguous_grows, PALETTE["frame"][0],
+                                  "contiguous: growths")):
+        a.bar([x + dx for x in xs], ys, width=0.4, color=color, label=label)
+        for x, y in zip(xs, ys, strict=True):
+            a.text(x + dx, max(y, 0.6) * 1.15, f"{y:,}", ha="center", fontsize=6, color=color)
+    a.set_yscale("log")
+    a.set_ylim(0.5, max(hs.segmented_splits) * 4)
+    a.set_xlabel("depth of the loop (frames already on the stack)")
+    a.set_ylabel("count")
+    a.set_title(f"{hs.iterations:,} calls in a loop, by depth")
+    a.legend(fontsize=7, frameon=False, loc="upper left")
+    a.set_xticks(xs)
+    a.tick_params(axis="x", labelsize=7)
+    ns = [n for n, _, _ in hs.by_iterations]
+    b.plot(ns, [s for _, s, _ in hs.by_iterations], "o-", color=PALETTE["guard"],
+           label="segmented, at the boundary")
+    b.plot(ns, [c for _, _, c in hs.by_iterations], "o-", color=PALETTE["frame"][0],
+           label="contiguous")
+    b.set_xlabel("loop iterations")
+    b.set_ylabel("stack switches / growths")
+    b.set_title(f"at depth {hs.boundary}: the hot split")
+    b.legend(fontsize=7, frameon=False, loc="upper left")
+    return axes
+
+
+
+def shrink_figure(run: ShrinkRun, fig: Figure | None = None) -> Figure:
+    """The figure of a shrink run: draw_shrinks, titled with the run."""
+    with draw.styled():
+        fig = draw.canvas(fig, (7.5, 3.2))
+        draw_shrinks(run.rows, fig.subplots(), title=run.title)
+        fig.tight_layout()
+    return fig
+
+
+def show_shrinks(run: ShrinkRun) -> None:
+    view.show(shrink_figure(run))
+
+
+def shrink_explorer(calls: int = 400, stay: int = 0, gcs: int = 8):
+    """How deep, back to which depth, the worker's frame and how many GCs in; each GC's
+    decision out (the default state is shrink_run()'s)."""
+    import ipywidgets as w
+
+    deep = w.IntSlider(value=calls, min=0, max=2000, step=10, description="calls",
+                       continuous_update=False)
+    # "back to" can only be a depth the recursion reached: its maximum follows "calls".
+    back = w.IntSlider(value=min(stay, calls), min=0, max=calls, step=10,
+                       description="back to", continuous_update=False)
+    worker = w.Dropdown(options=[("40 (running example)", 40), ("56 (facts sheet)", 56)],
+                        value=RUNNING_FRAMES["main.worker"], description="worker")
+    cycles = w.IntSlider(value=gcs, min=1, max=12, description="GCs", continuous_update=False)
+    text = w.HTML()
+    picture = view.Picture(shrink_figure)
+    busy = [False]  # a lower "calls" clamps "back to": render once, not twice
+
+    def render(*_):
+        if busy[0]:
+            return
+        key = (deep.value, back.value, cycles.value, worker.value)
+        run = shrink_run(*key[:3], worker=key[3])
+        text.value = view.pre(run.lines())
+        picture.show(key, lambda: run)
+
+    def on_calls(change):
+        busy[0] = True
+        back.max = change["new"]  # ipywidgets clamps back.value to it
+        busy[0] = False
+        render()
+
+    deep.observe(on_calls, "value")
+    for wid in (back, worker, cycles):
+        wid.observe(render, "value")
+    render()
+    return view.box([[deep, back], [worker, cycles], text], picture)

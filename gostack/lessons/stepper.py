@@ -1,0 +1,176 @@
+"""The stepper of lessons 05 and 07: a tape's steps, one at a time, with their pictures.
+
+:class:`Cursor` is the stepping logic (step, back, jump, next growth), plain and tested
+without a browser; :func:`step_figure` draws one step; :func:`stepper` wires buttons, a
+1-based slider ("step 3 of 5" beside a 3) and, for lesson 07, an ipywidgets Play that
+runs in the browser (it can be stopped, and never blocks the kernel) to both.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from matplotlib.figure import Figure
+
+from . import draw, view
+from .l05_copystack import word_bytes
+from .recorder import Phase, Step
+
+
+class Cursor:
+    """A position in a sequence of steps: step, back, jump, play, next growth.
+
+    Positions are clamped to the sequence: ``step`` at the end and ``back`` at the start
+    stay put. ``play`` goes from here to the end (from the start if already at the end).
+    ``next_growth`` jumps to the next step that starts a growth, or to the end if there is
+    none. ``is_growth`` defaults to the step's ``starts_growth`` attribute.
+    """
+
+    def __init__(self, steps: Sequence[Any], position: int = 0, *,
+                 is_growth: Callable[[Any], bool] | None = None) -> None:
+        if len(steps) == 0:
+            raise ValueError("a Cursor needs at least one step")
+        self.steps = steps
+        self._is_growth = is_growth or (lambda s: bool(getattr(s, "starts_growth", False)))
+        self.position = 0
+        self.jump(position)
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    @property
+    def current(self) -> Any:
+        return self.steps[self.position]
+
+    @property
+    def at_start(self) -> bool:
+        return self.position == 0
+
+    @property
+    def at_end(self) -> bool:
+        return self.position == len(self.steps) - 1
+
+    def jump(self, position: int) -> int:
+        """Go to ``position`` (negative counts from the end), clamped to the sequence."""
+        if isinstance(position, bool) or not isinstance(position, int):
+            raise TypeError(f"position must be an int, got {position!r}")
+        if position < 0:
+            position += len(self.steps)
+        self.position = min(max(position, 0), len(self.steps) - 1)
+        return self.position
+
+    def step(self, n: int = 1) -> int:
+        return self.jump(self.position + n) if n >= 0 else self.back(-n)
+
+    def back(self, n: int = 1) -> int:
+        return self.jump(max(self.position - n, 0))
+
+    def peek(self) -> Any | None:
+        """The next step, or None at the end."""
+        return None if self.at_end else self.steps[self.position + 1]
+
+    @property
+    def growth_ahead(self) -> bool:
+        """True if a step after this one starts a growth."""
+        return any(self._is_growth(self.steps[i])
+                   for i in range(self.position + 1, len(self.steps)))
+
+    def next_growth(self) -> int:
+        for i in range(self.position + 1, len(self.steps)):
+            if self._is_growth(self.steps[i]):
+                return self.jump(i)
+        return self.jump(len(self.steps) - 1)
+
+    def play(self, max_steps: int | None = None) -> Iterator[int]:
+        """Yield each position from the next one to the end (or ``max_steps`` of them)."""
+        if self.at_end:
+            self.jump(0)
+            yield 0
+        count = 0
+        while not self.at_end and (max_steps is None or count < max_steps):
+            count += 1
+            yield self.step()
+
+
+
+def step_figure(step: Step, fig: Figure | None = None, *, pointer_frames: int = 3) -> Figure:
+    """One step: the stack, or the old and the new stack side by side during a move."""
+    with draw.styled():
+        if step.new is None:
+            fig = draw.canvas(fig, (4.2, 4.6))
+            draw.draw_step_stack(step.stack, fig.subplots(), pointer_frames=pointer_frames,
+                                 title=f"{step.phase.value}: stack {step.stack.size:,} B")
+        else:
+            fig = draw.canvas(fig, (8.4, 4.6))
+            freed = None
+            if step.phase is Phase.FREE:
+                words = {lc.value for f in step.stack.frames for lc in f.locals}
+                freed = word_bytes(words.pop()) if len(words) == 1 else "(stale contents)"
+            draw.draw_move(step.stack, step.new, fig.subplots(1, 2),
+                           pointer_frames=pointer_frames,
+                           titles=(f"old stack {step.stack.size:,} B",
+                                   f"new stack {step.new.size:,} B"),
+                           copied=step.phase in (Phase.COPY, Phase.ADJUST), freed=freed)
+            fig.suptitle(step.phase.value, fontsize=10)
+        fig.tight_layout()
+    return fig
+
+
+def show_step(step: Step, *, pointer_frames: int = 3) -> None:
+    """Display one step's picture (see step_figure)."""
+    view.show(step_figure(step, pointer_frames=pointer_frames))
+
+
+def _html(step: Step, position: int, total: int) -> str:
+    return (f"<b>step {position + 1} of {total}</b>: {html.escape(step.title)}"
+            f"<pre style='font-size: 11px; line-height: 1.25'>"
+            f"{html.escape(chr(10).join(step.lines))}</pre>")
+
+
+def stepper(steps: Sequence[Step], *, start: int = 0, play: bool = True,
+            pointer_frames: int = 3, interval_ms: int = 700):
+    """Buttons (step, back, and with ``play`` next growth), a slider and, with ``play``, a
+    Play control; at step ``start`` (0-based, as the tape indexes it) first.
+
+    The slider counts from 1, as the readout does. The buttons move a :class:`Cursor` and
+    the slider follows it; rendering reads ``cursor.current`` and nothing else. A button
+    that could not move the cursor is disabled (back at the start, step at the end, next
+    growth with none ahead). Play advances the slider every ``interval_ms`` in the browser
+    (jslink), so the kernel only renders each step, and its stop button stops it.
+    """
+    import ipywidgets as w
+
+    cur = Cursor(steps, start)
+    n = len(steps)
+    slider = w.IntSlider(value=cur.position + 1, min=1, max=n, description="step",
+                         continuous_update=False, layout=w.Layout(width="420px"))
+    fwd, back = w.Button(description="step ▶"), w.Button(description="◀ back")
+    grow = w.Button(description="next growth »")
+    text = w.HTML()
+    picture = view.Picture(
+        lambda step, fig: step_figure(step, fig, pointer_frames=pointer_frames))
+
+    def render(*_):
+        cur.jump(slider.value - 1)
+        back.disabled, fwd.disabled = cur.at_start, cur.at_end
+        grow.disabled = not cur.growth_ahead
+        text.value = _html(cur.current, cur.position, n)
+        picture.show(cur.position, lambda: cur.current)
+
+    def move(fn: Callable[[], int]) -> Callable:
+        return lambda _b: setattr(slider, "value", fn() + 1)
+
+    fwd.on_click(move(cur.step))
+    back.on_click(move(cur.back))
+    grow.on_click(move(cur.next_growth))
+    slider.observe(render, "value")
+    render()
+    controls: list = [fwd, back]
+    if play:
+        player = w.Play(value=slider.value, min=1, max=n, interval=interval_ms,
+                        description="play", show_repeat=False)
+        w.jslink((player, "value"), (slider, "value"))
+        controls += [grow, player]
+    return view.box([controls, slider, text], picture)

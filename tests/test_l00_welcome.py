@@ -1,0 +1,45 @@
+"""gostack.lessons.l00_welcome: the depth explorer, without a browser.
+
+Expected values are derived here: the running example's worker (40-byte frame) above the 40
+bytes newproc reserves, then 160-byte frames plus an 8-byte return address each.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from lesson_widgets import kinds  # noqa: E402
+
+from gostack.lessons import l00_welcome as l00  # noqa: E402
+
+
+def test_defaults_are_the_running_example():
+    assert (l00.ENTRY, l00.FRAME) == (40, 160)
+    s = l00.depth_state()
+    assert (s.frame, s.calls, s.snapshot.used) == (160, 6, 40 + 40 + 6 * 168)
+
+
+def test_readout_counts_growths_in_english():
+    assert l00.depth_state(calls=6).readout.endswith(", 0 growths")
+    # 40 + 40 + 7 * 168 = 1,256 B in use: call 7 crossed the guard of the 2 KiB stack.
+    assert l00.depth_state(calls=7).readout == (
+        "after 7 calls of 160-byte frames: stack 4,096 B, used 1,256 B, 1 growth; "
+        "last growth at call 7 (2,048 → 4,096 B)")
+    assert ", 2 growths;" in l00.depth_state(calls=20).readout
+
+
+def test_call_index_ticks_are_integers():
+    fig = l00.depth_figure(l00.depth_state(calls=5))
+    ticks = fig.axes[1].get_xticks()
+    assert len(ticks) and all(float(t).is_integer() for t in ticks)
+
+
+def test_stack_explorer_follows_its_controls():
+    box = l00.stack_explorer()
+    assert sorted(set(kinds(box))) == ["Dropdown", "HTML", "Image", "IntSlider"]
+    (calls, frame), text, image = box.children[0].children, *box.children[1:]
+    assert frame.value == 160 and "after 6 calls of 160-byte frames" in text.value
+    calls.value = 7
+    assert "1 growth;" in text.value and bytes(image.value).startswith(b"\x89PNG")

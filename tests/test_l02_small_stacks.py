@@ -1,0 +1,63 @@
+"""gostack.lessons.l02_small_stacks: the population explorer and its figures, without a browser.
+
+The numbers are gostack.population's (tests/test_population.py checks them by hand); here:
+what the explorer shows for its controls, and what the figures draw.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pytest  # noqa: E402
+
+from gostack import population as P  # noqa: E402
+from gostack.lessons import l02_small_stacks as l02  # noqa: E402
+from gostack.population import CONTIGUOUS, SEGMENTED  # noqa: E402
+
+MIB = 1 << 20
+
+
+def test_explorer_builds_and_renders_without_a_browser(monkeypatch) -> None:
+    pytest.importorskip("ipywidgets")
+    drawn = []
+    real = l02.policies_figure
+    monkeypatch.setattr(l02, "policies_figure",
+                        lambda state, base, fig=None: drawn.append((state, base))
+                        or real(state, base, fig))
+    box = l02.explorer(n=500, seed=2)
+    (n_slider, seed_box), (pol, init), text, image = (
+        list(box.children[0].children), list(box.children[1].children), *box.children[2:])
+    assert drawn[-1] == (P.explorer_state(500, None, CONTIGUOUS, 2), P.lineup(500, 2))
+    assert "contiguous, 2 KiB start" in text.value and bytes(image.value).startswith(b"\x89PNG")
+    pol.value = SEGMENTED  # resets the initial dropdown, renders once
+    assert init.value == 8192 and len(drawn) == 2
+    assert drawn[-1][0].label == "segmented, 8 KiB (Go 1.2)"
+    init.value = 4096
+    assert drawn[-1][0].label == "segmented, 4 KiB (Go 1.1)"
+    n_slider.value = 1000
+    assert drawn[-1][0].n == 1000
+    seed_box.value = 5
+    assert drawn[-1][0] == P.explorer_state(1000, 4096, SEGMENTED, 5)
+    init.value = 8192
+    init.value = 4096  # shown before: its picture is cached, nothing is drawn
+    assert len(drawn) == 6
+
+
+def test_the_explorer_figure_has_one_row_per_policy_and_one_for_the_choice() -> None:
+    state = P.explorer_state(200, 2 * MIB, "fixed", 1)
+    fig = l02.policies_figure(state, P.lineup(200, 1))
+    mem, work = fig.axes
+    labels = [t.get_text() for t in mem.get_yticklabels()]
+    assert labels == [s.label for s in P.lineup(200, 1)] + [
+        "your choice: threads, 2 MiB stacks"]
+    assert any("reserved 400.8 MiB" in t.get_text() for t in mem.texts)  # 200 x (2 MiB + 4 KiB)
+    assert "kernel (hatched)" in mem.get_title()  # lesson 01's per-thread kernel memory
+
+
+def test_threads_are_not_drawn_as_cheap_as_segments() -> None:
+    """The learner's report: 8 MiB threads looked as cheap as Go 1.1's 4 KiB segments.
+    With lesson 01's measured per-thread memory they cost several times more."""
+    threads, go11 = P.lineup(10_000, 1)[:2]
+    assert threads.resident > 5 * go11.resident

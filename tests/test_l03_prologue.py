@@ -1,0 +1,65 @@
+"""gostack.lessons.l03_prologue: one prologue check drawn, and the explorer, without a browser.
+
+Positions are derived here: on a 2,048-byte stack stackguard0 = lo + 928 sits 1,120 bytes
+below hi; a medium-form frame F compares SP - (F - 128) with it.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pytest  # noqa: E402
+from lesson_widgets import kinds  # noqa: E402
+
+from gostack.lessons import l03_prologue as l03  # noqa: E402
+
+
+def test_defaults_are_recA_of_the_running_example():
+    s = l03.prologue_state()
+    assert (s.size, s.e_used, s.frame) == (2048, 1000, 160)
+
+
+def test_the_equality_case_fires():
+    # frame 160: SP-32 = E - 32; E at 1,088 below hi puts it on the guard (1,120): <= fires.
+    s = l03.prologue_state(2048, 1088, 160)
+    assert (s.compared, s.guard_used, s.fires) == (1120, 1120, True)
+    assert not l03.prologue_state(2048, 1080, 160).fires
+
+
+def _text_boxes(fig):
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    return {t.get_text(): t.get_window_extent(r) for t in ax.texts}
+
+
+@pytest.mark.parametrize(("e_used", "frame"), [(1080, 168), (1088, 160), (1000, 10280),
+                                                (1200, 160), (8, 4096), (1120, 64)])
+def test_labels_never_overlap_and_the_guard_line_strikes_none(e_used, frame):
+    """The learner's report: at hi-E = 1080 (frame 168) the arrow, the guard line and its
+    label overlapped; with frame 10280 the guard line struck "E (SP at entry)" through."""
+    fig = l03.prologue_figure(l03.prologue_state(2048, e_used, frame))
+    boxes = _text_boxes(fig)
+    assert {"E (SP at entry)", "stackguard0\n= lo + 928"} <= set(boxes)
+    for (a, ba), (b, bb) in itertools.combinations(boxes.items(), 2):
+        assert not ba.overlaps(bb), f"{a!r} overlaps {b!r}"
+    ax = fig.axes[0]
+    r = fig.canvas.get_renderer()
+    (guard,) = [ln for ln in ax.lines if ln.get_linestyle() == "--"]
+    xs = guard.get_xdata()
+    assert (min(xs), max(xs)) == (0, 1)  # across the stack column only
+    e_label = boxes["E (SP at entry)"]
+    assert not guard.get_window_extent(r).overlaps(e_label)
+
+
+def test_prologue_explorer_follows_its_controls():
+    box = l03.prologue_explorer()
+    assert sorted(set(kinds(box))) == ["Dropdown", "HTML", "Image", "IntSlider"]
+    (used, frame), text = box.children[0].children, box.children[1]
+    assert frame.value == 160 and "the frame fits" in text.value
+    used.value = 1088
+    assert "call morestack" in text.value

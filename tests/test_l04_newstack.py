@@ -1,0 +1,126 @@
+"""gostack.lessons.l04_newstack: newstack's sizing, a recursion's growths, the growth explorer.
+
+Expected values come from the facts sheet's measurements of go1.27.3 (frames 56/168 and
+56/10280 of its probe) or from derivations written here, never from the code under test.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+
+from lesson_widgets import kinds as _kinds  # noqa: E402
+
+from gostack.arch import STACK_GUARD  # noqa: E402
+from gostack.lessons import l04_newstack as l04  # noqa: E402
+
+GiB = 1 << 30
+
+
+# ---- newstack's sizing ---------------------------------------------------------------
+
+
+def test_sizing_of_a_huge_first_frame_tries_three_sizes():
+    # Facts (b): recBig F=10280 at depth 1 with 104 B in use needs 11208 B below them:
+    # 4096 - 104 and 8192 - 104 are too small, 16384 - 104 fits.
+    s = l04.sizing(2048, 104, 10280)
+    assert [c.size for c in s.candidates] == [4096, 8192, 16384]
+    assert [c.fits for c in s.candidates] == [False, False, True]
+    assert s.new_size == 16384 and s.doublings == 3 and not s.overflow
+    assert s.candidates[0].needed == 10280 + 928
+    assert s.lines()[-1] == "new stack 16,384 B (3 doublings in one copy)"
+
+
+def test_sizing_exactly_fitting_is_taken():
+    # room == needed fits: the loop runs while newsize - used < needed.
+    s = l04.sizing(2048, 4096 - (168 + STACK_GUARD), 168)
+    assert s.new_size == 4096 and s.candidates[0].room == s.candidates[0].needed
+
+
+def test_sizing_over_the_limit_reports_the_refused_size():
+    s = l04.sizing(1 << 29, (1 << 29) - 1000, 10280)
+    assert s.overflow and s.new_size is None
+    assert s.candidates[-1].size == GiB
+    assert "1000000000-byte limit" in s.lines()[-1]
+
+
+def test_last_size_under_the_limit():
+    assert l04.last_size_under(1_000_000_000) == 512 * 1024 * 1024
+    assert l04.last_size_under(32768) == 32768  # the limit test is newsize > limit
+    assert l04.last_size_under(50_000) == 32768
+
+
+def test_growth_run_matches_the_measured_recursion():
+    # Facts (a): worker $56, recA $168.
+    run = l04.growth_run(168, 400, entry=56)
+    assert [(e.call_index, e.new_size) for e in run.grows] == [
+        (7, 4096), (19, 8192), (42, 16384), (88, 32768), (182, 65536), (368, 131072)]
+    assert run.overflow is None and run.calls_made == 400 and run.size == 131072
+    assert len(run.lines()) == 1 + 6
+
+
+def test_growth_run_stops_at_the_limit():
+    # Facts (e): SetMaxStack(32768) dies at depth 182; (e2): the default limit at 52185.
+    small = l04.growth_run(168, 400, entry=56, limit=32768)
+    assert small.overflow.call_index == 182 and small.calls_made == 181
+    assert "fatal error: stack overflow" in small.lines()[-1]
+    deep = l04.growth_run(10280, 100_000, entry=56)
+    assert deep.overflow.call_index == 52185
+    assert (deep.overflow.old_size, deep.overflow.new_size) == (1 << 29, GiB)
+
+
+def test_featured_growth():
+    assert l04.featured_growth(l04.growth_run(10280, 30, entry=56)).call_index == 1
+    assert l04.featured_growth(l04.growth_run(168, 400, entry=56)).call_index == 368
+    assert l04.featured_growth(l04.growth_run(168, 400, entry=56, limit=32768)).call_index == 182
+    assert l04.featured_growth(l04.growth_run(168, 3, entry=56)) is None
+
+
+def test_copy_cost_stays_below_the_stack():
+    cost = l04.copy_cost(168, 1000, entry=56)
+    run = l04.growth_run(168, 1000, entry=56)
+    assert cost.call == tuple(range(1001))
+    assert cost.total_copied == sum(e.used for e in run.grows)
+    assert cost.final_size == run.size
+    assert all(c < s for c, s in zip(cost.copied, cost.size, strict=True))
+    assert list(cost.copied) == sorted(cost.copied)
+    # Derivation: each growth copies less than its old size, and 2048 + ... + S/2 < S.
+    assert cost.total_copied < cost.final_size
+
+
+# ---- widgets: built and driven without a browser ------------------------------------------
+
+
+def test_growth_explorer_builds_and_follows_its_controls():
+    box = l04.growth_explorer()
+    assert sorted(set(_kinds(box))) == ["Dropdown", "HTML", "Image", "IntSlider"]
+    size, depth, limit = box.children[0].children
+    text = box.children[1]
+    assert "400 calls of a 160-byte frame" in text.value
+    limit.value = 32768
+    assert "over the limit" in text.value
+    size.value = 10272
+    depth.value = 10
+    assert "(3 doublings)" in text.value
+
+
+def test_the_legend_hides_no_candidate_label():
+    """The learner's report: with a 65,536-byte frame the legend hid "131,072: fits"."""
+    fig = l04.growth_figure(l04.growth_run(65536, 400))
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    ax = fig.axes[1]
+    legend = ax.get_legend().get_window_extent(r)
+    labels = {t.get_text(): t.get_window_extent(r) for t in ax.texts}
+    assert "131,072: fits" in labels
+    assert [k for k, b in labels.items() if b.overlaps(legend)] == []
+
+
+def test_growths_are_counted_in_english_and_ticks_are_whole_calls():
+    one = l04.growth_run(160, 10)
+    assert one.lines()[0].endswith(": 1 growth")
+    fig = l04.growth_figure(one)
+    assert fig.axes[0].get_title() == "160-byte frames: 1 growth"
+    assert all(float(t).is_integer() for t in fig.axes[0].get_xticks())

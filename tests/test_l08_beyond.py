@@ -1,0 +1,109 @@
+"""gostack.lessons.l08_beyond: shrinking at GC, the hot split, the shrink explorer.
+
+Expected values come from the facts sheet's measurements of go1.27.3 (frames 56/168 and
+56/10280 of its probe) or from derivations written here, never from the code under test.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+
+import pytest  # noqa: E402
+from lesson_widgets import kinds as _kinds  # noqa: E402
+from mutants import MEASURED_SHRINK  # noqa: E402
+
+import gostack as gs  # noqa: E402
+from gostack.lessons import l08_beyond as l08  # noqa: E402
+
+GiB = 1 << 30
+
+
+# ---- lesson 08 ----------------------------------------------------------------------------
+
+
+def test_shrink_rows_follow_the_quarter_rule():
+    # Facts (d): 400 calls of recA, back to the worker, eight runtime.GC(): 232 B in use at
+    # scan, so 232 + 800 < S/4 halves down to 4096 and stops there (1032 >= 1024).
+    g = gs.Runtime().go(gs.Func("main.worker", frame=56))
+    for _ in range(400):
+        g.call(gs.Func("main.recA", frame=168))
+    for _ in range(400):
+        g.ret()
+    for _ in range(8):
+        g.runtime_gc()
+    rows = l08.shrink_rows(g.trace)
+    assert [r.new_size for r in rows] == [65536, 32768, 16384, 8192, 4096, None, None, None]
+    assert {r.used for r in rows} == {232}
+    assert l08.shrink_table(rows).splitlines()[6].split()[:2] == ["6", "4,096"]
+
+
+def test_hot_split_only_at_the_boundary():
+    hs = l08.hot_split(frame=160, args=16, iterations=200, around=3)
+    at = hs.depths.index(hs.boundary)
+    assert hs.segmented_splits[at] == 200
+    assert all(s <= 1 for i, s in enumerate(hs.segmented_splits) if i != at)
+    assert max(hs.contiguous_grows) <= 3
+    assert hs.by_iterations[-1] == (200, 200, hs.contiguous_grows[at])
+
+
+# ---- lesson 08's shrink explorer -------------------------------------------------------
+
+@pytest.mark.parametrize("worker", sorted(MEASURED_SHRINK))  # facts sheet probes (d), (s)
+def test_shrink_run_matches_the_measured_probes(worker):
+    run = l08.shrink_run(400, 0, 8, worker=worker)
+    assert run.peak == 131072
+    sizes, size = [], run.peak
+    for r in run.rows:
+        assert r.size == size
+        size = r.new_size or size
+        sizes.append(size)
+    assert tuple(sizes) == MEASURED_SHRINK[worker] and run.final == sizes[-1]
+    assert run.halvings == len(set(sizes)) - (sizes[-1] == sizes[0])
+
+
+def test_shrink_run_parked_deeper_halves_less():
+    halvings = [l08.shrink_run(400, stay, 8).halvings for stay in range(0, 401, 25)]
+    assert halvings == sorted(halvings, reverse=True)
+    assert halvings[0] == 6 and halvings[-1] == 0  # 400 frames in use: 67 KB of 128 KiB
+    assert l08.shrink_run(400, 999, 8) == l08.shrink_run(400, 400, 8)  # stay is clipped
+
+
+def test_shrink_run_never_goes_under_what_is_in_use():
+    for calls, stay in ((0, 0), (30, 5), (900, 200), (2000, 1999)):
+        run = l08.shrink_run(calls, stay, 12)
+        for r in run.rows:
+            assert r.used <= r.size and (r.new_size is None or r.used + 800 < r.new_size // 2)
+
+
+def test_shrink_explorer_follows_its_controls():
+    box = l08.shrink_explorer()
+    assert sorted(set(_kinds(box))) == ["Dropdown", "HTML", "Image", "IntSlider"]
+    (deep, back), (worker, cycles) = box.children[0].children, box.children[1].children
+    text, image = box.children[2:]
+    assert "6 halvings in 8 GCs: 131,072 → 2,048 B" in text.value and image.value
+    worker.value = 56
+    assert "5 halvings in 8 GCs: 131,072 → 4,096 B" in text.value
+    back.value = 400
+    assert "0 halvings" in text.value and "back at depth 400" in text.value
+    deep.value, cycles.value = 0, 1
+    assert "stayed at 2,048 B" in text.value and "0 halvings in 1 GC:" in text.value
+
+
+def test_shrink_explorer_back_to_is_clamped_to_calls():
+    box = l08.shrink_explorer()
+    (deep, back), text = box.children[0].children, box.children[2]
+    assert back.max == deep.value == 400
+    deep.value = 100
+    assert back.max == 100
+    back.value = 2000  # a learner cannot park deeper than the recursion went
+    assert back.value == 100 and "back at depth 100" in text.value
+
+
+def test_shrink_figure_is_titled_with_its_run():
+    run = l08.shrink_run(400, 10, 8)
+    fig = l08.shrink_figure(run)
+    assert fig.axes[0].get_title() == "400 calls deep, back to depth 10: 4 halvings in 8 GCs"
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == [f"GC {i}" for i in range(1, 9)]
