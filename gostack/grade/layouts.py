@@ -223,9 +223,9 @@ def detect(paths: list[Path]) -> tuple[str, str]:
         if plain:
             examples = ", ".join(printable(e.name) for e in entries if _kind(e) is None)[:120]
             raise LayoutError(
-                f"cannot tell the layout: {n} entries are named like a {kind.capitalize()} "
-                f"download and {plain} are not ({examples}): pass --layout {kind} (the others "
-                "are then ignored) or --layout folders")
+                f"cannot tell the layout: {_are(n)} named like a {kind.capitalize()} "
+                f"download and {plain} {'is' if plain == 1 else 'are'} not ({examples}): pass "
+                f"--layout {kind} (the others are then ignored) or --layout folders")
         return kind, f"a {kind.capitalize()} download ({n} {_plural(n, kind)})"
     named = [e for e in entries if not e.is_dir() and exercise_of(e.name) is not None
              and Path(e.name).stem.lower() in {x.id for x in catalog.EXERCISES}]
@@ -241,6 +241,10 @@ def detect(paths: list[Path]) -> tuple[str, str]:
     counts = [f"{n} {what}{'' if n == 1 else 's'}" for n, what in ((dirs, "folder"),
                                                                   (files, "notebook")) if n]
     return "folders", f"one student per folder or notebook ({', '.join(counts) or 'none'})"
+
+
+def _are(n: int) -> str:
+    return "1 entry is" if n == 1 else f"{n} entries are"
 
 
 def _plural(n: int, kind: str) -> str:

@@ -15,7 +15,7 @@
 ``--roster-id-column``, ``--roster-name-column`` (several, comma-separated: "First
 name,Last name") and ``--roster-email-column`` name the columns when the guess is wrong.
 Only identity columns of an LMS export go to the gradebook (not its assignment columns);
-every column of a plain CSV does.
+every column of a plain CSV but its id does.
 """
 
 from __future__ import annotations
@@ -110,7 +110,10 @@ def read(path: Path, id_column: str | None = None, name_columns: str | None = No
         names = tuple(c for c in (_col(fields, n) for n in guess_names) if c)
     email = (_need(fields, email_column, "--roster-email-column", path) if email_column
              else (_col(fields, guess_email) if guess_email else None))
-    columns = [f for f in fields if f != key and (identity is None or f in identity)]
+    # A plain CSV's columns but the id; an LMS export's identity columns, the id included
+    # (a Moodle download's student id is a participant id, not the roster's).
+    columns = [f for f in fields if f != key] if identity is None else \
+        [f for f in fields if f in identity]
     roster = Roster(kind, key, names, email, {}, columns)
     for row in reader:
         sid = printable((row.get(key) or "").strip())  # the same form as a folder's id
