@@ -235,6 +235,21 @@ def test_glossary_is_markdown_only_alphabetical_and_short():
             assert "Shown in:" in src, f"{src.splitlines()[0]}: say where the course shows it"
 
 
+def test_glossary_points_at_lessons_that_use_the_term():
+    """An entry's "Shown in" lessons each name the term somewhere (prose, table or code)."""
+    wrong = []
+    for _, src in _cells(GLOSSARY):
+        if not src.startswith("### "):
+            continue
+        key = anchor(src.splitlines()[0][4:])
+        for stem in re.findall(r"\]\((\d\d-[\w-]+)\.ipynb\)", src.split("Shown in:")[-1]):
+            text = "\n".join(s for _, s in _cells(ROOT / "notebooks" / f"{stem}.ipynb"))
+            text = text.replace("runtime.", "runtime. ")  # `runtime.LockOSThread` names it
+            if not _patterns()[key].search(text):
+                wrong.append(f"{key}: {stem}")
+    assert not wrong, f"glossary entries shown in lessons that never name them: {wrong}"
+
+
 def test_every_alias_names_an_entry():
     assert not set(ALIASES) - set(glossary()), "aliases for entries the glossary lacks"
 
