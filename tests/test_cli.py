@@ -79,3 +79,15 @@ def test_console_script_is_declared():
 
     meta = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
     assert meta["project"]["scripts"]["gostack"] == "gostack.cli:main"
+
+
+def test_grade_help_names_the_layouts_the_roster_columns_and_the_copy_rule():
+    out = run("grade", "--help")
+    assert out.returncode == 0
+    text = " ".join(out.stdout.split())  # argparse wraps lines
+    for option in ("--layout {auto,folders,canvas,moodle,gradescope}", "--roster-id-column",
+                   "--roster-name-column", "--roster-email-column", "--allow-unmatched",
+                   "--templates"):
+        assert option in text, option
+    assert "one whose functions are written over one still the unsolved template" in text
+    assert "1 when submissions and the roster do not match" in text

@@ -567,7 +567,8 @@ def _summary(args, grader, found, results, skipped, rows, graded, integrity, mat
         "failure_kinds": dict(sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))),
         "problems": problems,
         "several_notebooks": [f"{printable(sid)}, {printable(d.text())}"
-                              for sid, d in sorted(found.duplicates, key=lambda x: x[0])],
+                              for sid, d in sorted(found.duplicates, key=lambda x: x[0])
+                              if d.exercise in {e.id for e in grader.exercises}],
         "several_notebooks_rule": layouts.RULE,
         "graded_by_an_older_grader": older,
         "missing_notebooks": missing,

@@ -125,7 +125,7 @@ class Submission(Student):
     def notebook_for(self, ex: Exercise) -> Path | None:
         if ex.id in self.chosen:
             return self.chosen[ex.id]
-        named = [u for u in self.uploads if exercise_of(u.name) is not None]
+        named = [u for u in self.uploads if exercises_of(u.name)]
         if len(self.uploads) == 1 and not named:  # one notebook named after no exercise
             return self.uploads[0].path
         return None
@@ -145,20 +145,24 @@ class Found:
         return [(s.id, d) for s in self.students for d in s.duplicates]
 
 
-def exercise_of(filename: str) -> Exercise | None:
-    """The exercise a file is named after: its number first (02-..., 02_...), else the one
-    slug in its name."""
+def exercises_of(filename: str) -> list[Exercise]:
+    """The exercises a file is named after: the one its number says (02-..., 02_...), else
+    those whose slug is in its name (copystack-and-adjust.ipynb: 03 and 04)."""
     stem = filename.rsplit(".", 1)[0].lower()
     m = re.match(r"^(\d\d)(?:[-_ ]|$)", stem)
     if m:
-        return next((e for e in catalog.EXERCISES if e.id[:2] == m.group(1)), None)
-    hits = [e for e in catalog.EXERCISES if e.id[3:] in stem]
-    return hits[0] if len(hits) == 1 else None
+        return [e for e in catalog.EXERCISES if e.id[:2] == m.group(1)]
+    return [e for e in catalog.EXERCISES if e.id[3:] in stem]
+
+
+def exercise_of(filename: str) -> Exercise | None:
+    found = exercises_of(filename)
+    return found[0] if len(found) == 1 else None
 
 
 def exercises_named(students: list[Submission]) -> list[Exercise]:
     """The exercises some submitted file is named after, in catalogue order."""
-    found = {e.id for s in students for u in s.uploads if (e := exercise_of(u.name))}
+    found = {e.id for s in students for u in s.uploads for e in exercises_of(u.name)}
     return [e for e in catalog.EXERCISES if e.id in found]
 
 
@@ -203,6 +207,11 @@ def detect(paths: list[Path]) -> tuple[str, str]:
             raise LayoutError(f"{printable(str(p))} is a zip: unzip it first (unzip "
                               f"{printable(p.name)} -d {printable(p.stem)}), then grade the "
                               "folder")
+    if len(paths) == 1 and paths[0].is_dir():
+        inner = [c for c in paths[0].iterdir() if (c / GRADESCOPE_META).is_file()]
+        if len(inner) == 1 and len([c for c in paths[0].iterdir()
+                                    if not c.name.startswith(".")]) == 1:
+            paths = inner
     if any((p / GRADESCOPE_META).is_file() for p in paths if p.is_dir()):
         if len(paths) > 1:
             raise LayoutError("a Gradescope export (submission_metadata.yml) is graded alone: "
@@ -264,6 +273,11 @@ def load(paths: list[Path], layout: str = "auto") -> Found:
         layout, detected = detect(paths)
     else:
         detected = f"--layout {layout}"
+    if layout == "gradescope" and len(paths) == 1 and not (paths[0] / GRADESCOPE_META).exists():
+        inner = [c for c in paths[0].iterdir() if (c / GRADESCOPE_META).is_file()] \
+            if paths[0].is_dir() else []
+        if len(inner) == 1:  # the folder the zip was unpacked into
+            paths = inner
     reader = {"folders": _folders, "canvas": _canvas, "moodle": _moodle,
               "gradescope": _gradescope}[layout]
     students, ignored = reader(paths)
@@ -502,8 +516,7 @@ def choose(s: Submission) -> None:
     """Fill ``s.chosen`` and ``s.duplicates`` by :data:`RULE`."""
     by_ex: dict[str, list[Upload]] = {}
     for u in s.uploads:
-        ex = exercise_of(u.name)
-        if ex is not None:
+        for ex in exercises_of(u.name):
             by_ex.setdefault(ex.id, []).append(u)
     for ex_id, ups in by_ex.items():
         ex = catalog.BY_ID[ex_id]
