@@ -136,7 +136,7 @@ class JupyterLab:
             "JUPYTERLAB_WORKSPACES_DIR": d / "lab-workspaces",
             "IPYTHONDIR": d / "ipython",
             "MPLCONFIGDIR": d / "matplotlib",
-            "PYTHONPATH": d / "pylib",  # the server's read-only contents manager, alone
+            "PYTHONPATH": d / "pylib",  # the server's read-only contents manager
         }
         for p in dirs.values():
             p.mkdir(parents=True, exist_ok=True)
@@ -153,6 +153,9 @@ class JupyterLab:
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("JUPYTER", "IPYTHON", "MPL", "DISPLAY", "PYTHONPATH"))}
         env.update({k: str(v) for k, v in dirs.items()})
+        # Kernels import the served checkout's gostack (an editable install points there too;
+        # a copy of the kit served from elsewhere must not run the installed one).
+        env["PYTHONPATH"] += os.pathsep + str(self.root)
         # Anything in the server or a kernel that honours proxy variables (urllib, requests,
         # httpx) and tries to leave loopback fails at once on a dead local port.
         dead = f"http://{LOOPBACK}:9"
