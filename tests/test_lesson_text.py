@@ -14,6 +14,8 @@ What counts as jargon (a):
 - the glossary's own entries, matched by their heading and the aliases in ``ALIASES``;
 - backticked runtime identifiers: camelCase names (`funcMaxSPDelta`, `stackguard0`) and
   ``runtime.name`` (the name must be an entry or an alias);
+- backticked names of functions of the Go runtime (`gogo`, `memmove`), read from the
+  toolchain's own source (GOROOT/src/runtime) when Go is installed;
 - ALL-CAPS words in prose (`NOSPLIT`, `GC`, `R14`), except everyday ones (``PLAIN_CAPS``).
 The concept table (a reference for later, read after the prose) and the navigation cell are
 not scanned, nor are headings. Occurrences inside a backticked expression (`SP - (F-128)`)
@@ -23,13 +25,14 @@ do not count as a use, since no link fits inside one.
 from __future__ import annotations
 
 import re
+import subprocess
 from functools import cache
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from gostack import course
+from gostack import course, realgo
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = [ROOT / "notebooks" / le.filename for le in course.LESSONS]
@@ -46,6 +49,8 @@ MAX_WORDS_PER_LESSON = 1000
 
 # (a) Entries whose word is too general to ask for a link at its first use in every lesson.
 NOT_LINKED = {"stack"}
+# Runtime function names that read as plain words here (Python's `Lock`, `runtime.main`).
+PLAIN_NAMES = {"Lock", "main"}
 # Everyday capitals that need no glossary entry.
 PLAIN_CAPS = {"CPU", "CPUs", "RAM", "OS", "KB", "MB", "GB", "TB", "KiB", "MiB", "GiB", "JSON",
               "README", "VM", "JVM", "ID", "URL", "UTC", "API", "PDF", "HTTP", "AM", "PM", "II"}
@@ -55,6 +60,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "adaptive-start": (r"[Aa]daptive start(?:ing (?:stack )?size)?", r"startingStackSize",
                        r"gcComputeStartingStackSize"),
     "adjustframe": (r"adjustpointers?",),
+    "adjustsudogs": (r"adjustdefers", r"adjustpanics", r"adjustctxt"),
     "BP": (r"[Ff]rame pointer",),
     "context-switch": (r"[Cc]ontext[- ]switch(?:es|ing)?",),
     "contiguous-stack": (r"[Cc]ontiguous stacks?",),
@@ -64,6 +70,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "frame": (r"frames?",),
     "G": (r"Gs", r"`g`"),
     "garbage-collector": (r"GCs?", r"[Gg]arbage collect(?:or|ion)"),
+    "gopark-and-goready": (r"gopark", r"goready"),
     "goroutine": (r"[Gg]oroutines?",),
     "hot-split": (r"[Hh]ot[- ]splits?",),
     "leaf-function": (r"leaf functions?",),
@@ -90,7 +97,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "stack.lo-and-stack.hi": (r"`lo`", r"`hi`", r"stack\.lo", r"stack\.hi"),
     "stackalloc": (r"stackfree",),
     "sudog": (r"sudogs",),
-    "system-call": (r"[Ss]ystem calls?", r"syscalls?"),
+    "system-call": (r"[Ss]ystem calls?", r"syscalls?", r"`mmap`", r"`clone`", r"`mprotect`"),
     "TEXT-line": (r"TEXT",),
     "throw": (r"throws?",),
     "uintptr": (r"uintptrs",),
@@ -155,6 +162,20 @@ BOLD = re.compile(r"\*\*(.+?)\*\*")
 CODE = re.compile(r"`[^`\n]+`")
 CAMEL = re.compile(r"`((?:runtime\.)?[a-z][a-z0-9]*(?:[A-Z][A-Za-z0-9]*|[0-9]+))`")
 RUNTIME = re.compile(r"`runtime\.([A-Za-z_][A-Za-z0-9_]*)`")
+BARE = re.compile(r"`(?:runtime\.)?([A-Za-z_][A-Za-z0-9_]{3,})(?:\(\))?`")
+
+
+@cache
+def runtime_funcs() -> frozenset[str]:
+    """Names of the functions in the Go runtime's source (empty without Go)."""
+    go = realgo.available()
+    if not go:
+        return frozenset()
+    root = go.goroot or subprocess.run([go.go, "env", "GOROOT"], capture_output=True,
+                                       text=True, check=True).stdout.strip()
+    func = re.compile(r"^func (?:\([^)]*\) )?([A-Za-z_]\w*)", re.M)
+    return frozenset(m.group(1) for f in (Path(root) / "src" / "runtime").glob("*.go")
+                     for m in func.finditer(f.read_text(encoding="utf-8", errors="replace")))
 CAPS = re.compile(r"(?<![\w.$/])[A-Z][A-Z0-9]+s?(?![\w/])")
 
 
@@ -201,6 +222,8 @@ def jargon_problems_in(cells: list[tuple[int, str]]) -> list[str]:
         prose = CODE.sub(lambda m: " " * len(m.group()), text)
         unknown = [(m.start(), m.group(1)) for m in CAMEL.finditer(text)]
         unknown += [(m.start(), m.group(1)) for m in RUNTIME.finditer(text)]
+        unknown += [(m.start(), m.group(1)) for m in BARE.finditer(text)
+                    if m.group(1) in runtime_funcs() and m.group(1) not in PLAIN_NAMES]
         unknown += [(m.start(), m.group()) for m in CAPS.finditer(prose)
                     if m.group() not in PLAIN_CAPS and m.group().rstrip("s") not in PLAIN_CAPS]
         for pos, term in sorted(unknown):
