@@ -354,3 +354,28 @@ def test_gradescope_submitters_match_a_roster_by_e_mail(graded, tmp_path):
     m = roster.match(roster.read(path, id_column="email"), found.students)
     assert sorted(m.to_roster) == sorted(p[3] for p in PEOPLE.values())
     assert not m.unmatched and not m.without
+
+
+def test_older_moodle_flat_files_and_blind_marking(tmp_path):
+    subs = tmp_path / "moodle"
+    subs.mkdir()
+    for name in ("Ann Lee_101_assignsubmission_file_02-newstack.ipynb",
+                 "Ann Lee_101_assignsubmission_file_07-shrink.ipynb",
+                 "Participant_102_assignsubmission_file_02-newstack.ipynb",
+                 "Ann Lee_101_assignsubmission_file_report.pdf"):
+        (subs / name).write_text("{}")
+    found = layouts.load([subs])
+    assert found.layout == "moodle"
+    by_id = {s.id: s for s in found.students}
+    assert sorted(by_id) == ["101", "102"]
+    assert [u.name for u in by_id["101"].uploads] == ["02-newstack.ipynb", "07-shrink.ipynb"]
+    assert (by_id["101"].meta.name, by_id["102"].meta.name) == ("Ann Lee", "Participant")
+    assert [p for p in found.ignored if "report.pdf (not a notebook)" in p]
+
+
+def test_a_file_named_after_two_exercises_serves_both(tmp_path):
+    (tmp_path / "subs" / "ann").mkdir(parents=True)
+    shutil.copy(SOL / "03-copystack.ipynb", tmp_path / "subs" / "ann" / "copystack-adjust.ipynb")
+    (ann,) = layouts.load([tmp_path / "subs"]).students
+    assert {e: p.name for e, p in ann.chosen.items()} == {
+        "03-copystack": "copystack-adjust.ipynb", "04-adjust": "copystack-adjust.ipynb"}
