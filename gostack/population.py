@@ -333,8 +333,8 @@ def _go(rt: Runtime, entry: Func, start: int) -> Goroutine:
     return rt.go(entry, stack_size=start)
 
 
-@cache
-def _contiguous(start: int, frame: int, depth: int) -> _Cost:
+def _contiguous_run(start: int, frame: int, depth: int) -> _Cost:
+    """One workload simulated from scratch (what _contiguous's table holds at ``depth``)."""
     g = _go(Runtime(trace=False), Func("main.worker", frame=ENTRY_FRAME), start)
     body = Func("main.work", frame=frame)
     for _ in range(depth):
@@ -343,15 +343,40 @@ def _contiguous(start: int, frame: int, depth: int) -> _Cost:
     return _Cost(g.stack_size, g.used, len(grows), sum(e.used for e in grows))
 
 
-@cache
+# Costs at every depth of one (start, frame) or (params, frame), filled by one goroutine
+# that goes deeper when a deeper depth is asked for: a new seed's workloads then cost
+# lookups, not runs. Internal and append-only; what leaves is a frozen _Cost.
+_TABLES: dict[tuple, tuple[object, Func | None, list[_Cost]]] = {}
+
+
+def _contiguous(start: int, frame: int, depth: int) -> _Cost:
+    key = ("contiguous", start, frame)
+    if key not in _TABLES:
+        g = _go(Runtime(trace=False), Func("main.worker", frame=ENTRY_FRAME), start)
+        _TABLES[key] = (g, Func("main.work", frame=frame), [])
+    g, body, costs = _TABLES[key]
+    while len(costs) <= depth:
+        if costs:
+            g.call(body)
+        grows = g.trace.grows
+        costs.append(_Cost(g.stack_size, g.used, len(grows), sum(e.used for e in grows)))
+    return costs[depth]
+
+
 def _segmented(params: segmented.SegmentedParams, frame: int, depth: int) -> _Cost:
-    st = segmented.SegmentedStack(params)
-    st.call(ENTRY_FRAME)
-    for _ in range(depth):
-        st.call(frame, ARGS)
-    c = st.costs
-    used = _contiguous(STACK_MIN, frame, depth).used
-    return _Cost(c.reserved_bytes, used, c.segments_allocated, c.arg_bytes_copied_in)
+    key = ("segmented", params, frame)
+    if key not in _TABLES:
+        st = segmented.SegmentedStack(params)
+        st.call(ENTRY_FRAME)
+        _TABLES[key] = (st, None, [])
+    st, _, costs = _TABLES[key]
+    while len(costs) <= depth:
+        if costs:
+            st.call(frame, ARGS)
+        c = st.costs
+        used = _contiguous(STACK_MIN, frame, len(costs)).used
+        costs.append(_Cost(c.reserved_bytes, used, c.segments_allocated, c.arg_bytes_copied_in))
+    return costs[depth]
 
 
 # --------------------------------------------------------------------------- a population

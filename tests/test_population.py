@@ -106,7 +106,9 @@ def test_memoized_result_equals_a_direct_run(start, frame, depth) -> None:
         g.call(gs.Func("main.f", frame=frame))
     direct = (g.stack_size, g.used, len(g.trace.grows), g.trace.bytes_copied())
     assert tuple(P._contiguous(start, frame, depth)) == direct
-    assert tuple(P._contiguous.__wrapped__(start, frame, depth)) == direct
+    assert tuple(P._contiguous_run(start, frame, depth)) == direct
+    assert tuple(P._contiguous(start, frame, depth + 7)) == tuple(
+        P._contiguous_run(start, frame, depth + 7))  # the table grows on demand
 
 
 @pytest.mark.parametrize(

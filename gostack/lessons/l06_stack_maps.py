@@ -90,13 +90,27 @@ class AdjustRun:
 
 @functools.lru_cache(maxsize=256)  # a widget revisits states; the value is frozen
 def adjust_run(calls: int = 7, *, adjust: bool = True, poison: bool = True) -> AdjustRun:
-    """Run lesson 06's experiment; the adjustframe stage is the reference or no_adjust."""
+    """Run lesson 06's experiment; the adjustframe stage is the reference or no_adjust.
+
+    Only the calls from the last growth on are recorded as steps (that is all the run
+    shows); the calls before it run plainly, since recording every call of a deep run
+    costs a snapshot of the whole stack per call.
+    """
     stages = Stages() if adjust else Stages().replace(adjustframe=adj.no_adjust)
     rt = Runtime(poison=poison, stages=stages)
     r = Recorder(pointer_worker(), runtime=rt, body=_pointer_worker_body)
     rec = running_funcs()[1]
+    # Where the stack last grows depends on frame sizes only, not on adjustment or poison.
+    probe = Runtime(trace=False).go(pointer_worker())
     for _ in range(calls):
-        r.call(rec, rec_body)  # each recA holds &worker.x and a pointer to its own buf
+        probe.call(rec)
+    last_growth = probe.trace.grows[-1].call_index if probe.trace.grows else calls + 1
+    for i in range(1, calls + 1):  # each recA holds &worker.x and a pointer to its own buf
+        if i < last_growth:
+            r.g.call(rec)
+            rec_body(r.g)
+        else:
+            r.call(rec, rec_body)
     tape, g = r.tape(), r.g
     heap = g.load("h", 0)
     rows: tuple[SlotRow, ...] = ()
