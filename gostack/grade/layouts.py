@@ -171,11 +171,20 @@ def exercises_named(students: list[Submission]) -> list[Exercise]:
 # ---------------------------------------------------------------------------
 
 
+def _skipped(name: str) -> str | None:
+    """Why an entry is never a submission: hidden, or the folder macOS adds to a zip."""
+    if name.startswith("."):
+        return "a hidden file or folder"
+    if name == "__MACOSX":
+        return "macOS's zip metadata"
+    return None
+
+
 def _entries(paths: list[Path]) -> list[Path]:
     out = []
     for p in paths:
         if p.is_dir():
-            out += [c for c in sorted(p.iterdir()) if not c.name.startswith(".")]
+            out += [c for c in sorted(p.iterdir()) if not _skipped(c.name)]
         else:
             out.append(p)
     return out
@@ -210,7 +219,7 @@ def detect(paths: list[Path]) -> tuple[str, str]:
     if len(paths) == 1 and paths[0].is_dir():
         inner = [c for c in paths[0].iterdir() if (c / GRADESCOPE_META).is_file()]
         if len(inner) == 1 and len([c for c in paths[0].iterdir()
-                                    if not c.name.startswith(".")]) == 1:
+                                    if not _skipped(c.name)]) == 1:
             paths = inner
     if any((p / GRADESCOPE_META).is_file() for p in paths if p.is_dir()):
         if len(paths) > 1:
@@ -257,8 +266,9 @@ def _are(n: int) -> str:
 
 
 def _plural(n: int, kind: str) -> str:
-    unit = {"canvas": "file", "moodle": "submission"}.get(kind, "entry")
-    return unit if n == 1 else ("entries" if unit == "entry" else unit + "s")
+    unit = {"canvas": "file", "moodle": "folder or file"}.get(kind, "entry")
+    return unit if n == 1 else {"file": "files", "folder or file": "folders or files"}.get(
+        unit, "entries")
 
 
 # ---------------------------------------------------------------------------
@@ -281,6 +291,8 @@ def load(paths: list[Path], layout: str = "auto") -> Found:
     reader = {"folders": _folders, "canvas": _canvas, "moodle": _moodle,
               "gradescope": _gradescope}[layout]
     students, ignored = reader(paths)
+    if layout != "folders":
+        detected += f", {len(students)} {'student' if len(students) == 1 else 'students'}"
     if layout != "folders" and not students:
         raise LayoutError(f"no {layout.capitalize()} submission found in "
                           f"{', '.join(printable(str(p)) for p in paths)}: is this the "
@@ -332,8 +344,8 @@ def _folders(paths: list[Path]) -> tuple[list[Submission], list[str]]:
             ids.add(ids.get(path.stem, Meta("folders")), [Upload(path, path.name)])
         elif path.is_dir():
             for child in sorted(path.iterdir()):
-                if child.name.startswith("."):
-                    ignored.append(f"{printable(str(child))} (a hidden file or folder)")
+                if _skipped(child.name):
+                    ignored.append(f"{printable(str(child))} ({_skipped(child.name)})")
                 elif child.is_symlink():  # a link could point at anyone's files
                     ignored.append(f"{printable(str(child))} (a symbolic link)")
                 elif child.is_dir():
@@ -355,8 +367,8 @@ def _flat(paths: list[Path], ignored: list[str]) -> list[Path]:
             out.append(path)
         elif path.is_dir():
             for child in sorted(path.iterdir()):
-                if child.name.startswith("."):
-                    ignored.append(f"{printable(str(child))} (a hidden file or folder)")
+                if _skipped(child.name):
+                    ignored.append(f"{printable(str(child))} ({_skipped(child.name)})")
                 elif child.is_symlink():
                     ignored.append(f"{printable(str(child))} (a symbolic link)")
                 else:
