@@ -16,8 +16,13 @@ matplotlib.use("Agg")
 import pytest  # noqa: E402
 
 import gostack as gs  # noqa: E402
-from gostack import explore as ex  # noqa: E402
+from gostack import golessons  # noqa: E402
 from gostack import segmented as seg  # noqa: E402
+from gostack.lessons import l04_newstack as l04  # noqa: E402
+from gostack.lessons import l05_copystack as l05  # noqa: E402
+from gostack.lessons import l06_stack_maps as l06  # noqa: E402
+from gostack.lessons import l08_beyond as l08  # noqa: E402
+from gostack.lessons import recorder, running  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 GUARD = 928          # stackGuard on linux/amd64: 800 + 128
@@ -48,7 +53,7 @@ def growths(trace) -> list[list[int]]:
 def test_04_the_simulator_uses_the_compilers_frames(recorded):
     assert recorded["cases"]["lesson_running"]["frames"] == {
         "main.worker": WORKER, "main.recA": REC_A}
-    assert ex.RUNNING_FRAMES == {"main.worker": WORKER, "main.recA": REC_A}
+    assert running.RUNNING_FRAMES == {"main.worker": WORKER, "main.recA": REC_A}
 
 
 def test_04_the_first_growth_is_one_doubling_at_call_7(recorded):
@@ -56,9 +61,9 @@ def test_04_the_first_growth_is_one_doubling_at_call_7(recorded):
     used = used_at_call(7)
     assert used == 1096
     assert 4096 - used >= REC_A + GUARD
-    first = ex.running_example(calls=7).trace.grows[0]
+    first = running.running_example(calls=7).trace.grows[0]
     assert (first.call_index, first.old_size, first.new_size, first.used) == (7, 2048, 4096, used)
-    assert ex.sizing_of(first).doublings == 1
+    assert l04.sizing_of(first).doublings == 1
     assert recorded["cases"]["lesson_running"]["growths"][0] == [7, 4096]
 
 
@@ -68,28 +73,28 @@ def test_04_a_huge_first_frame_jumps_three_doublings(recorded):
     needed = REC_BIG + GUARD
     assert needed == 11200
     assert 4096 - used < needed and 8192 - used < needed <= 16384 - used
-    big = ex.growth_run(frame=REC_BIG, calls=30)
+    big = l04.growth_run(frame=REC_BIG, calls=30)
     assert (big.grows[0].call_index, big.grows[0].new_size, big.grows[0].doublings) == (1, 16384, 3)
-    assert ex.sizing_of(big.grows[0]).doublings == 3
+    assert l04.sizing_of(big.grows[0]).doublings == 3
     assert recorded["cases"]["lesson_big_frame"]["growths"][0] == [1, 16384]
 
 
 def test_04_big_frame_growths_are_those_go_recorded(recorded):
-    cmp = ex.comparison("lesson_big_frame", recorded=recorded)
+    cmp = golessons.comparison("lesson_big_frame", recorded=recorded)
     assert cmp.agree
-    run = ex.growth_run(frame=REC_BIG, calls=30)
+    run = l04.growth_run(frame=REC_BIG, calls=30)
     assert [[e.call_index, e.new_size] for e in run.grows] == \
         recorded["cases"]["lesson_big_frame"]["growths"]
 
 
 def test_04_512_MiB_is_the_largest_stack_under_the_default_limit():
     assert 2**29 <= 1_000_000_000 < 2**30
-    assert ex.last_size_under(1_000_000_000) == 512 * MiB
+    assert l04.last_size_under(1_000_000_000) == 512 * MiB
 
 
 def test_04_the_default_limit_stops_recbig_at_call_52225(recorded):
     case = recorded["cases"]["lesson_default_limit"]
-    deep = ex.growth_run(frame=REC_BIG, calls=100_000)
+    deep = l04.growth_run(frame=REC_BIG, calls=100_000)
     o = deep.overflow
     assert (o.call_index, o.old_size, o.new_size) == (case["overflow"][0], 512 * MiB, GiB)
     assert case["overflow"][0] == 52225 and case["overflow_size"] == 512 * MiB
@@ -102,14 +107,14 @@ def test_04_the_overflow_message_is_the_runtimes(recorded):
         for _ in range(100_000):
             g.call(gs.Func("main.recBig", frame=REC_BIG))
     assert info.value.call_index == case["overflow"][0]
-    assert ex.overflow_lines(info.value)[0] == case["stderr_head"].splitlines()[0] == \
+    assert l04.overflow_lines(info.value)[0] == case["stderr_head"].splitlines()[0] == \
         "runtime: goroutine stack exceeds 1000000000-byte limit"
     assert case["exit_status"] == 2
-    assert ex.comparison("lesson_default_limit", recorded=recorded).agree
+    assert golessons.comparison("lesson_default_limit", recorded=recorded).agree
 
 
 def test_04_setmaxstack_32768_kills_the_running_example_at_call_190(recorded):
-    small = ex.growth_run(frame=REC_A, calls=400, limit=32768)
+    small = l04.growth_run(frame=REC_A, calls=400, limit=32768)
     assert [small.overflow.call_index, small.overflow.old_size] == [190, 32 * KiB]
     assert recorded["cases"]["lesson_small_limit"]["overflow"] == [
         190, "runtime: goroutine stack exceeds 32768-byte limit"]
@@ -121,13 +126,13 @@ def test_04_no_setmaxstack_lets_a_stack_pass_1_GiB():
     # "runtime: goroutine stack exceeds 2000000000-byte limit" (run by hand, 2 GB of RAM;
     # the live twin is test_04_live_setmaxstack_ceiling).
     assert 2**30 <= 2_000_000_000 < 2**31
-    high = ex.growth_run(frame=REC_BIG, calls=200_000, limit=1 << 40)
+    high = l04.growth_run(frame=REC_BIG, calls=200_000, limit=1 << 40)
     o = high.overflow
     assert (o.call_index, o.old_size, o.new_size, o.limit) == (104450, GiB, 2 * GiB, 2_000_000_000)
 
 
 def test_04_copying_stays_below_the_stack_and_twice_the_use():
-    cost = ex.copy_cost(frame=REC_A, calls=2000)
+    cost = l04.copy_cost(frame=REC_A, calls=2000)
     assert all(c < s for c, s in zip(cost.copied, cost.size, strict=True))
     assert all(c <= 2 * u for c, u in zip(cost.copied, cost.in_use, strict=True))
     # per call: between the stack one call uses (160 + 8) and twice that
@@ -137,7 +142,7 @@ def test_04_copying_stays_below_the_stack_and_twice_the_use():
 def test_04_explorer_answer_a_64_KiB_frame_goes_to_128_KiB_in_six_doublings():
     used, needed = used_at_call(1), 65536 + GUARD
     assert 65536 - used < needed <= 131072 - used
-    run = ex.growth_run(frame=65536, calls=3)
+    run = l04.growth_run(frame=65536, calls=3)
     assert (run.grows[0].call_index, run.grows[0].new_size, run.grows[0].doublings) == \
         (1, 128 * KiB, 6)
 
@@ -147,7 +152,7 @@ def test_04_explorer_answer_a_616_byte_frame_first_grows_at_call_2():
     def fails(n):
         return used_at_call(n, 616) + (616 - 128) >= 2048 - GUARD
     assert used_at_call(2, 616) == 712 and not fails(1) and fails(2)
-    run = ex.growth_run(frame=616, calls=40)
+    run = l04.growth_run(frame=616, calls=40)
     assert (run.grows[0].call_index, run.grows[0].new_size) == (2, 4096)
 
 
@@ -155,16 +160,16 @@ def test_04_explorer_answer_a_616_byte_frame_first_grows_at_call_2():
 
 
 def test_05_the_copy_moves_exactly_the_bytes_in_use_and_keeps_scalars():
-    tape = ex.running_example(calls=7, runtime=gs.Runtime(poison=True))
+    tape = running.running_example(calls=7, runtime=gs.Runtime(poison=True))
     steps = {s.phase: s for s in tape.growth(0)}
-    grow, copy = tape.trace.grows[0], steps[ex.Phase.COPY]
+    grow, copy = tape.trace.grows[0], steps[recorder.Phase.COPY]
     assert copy.new.used == grow.used == used_at_call(7)
-    rows = ex.slot_rows(copy.stack, copy.new, grow, frames=(0, -2, -1))
+    rows = l05.slot_rows(copy.stack, copy.new, grow, frames=(0, -2, -1))
     assert all(r.before == r.after for r in rows if r.kind is gs.SCALAR)
 
 
 def test_05_delta_can_be_negative():
-    worker, rec = ex.running_funcs()
+    worker, rec = running.running_funcs()
     crowd = gs.Runtime()
     first = crowd.go(worker)
     for _ in range(50):
@@ -179,9 +184,9 @@ def test_05_delta_can_be_negative():
 def test_05_poisoning_marks_the_old_and_the_uncopied():
     assert gs.arch.POISON_OLD == 0xfcfcfcfcfcfcfcfc and gs.arch.POISON_NEW == 0xfdfdfdfdfdfdfdfd
     rt = gs.Runtime(poison=True)
-    tape = ex.running_example(calls=7, runtime=rt)
+    tape = running.running_example(calls=7, runtime=rt)
     steps = {s.phase: s for s in tape.growth(0)}
-    free, new = steps[ex.Phase.FREE], steps[ex.Phase.RETRY].stack
+    free, new = steps[recorder.Phase.FREE], steps[recorder.Phase.RETRY].stack
     x_old = free.stack.frames[0].locals[0]
     assert rt.read(x_old.addr) == 0xfcfcfcfcfcfcfcfc
     assert rt.read(new.lo) == 0xfdfdfdfdfdfdfdfd
@@ -198,12 +203,12 @@ def _pointer_worker():
 
 
 def test_06_the_lessons_worker_is_the_explorers():
-    assert _pointer_worker() == ex.pointer_worker()
-    assert ex.stack_map(_pointer_worker()) == "010100"
+    assert _pointer_worker() == l06.pointer_worker()
+    assert l06.stack_map(_pointer_worker()) == "010100"
 
 
 def _moved_worker(rt):
-    _, rec = ex.running_funcs()
+    _, rec = running.running_funcs()
     g = rt.go(_pointer_worker())
     heap = rt.new_object()
     g.store("x", 42)
@@ -218,7 +223,7 @@ def _moved_worker(rt):
 
 def test_06_only_the_pointer_into_the_stack_is_adjusted():
     g, heap, before = _moved_worker(gs.Runtime(poison=True))
-    rows = ex.slot_rows(before, g.snapshot(), g.trace.grows[0], heap=[heap], frames=(0,))
+    rows = l05.slot_rows(before, g.snapshot(), g.trace.grows[0], heap=[heap], frames=(0,))
     assert [r.local for r in rows if r.adjusted] == ["p"]
 
 
@@ -230,7 +235,7 @@ def test_06_p_follows_x_and_u_stays_behind():
 
 def test_06_without_adjustment_p_reads_a_dead_copy():
     no_adjust = gs.Stages().replace(adjustframe=gs.adjust.no_adjust)
-    _, rec = ex.running_funcs()
+    _, rec = running.running_funcs()
     g = gs.Runtime(stages=no_adjust).go(_pointer_worker())
     g.store("x", 42)
     g.take_addr("p", "x")
@@ -242,21 +247,21 @@ def test_06_without_adjustment_p_reads_a_dead_copy():
 
 def test_06_with_poisoning_the_stale_pointer_reads_fc():
     no_adjust = gs.Stages().replace(adjustframe=gs.adjust.no_adjust)
-    _, rec = ex.running_funcs()
+    _, rec = running.running_funcs()
     g = gs.Runtime(poison=True, stages=no_adjust).go(_pointer_worker())
     g.store("x", 42)
     g.take_addr("p", "x")
     for _ in range(7):
         g.call(rec)
     assert g.deref("p", 0) == 0xfcfcfcfcfcfcfcfc
-    assert ex.adjust_run(calls=7, adjust=False, poison=True).reads[0].startswith(
+    assert l06.adjust_run(calls=7, adjust=False, poison=True).reads[0].startswith(
         "*p = poison fc")
 
 
 def test_06_explorer_answers():
-    on = ex.adjust_run(calls=100, adjust=True, poison=True)
+    on = l06.adjust_run(calls=100, adjust=True, poison=True)
     assert on.reads[0] == "*p = 42"
-    off = ex.adjust_run(calls=100, adjust=False, poison=False)
+    off = l06.adjust_run(calls=100, adjust=False, poison=False)
     assert off.reads[0].startswith("*p = 42")
 
 
@@ -269,7 +274,7 @@ def test_06_the_real_pointer_demo_grows_as_the_simulator(recorded):
     assert demo["stable"][1].startswith("after:  stack 32768 bytes, hi-p = 280, *p = 42")
     assert demo["stable"][2] == "after:  u == uintptr(p): false, u inside the stack: false"
     assert demo["moved_to_heap"] == []
-    assert ex.pointer_sim(demo["frames"]) == (32768, 4)
+    assert l06.pointer_sim(demo["frames"]) == (32768, 4)
 
 
 # ---- lesson 07: the whole newstack ------------------------------------------------------
@@ -279,8 +284,8 @@ RUNNING_GROWTHS = [[7, 4096], [20, 8192], [44, 16384], [93, 32768], [190, 65536]
 
 def test_07_the_running_example_grows_where_go_did(recorded):
     assert recorded["cases"]["lesson_running"]["growths"] == RUNNING_GROWTHS
-    assert ex.comparison("lesson_running", recorded=recorded).agree
-    worker, rec = ex.running_funcs()
+    assert golessons.comparison("lesson_running", recorded=recorded).agree
+    worker, rec = running.running_funcs()
     g = gs.Runtime(trace=False).go(worker)
     for _ in range(400):
         g.call(rec)
@@ -290,7 +295,7 @@ def test_07_the_running_example_grows_where_go_did(recorded):
 def test_07_stepper_answer_the_second_growth():
     used = used_at_call(20)
     assert used == 1096 + 13 * (REC_A + RA) == 3280 and 8192 - used >= REC_A + GUARD
-    grow = ex.running_example(calls=20).trace.grows[1]
+    grow = running.running_example(calls=20).trace.grows[1]
     assert (grow.call_index, grow.used, grow.new_size) == (20, used, 8192)
 
 
@@ -309,7 +314,7 @@ def _halvings(used: int, size: int, gcs: int) -> list[int]:
 
 def test_08_the_running_example_shrinks_to_2_KiB_in_six_gcs(recorded):
     assert _halvings(216, 128 * KiB, 8) == [65536, 32768, 16384, 8192, 4096, 2048, 2048, 2048]
-    worker, rec = ex.running_funcs()
+    worker, rec = running.running_funcs()
     g = gs.Runtime().go(worker)
     for _ in range(400):
         g.call(rec)
@@ -317,33 +322,33 @@ def test_08_the_running_example_shrinks_to_2_KiB_in_six_gcs(recorded):
         g.ret()
     for _ in range(8):
         g.runtime_gc()
-    rows = ex.shrink_rows(g.trace)
+    rows = l08.shrink_rows(g.trace)
     assert [r.new_size for r in rows] == [65536, 32768, 16384, 8192, 4096, 2048, None, None]
-    assert ex.shrink_run(calls=400, stay=0, gcs=8).rows == rows
+    assert l08.shrink_run(calls=400, stay=0, gcs=8).rows == rows
     assert [s[2] for s in recorded["cases"]["lesson_shrink"]["shrinks"]] == [
         65536, 32768, 16384, 8192, 4096, 2048]
-    assert ex.comparison("lesson_shrink", recorded=recorded).agree
+    assert golessons.comparison("lesson_shrink", recorded=recorded).agree
 
 
 def test_08_a_56_byte_worker_stops_at_4_KiB():
     assert _halvings(232, 128 * KiB, 8) == [65536, 32768, 16384, 8192, 4096, 4096, 4096, 4096]
-    run = ex.shrink_run(calls=400, stay=0, gcs=8, worker=56)
+    run = l08.shrink_run(calls=400, stay=0, gcs=8, worker=56)
     assert [r.new_size or r.size for r in run.rows] == _halvings(232, 128 * KiB, 8)
 
 
 def test_08_explorer_answers():
-    deeper = ex.shrink_run(calls=400, stay=10, gcs=8)
+    deeper = l08.shrink_run(calls=400, stay=10, gcs=8)
     assert deeper.rows[0].used == 1896
     assert [r.new_size or r.size for r in deeper.rows] == _halvings(1896, 128 * KiB, 8)
     assert _halvings(1896, 128 * KiB, 8)[-1] == 8192
-    longer = ex.shrink_run(calls=800, stay=0, gcs=8)
+    longer = l08.shrink_run(calls=800, stay=0, gcs=8)
     assert longer.rows[0].size == 256 * KiB
     assert [r.new_size or r.size for r in longer.rows] == _halvings(216, 256 * KiB, 8)
     assert _halvings(216, 256 * KiB, 8).index(2048) + 1 == 7
 
 
 def test_08_a_loop_at_the_segment_boundary_splits_every_time():
-    hs = ex.hot_split(frame=160, args=16, iterations=1000)
+    hs = l08.hot_split(frame=160, args=16, iterations=1000)
     at = seg.compare_with_contiguous(
         seg.hot_split_program([160] * hs.boundary, 160, 1000, loop_args=16))
     s = at.segmented
@@ -353,8 +358,8 @@ def test_08_a_loop_at_the_segment_boundary_splits_every_time():
 
 
 def test_08_a_preemption_request_copies_nothing():
-    worker, rec = ex.running_funcs()
-    r = ex.Recorder(worker)
+    worker, rec = running.running_funcs()
+    r = recorder.Recorder(worker)
     for _ in range(3):
         r.call(rec)
     r.preempt()
@@ -364,13 +369,13 @@ def test_08_a_preemption_request_copies_nothing():
 
 
 def test_08_a_preempted_call_that_does_not_fit_then_grows():
-    worker, rec = ex.running_funcs()
-    r = ex.Recorder(worker)
+    worker, rec = running.running_funcs()
+    r = recorder.Recorder(worker)
     for _ in range(6):
         r.call(rec)
     r.preempt()
     r.call(rec)
-    assert [s.phase for s in r.steps[-9:-7]] == [ex.Phase.PREEMPT, ex.Phase.CHECK]
+    assert [s.phase for s in r.steps[-9:-7]] == [recorder.Phase.PREEMPT, recorder.Phase.CHECK]
     assert growths(r.tape().trace) == [[7, 4096]]
 
 
@@ -398,7 +403,7 @@ def test_04_live_setmaxstack_ceiling():
         pytest.skip("set GOSTACK_HEAVY=1 to run the 2 GB SetMaxStack-ceiling probe")
     if not realgo.available():
         pytest.skip("no Go toolchain")
-    p = dataclasses.replace(ex.lesson_programs()["lesson_default_limit"],
+    p = dataclasses.replace(golessons.lesson_programs()["lesson_default_limit"],
                             name="ceiling", max_stack=1 << 40, depth=200_000)
     cmp = realgo.compare(p)
     assert cmp.agree, cmp.table()
