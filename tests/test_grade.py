@@ -220,7 +220,17 @@ def test_gradescope_bundle_builds_and_grades_in_a_container_layout(tmp_path):
     bundle = tmp_path / "autograder.zip"
     built = grade("--gradescope-bundle", str(bundle), "--exercises", "02,07")
     assert built.returncode == 0, built.stderr
+    # No --secret-file: the secret is saved beside the bundle, private, and its path printed.
+    saved = tmp_path / "autograder-secret.txt"
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+    assert f"secret: wrote {saved} (mode 0600" in built.stdout
+    assert f"--secret-file {saved}" in built.stdout
     with zipfile.ZipFile(bundle) as z:
+        assert z.read("grade-secret.txt").strip() == saved.read_bytes().strip()
+    again = grade("--gradescope-bundle", str(bundle), "--exercises", "02,07")
+    assert f"secret: reused {saved}" in again.stdout
+    with zipfile.ZipFile(bundle) as z:
+        assert z.read("grade-secret.txt").strip() == saved.read_bytes().strip()
         names = set(z.namelist())
         assert {"setup.sh", "run_autograder", "grade-config.json", "grade-secret.txt",
                 "lib/gostack/__init__.py", "lib/gostack/grade/worker.py"} <= names
@@ -231,7 +241,11 @@ def test_gradescope_bundle_builds_and_grades_in_a_container_layout(tmp_path):
         z.extractall(root / "source")
     (root / "submission").mkdir()
     (root / "results").mkdir()
-    shutil.copy(ROOT / "solutions" / "02-newstack.ipynb", root / "submission")
+    # The unsolved template under the exercise's name beside a solved copy: the copy is
+    # graded, as locally (layouts.RULE), and the choice is in the feedback.
+    shutil.copy(ROOT / "exercises" / "02-newstack.ipynb", root / "submission")
+    shutil.copy(ROOT / "solutions" / "02-newstack.ipynb",
+                root / "submission" / "02-newstack-Copy1.ipynb")
     (root / "submission_metadata.json").write_text(json.dumps(
         {"id": 1, "users": [{"email": "erin@example.edu", "name": "Erin"}]}))
     env = {**os.environ, "GOSTACK_GRADESCOPE_ROOT": str(root), "GOSTACK_PYTHON": sys.executable}
@@ -241,6 +255,32 @@ def test_gradescope_bundle_builds_and_grades_in_a_container_layout(tmp_path):
     data = json.loads((root / "results" / "results.json").read_text())
     assert data["score"] == 10 and data["extra_data"]["student"] == "erin@example.edu"
     assert "## 02-newstack: 10/10" in run.stdout
+    assert "graded 02-newstack-Copy1.ipynb (02-newstack.ipynb is still the unsolved template)" \
+        in run.stdout
+
+
+def test_setup_sh_fails_loudly_on_a_python_older_than_3_10(tmp_path):
+    bundle = tmp_path / "autograder.zip"
+    assert grade("--gradescope-bundle", str(bundle), "--exercises", "02").returncode == 0
+    with zipfile.ZipFile(bundle) as z:
+        setup = tmp_path / "setup.sh"
+        setup.write_bytes(z.read("setup.sh"))
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "python3").write_text('#!/bin/sh\n[ "$1" = --version ] && echo "Python 3.8.10" '
+                                  '&& exit 0\nexit 1\n')
+    (fake / "apt-get").write_text("#!/bin/sh\nexit 0\n")  # installs nothing newer
+    for f in fake.iterdir():
+        f.chmod(0o755)
+    env = {**os.environ, "PATH": f"{fake}:{os.environ['PATH']}"}
+    old = subprocess.run(["bash", str(setup)], env=env, capture_output=True, text=True,
+                         timeout=60)
+    assert old.returncode == 1
+    assert "needs Python 3.10 or newer; this image has: Python 3.8.10" in old.stderr
+    ok = subprocess.run(["bash", str(setup)], capture_output=True, text=True, timeout=60,
+                        env={**env, "GOSTACK_PYTHON": sys.executable})
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.startswith("Python 3.")
 
 
 def test_the_grader_and_the_check_cells_import_no_plotting_or_notebook_stack():

@@ -100,7 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "and the student's id (off by default: they are drawn like the hidden cases "
                    "every student gets, and cannot change the score of a known wrong answer)")
     p.add_argument("--secret-file", type=Path, help="instructor secret for --vary-per-student "
-                   f"(else ${SECRET_ENV}, else OUT/secret.txt, created on the first run)")
+                   f"(else ${SECRET_ENV}, else OUT/secret.txt, created on the first run; with "
+                   "--gradescope-bundle FILE.zip, else FILE-secret.txt beside the bundle, "
+                   "created if missing, 0600, its path printed)")
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="students graded in "
                    "parallel (default 1; use the number of cores)")
     p.add_argument("--force", action="store_true",
@@ -179,6 +181,12 @@ def load_secret(args: argparse.Namespace, out: Path | None) -> tuple[bytes, str]
     if len(text) < 16:
         raise UsageError(f"the secret in {where} is too short (16 characters at least)")
     return text.encode(), where
+
+
+def bundle_secret_path(bundle: Path) -> Path:
+    """Where a bundle built without --secret-file keeps its secret: beside it,
+    autograder.zip -> autograder-secret.txt."""
+    return bundle.with_name(f"{bundle.stem}-secret.txt")
 
 
 class Progress:
@@ -265,13 +273,25 @@ def _main(args: argparse.Namespace) -> int:
     if args.gradescope_bundle:
         if not exercises:
             raise UsageError("--gradescope-bundle needs --exercises (what the bundle grades)")
-        secret, _ = load_secret(args, None) if (args.secret_file or os.environ.get(SECRET_ENV)) \
-            else (secrets.token_hex(32).encode(), "")
+        if args.secret_file or os.environ.get(SECRET_ENV):
+            secret, where = load_secret(args, None)
+            saved = f"secret: from {where}"
+        else:  # the instructor must hold the bundle's secret to regrade locally
+            path = bundle_secret_path(args.gradescope_bundle)
+            made = not path.exists()
+            if made:
+                report.write_atomic(path, secrets.token_hex(32) + "\n", mode=0o600)
+            args.secret_file = path
+            secret, where = load_secret(args, None)
+            saved = (f"secret: {'wrote' if made else 'reused'} {where} (mode 0600; keep it "
+                     f"private, and pass --secret-file {where} to regrade these submissions "
+                     "locally)")
         gradescope.build_bundle(args.gradescope_bundle, exercises, secret, limits,
                                 args.visibility, args.hidden_inputs == "hide",
                                 args.vary_per_student)
         print(f"wrote {args.gradescope_bundle}: upload it as the autograder of a Gradescope "
               f"programming assignment ({', '.join(e.id for e in exercises)})")
+        print(saved)
         return 0
     if not sys.platform.startswith("linux"):
         # the worker's sandbox is Linux's (setuid drop, rlimits, Landlock, /proc/self/fd)

@@ -23,7 +23,6 @@ from . import catalog, integrity
 from .catalog import AspectResult, Exercise
 from .notebook import (
     MAX_FILE_BYTES,
-    SUFFIXES,
     SubmissionError,
     bound_names,
     imported_modules,
@@ -341,52 +340,3 @@ def _missing_message(missing: list[str], bound: dict[str, int], parsed) -> str:
         parts.append("a cell with a syntax error was skipped: " + broken[0])
     return "; ".join(parts)
 
-
-def discover(paths: list[Path]) -> tuple[list[Student], list[str]]:
-    """Students from the command line: a notebook file is one student (its name is the id);
-    a folder holds one student per notebook file or per sub-folder."""
-    students: dict[str, Student] = {}
-    ignored: list[str] = []
-    names: dict[str, str] = {}  # id -> the name it came from
-
-    def add(name: str, files: list[Path]) -> None:
-        sid = student_id(name)
-        n = 1
-        while names.setdefault(sid, name) != name:  # two names, one escaped form: keep apart
-            n += 1
-            sid = f"{student_id(name)} ({n})"
-        s = students.setdefault(sid, Student(sid))
-        s.files += [f for f in files if f not in s.files]
-
-    for path in paths:
-        if path.is_file():
-            add(path.stem, [path])
-        elif path.is_dir():
-            for child in sorted(path.iterdir()):
-                if child.name.startswith("."):
-                    ignored.append(f"{printable(str(child))} (a hidden file or folder)")
-                    continue
-                if child.is_symlink():  # a link could point at anyone's files
-                    ignored.append(f"{printable(str(child))} (a symbolic link)")
-                elif child.is_dir():
-                    files = []
-                    for f in sorted(child.rglob("*")):
-                        if f.is_symlink():
-                            ignored.append(f"{printable(str(f))} (a symbolic link)")
-                        elif (f.is_file() and f.suffix in SUFFIXES and not f.name.startswith(".")
-                              and ".ipynb_checkpoints" not in f.parts):
-                            files.append(f)
-                    add(child.name, files)
-                elif child.suffix in SUFFIXES:
-                    add(child.stem, [child])
-                else:
-                    ignored.append(printable(str(child)))
-        else:
-            ignored.append(f"{printable(str(path))} (not found)")
-    return list(students.values()), ignored
-
-
-def detect_exercises(students: list[Student]) -> list[Exercise]:
-    """The exercises some submitted file is named after, in catalogue order."""
-    return [ex for ex in catalog.EXERCISES
-            if any(matches(f.name, ex) for s in students for f in s.files)]

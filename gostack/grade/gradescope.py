@@ -22,8 +22,8 @@ import zipfile
 from pathlib import Path
 
 from .. import __version__
-from . import catalog, report
-from .grader import Grader, Student
+from . import catalog, layouts, report
+from .grader import Grader
 from .sandbox import DEFAULT_UID_BASE, Limits, self_test
 
 ROOT_ENV = "GOSTACK_GRADESCOPE_ROOT"  # tests point it at a folder laid out like /autograder
@@ -34,11 +34,21 @@ SETUP_SH = """\
 # Gradescope runs this once, as root, when it builds the autograder image.
 # gostack's grader needs only Python 3.10 or newer and its standard library.
 set -euo pipefail
-if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
-    apt-get update
-    apt-get install -y --no-install-recommends python3
+PY="${GOSTACK_PYTHON:-python3}"
+new_enough() {
+    "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null
+}
+if ! new_enough; then
+    apt-get update || true
+    apt-get install -y --no-install-recommends python3 || true
 fi
-python3 --version
+if ! new_enough; then
+    found="$("$PY" --version 2>&1 || echo 'no python3')"
+    echo "ERROR: gostack's grader needs Python 3.10 or newer; this image has: $found." >&2
+    echo "ERROR: pick a newer base image in the autograder settings (Ubuntu 22.04: 3.10)." >&2
+    exit 1
+fi
+"$PY" --version
 """
 
 RUN_AUTOGRADER = """\
@@ -121,7 +131,11 @@ def run_in_container() -> int:
         files = sorted(f for f in sub.rglob("*") if f.is_file() and not f.is_symlink()
                        and f.suffix in (".ipynb", ".py") and ".ipynb_checkpoints" not in f.parts
                        and not f.name.startswith("."))
-        student = Student(_student_id(root), files)
+        # Several notebooks for one exercise: the one graded locally (layouts.RULE).
+        student = layouts.Submission(_student_id(root), uploads=[
+            layouts.Upload(f, f.name) for f in files])
+        student.files = list(files)
+        layouts.choose(student)
         uid = None
         if os.geteuid() == 0:
             uid = DEFAULT_UID_BASE if self_test(limits, DEFAULT_UID_BASE)[0] else None

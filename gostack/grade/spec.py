@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -316,6 +317,10 @@ def outcome_error(out: dict) -> str | None:
     if "bad" in out:
         return str(out["bad"])
     err = out.get("error") or {}
+    if err.get("type") == "a time limit":  # the worker's per-call alarm (--case-timeout)
+        m = re.search(r"after ([\d.]+) s", str(err.get("message", "")))
+        limit = f"{m.group(1)} s per call" if m else "the per-call limit"
+        return f"ran out of time ({limit}; an endless loop?)"
     text = f"raised {err.get('type', 'an exception')}"
     if err.get("message"):
         text += f": {err['message']}"
