@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import importlib.util
 import json
 import os
 import secrets
@@ -34,8 +35,8 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # gostack itself, when pytest runs outside the kit's venv
-    sys.path.insert(0, str(ROOT))
+if importlib.util.find_spec("gostack") is None:  # not installed: the checkout's own
+    sys.path.append(str(ROOT))
 
 from gostack import lab as make_lab  # noqa: E402  (the command line of `make lab`)
 
