@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import matplotlib
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import PatchCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import ConnectionPatch, FancyArrowPatch, Rectangle
 from matplotlib.ticker import MaxNLocator
@@ -113,13 +114,17 @@ def draw_stack(
     if snap.hi - reserve_top > 0:
         ax.add_patch(Rectangle((0, 0), 1, snap.hi - reserve_top, facecolor=PALETTE["reserve"],
                                edgecolor="none"))
+    frames = []
     for i, fr in enumerate(snap.frames):
         top, bottom = snap.hi - (fr.e + 8), snap.hi - fr.sp
-        ax.add_patch(Rectangle((0, top), 1, bottom - top, edgecolor="white", linewidth=0.5,
-                               facecolor=_frame_color(fr.func, names)))
+        frames.append(Rectangle((0, top), 1, bottom - top, edgecolor="white", linewidth=0.5,
+                                facecolor=_frame_color(fr.func, names)))
         if i >= len(snap.frames) - label_frames and bottom - top > size / 60:
             ax.text(0.5, (top + bottom) / 2, f"{fr.func} ({fr.frame})", ha="center",
                     va="center", fontsize=7, color="white")
+    # One collection, not a patch per frame: a deep stack has hundreds, and each patch
+    # would update the data limits (the limits are set below anyway).
+    ax.add_collection(PatchCollection(frames, match_original=True), autolim=False)
     if show_guard:
         g = size - STACK_GUARD
         ax.add_patch(Rectangle((0, g), 1, STACK_GUARD, facecolor=PALETTE["guard_zone"],
