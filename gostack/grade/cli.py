@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from .. import __version__
-from . import catalog, integrity, layouts, report
+from . import book, catalog, integrity, layouts, report
 from . import roster as rosters
 from .grader import Grader, Student, StudentResult, safe_name
 from .notebook import printable
@@ -32,7 +32,7 @@ from .sandbox import DEFAULT_UID_BASE, Limits, Zygote, self_test
 
 SECRET_ENV = "GOSTACK_GRADE_SECRET"
 # The summary's fields that describe this run rather than the class.
-RUN_ONLY = ("graded", "skipped", "seconds", "seconds_per_student")
+RUN_ONLY = ("graded", "skipped", "seconds", "seconds_per_student", "regrade_log_students")
 
 
 class UsageError(Exception):
@@ -90,6 +90,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-unmatched", action="store_true", help="exit 0 even when "
                    "submissions match no roster entry or roster entries have no submission "
                    "(the warning stays)")
+    p.add_argument("--overrides", type=Path, metavar="FILE.csv", help="score changes "
+                   "decided by hand, applied on every run and shown in the feedback: columns "
+                   "student,exercise,points,delta,comment,who,when (points sets an "
+                   "exercise's points, delta adds to them; exercise 'late' is the late "
+                   "penalty, points 0 waives it). Never edit gradebook.csv: a run refuses "
+                   "to overwrite a hand-edited one")
+    p.add_argument("--due", metavar="TIME", help="the due date, ISO 8601 "
+                   "(2026-12-01T23:59+01:00; no zone: UTC), for the late policy; submission "
+                   "times: Gradescope's created_at; Canvas's _LATE counts as 1 day late "
+                   "(its download has no time); Moodle and folders: no time, no penalty")
+    p.add_argument("--grace", metavar="DURATION", help="time after --due still on time "
+                   "(15m, 2h, 1d; default 0)")
+    p.add_argument("--late-penalty", type=float, metavar="PCT", help="percent of the points "
+                   "taken per started day late (needed with --due)")
+    p.add_argument("--late-cap", type=float, metavar="PCT", help="the most the late penalty "
+                   "takes, in percent (default 100)")
+    p.add_argument("--export", action="append", choices=book.EXPORTS, default=[],
+                   help="also write a gradebook the platform imports as it is (repeatable): "
+                   "canvas (export-canvas.csv: Grades > Import), moodle (export-moodle.csv: "
+                   "Grades > Import > CSV file, map 'Email address'), csv (export.csv)")
+    p.add_argument("--export-name", metavar="NAME", default="gostack exercises",
+                   help="the exported grade column: for Canvas an existing assignment's "
+                   "'Name (id)' as its gradebook export shows it, or a new name to create "
+                   "one; for Moodle the column you map to a grade item (default %(default)r)")
+    p.add_argument("--discard-gradebook-edits", action="store_true", help="when "
+                   "gradebook.csv was edited by hand since the last run: keep it as "
+                   "gradebook.csv.edited-TIME and rewrite it (default: refuse to run)")
     p.add_argument("--templates", type=Path, metavar="DIR", help="the handed-out exercise "
                    "notebooks, whose code the integrity report never counts as evidence "
                    "(default: the kit's exercises/ folder)")
@@ -333,6 +360,18 @@ def _main(args: argparse.Namespace) -> int:
         if not exercises:
             raise UsageError("cannot tell which exercises these notebooks are (no file is "
                              "named like 02-newstack.ipynb): pass --exercises, e.g. 02")
+    try:
+        policy = book.late_policy(args.due, args.grace, args.late_penalty, args.late_cap)
+        book.check_exports(args.export, found.layout, roster.kind if roster else None)
+        class_ids = {s.id for s in students} | set(matched.without if matched else [])
+        overrides = (book.read_overrides(args.overrides, exercises,
+                                         class_ids) if args.overrides else [])
+        edited = book.check_hand_edits(args.out, args.discard_gradebook_edits)
+    except book.BookError as e:
+        raise UsageError(str(e)) from None
+    if edited:
+        print(f"gostack grade: {edited}", file=sys.stderr)
+    args.policy, args.overrides_read = policy, overrides
     args.out.mkdir(parents=True, exist_ok=True)
     secret, secret_from = load_secret(args, args.out)
     if not args.quiet:
@@ -493,7 +532,7 @@ def finish(args, grader: Grader, found: layouts.Found, roster: rosters.Roster | 
     students = found.students
     ex_ids = [e.id for e in grader.exercises]
     max_points = _num(sum(e.max_points for e in grader.exercises))
-    rows, integ, graded = [], {}, []
+    integ, graded, per_student, digests, statuses = {}, [], {}, {}, {}
     to_roster = matched.to_roster if matched else {}
     for s in sorted(students, key=lambda s: s.id):
         folder = out / "students" / keys[s.id]
@@ -501,29 +540,110 @@ def finish(args, grader: Grader, found: layouts.Found, roster: rosters.Roster | 
                                                       "extra_data": {"exercises": {}}}
         integ[s.id] = _read_json(folder / "integrity.json") or {}
         graded.append(_read_json(folder / "grading.json"))
-        per = rj.get("extra_data", {}).get("exercises", {})
+        per_student[s.id] = rj.get("extra_data", {}).get("exercises", {})
+        digests[s.id] = (_read_json(folder / "manifest.json") or {}).get("submission_sha256")
         status = "graded" if s.id in results else "skipped (already graded)"
         if s.id in results and results[s.id].error:
             status = "grader error"
         if roster is not None and s.id not in to_roster:
             status += "; not in roster"
-        rows.append({"student": s.id, **s.roster, **{e: _num(per.get(e, 0)) for e in ex_ids},
-                     "total": _num(rj.get("score", 0)), "max": max_points, "status": status})
-    for rid in (matched.without if matched else []):
+        statuses[s.id] = status
+    without = list(matched.without) if matched else []
+    for rid in without:
+        per_student[rid], digests[rid], statuses[rid] = {}, None, "no submission"
+    metas = {s.id: getattr(s, "meta", None) for s in students}
+    final = book.finals(per_student, grader.exercises, args.overrides_read, args.policy,
+                        metas, digests)
+    rows = []
+    for s in sorted(students, key=lambda s: s.id):
+        rows.append(_row(s.id, s.roster, final[s.id], ex_ids, max_points, statuses[s.id]))
+        _write_feedback(out / "students" / keys[s.id], final[s.id])
+    for rid in without:
         assert roster is not None
-        rows.append({"student": rid, **roster.rows[rid], **{e: "0" for e in ex_ids},
-                     "total": "0", "max": max_points, "status": "no submission"})
+        rows.append(_row(rid, roster.rows[rid], final[rid], ex_ids, max_points,
+                         statuses[rid]))
     extra = roster.columns if roster is not None else []
-    report.write_atomic(out / "gradebook.csv", report.gradebook_csv(rows, ex_ids, extra))
+    changed = book.record_run(out, final, ex_ids, args.policy,
+                              report.gradebook_csv(rows, ex_ids, extra))
+    people = _people(students, roster, matched)
+    exported = book.write_exports(out, list(dict.fromkeys(args.export)), people, final,
+                                  ex_ids, sum(e.max_points for e in grader.exercises),
+                                  args.export_name)
     text, data = report.integrity_report(integ)
     report.write_atomic(out / "integrity.md", text)
     report.write_atomic(out / "integrity.json", json.dumps(data, indent=1))
     summary = _summary(args, grader, found, results, skipped, rows, graded, data, matched,
                        isolation, secret_from, elapsed)
+    summary.update(_book_summary(args, final, metas, changed, exported))
     report.write_atomic(out / "summary.json", json.dumps(summary, indent=1))
     report.write_atomic(out / "summary.txt", _summary_text(summary))
     print(_summary_text(summary))
     return 0
+
+
+def _row(sid: str, identity: dict, f: book.Final, ex_ids: list[str], max_points: str,
+         status: str) -> dict:
+    if f.applied:
+        status += f"; {len(f.applied)} override{'s' if len(f.applied) != 1 else ''}"
+    if f.penalty:
+        status += f"; late {f.late.days} d" if f.late else "; late"
+    return {"student": sid, **identity, **{e: _num(f.exercises[e]) for e in ex_ids},
+            "late_penalty": _num(f.penalty), "total": _num(f.total), "max": max_points,
+            "status": status}
+
+
+def _write_feedback(folder: Path, f: book.Final) -> None:
+    """feedback.md: the graded feedback (graded-feedback.md, written when graded) and the
+    adjustments of this run (overrides, late policy), rewritten only when it changes."""
+    raw = folder / report.GRADED_FEEDBACK
+    try:
+        text = raw.read_text(encoding="utf-8")
+    except OSError:
+        return  # graded by an older grader: its feedback.md stays as it was
+    text += book.feedback_section(f)
+    path = folder / "feedback.md"
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return
+    except OSError:
+        pass
+    report.write_atomic(path, text)
+
+
+def _people(students, roster: rosters.Roster | None,
+            matched: rosters.Match | None) -> list[book.Person]:
+    to_roster = matched.to_roster if matched else {}
+    people = []
+    for s in sorted(students, key=lambda s: s.id):
+        meta = getattr(s, "meta", None)
+        rid = to_roster.get(s.id)
+        name = (roster.names.get(rid, "") if roster and rid else "") or \
+            (getattr(meta, "name", None) or "")
+        email = (roster.emails.get(rid, "") if roster and rid else "") or \
+            (getattr(meta, "email", None) or (s.id if "@" in s.id else ""))
+        canvas = getattr(meta, "lms_id", None) if getattr(meta, "layout", "") == "canvas" \
+            else None
+        people.append(book.Person(s.id, name, email, dict(s.roster), canvas or ""))
+    for rid in (matched.without if matched else []):
+        assert roster is not None
+        people.append(book.Person(rid, roster.names.get(rid, ""), roster.emails.get(rid, ""),
+                                  dict(roster.rows[rid]), submitted=False))
+    return people
+
+
+def _book_summary(args, final: dict[str, book.Final], metas: dict, changed: int,
+                  exported: list[str]) -> dict:
+    policy = args.policy
+    late = sum(1 for f in final.values() if f.penalty)
+    untimed = sum(1 for sid, f in final.items() if policy is not None and sid in metas
+                  and f.late is None)
+    return {"late_policy": policy.describe() if policy else None,
+            "late_penalised": late,
+            "late_without_a_time": untimed,
+            "overrides_applied": sum(len(f.applied) for f in final.values()),
+            "overrides_file": str(args.overrides) if args.overrides else None,
+            "exports": exported,
+            "regrade_log_students": changed}
 
 
 def _read_json(path: Path) -> dict | None:
@@ -599,8 +719,10 @@ def _summary(args, grader, found, results, skipped, rows, graded, integrity, mat
 
 
 def _summary_text(s: dict) -> str:
+    changed = s.get("regrade_log_students")
     lines = [f"{s['grader']}: {s['graded']} graded, {s['skipped']} skipped (already graded; "
-             f"--force regrades), {s['students']} students",
+             f"--force regrades), {s['students']} students"
+             + (f"; scores changed for {changed} (regrades.jsonl)" if changed else ""),
              f"submissions: {s['submissions']}",
              f"exercises: {', '.join(s['exercises'])} ({s['max_points']:g} points)",
              f"time: {s['seconds']:.1f} s"
@@ -643,6 +765,15 @@ def _summary_text(s: dict) -> str:
     if s["graded_by_an_older_grader"]:
         lines.append(f"students graded by an older grader: {s['graded_by_an_older_grader']} "
                      "(their problems are not listed; --force regrades them)")
+    if s.get("late_policy"):
+        lines.append(f"late policy: {s['late_policy']}: {s['late_penalised']} penalised"
+                     + (f"; {s['late_without_a_time']} without a submission time (not "
+                        "penalised: the download has none)" if s["late_without_a_time"]
+                        else ""))
+    if s.get("overrides_file"):
+        lines.append(f"overrides: {s['overrides_applied']} applied from "
+                     f"{s['overrides_file']}")
+    lines += s.get("exports") or []
     if s["problems"]:
         lines.append(f"problems ({len(s['problems'])}):")
         lines += [f"  {p}" for p in s["problems"][:50]]

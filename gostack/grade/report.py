@@ -21,6 +21,8 @@ from .grader import Outcome, StudentResult
 from .notebook import printable
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
+# The feedback as graded; feedback.md is it plus the adjustments of the latest run (book.py).
+GRADED_FEEDBACK = "graded-feedback.md"
 
 
 def write_atomic(path: Path, text: str, mode: int = 0o644) -> None:
@@ -288,6 +290,7 @@ def write_student(out: Path, result: StudentResult, manifest: dict, visibility: 
         data = results_json(result, visibility, hide_hidden_inputs)
         feedback, integ = feedback_md(result, hide_hidden_inputs), {}
     write_atomic(folder / "results.json", json.dumps(data, indent=1))
+    write_atomic(folder / GRADED_FEEDBACK, feedback)
     write_atomic(folder / "feedback.md", feedback)
     write_atomic(folder / "integrity.json", json.dumps(integ, indent=1))
     write_atomic(folder / "grading.json", json.dumps(grading_json(result), indent=1))
@@ -323,7 +326,7 @@ def grading_json(result: StudentResult) -> dict:
 
 def gradebook_csv(rows: list[dict], exercises: list[str], extra: list[str]) -> str:
     buf = io.StringIO()
-    fields = ["student", *extra, *exercises, "total", "max", "status"]
+    fields = ["student", *extra, *exercises, "late_penalty", "total", "max", "status"]
     w = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n", extrasaction="ignore")
     w.writerow({f: _cell(f) for f in fields})  # the header: roster columns are text too
     for row in rows:
