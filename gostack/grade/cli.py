@@ -676,7 +676,7 @@ def _summary(args, grader, found, results, skipped, rows, graded, integrity, mat
             if ex_id in {e.id for e in grader.exercises}:
                 kinds.update(ks)
     means = {}
-    submitted = [r for r in rows if r["status"] != "no submission"]
+    submitted = [r for r in rows if not r["status"].startswith("no submission")]
     for e in grader.exercises:
         pts = [float(r[e.id]) for r in submitted]
         means[e.id] = round(sum(pts) / len(pts), 2) if pts else None
@@ -690,7 +690,8 @@ def _summary(args, grader, found, results, skipped, rows, graded, integrity, mat
         "max_points": sum(e.max_points for e in grader.exercises),
         "students": len(found.students), "graded": len(ran), "skipped": len(skipped),
         "roster": matched.how if matched else None,
-        "roster_without_submission": sum(1 for r in rows if r["status"] == "no submission"),
+        "roster_without_submission": sum(1 for r in rows
+                                         if r["status"].startswith("no submission")),
         "submissions_not_in_roster": len(matched.unmatched) if matched else 0,
         "ignored_paths": found.ignored,
         "mean_points": means,
