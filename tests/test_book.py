@@ -343,3 +343,31 @@ def test_late_days_count_started_days_after_due_and_grace():
         book.late_policy(None, "1h", None, None)
     with pytest.raises(book.BookError, match="not a date and time"):
         book.late_policy("tomorrow", None, 10, None)
+
+
+def test_a_crash_between_the_state_and_the_gradebook_is_no_hand_edit(tmp_path):
+    two = [catalog.find("02"), catalog.find("07")]
+    first = book.finals({"ann": {"02-newstack": 10.0}}, two[:1], [], None, {}, {"ann": "d1"})
+    book.record_run(tmp_path, first, ["02-newstack"], None, "student,total\nann,10\n")
+    assert book.check_hand_edits(tmp_path, False) is None
+    state_path = tmp_path / book.STATE
+    state = json.loads(state_path.read_text())
+    assert "pending" not in state
+    # The next run named its gradebook in the state, then stopped before writing it.
+    state.update(gradebook_sha256="0" * 64, pending=True,
+                 previous_gradebook_sha256=book.sha256(tmp_path / "gradebook.csv"))
+    state_path.write_text(json.dumps(state))
+    assert book.check_hand_edits(tmp_path, False) is None
+    del state["pending"]  # without the flag, only the named gradebook is the grader's
+    state_path.write_text(json.dumps(state))
+    with pytest.raises(book.BookError, match="was changed since gostack grade wrote it"):
+        book.check_hand_edits(tmp_path, False)
+    # An exercise added to the run is logged as such, not as a new submission.
+    state_path.write_text(json.dumps({**state, "pending": True}))
+    second = book.finals({"ann": {"02-newstack": 10.0, "07-shrink": 10.0}}, two, [], None,
+                         {}, {"ann": "d1"})
+    assert book.record_run(tmp_path, second, ["02-newstack", "07-shrink"], None,
+                           "student,total\nann,20\n") == 1
+    last = json.loads((tmp_path / book.LOG).read_text().splitlines()[-1])
+    assert last["changes"] == [{"item": "07-shrink", "old": None, "new": 10.0,
+                                "why": ["exercise added to the run"]}]

@@ -87,7 +87,9 @@ def test_grade_help_names_the_layouts_the_roster_columns_and_the_copy_rule():
     text = " ".join(out.stdout.split())  # argparse wraps lines
     for option in ("--layout {auto,folders,canvas,moodle,gradescope}", "--roster-id-column",
                    "--roster-name-column", "--roster-email-column", "--allow-unmatched",
-                   "--templates"):
+                   "--templates", "--overrides", "--due", "--grace", "--late-penalty",
+                   "--late-cap", "--export {canvas,moodle,csv}", "--export-name",
+                   "--discard-gradebook-edits"):
         assert option in text, option
     assert "one whose functions are written over one still the unsolved template" in text
     assert "1 when submissions and the roster do not match" in text

@@ -396,7 +396,10 @@ def check_hand_edits(out: Path, discard: bool) -> str | None:
     now = sha256(path)
     if now is None or not state.get("gradebook_sha256"):
         return None  # no gradebook yet, or one written before the grader kept a state
-    if now in (state.get("gradebook_sha256"), state.get("previous_gradebook_sha256")):
+    accepted = {state.get("gradebook_sha256")}
+    if state.get("pending"):  # the last run stopped between its state and its gradebook
+        accepted.add(state.get("previous_gradebook_sha256"))
+    if now in accepted:
         return None
     changed = _edited_cells(path, state)
     what = ("; ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5
@@ -470,7 +473,9 @@ def changes(old: dict | None, new: dict, policy: str | None, old_policy: str | N
         if before == after:
             continue
         why = []
-        if old.get("graded", {}).get(e) != new["graded"][e]:
+        if e not in old.get("exercises", {}):
+            why.append("exercise added to the run")
+        elif old.get("graded", {}).get(e) != new["graded"][e]:
             why.append("new submission" if old.get("submission") != new["submission"]
                        else "regraded (same submission: --force, another grader version or "
                             "secret)")
@@ -517,12 +522,15 @@ def record_run(out: Path, book: dict[str, Final], exercises: list[str],
             log.flush()
             os.fsync(log.fileno())
     new_hash = hashlib.sha256(gradebook_text.encode("utf-8", "backslashreplace")).hexdigest()
-    write_atomic(out / STATE, json.dumps({
-        "gradebook_sha256": new_hash,
-        # the file on disk until the write below lands: a crash in between is no hand edit
-        "previous_gradebook_sha256": sha256(out / GRADEBOOK),
-        "policy": desc, "exercises": exercises, "students": records}, indent=1))
+    state = {"gradebook_sha256": new_hash, "policy": desc, "exercises": exercises,
+             "students": records}
+    # The state names the new gradebook before it is written; until it is (a crash in
+    # between), the file on disk, our own previous one, is no hand edit either.
+    write_atomic(out / STATE, json.dumps({**state, "pending": True,
+                                          "previous_gradebook_sha256": sha256(out / GRADEBOOK)},
+                                         indent=1))
     write_atomic(out / GRADEBOOK, gradebook_text)
+    write_atomic(out / STATE, json.dumps(state, indent=1))
     return len(lines)
 
 
