@@ -223,7 +223,7 @@ def _kib(n: float) -> str:
 
 
 def draw_sizing(sizing, ax: Axes | None = None, *, title: str | None = None) -> Axes:
-    """newstack's fit loop, one row per size it tries (an ``explore.Sizing``).
+    """newstack's fit loop, one row per size it tries (a :class:`Sizing`).
 
     Each row is a stack drawn from hi (left) to lo: the bytes in use that will be copied,
     then the frame + 928 that must fit below them. A row whose need runs past lo is red.
@@ -268,7 +268,7 @@ def draw_sizing(sizing, ax: Axes | None = None, *, title: str | None = None) -> 
 
 def draw_amortised(cost, ax: Axes | None = None) -> Axes:
     """Stack size, bytes in use and bytes copied so far, after every call (an
-    ``explore.CopyCost``): the copies never add up to the stack they built."""
+    :class:`CopyCost`): the copies never add up to the stack they built."""
     ax = draw.axes(ax, (6.0, 3.2))
     xs = cost.call
     kib = [s / 1024 for s in cost.size]

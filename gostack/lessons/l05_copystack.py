@@ -53,6 +53,7 @@ def word_bytes(value: int) -> str:
 
 
 def local_at(snap: Snapshot, addr: int) -> str | None:
+    """The local at ``addr`` as func#call.name, or None if no local lives there."""
     for fr in snap.frames:
         for lc in fr.locals:
             if lc.addr == addr:

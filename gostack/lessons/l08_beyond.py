@@ -154,7 +154,7 @@ def hot_split(frame: int = 160, args: int = 16, iterations: int = 1000,
 
 def draw_shrinks(rows, ax: Axes | None = None, *,
                  title: str = "shrinking at GC: at most one halving per cycle") -> Axes:
-    """One GC per group (``explore.ShrinkRow``): the stack size when scanned, its quarter,
+    """One GC per group (:class:`ShrinkRow`): the stack size when scanned, its quarter,
     and what was in use + 800; the stack halves only when that is under the quarter."""
     ax = draw.axes(ax, (6.0, 3.0))
     xs = range(len(rows))
@@ -178,7 +178,7 @@ def draw_shrinks(rows, ax: Axes | None = None, *,
 
 
 def draw_hot_split(hs, axes: Sequence[Axes]) -> Sequence[Axes]:
-    """Segmented (Go 1.2) against contiguous (go1.27) stacks (an ``explore.HotSplit``):
+    """Segmented (Go 1.2) against contiguous (go1.27) stacks (a :class:`HotSplit`):
     stack switches for a loop run at each depth, and at the boundary as the loop runs."""
     a, b = axes
     xs = list(hs.depths)

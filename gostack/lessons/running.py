@@ -34,11 +34,13 @@ def running_funcs(frames: dict[str, int] | None = None) -> tuple[Func, Func]:
 
 
 def worker_body(g: Goroutine) -> None:
+    """The worker's body once its frame is allocated: x := 42; p := &x."""
     g.store("x", 42)
     g.take_addr("p", "x")
 
 
 def rec_body(g: Goroutine) -> None:
+    """recA's body: it receives the worker's &x, and points q at its own buf."""
     d = g.frames[-1].call_index
     g.take_addr("p", "x", src_frame=0)  # recA(d+1, p): p is the worker's &x, passed down
     g.store("buf", d)
