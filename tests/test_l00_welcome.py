@@ -43,3 +43,17 @@ def test_stack_explorer_follows_its_controls():
     assert frame.value == 160 and "after 6 calls of 160-byte frames" in text.value
     calls.value = 7
     assert "1 growth;" in text.value and bytes(image.value).startswith(b"\x89PNG")
+
+
+def test_the_guard_line_strikes_no_label():
+    """SP can sit exactly on the guard (40 + 40 + 13 * (72 + 8) = 1,120 B below hi, the
+    guard's place on a 2 KiB stack): the guard line must not cross the "SP" label."""
+    state = l00.depth_state(frame=72, calls=13)
+    assert (state.snapshot.size, state.snapshot.used) == (2048, 1120)
+    fig = l00.depth_figure(state)
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    (guard,) = [ln for ln in ax.lines if ln.get_linestyle() == "--"]
+    (sp,) = [t for t in ax.texts if t.get_text() == "SP"]
+    assert not guard.get_window_extent(r).overlaps(sp.get_window_extent(r))

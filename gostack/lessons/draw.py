@@ -129,7 +129,9 @@ def draw_stack(
         g = size - STACK_GUARD
         ax.add_patch(Rectangle((0, g), 1, STACK_GUARD, facecolor=PALETTE["guard_zone"],
                                edgecolor="none", alpha=0.5, zorder=1.5))
-        ax.axhline(g, color=PALETTE["guard"], linestyle="--", linewidth=1)
+        # Across the column only: a full-width line struck through the SP label when SP
+        # sat near the guard (as it did lesson 03's labels).
+        ax.plot([0, 1], [g, g], color=PALETTE["guard"], linestyle="--", linewidth=1)
         ax.text(-0.05, g, "stackguard0\n= lo + 928", color=PALETTE["guard"], va="center",
                 ha="right", fontsize=7)
     used = snap.used
