@@ -49,7 +49,6 @@ STYLE = {
 }
 
 
-
 def canvas(fig: Figure | None = None, size: tuple[float, float] = (6.0, 3.2)) -> Figure:
     """A figure of ``size`` inches to draw on: ``fig`` cleared (a widget redraws into the
     figure it already has), or a new one outside pyplot (nothing to close, nothing shown

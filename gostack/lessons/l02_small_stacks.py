@@ -25,7 +25,6 @@ def draw_population(used: Sequence[int], ax: Axes | None = None, *,
     """How many goroutines use how many bytes at their deepest point (two bins per
     doubling, log axis), with the guard line of a 2, 4 and 8 KiB stack: what each holds
     before it grows."""
-
     ax = draw.axes(ax, (7.2, 3.0))
     k0, k1 = max(64, min(used)).bit_length() - 1, max(used).bit_length()
     bins = [2 ** (k / 2) for k in range(2 * k0, 2 * k1 + 1)]
@@ -125,7 +124,6 @@ def draw_policies(summaries: Sequence, axes: tuple[Axes, Axes] | None = None, *,
     return mem, work
 
 
-
 def policies_figure(state: Summary, base: Sequence[Summary],
                     fig: Figure | None = None) -> Figure:
     """The explorer's figure: the lineup ``base`` with ``state`` highlighted on top."""
@@ -156,7 +154,12 @@ def explorer(n: int = 10_000, initial: int | None = None,
     text = w.HTML()
     picture = view.Picture(lambda both, fig: policies_figure(*both, fig))
     busy = [False]  # a policy change resets the initial dropdown: render once, not twice
-    lineups: dict[tuple[int, int], tuple[Summary, ...]] = {}
+    lineups: dict[tuple[int, int], tuple[Summary, ...]] = {}  # by (N, seed)
+
+    def lineup(n: int, seed: int) -> tuple[Summary, ...]:
+        if (n, seed) not in lineups:
+            lineups[n, seed] = pp.lineup(n, seed)
+        return lineups[n, seed]
 
     def render(*_):
         if busy[0]:
@@ -164,10 +167,7 @@ def explorer(n: int = 10_000, initial: int | None = None,
         key = (n_slider.value, init.value, pol.value, seed_box.value)
         state = pp.explorer_state(*key)
         text.value = view.code(state.readout)
-        base = (key[0], key[3])
-        if base not in lineups:
-            lineups[base] = pp.lineup(*base)
-        picture.show(key, lambda: (state, lineups[base]))
+        picture.show(key, lambda: (state, lineup(key[0], key[3])))
 
     def on_policy(change):
         busy[0] = True

@@ -119,7 +119,6 @@ def overflow_lines(e: StackOverflow) -> list[str]:
     ]
 
 
-
 # ---------------------------------------------------------------------------------------
 # A recursion's growths and their cost
 # ---------------------------------------------------------------------------------------
@@ -212,7 +211,6 @@ def copy_cost(frame: int = 160, calls: int = 400, *, entry: int = 40) -> CopyCos
     return CopyCost(frame, tuple(idx), tuple(size), tuple(in_use), tuple(copied))
 
 
-
 # ---------------------------------------------------------------------------------------
 # Figures
 # ---------------------------------------------------------------------------------------
@@ -286,7 +284,6 @@ def draw_amortised(cost, ax: Axes | None = None) -> Axes:
     ax.set_title(f"{cost.frame}-byte frames: {cost.total_copied:,} B copied in all, "
                  f"final stack {cost.final_size:,} B")
     return ax
-
 
 
 def featured_growth(run: GrowthRun) -> Grow | Overflow | None:

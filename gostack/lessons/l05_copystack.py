@@ -46,7 +46,6 @@ def word_bytes(value: int) -> str:
     return value.to_bytes(8, "little").hex(" ")
 
 
-
 # ---------------------------------------------------------------------------------------
 # Describing slots without printing addresses (lessons 05 and 06)
 # ---------------------------------------------------------------------------------------
@@ -135,7 +134,6 @@ def slot_table(rows: Sequence[SlotRow], *, adjusted: bool = True,
     widths = [max(len(x[i]) for x in (head, *body)) for i in range(len(head))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
                      for row in (head, *body))
-
 
 
 def draw_address_map(moves: Sequence[Grow | Shrink], ax: Axes | None = None, *,

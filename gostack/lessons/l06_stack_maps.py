@@ -164,7 +164,6 @@ def pointer_sim(frames: dict[str, int]) -> tuple[int, int]:
     return g.stack_size, len(g.trace.grows)
 
 
-
 def draw_stack_map(func, ax: Axes | None = None) -> Axes:
     """One frame word by word, SP at the bottom: its locals by kind, the saved BP and the
     return address above, and the stack map's bit for each word (1: a pointer)."""

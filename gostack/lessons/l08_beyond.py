@@ -151,7 +151,6 @@ def hot_split(frame: int = 160, args: int = 16, iterations: int = 1000,
                     tuple(cc), tuple(curve))
 
 
-
 def draw_shrinks(rows, ax: Axes | None = None, *,
                  title: str = "shrinking at GC: at most one halving per cycle") -> Axes:
     """One GC per group (:class:`ShrinkRow`): the stack size when scanned, its quarter,
@@ -207,7 +206,6 @@ def draw_hot_split(hs, axes: Sequence[Axes]) -> Sequence[Axes]:
     b.set_title(f"at depth {hs.boundary}: the hot split")
     b.legend(fontsize=7, frameon=False, loc="upper left")
     return axes
-
 
 
 def shrink_figure(run: ShrinkRun, fig: Figure | None = None) -> Figure:

@@ -94,7 +94,6 @@ class Cursor:
             yield self.step()
 
 
-
 def step_figure(step: Step, fig: Figure | None = None, *, pointer_frames: int = 3) -> Figure:
     """One step: the stack, or the old and the new stack side by side during a move."""
     with draw.styled():
