@@ -60,7 +60,7 @@ class ShrinkRun:
 
     calls: int
     stay: int
-    worker: int  # the worker's frame (40 in the running example, 56 in the facts sheet)
+    worker: int  # the worker's frame (40 in the running example; 56 stops a halving early)
     frame: int
     peak: int  # the stack size the recursion reached
     rows: tuple[ShrinkRow, ...]
@@ -231,7 +231,7 @@ def shrink_explorer(calls: int = 400, stay: int = 0, gcs: int = 8):
     # "back to" can only be a depth the recursion reached: its maximum follows "calls".
     back = w.IntSlider(value=min(stay, calls), min=0, max=calls, step=10,
                        description="back to", continuous_update=False)
-    worker = w.Dropdown(options=[("40 (running example)", 40), ("56 (facts sheet)", 56)],
+    worker = w.Dropdown(options=[("40 (running example)", 40), ("56 (stops at 4 KiB)", 56)],
                         value=RUNNING_FRAMES["main.worker"], description="worker")
     cycles = w.IntSlider(value=gcs, min=1, max=12, description="GCs", continuous_update=False)
     text = w.HTML()

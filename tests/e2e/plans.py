@@ -242,7 +242,7 @@ LESSON_PLANS: dict[str, LessonPlan] = {p.notebook: p for p in (
             # Parked deeper: the quarter rule stops the halving sooner.
             Act("drag", "back to", to=0.05, readout=_shrink_readout),
             Act("keys", "back to", keys=("ArrowRight",), readout=_shrink_readout),
-            Act("select", "worker", to="56 (facts sheet)", readout=_shrink_readout),
+            Act("select", "worker", to="56 (stops at 4 KiB)", readout=_shrink_readout),
             Act("keys", "GCs", keys=("ArrowLeft",), value="7", readout=_shrink_readout),
             Act("drag", "GCs", to=0.3, readout=_shrink_readout),
         )),
