@@ -99,12 +99,13 @@ def test_failure_kinds_are_named_plainly_and_counted(runs):
     assert "  ran out of time (0.5 s per call): 1" in text
     assert "a time limit" not in text
     feedback = (runs["full"] / "students" / "looper" / "feedback.md").read_text()
-    assert "ran out of time (0.5 s per call; an endless loop?)" in feedback
+    assert "ran out of time: no answer after 0.5 s per call (an endless loop?)" in feedback
     assert "time limit" not in feedback
 
 
 @pytest.mark.parametrize("error, kind", [
-    ("ran out of time (1 s per call; an endless loop?)", "ran out of time (1 s per call)"),
+    ("ran out of time: no answer after 1 s per call (an endless loop?)",
+     "ran out of time (1 s per call)"),
     ("case 3: the worker used more than 7 s of CPU time and was stopped",
      "ran out of time (CPU limit 7 s)"),
     ("case 1: the worker took longer than 15 s (wall clock) and was stopped",

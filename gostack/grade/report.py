@@ -78,7 +78,7 @@ _CRASHES = [  # what sandbox.crash_reason says -> the kind, with its limit
     (re.compile(r"ended the process early"), "ended the worker early (os._exit or a crash)"),
     (re.compile(r"wrote too large a file"), "wrote too large a file"),
 ]
-_TIMEOUT = re.compile(r"^ran out of time \(([\d.]+) s per call")
+_TIMEOUT = re.compile(r"^ran out of time: no answer after ([\d.]+) s per call")
 
 
 def failure_kind(error: str | None) -> str | None:

@@ -319,8 +319,8 @@ def outcome_error(out: dict) -> str | None:
     err = out.get("error") or {}
     if err.get("type") == "a time limit":  # the worker's per-call alarm (--case-timeout)
         m = re.search(r"after ([\d.]+) s", str(err.get("message", "")))
-        limit = f"{m.group(1)} s per call" if m else "the per-call limit"
-        return f"ran out of time ({limit}; an endless loop?)"
+        limit = f"{m.group(1)} s per call" if m else "the time a call may take"
+        return f"ran out of time: no answer after {limit} (an endless loop?)"
     text = f"raised {err.get('type', 'an exception')}"
     if err.get("message"):
         text += f": {err['message']}"
