@@ -29,19 +29,26 @@ submission, regraded, an override, the late policy.
 Exports (``--export canvas|moodle|csv``), each a file the platform imports unchanged; the
 rules, checked by ``tests/test_book.py`` against hand-written expectations, are from:
 
-* **Canvas** (Grades > Import; Instructure's Canvas guides "How do I import grades in the
-  Gradebook?", Ohio State's and VCU's Canvas grade-import guides): the identity columns
-  ``Student, ID, SIS User ID, SIS Login ID, Section`` first (the user is found by ``ID``, or
-  the SIS ids), then one column per assignment named ``Assignment name (assignment id)``;
-  a name Canvas does not know creates a new assignment; read-only columns (totals) are
-  ignored; an optional second row ``Points Possible``. We write the identity columns, one
-  assignment column (``--export-name``) and the Points Possible row.
-* **Moodle** (Grades > Import > CSV file; ``grade/import/csv/classes/load_data.php``): any
-  columns, a header row; the import page maps one column to a user field ("Map from" /
-  "Map to": e-mail address, ID number, username, user id) and each other column to a grade
-  item or a grade item's feedback. We write the identity columns the roster has (``Email
-  address``, ``ID number``, names), the grade column (``--export-name``) and a feedback
-  column (``Feedback: <name>``) with the points per exercise and every adjustment.
+* **Canvas** (Grades > Import). Sources: Ohio State's CarmenCanvas guide "Import a CSV file
+  into Carmen Grades" (teaching.resources.osu.edu/toolsets/carmencanvas/guides/
+  calculating-final-grades/import-csv-file-carmen-grades) and VCU's "Gradebook Action Menu"
+  (ts.vcu.edu/askit/teaching-and-learning/canvas/faculty/grading-faculty/
+  gradebook-action-menu-faculty/). The identity columns ``Student, ID, SIS User ID,
+  SIS Login ID, Section`` come first (the student is found by name, ``ID`` or SIS id), then
+  one column per assignment, named ``Assignment name (assignment id)`` as Canvas's own export
+  names it; a new column name creates a new assignment; read-only columns (current and
+  final scores) are ignored; Canvas's export writes a second row ``Points Possible``, which
+  the import accepts and may be left out. We write the identity columns, one assignment
+  column (``--export-name``) and the Points Possible row, a score on every row (0 for a
+  roster student without a submission).
+* **Moodle** (Grades > Import > CSV file). Sources: Moodle's ``grade/import/csv/index.php``
+  and ``classes/load_data.php`` (github.com/moodle/moodle: the header row names the columns;
+  the form maps one column, "Map from", to a user field, "Map to": user id, username, ID
+  number or e-mail address; every other column to a grade item or to a grade item's
+  feedback), and the import steps of aaronsamuel137/moodle-autograder's README (map from and
+  to "Email address"). We write ``Email address`` (and ``ID number`` when the roster has
+  it), the full name, the grade column (``--export-name``) and ``Feedback: <name>`` with the
+  points per exercise and every adjustment.
 * **csv**: one row per student, numbers only: id, e-mail and name when known, each
   exercise, the late penalty, the total and the maximum, for any other system.
 """
