@@ -7,6 +7,7 @@ retried (Playwright's `expect`, `wait_for_function`), never with fixed sleeps.
 from __future__ import annotations
 
 import re
+import time
 
 try:
     from playwright.sync_api import Locator, Page, expect
@@ -196,6 +197,7 @@ KIND_SELECTORS = {
     "toggle": ".widget-toggle-buttons",
     "checkbox": ".widget-checkbox",
     "text": ".widget-text, .widget-textarea",
+    "play": ".widget-play",
 }
 
 
@@ -314,6 +316,32 @@ def slider_fraction(widget: Locator) -> float:
     return 0.0 if hi == lo else (now - lo) / (hi - lo)
 
 
+def play_then_pause(page: Page, play: Locator, timeout: float = 15_000) -> None:
+    """Press an ipywidgets Play's play button, see the slider it drives move on its own
+    twice (the browser runs it: the link is a jslink), press pause, and check that the
+    slider then stays where it is."""
+    area = play.locator("xpath=ancestor::div[contains(@class, 'jp-Cell-outputArea')][1]")
+    readout = area.locator(KIND_SELECTORS["slider"]).first.locator(".widget-readout").first
+    # ipywidgets 8: one play/pause toggle, then stop (back to the minimum) and repeat; icons only
+    buttons = play.locator("button")
+    seen = [readout.inner_text().strip()]
+    buttons.nth(0).click()
+    deadline = time.monotonic() + timeout / 1000
+    while len(seen) < 3:
+        now = readout.inner_text().strip()
+        if now != seen[-1]:
+            seen.append(now)
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Play did not move the slider on its own: it showed {seen}")
+        page.wait_for_timeout(50)
+    buttons.nth(0).click()  # pause
+    page.wait_for_timeout(300)  # a step already on its way may still land
+    stopped = readout.inner_text().strip()
+    page.wait_for_timeout(1500)  # two Play intervals
+    after = readout.inner_text().strip()
+    assert after == stopped, f"after pause the slider went on moving: {stopped} -> {after}"
+
+
 def perform(page: Page, widget: Locator, how: str, keys=(), to=None) -> None:
     """Do one action to one widget, as a learner would (keyboard, mouse, select)."""
     widget.scroll_into_view_if_needed()
@@ -351,6 +379,8 @@ def perform(page: Page, widget: Locator, how: str, keys=(), to=None) -> None:
         buttons.filter(has_text=re.compile(rf"^\s*{re.escape(str(to))}\s*$")).first.click()
     elif how == "check":
         widget.locator("input").click()
+    elif how == "play":
+        play_then_pause(page, widget)
     else:
         raise ValueError(f"unknown action {how!r}")
 

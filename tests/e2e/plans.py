@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parents[2]
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
 # The widget kinds the harness knows (their ipywidgets 8 DOM classes are in jlab.py).
-SLIDER, DROPDOWN, BUTTON, TOGGLE, CHECKBOX, TEXT = (
-    "slider", "dropdown", "button", "toggle", "checkbox", "text")
+SLIDER, DROPDOWN, BUTTON, TOGGLE, CHECKBOX, TEXT, PLAY = (
+    "slider", "dropdown", "button", "toggle", "checkbox", "text", "play")
 
 # A regex the readout must match (re.search), or a function making one from the values the
 # cell's widgets hold after the action ({description label: value as displayed}).
@@ -43,7 +43,8 @@ class Act:
     ``how``: "keys" (press ``keys`` on a slider's handle), "drag" (drag a slider's handle to
     ``to``, a fraction of its track), "select" (a dropdown option by label; None: the next one),
     "click" (a button), "type" (replace a text box's value with ``to`` and press Enter),
-    "toggle" (a toggle-buttons option by label), "check" (flip a checkbox).
+    "toggle" (a toggle-buttons option by label), "check" (flip a checkbox), "play" (press a
+    Play's play button, see it move its slider, press pause, see it stop).
     ``widget``: its description label (e.g. "calls"), a button's text, or its index among the
     cell's widgets of that kind.
     ``value``: a regex the widget's own displayed value must then match in full.
@@ -65,7 +66,7 @@ class Act:
     @property
     def kind(self) -> str:
         return {"keys": SLIDER, "drag": SLIDER, "select": DROPDOWN, "click": BUTTON,
-                "type": TEXT, "toggle": TOGGLE, "check": CHECKBOX}[self.how]
+                "type": TEXT, "toggle": TOGGLE, "check": CHECKBOX, "play": PLAY}[self.how]
 
     def label(self) -> str:
         extra = "+".join(self.keys) if self.keys else ("" if self.to is None else str(self.to))
@@ -164,16 +165,18 @@ def _step_readout(v: dict) -> str:
 def _stepper(play: bool) -> tuple[Act, ...]:
     """Every control of a stepper, each checked against the step the slider then shows.
 
-    Play (lesson 07) is an ipywidgets Play linked to the slider in the browser; its buttons
-    carry icons, not text, so the harness does not drive it (tests/test_tape.py checks the
-    link)."""
+    Play (lesson 07) is an ipywidgets Play jslinked to the slider: it must move the slider
+    on its own in the browser and stop when paused (jlab.play_then_pause); the readout then
+    shows the step the slider stopped at."""
     acts = (Act("click", "step ▶", readout=_step_readout),
             Act("click", "◀ back", readout=_step_readout),
             Act("keys", "step", keys=("End",), readout=_step_readout),
             Act("drag", "step", to=0.5, readout=_step_readout))
     if play:
         acts += (Act("keys", "step", keys=("Home",), value="1", readout=_step_readout),
-                 Act("click", "next growth »", readout=_step_readout))
+                 Act("click", "next growth »", readout=_step_readout),
+                 Act("keys", "step", keys=("Home",), value="1", readout=_step_readout),
+                 Act("play", 0, readout=_step_readout))
     return acts
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import jlab
 import plans
 import pytest
-from plans import SLIDER, Act
+from plans import PLAY, SLIDER, Act
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -37,6 +37,8 @@ def _generic_act(area, kind: str, i: int, name: str | int) -> Act | list[Act] | 
                 Act("drag", name, to=0.2 if frac > 0.5 else 0.8, picture=pic)]
     if kind == "button":
         return Act("click", name, picture=pic) if w.is_enabled() else None
+    if kind == PLAY:
+        return Act("play", name, picture=pic)
     if kind == "dropdown" and w.locator("option").count() < 2:
         return None
     if not w.locator("select, input, textarea, button").first.is_enabled():
@@ -72,7 +74,7 @@ def _do(page, area, act: Act, before: dict) -> dict:
     while True:
         value = jlab.widget_value(widget, act.kind)
         ok = (re.fullmatch(act.value, value) if act.value is not None
-              else act.kind == "button" or value != old_value)
+              else act.kind in ("button", PLAY) or value != old_value)
         if ok:
             break
         assert time.monotonic() < deadline, (
