@@ -6,7 +6,8 @@ Every run recomputes each student's final scores from three inputs, in this orde
 1. **graded**: each exercise's points from the student's ``results.json`` (what the autograder
    gave; that file is never changed afterwards);
 2. **overrides** (``--overrides FILE.csv``): rows ``student, exercise, points, delta, comment,
-   who, when``, applied in file order on every run. ``points`` sets an exercise's points
+   who, when``, applied in file order on every run (a row whose student starts with ``#``
+   is a comment). ``points`` sets an exercise's points
    (0..its maximum), ``delta`` adds to them (the result is kept within 0..maximum). The
    exercise ``late`` is the late penalty itself: ``points 0`` waives it (an extension);
 3. **late policy** (``--due``, ``--grace``, ``--late-penalty`` percent per day, ``--late-cap``):
@@ -134,7 +135,12 @@ def read_overrides(path: Path, exercises: list[catalog.Exercise],
                         f"it has: {', '.join(map(printable, fields)) or 'none'}")
     ids = {e.id for e in exercises}
     out: list[Override] = []
-    for n, raw in enumerate(reader, start=2):
+    try:
+        rows = [(reader.line_num, raw) for raw in reader]
+    except csv.Error as e:
+        raise BookError(f"{printable(str(path))}, line {reader.line_num}: not CSV ({e})") \
+            from None
+    for n, raw in rows:
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()
                if isinstance(v, str)}
         if not any(row.values()) or row.get("student", "").startswith("#"):

@@ -595,13 +595,16 @@ def _row(sid: str, identity: dict, f: book.Final, ex_ids: list[str], max_points:
 def _write_feedback(folder: Path, f: book.Final) -> None:
     """feedback.md: the graded feedback (graded-feedback.md, written when graded) and the
     adjustments of this run (overrides, late policy), rewritten only when it changes."""
-    raw = folder / report.GRADED_FEEDBACK
+    raw, path = folder / report.GRADED_FEEDBACK, folder / "feedback.md"
     try:
         text = raw.read_text(encoding="utf-8")
-    except OSError:
-        return  # graded by an older grader: its feedback.md stays as it was
+    except OSError:  # graded by an older grader, whose feedback.md is the graded one
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError:
+            return
+        report.write_atomic(raw, text)
     text += book.feedback_section(f)
-    path = folder / "feedback.md"
     try:
         if path.read_text(encoding="utf-8") == text:
             return
