@@ -189,6 +189,23 @@ def test_gradescope_times_give_the_late_penalty_and_moodle_export(tmp_path, secr
     assert [rows[p[3]]["late_penalty"] for p in PEOPLE.values()] == ["0", "0", "3", "1"]
     assert "on time (submitted 2026-12-01T11:30:00+00:00" in \
         (out / "students" / "ben@example.edu" / "feedback.md").read_text()
+    log = {e["student"]: e for e in map(json.loads,
+                                        (out / "regrades.jsonl").read_text().splitlines())}
+    assert log["cat@example.edu"]["total"] == [None, 17]
+    assert log["cat@example.edu"]["changes"][-1] == {
+        "item": "late penalty", "old": None, "new": 3,
+        "why": ["late policy: submitted 2026-12-03T13:00:00+00:00"]}
+
+
+def test_a_canvas_download_alone_exports_by_canvas_user_id(tmp_path, secret):
+    subs = build_canvas(tmp_path / "subs")
+    out = tmp_path / "out"
+    run = grade(str(subs), "--out", str(out), "--secret-file", str(secret), "--export",
+                "canvas")
+    assert run.returncode == 0, run.stderr
+    scores = check_canvas_import(out / "export-canvas.csv", {"101", "102", "103", "104"})
+    assert scores == {"101": 70, "102": 0, "103": 20, "104": 10}  # no late policy asked
+    assert rows_of(out / "export-canvas.csv")[0][5] == "gostack exercises"
 
 
 def test_moodle_download_has_no_times_and_its_export_needs_the_grades_export(tmp_path,

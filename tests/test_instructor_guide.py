@@ -123,6 +123,14 @@ def test_every_command_runs_and_the_grades_are_the_hand_written_ones(ran):
     assert "override: late penalty set to 0 (Prof. Lee, 2026-12-03): extension granted" in \
         last["103"]["changes"][0]["why"]
     assert '"student": "103"' in outputs[-2].stdout  # the guide's tail of the log
+    # The late policy's first run: Cat's 10 became 9, and the log says why.
+    (late,) = [e for e in log if e["student"] == "103" and e["total"] == [10, 9]]
+    assert late["changes"] == [{
+        "item": "late penalty", "old": 0, "new": 1,
+        "why": ["late policy: due 2026-12-01T23:59:00-05:00; -10% per started day late, at "
+                "most -30% (was none)",
+                "late policy: Canvas marks the submission late (_LATE in its file names) and "
+                "its download has no time: charged 1 day"]}]
     # Moodle: no times, no penalty.
     assert scores(ws / "graded-moodle" / "export-moodle.csv", "Email address",
                   "Stack growth") == {"ann@example.edu": 20, "ben@example.edu": 0,
