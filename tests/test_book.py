@@ -388,3 +388,15 @@ def test_a_crash_between_the_state_and_the_gradebook_is_no_hand_edit(tmp_path):
     last = json.loads((tmp_path / book.LOG).read_text().splitlines()[-1])
     assert last["changes"] == [{"item": "07-shrink", "old": None, "new": 10.0,
                                 "why": ["exercise added to the run"]}]
+
+
+def test_a_student_gone_from_the_class_is_logged(tmp_path):
+    ex = [catalog.find("02")]
+    both = book.finals({"ann": {"02-newstack": 10.0}, "ben": {"02-newstack": 4.0}}, ex, [],
+                       None, {}, {"ann": "a", "ben": "b"})
+    book.record_run(tmp_path, both, ["02-newstack"], None, "x\n")
+    only_ann = {"ann": both["ann"]}
+    assert book.record_run(tmp_path, only_ann, ["02-newstack"], None, "x\n") == 1
+    last = json.loads((tmp_path / book.LOG).read_text().splitlines()[-1])
+    assert (last["student"], last["total"]) == ("ben", [4.0, None])
+    assert "not in this run's class" in last["changes"][0]["why"][0]

@@ -529,6 +529,13 @@ def record_run(out: Path, book: dict[str, Final], exercises: list[str],
             lines.append(json.dumps({"time": now, "run": run_id, "student": sid,
                                      "total": [old_total, rec["total"]], "changes": diff},
                                     ensure_ascii=False))
+    for sid in sorted(set(old_students) - set(book)):
+        lines.append(json.dumps({"time": now, "run": run_id, "student": sid,
+                                 "total": [old_students[sid].get("total"), None],
+                                 "changes": [{"item": "all", "old": None, "new": None,
+                                              "why": ["not in this run's class (no "
+                                                      "submission, not in the roster)"]}]},
+                                ensure_ascii=False))
     if lines:  # append-only: opened for appending, never rewritten
         with open(out / LOG, "a", encoding="utf-8") as log:
             log.write("\n".join(lines) + "\n")
