@@ -149,7 +149,7 @@ def test_canvas_export_imports_as_is_with_the_late_penalty(tmp_path, secret):
     assert "-10% of 10 = -1 points" in feedback and "final total: **9** points" in feedback
     summary = (out / "summary.txt").read_text()
     assert "late policy: due 2026-12-01T00:00:00+00:00; -10% per started day late, at most " \
-        "-100%: 1 penalised" in summary
+        "-100%: 1 late, 1 penalised (overrides included)" in summary
     assert "export canvas: export-canvas.csv (5 students)" in summary
 
 

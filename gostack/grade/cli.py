@@ -638,9 +638,11 @@ def _book_summary(args, final: dict[str, book.Final], metas: dict, changed: int,
                   exported: list[str]) -> dict:
     policy = args.policy
     late = sum(1 for f in final.values() if f.penalty)
+    after_due = sum(1 for f in final.values() if f.late is not None and f.late.days)
     untimed = sum(1 for sid, f in final.items() if policy is not None and sid in metas
                   and f.late is None)
     return {"late_policy": policy.describe() if policy else None,
+            "late_submissions": after_due,
             "late_penalised": late,
             "late_without_a_time": untimed,
             "overrides_applied": sum(len(f.applied) for f in final.values()),
@@ -770,7 +772,8 @@ def _summary_text(s: dict) -> str:
         lines.append(f"students graded by an older grader: {s['graded_by_an_older_grader']} "
                      "(their problems are not listed; --force regrades them)")
     if s.get("late_policy"):
-        lines.append(f"late policy: {s['late_policy']}: {s['late_penalised']} penalised"
+        lines.append(f"late policy: {s['late_policy']}: {s['late_submissions']} late, "
+                     f"{s['late_penalised']} penalised (overrides included)"
                      + (f"; {s['late_without_a_time']} without a submission time (not "
                         "penalised: the download has none)" if s["late_without_a_time"]
                         else ""))
