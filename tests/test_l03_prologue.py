@@ -59,7 +59,8 @@ def test_labels_never_overlap_and_the_guard_line_strikes_none(e_used, frame):
 def test_prologue_explorer_follows_its_controls():
     box = l03.prologue_explorer()
     assert sorted(set(kinds(box))) == ["Dropdown", "HTML", "Image", "IntSlider"]
-    (used, frame), text = box.children[0].children, box.children[1]
+    (used, frame), (_image, side) = box.children[0].children, box.children[1].children
+    text = side.children[0]  # beside the tall picture
     assert frame.value == 160 and "the frame fits" in text.value
     used.value = 1088
     assert "call morestack" in text.value

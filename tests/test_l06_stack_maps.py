@@ -55,7 +55,9 @@ def test_adjust_run_without_adjustment_reads_poison_or_a_stale_copy():
 def test_adjust_explorer_follows_its_controls():
     box = l06.adjust_explorer()
     assert sorted(set(_kinds(box))) == ["Checkbox", "HTML", "Image", "IntSlider", "ToggleButtons"]
-    (stage, poison), depth, text, image = box.children[0].children, *box.children[1:]
+    (stage, poison), depth, pic_row = box.children[0].children, *box.children[1:]
+    image, side = pic_row.children
+    text = side.children[0]  # beside the picture
     assert "7 calls of recA, adjustframe, poisoned" in text.value and "*p = 42\n" in text.value
     stage.value = False
     assert f"*p = {POISON}   (p no longer points to x)" in text.value

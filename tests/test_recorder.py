@@ -168,7 +168,8 @@ def test_cursor_custom_marks_and_a_tape(tape7):
 
 def test_stepper_buttons_move_the_cursor(tape7):
     box = stepper.stepper(tape7)
-    (fwd, back, grow, play), slider, text = box.children[0].children, *box.children[1:3]
+    (fwd, back, grow, play), slider = box.children[0].children, box.children[1]
+    text = box.children[2].children[1].children[0]  # beside the picture
     assert sorted(set(_kinds(box))) == ["Button", "HTML", "Image", "IntSlider", "Play"]
     # The slider counts from 1, as the readout does.
     assert (slider.min, slider.max) == (1, len(tape7)) == (play.min, play.max)
@@ -208,7 +209,7 @@ def test_copy_stepper_has_only_step_and_back(tape7):
 
 def test_a_widget_caches_its_pictures(tape7):
     box = stepper.stepper(tape7)
-    (fwd, back, *_), image = box.children[0].children, box.children[-1]
+    (fwd, back, *_), image = box.children[0].children, box.children[-1].children[0]
     first = bytes(image.value)
     assert first.startswith(b"\x89PNG")
     fwd.click()

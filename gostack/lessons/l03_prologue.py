@@ -130,4 +130,4 @@ def prologue_explorer(size: int = 2048, frame: int = FRAME):
     used.observe(render, "value")
     frames.observe(render, "value")
     render()
-    return view.box([[used, frames], text], picture)
+    return view.box([[used, frames]], picture, beside=[text])

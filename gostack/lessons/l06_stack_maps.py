@@ -20,7 +20,7 @@ from .. import arch
 from ..runtime import Goroutine, Runtime, Stages
 from ..symtab import POINTER, SCALAR, UINTPTR, Func, Local
 from . import draw, view
-from .draw import PALETTE
+from .draw import PALETTE, plural
 from .l05_copystack import SlotRow, fmt_delta, slot_rows, slot_table, word_bytes
 from .recorder import Phase, Recorder, Step, Tape
 from .running import rec_body, running_funcs
@@ -76,7 +76,7 @@ class AdjustRun:
     def lines(self) -> list[str]:
         grows = self.tape.trace.grows
         how = "adjustframe" if self.adjust else "no_adjust"
-        head = (f"{self.calls} calls of recA, {how}, "
+        head = (f"{plural(self.calls, 'call')} of recA, {how}, "
                 f"{'poisoned' if self.poison else 'unpoisoned'} old stacks: ")
         if not grows:
             return [head + "the stack has not moved (2,048 B)", "", *self.reads]
@@ -152,7 +152,7 @@ def adjust_explorer(calls: int = 7, *, adjust: bool = True, poison: bool = True)
     for wid in (stage, poisoned, depth):
         wid.observe(render, "value")
     render()
-    return view.box([[stage, poisoned], depth, text], picture)
+    return view.box([[stage, poisoned], depth], picture, beside=[text])
 
 
 def pointer_sim(frames: dict[str, int]) -> tuple[int, int]:

@@ -172,4 +172,4 @@ def stepper(steps: Sequence[Step], *, start: int = 0, play: bool = True,
                         description="play", show_repeat=False)
         w.jslink((player, "value"), (slider, "value"))
         controls += [grow, player]
-    return view.box([controls, slider, text], picture)
+    return view.box([controls, slider], picture, beside=[text])

@@ -30,10 +30,21 @@ STATIC_NOTE = "An interactive explorer: run this cell (or Run All) to use it."
 
 
 def show(fig: Figure) -> None:
-    """Display a figure as a static picture in the cell's output."""
+    """Display a figure as a static picture in the cell's output.
+
+    The PNG goes out as bytes, as a widget's does: ``display(fig)`` would depend on
+    matplotlib's inline formatter, which IPython registers only once pyplot is imported,
+    so a lesson whose first figure is one of ours (no pyplot) would show only the text
+    ``<Figure size ... with 1 Axes>``.
+    """
     from IPython.display import display
 
-    display(fig)
+    display(bundle(fig), raw=True)
+
+
+def bundle(fig: Figure) -> dict[str, str]:
+    """The display bundle of a static figure: its PNG (cropped) and its usual text form."""
+    return {"image/png": base64.b64encode(png(fig)).decode("ascii"), "text/plain": repr(fig)}
 
 
 def png(fig: Figure, *, crop: bool = True) -> bytes:
@@ -62,7 +73,11 @@ class Picture:
 
         self._figure = figure
         self.fig: Figure | None = None
-        self.image = w.Image(format="png")
+        # Shown at its natural size (1 PNG pixel, 1 CSS pixel, as a static figure is),
+        # narrower only where the notebook is: a flex column would otherwise stretch it to
+        # the notebook's width, blurry and taller than the screen.
+        self.image = w.Image(format="png", layout=w.Layout(max_width="100%", height="auto",
+                                                           flex="0 0 auto"))
         self._pngs: OrderedDict[Hashable, bytes] = OrderedDict()
         self._cache = cache
 
@@ -80,7 +95,17 @@ class Picture:
     def show(self, key: Hashable, state: Callable[[], Any]) -> None:
         data = self.render(key, state)
         if self.image.value != data:
+            width = png_size(data)[0]
+            if width and self.image.layout.width != f"{width}px":
+                self.image.layout.width = f"{width}px"
             self.image.value = data
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """A PNG's (width, height) in pixels, from its header; (0, 0) if it is not a PNG."""
+    if len(data) < 24 or data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
+        return (0, 0)
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
 
 
 def pre(lines: Sequence[str], size: int = 11) -> str:
@@ -113,12 +138,21 @@ def _box_class():
     return Explorer
 
 
-def box(rows: Sequence, picture: Picture | None = None):
+def box(rows: Sequence, picture: Picture | None = None, beside: Sequence = ()):
     """The widget a lesson cell returns: ``rows`` (widgets, or lists of widgets laid out
-    side by side) above the picture."""
+    side by side) above the picture, and ``beside`` (a readout) to the picture's right, or
+    under it where the notebook is too narrow for both: a tall picture then fits on one
+    screen (1366x768) with the controls above it."""
     import ipywidgets as w
 
     children = [w.HBox(list(r)) if isinstance(r, list | tuple) else r for r in rows]
-    if picture is not None:
+    if picture is not None and beside:
+        side = w.VBox(list(beside), layout=w.Layout(flex="1 1 320px", min_width="320px",
+                                                    overflow="auto", margin="0 0 0 8px"))
+        children.append(w.HBox([picture.image, side],
+                               layout=w.Layout(flex_flow="row wrap", align_items="flex-start")))
+    elif picture is not None:
         children.append(picture.image)
+    else:
+        children += list(beside)
     return _box_class()(children, picture)
