@@ -415,7 +415,8 @@ class Summary:
 
     @property
     def readout(self) -> str:
-        text = (f"{self.label}: {self.n:,} goroutines, reserved {fmt_bytes(self.reserved)}, "
+        who = "threads" if self.policy is FIXED else "goroutines"
+        text = (f"{self.label}: {self.n:,} {who}, reserved {fmt_bytes(self.reserved)}, "
                 f"resident {fmt_bytes(self.resident)}"
                 + (f" ({fmt_bytes(self.kernel)} of it kernel)" if self.kernel else "")
                 + f", used {fmt_bytes(self.used)}, "

@@ -37,7 +37,7 @@ class DepthState:
         grows = self.trace.grows
         last = (f"; last growth at call {grows[-1].call_index} "
                 f"({grows[-1].old_size:,} → {grows[-1].new_size:,} B)") if grows else ""
-        return (f"after {self.calls} calls of {self.frame}-byte frames: stack "
+        return (f"after {plural(self.calls, 'call')} of {self.frame}-byte frames: stack "
                 f"{self.snapshot.size:,} B, used {self.snapshot.used:,} B, "
                 f"{plural(len(grows), 'growth')}{last}")
 
@@ -46,7 +46,7 @@ class DepthState:
 def depth_state(frame: int = FRAME, calls: int = 6, entry: int = ENTRY) -> DepthState:
     """Run a recursion of ``frame``-byte frames for ``calls`` calls from an ``entry`` frame."""
     g = Runtime(trace=False).go(Func("main.worker", frame=entry))
-    rec = Func("main.rec", frame=frame)
+    rec = Func("main.recA", frame=frame)
     for _ in range(calls):
         g.call(rec)
     return DepthState(frame, calls, g.snapshot(), g.trace)

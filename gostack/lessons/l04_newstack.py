@@ -138,8 +138,9 @@ class GrowthRun:
     size: int  # stack size at the end
 
     def lines(self) -> list[str]:
-        head = (f"{self.calls:,} calls of a {self.frame:,}-byte frame (entry frame {self.entry}"
-                f", limit {self.limit:,} B): {plural(len(self.grows), 'growth')}")
+        head = (f"{plural(self.calls, 'call')} of a {self.frame:,}-byte frame "
+                f"(entry frame {self.entry}, limit {self.limit:,} B): "
+                f"{plural(len(self.grows), 'growth')}")
         out = [head]
         for e in self.grows:
             d = f" ({e.doublings} doublings)" if e.doublings > 1 else ""
