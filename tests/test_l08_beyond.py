@@ -96,10 +96,33 @@ def test_shrink_explorer_back_to_is_clamped_to_calls():
     box = l08.shrink_explorer()
     (deep, back), text = box.children[0].children, box.children[2]
     assert back.max == deep.value == 400
+    back.value = 300
     deep.value = 100
-    assert back.max == 100
+    back = box.children[0].children[1]
+    assert back.max == 100 and back.value == 100 and "back at depth 100" in text.value
     back.value = 2000  # a learner cannot park deeper than the recursion went
     assert back.value == 100 and "back at depth 100" in text.value
+
+
+def test_shrink_explorer_back_to_is_a_fresh_slider_when_calls_changes():
+    """The browser's slider keeps its first range for End and Home after its max changes
+    (End stopped at 400 after "calls" went to 800): "calls" brings a new "back to" slider,
+    at the old one's depth, wired like it; the old one is closed."""
+    box = l08.shrink_explorer()
+    (deep, old), text = box.children[0].children, box.children[2]
+    old.value = 200
+    deep.value = 800
+    new = box.children[0].children[1]
+    assert new is not old and old.comm is None
+    assert (new.description, new.min, new.max, new.value) == ("back to", 0, 800, 200)
+    new.value = 800
+    assert "back at depth 800" in text.value and "800 calls of a 160-byte frame" in text.value
+
+
+def test_shrink_explorer_worker_options_give_nothing_away():
+    box = l08.shrink_explorer()
+    worker = box.children[1].children[0]
+    assert [label for label, _ in worker.options] == ["40 (running example)", "56"]
 
 
 def test_shrink_figure_is_titled_with_its_run():

@@ -77,13 +77,13 @@ class ShrinkRun:
 
     @property
     def title(self) -> str:
-        return f"{self.calls:,} calls deep, back to depth {self.stay:,}: {self.counts}"
+        return f"{plural(self.calls, 'call')} deep, back to depth {self.stay:,}: {self.counts}"
 
     def lines(self) -> list[str]:
         used = self.rows[0].used if self.rows else 0
         grew = "grew to" if self.peak > FIXED_STACK else "stayed at"
-        return [f"{self.calls:,} calls of a {self.frame}-byte frame from a {self.worker}-byte "
-                f"worker: the stack {grew} {self.peak:,} B",
+        return [f"{plural(self.calls, 'call')} of a {self.frame}-byte frame from a "
+                f"{self.worker}-byte worker: the stack {grew} {self.peak:,} B",
                 f"back at depth {self.stay:,}, parked in runtime.GC: {used:,} B in use",
                 f"{self.counts}: {self.peak:,} → {self.final:,} B", "",
                 shrink_table(self.rows)]
@@ -192,7 +192,7 @@ def draw_hot_split(hs, axes: Sequence[Axes]) -> Sequence[Axes]:
     a.set_ylim(0.5, max(hs.segmented_splits) * 4)
     a.set_xlabel("depth of the loop (frames already on the stack)")
     a.set_ylabel("count")
-    a.set_title(f"{hs.iterations:,} calls in a loop, by depth")
+    a.set_title(f"{plural(hs.iterations, 'call')} in a loop, by depth")
     a.legend(fontsize=7, frameon=False, loc="upper left")
     a.set_xticks(xs)
     a.tick_params(axis="x", labelsize=7)
@@ -228,32 +228,40 @@ def shrink_explorer(calls: int = 400, stay: int = 0, gcs: int = 8):
 
     deep = w.IntSlider(value=calls, min=0, max=2000, step=10, description="calls",
                        continuous_update=False)
-    # "back to" can only be a depth the recursion reached: its maximum follows "calls".
-    back = w.IntSlider(value=min(stay, calls), min=0, max=calls, step=10,
-                       description="back to", continuous_update=False)
-    worker = w.Dropdown(options=[("40 (running example)", 40), ("56 (stops at 4 KiB)", 56)],
+
+    def back_to(value: int, reached: int):
+        # "back to" can only be a depth the recursion reached: its maximum is "calls".
+        return w.IntSlider(value=min(value, reached), min=0, max=reached, step=10,
+                           description="back to", continuous_update=False)
+
+    back = back_to(stay, calls)
+    # The options give no answer away: which worker stops the halving early is a question.
+    worker = w.Dropdown(options=[("40 (running example)", 40), ("56", 56)],
                         value=RUNNING_FRAMES["main.worker"], description="worker")
     cycles = w.IntSlider(value=gcs, min=1, max=12, description="GCs", continuous_update=False)
     text = w.HTML()
     picture = view.Picture(shrink_figure)
-    busy = [False]  # a lower "calls" clamps "back to": render once, not twice
+    row = w.HBox([deep, back])
 
     def render(*_):
-        if busy[0]:
-            return
-        key = (deep.value, back.value, cycles.value, worker.value)
+        key = (deep.value, row.children[1].value, cycles.value, worker.value)
         run = shrink_run(*key[:3], worker=key[3])
         text.value = view.pre(run.lines())
         picture.show(key, lambda: run)
 
     def on_calls(change):
-        busy[0] = True
-        back.max = change["new"]  # ipywidgets clamps back.value to it
-        busy[0] = False
+        # A new "back to" slider rather than a new max on the old one: the browser's slider
+        # (noUiSlider) keeps its first range for the End and Home keys after its max changes,
+        # so End would stop at the old "calls".
+        old = row.children[1]
+        new = back_to(old.value, change["new"])
+        new.observe(render, "value")
+        row.children = (deep, new)
+        old.close()
         render()
 
     deep.observe(on_calls, "value")
     for wid in (back, worker, cycles):
         wid.observe(render, "value")
     render()
-    return view.box([[deep, back], [worker, cycles], text], picture)
+    return view.box([row, [worker, cycles], text], picture)

@@ -241,11 +241,15 @@ LESSON_PLANS: dict[str, LessonPlan] = {p.notebook: p for p in (
     LessonPlan("notebooks/08-beyond-growth.ipynb", cells=(
         CellPlan("shrink_explorer(", acts=(
             Act("keys", "calls", keys=("ArrowRight",), value="410", readout=_shrink_readout),
+            # "back to" follows "calls" all the way: End reaches the new maximum (it once
+            # stopped at the slider's first one, 400).
+            Act("keys", "calls", keys=("End",), value="2000", readout=_shrink_readout),
+            Act("keys", "back to", keys=("End",), value="2000", readout=_shrink_readout),
             Act("drag", "calls", to=0.3, readout=_shrink_readout),
             # Parked deeper: the quarter rule stops the halving sooner.
             Act("drag", "back to", to=0.05, readout=_shrink_readout),
             Act("keys", "back to", keys=("ArrowRight",), readout=_shrink_readout),
-            Act("select", "worker", to="56 (stops at 4 KiB)", readout=_shrink_readout),
+            Act("select", "worker", to="56", readout=_shrink_readout),
             Act("keys", "GCs", keys=("ArrowLeft",), value="7", readout=_shrink_readout),
             Act("drag", "GCs", to=0.3, readout=_shrink_readout),
         )),
