@@ -49,6 +49,11 @@ class Score:
     def __repr__(self) -> str:
         return f"Score({self.exercise}: {self.points:g}/{self.max_points:g} points)"
 
+    def _ipython_display_(self) -> None:
+        """Nothing: a check cell has printed its report already, score included, and a
+        second "Score(...)" echoed as the cell's value would only repeat it. The value
+        itself is unchanged (``s = check(...)``, ``s.points``, ``repr(s)``)."""
+
 
 class _CaseTimeout(BaseException):
     """A BaseException, so that neither the simulator nor a learner's `except Exception`

@@ -193,6 +193,16 @@ def test_score_repr():
     assert repr(ex.Score("02-newstack", 7.0, 10.0)) == "Score(02-newstack: 7/10 points)"
 
 
+def test_a_check_cells_score_is_not_echoed_in_jupyter():
+    """The check cell printed "Score: 7/10 points." already: its value, the Score, shows
+    nothing more as the cell's output (IPython's formatter yields no data for it)."""
+    from IPython.core.formatters import DisplayFormatter
+
+    score = ex.Score("02-newstack", 7.0, 10.0)
+    assert DisplayFormatter().format(score) == ({}, {})
+    assert score.points == 7.0  # the value is still there for code that uses it
+
+
 # --- the catalogue --------------------------------------------------------------------
 
 @pytest.mark.parametrize("exercise", catalog.EXERCISES, ids=[e.id for e in catalog.EXERCISES])
