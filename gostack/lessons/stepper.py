@@ -124,7 +124,7 @@ def show_step(step: Step, *, pointer_frames: int = 3) -> None:
 
 def _html(step: Step, position: int, total: int) -> str:
     return (f"<b>step {position + 1} of {total}</b>: {html.escape(step.title)}"
-            f"<pre style='font-size: 11px; line-height: 1.25'>"
+            f"<pre style='font-size: 11px; line-height: 1.25; {view.PRE_STYLE}'>"
             f"{html.escape(chr(10).join(step.lines))}</pre>")
 
 

@@ -28,6 +28,10 @@ from . import draw
 # the widget's first picture, if it has one, and this line (gostack.nbtools keeps both).
 STATIC_NOTE = "An interactive explorer: run this cell (or Run All) to use it."
 
+# A readout's lines are never broken (tables stay tables): a readout beside a picture with
+# no room for its longest line goes under the picture instead (see box).
+PRE_STYLE = "white-space: pre; word-break: normal; overflow-wrap: normal"
+
 
 def show(fig: Figure) -> None:
     """Display a figure as a static picture in the cell's output.
@@ -110,7 +114,8 @@ def png_size(data: bytes) -> tuple[int, int]:
 
 def pre(lines: Sequence[str], size: int = 11) -> str:
     """Readout lines as preformatted HTML."""
-    return f"<pre style='font-size: {size}px'>" + html.escape("\n".join(lines)) + "</pre>"
+    return (f"<pre style='font-size: {size}px; {PRE_STYLE}'>" + html.escape("\n".join(lines))
+            + "</pre>")
 
 
 def code(text: str) -> str:
@@ -147,8 +152,8 @@ def box(rows: Sequence, picture: Picture | None = None, beside: Sequence = ()):
 
     children = [w.HBox(list(r)) if isinstance(r, list | tuple) else r for r in rows]
     if picture is not None and beside:
-        side = w.VBox(list(beside), layout=w.Layout(flex="1 1 320px", min_width="320px",
-                                                    overflow="auto", margin="0 0 0 8px"))
+        # As wide as its longest line: it wraps under the picture where that does not fit.
+        side = w.VBox(list(beside), layout=w.Layout(flex="1 1 auto", margin="0 0 0 8px"))
         children.append(w.HBox([picture.image, side],
                                layout=w.Layout(flex_flow="row wrap", align_items="flex-start")))
     elif picture is not None:
