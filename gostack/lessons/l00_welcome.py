@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from ..runtime import Runtime, Snapshot
 from ..symtab import Func
 from ..trace import Trace
-from . import draw, view
+from . import draw, stacks, view
 from .draw import plural
 from .running import RUNNING_FRAMES
 
@@ -57,7 +57,7 @@ def depth_figure(state: DepthState, fig: Figure | None = None) -> Figure:
     with draw.styled():
         fig = draw.canvas(fig, (9, 4.2))
         a, b = fig.subplots(1, 2, width_ratios=(1, 2))
-        draw.draw_stack(state.snapshot, a, label_frames=3)
+        stacks.draw_stack(state.snapshot, a, label_frames=3)
         draw.draw_growth(state.trace, b, calls=max(state.calls, 1))
         fig.tight_layout()
     return fig

@@ -14,7 +14,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from . import draw, view
+from . import draw, stacks, view
 from .l05_copystack import word_bytes
 from .recorder import Phase, Step
 
@@ -99,7 +99,7 @@ def step_figure(step: Step, fig: Figure | None = None, *, pointer_frames: int = 
     with draw.styled():
         if step.new is None:
             fig = draw.canvas(fig, (4.2, 4.6))
-            draw.draw_step_stack(step.stack, fig.subplots(), pointer_frames=pointer_frames,
+            stacks.draw_step_stack(step.stack, fig.subplots(), pointer_frames=pointer_frames,
                                  title=f"{step.phase.value}: stack {step.stack.size:,} B")
         else:
             fig = draw.canvas(fig, (8.4, 4.6))
@@ -107,7 +107,7 @@ def step_figure(step: Step, fig: Figure | None = None, *, pointer_frames: int = 
             if step.phase is Phase.FREE:
                 words = {lc.value for f in step.stack.frames for lc in f.locals}
                 freed = word_bytes(words.pop()) if len(words) == 1 else "(stale contents)"
-            draw.draw_move(step.stack, step.new, fig.subplots(1, 2),
+            stacks.draw_move(step.stack, step.new, fig.subplots(1, 2),
                            pointer_frames=pointer_frames,
                            titles=(f"old stack {step.stack.size:,} B",
                                    f"new stack {step.new.size:,} B"),
