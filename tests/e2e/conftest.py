@@ -173,21 +173,36 @@ def timings(artifacts):
 
 
 @pytest.fixture
-def page(browser, fence, lab, timings):
-    context = browser.new_context(viewport={"width": 1280, "height": 900},
-                                  device_scale_factor=1, locale="en-US",
-                                  timezone_id="UTC", service_workers="block")
+def new_page(browser, fence, lab):
+    """Makes fresh browser pages on the lab, fenced to loopback: ``new_page(viewport,
+    locale)``. At teardown it closes them and fails if a page asked for anything outside
+    loopback or tried to write to the checkout."""
     before, refused = len(fence.blocked), len(lab.refused_writes())
-    fence.install(context)
-    pg = context.new_page()
-    pg.set_default_timeout(60_000)
-    yield pg
-    context.close()
+    contexts = []
+
+    def make(viewport=None, locale="en-US"):
+        context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900},
+                                      device_scale_factor=1, locale=locale,
+                                      timezone_id="UTC", service_workers="block")
+        contexts.append(context)
+        fence.install(context)
+        pg = context.new_page()
+        pg.set_default_timeout(60_000)
+        return pg
+
+    yield make
+    for context in contexts:
+        context.close()
     lab.shutdown_all_sessions()
     leaked = fence.blocked[before:]
     assert not leaked, "requests outside loopback were blocked: " + "; ".join(leaked)
     writes = lab.refused_writes()[refused:]
     assert not writes, "the page tried to write to the checkout (refused): " + "; ".join(writes)
+
+
+@pytest.fixture
+def page(new_page, timings):
+    return new_page()
 
 
 # --- one line for skips; a screenshot of the failing state ---------------------------------------

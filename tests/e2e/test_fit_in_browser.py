@@ -38,15 +38,8 @@ MEASURE = """area => {
 
 
 @pytest.fixture
-def small_page(browser, fence, lab):
-    context = browser.new_context(viewport=SCREEN, device_scale_factor=1, locale="en-US",
-                                  timezone_id="UTC", service_workers="block")
-    fence.install(context)
-    pg = context.new_page()
-    pg.set_default_timeout(60_000)
-    yield pg
-    context.close()
-    lab.shutdown_all_sessions()
+def small_page(new_page):
+    return new_page(SCREEN)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[Path(c.notebook).stem for c in CASES])
