@@ -1,0 +1,147 @@
+"""The machine: runs a :class:`~gostack.sched.probe.Probe` on the model, G by G.
+
+Invariants:
+
+* exactly one G runs at a time (GOMAXPROCS=1); it runs until its code reaches a
+  runtime call that stops it (``gopark``, ``Gosched``, ``goyield``) or returns; then the
+  machine calls ``schedule`` (through ``stoplockedm`` if the G was locked to its M);
+* the program ends when ``main.main`` returns (``runtime.main`` calls ``exit(0)``):
+  goroutines still queued never run;
+* the startup (startup.py) runs first, so ``main.main`` starts with the runtime's
+  own goroutines and ticks in place;
+* every state change is an event in the trace; :func:`run` returns them frozen.
+
+Statements that only compute (Emit, Loop) do not enter the scheduler: with one P,
+nothing else runs until the G stops. (A G running over 10 ms is preempted by sysmon:
+stage 2; the probes stay far below.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from . import probe as pr
+from .chan import Hchan, chanrecv, chansend, closechan
+from .gosched import gosched
+from .newproc import goexit0, newproc
+from .park import Coro
+from .runtime2 import G, GStatus, World, check_invariants
+from .schedule import dropg, schedule, stoplockedm
+from .sema import SemTable
+from .startup import runtime_main
+from .sync import Mutex, WaitGroup
+from .trace import Output, SchedTrace
+
+
+class StepLimit(RuntimeError):
+    """The run took more scheduler rounds than allowed (a livelock in the probe?)."""
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a run of a probe produced: its tokens and the whole trace."""
+
+    probe: str
+    output: tuple[str, ...]
+    trace: SchedTrace = field(repr=False)
+    schedtick: int = 0  # P0's tick when main returned
+    threads: int = 1  # Ms created (m0 included)
+
+
+class Machine:
+    """The world of one run: runtime state plus the probe's channels, WaitGroups, Mutexes."""
+
+    def __init__(self, probe: pr.Probe, check: bool = False, updatemaxprocs: bool = True):
+        self.probe = probe
+        self.w = World.new(1)
+        self.sem = SemTable()
+        self.chans = {n: Hchan(n, cap) for n, cap in probe.chans.items()}
+        self.wgs = {n: WaitGroup(n) for n in probe.wgs}
+        self.mutexes = {n: Mutex(n) for n in probe.mutexes}
+        self.check = check
+        self.updatemaxprocs = updatemaxprocs
+
+    # ---- the probe's statements ---------------------------------------------------
+    def _out(self, g: G, tok: str) -> None:
+        self.w.emit(Output(g.goid, tok))
+
+    def _code(self, func: str, i: int) -> Callable[[G], Coro]:
+        body = self.probe.funcs[func]
+        return lambda g: self._body(g, body, i)
+
+    def _body(self, g: G, body: tuple, i: int, j: int = -1) -> Coro:
+        w = self.w
+        for s in body:
+            if isinstance(s, pr.Emit):
+                self._out(g, pr.token(s.tag, i, j))
+            elif isinstance(s, pr.Goid):
+                self._out(g, pr.token(s.tag, i, j, goid=g.goid))
+            elif isinstance(s, pr.Go):
+                for k in range(s.count):
+                    newproc(w, f"main.{s.func}", s.first + k, self._code(s.func, s.first + k))
+            elif isinstance(s, pr.Gosched):
+                yield from gosched(w)
+            elif isinstance(s, pr.Send):
+                yield from chansend(w, self.chans[s.chan], (i << 16) | (j + 1))
+            elif isinstance(s, pr.Recv):
+                value, ok = yield from chanrecv(w, self.chans[s.chan])
+                if s.tag:
+                    self._out(g, pr.token(s.tag, i, j, value=value if ok else None,
+                                          closed=not ok))
+            elif isinstance(s, pr.Close):
+                closechan(w, self.chans[s.chan])
+            elif isinstance(s, pr.WgAdd):
+                yield from self.wgs[s.wg].add(w, self.sem, s.n)
+            elif isinstance(s, pr.WgDone):
+                yield from self.wgs[s.wg].add(w, self.sem, -1)
+            elif isinstance(s, pr.WgWait):
+                yield from self.wgs[s.wg].wait(w, self.sem)
+            elif isinstance(s, pr.Lock):
+                yield from self.mutexes[s.mutex].lock(w, self.sem)
+            elif isinstance(s, pr.Unlock):
+                yield from self.mutexes[s.mutex].unlock(w, self.sem)
+            elif isinstance(s, pr.Loop):
+                for jj in range(s.count):
+                    yield from self._body(g, s.body, i, jj)
+            else:  # pragma: no cover - Probe validates its statements
+                raise TypeError(f"not a statement: {s!r}")
+
+    # ---- the scheduler loop -------------------------------------------------------
+    def run(self, max_steps: int = 1_000_000) -> Result:
+        w = self.w
+        main_main = lambda g: self._body(g, self.probe.main, 0)  # noqa: E731
+        # rt0_go: newproc(runtime.main), then mstart -> schedule.
+        main = newproc(w, "runtime.main", 0, runtime_main(w, main_main, self.updatemaxprocs))
+        gp = schedule(w)
+        for _ in range(max_steps):
+            try:
+                gp.coro.send(None)
+            except StopIteration:
+                if gp is main:
+                    break  # main.main returned: exit(0)
+                goexit0(w, gp)
+                dropg(w)
+                gp = self._next()
+                continue
+            assert gp.status is not GStatus.RUNNING, f"{gp} stopped while running"
+            dropg(w)
+            gp = self._next()
+        else:
+            raise StepLimit(f"{self.probe.name}: over {max_steps} scheduler rounds")
+        return Result(self.probe.name, SchedTrace(tuple(w.events)).output,
+                      SchedTrace(tuple(w.events)), w.allp[0].schedtick, len(w.allm))
+
+    def _next(self) -> G:
+        w = self.w
+        if self.check:
+            check_invariants(w)
+        assert w.m is not None
+        if w.m.lockedg is not None:
+            stoplockedm(w)
+        return schedule(w)
+
+
+def run(probe: pr.Probe, check: bool = False) -> Result:
+    """Run ``probe`` on the model from the program's start to main's return."""
+    return Machine(probe, check=check).run()

@@ -1,0 +1,228 @@
+"""One description of a scheduler probe, for the model and for real Go.
+
+A :class:`Probe` is a main function and goroutine functions, each a tuple of
+statements. Every goroutine function is ``func name(i int)``; ``main`` has ``i = 0``.
+Statements:
+
+* :class:`Emit` records ``tag`` with ``i`` (and the loop's ``j``): token ``w3`` or ``w3.1``;
+* :class:`Go` starts ``count`` goroutines ``go func(first + k)``, k = 0, 1, ...;
+* :class:`Gosched`: ``runtime.Gosched()``;
+* :class:`Send` sends ``i << 16 | (j + 1)`` on a channel; :class:`Recv` receives and, with a
+  tag, records it: token ``r0<w3`` (``<closed`` when the channel was closed);
+  :class:`Close` closes it;
+* :class:`WgAdd`, :class:`WgDone`, :class:`WgWait` on a sync.WaitGroup;
+* :class:`Lock`, :class:`Unlock` on a sync.Mutex;
+* :class:`Loop` repeats its body ``count`` times with ``j`` = 0, 1, ... (no nesting);
+* :class:`Goid` records ``tag`` with the goroutine's goid (read from ``runtime.Stack``):
+  token ``g3@7``.
+
+Channels (with their capacity), WaitGroups and Mutexes are globals, declared by name.
+What a probe observes is the list of tokens, in the order they were recorded. The
+program ends when main returns: a probe must make main wait for what it wants to see.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+_IDENT = re.compile(r"^[a-z][A-Za-z0-9]*$")
+_RESERVED = frozenset("""main out rec goid dump i j k v ok b n buf runtime sync
+    go func for if var int len make append print string byte chan range return""".split())
+
+
+@dataclass(frozen=True)
+class Emit:
+    tag: str
+
+
+@dataclass(frozen=True)
+class Goid:
+    tag: str
+
+
+@dataclass(frozen=True)
+class Go:
+    func: str
+    count: int = 1
+    first: int = 0
+
+
+@dataclass(frozen=True)
+class Gosched:
+    pass
+
+
+@dataclass(frozen=True)
+class Send:
+    chan: str
+
+
+@dataclass(frozen=True)
+class Recv:
+    chan: str
+    tag: str | None = None
+
+
+@dataclass(frozen=True)
+class Close:
+    chan: str
+
+
+@dataclass(frozen=True)
+class WgAdd:
+    n: int
+    wg: str = "wg"
+
+
+@dataclass(frozen=True)
+class WgDone:
+    wg: str = "wg"
+
+
+@dataclass(frozen=True)
+class WgWait:
+    wg: str = "wg"
+
+
+@dataclass(frozen=True)
+class Lock:
+    mutex: str = "mu"
+
+
+@dataclass(frozen=True)
+class Unlock:
+    mutex: str = "mu"
+
+
+@dataclass(frozen=True)
+class Loop:
+    count: int
+    body: tuple = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "body", tuple(self.body))
+
+
+Stmt = Emit | Goid | Go | Gosched | Send | Recv | Close | WgAdd | WgDone | WgWait | Lock \
+    | Unlock | Loop
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A main and goroutine functions; see the module docstring."""
+
+    name: str
+    main: tuple
+    funcs: Mapping[str, tuple] = field(default_factory=dict)
+    chans: Mapping[str, int] = field(default_factory=dict)  # name -> capacity
+    wgs: tuple[str, ...] = ()
+    mutexes: tuple[str, ...] = ()
+    summary: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "main", tuple(self.main))
+        object.__setattr__(self, "funcs", {k: tuple(v) for k, v in self.funcs.items()})
+        object.__setattr__(self, "chans", dict(self.chans))
+        object.__setattr__(self, "wgs", tuple(self.wgs))
+        object.__setattr__(self, "mutexes", tuple(self.mutexes))
+        if not re.match(r"^[a-z0-9][a-z0-9_]*$", self.name):
+            raise ValueError(f"probe name {self.name!r}: use lower-case letters, digits, _")
+        names = [*self.funcs, *self.chans, *self.wgs, *self.mutexes]
+        for n in names:
+            if not _IDENT.match(n) or n in _RESERVED:
+                raise ValueError(f"{self.name}: {n!r} is not a usable Go name")
+        if len(set(names)) != len(names):
+            raise ValueError(f"{self.name}: names must be distinct: {names}")
+        for where, body in self.bodies():
+            self._check(where, body, in_loop=False)
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+    def bodies(self) -> Iterator[tuple[str, tuple]]:
+        yield "main", self.main
+        yield from self.funcs.items()
+
+    def _check(self, where: str, body: tuple, in_loop: bool) -> None:
+        for s in body:
+            if isinstance(s, Loop):
+                if in_loop:
+                    raise ValueError(f"{self.name}.{where}: loops do not nest")
+                if s.count < 0:
+                    raise ValueError(f"{self.name}.{where}: negative loop count")
+                self._check(where, s.body, True)
+            elif isinstance(s, Go):
+                if s.func not in self.funcs:
+                    raise ValueError(f"{self.name}.{where}: no function {s.func!r}")
+                if s.count < 0 or s.first < 0 or s.first + s.count > 65535:
+                    raise ValueError(f"{self.name}.{where}: go {s.func}: args 0..65535")
+            elif isinstance(s, Send | Recv | Close):
+                if s.chan not in self.chans:
+                    raise ValueError(f"{self.name}.{where}: no channel {s.chan!r}")
+            elif isinstance(s, WgAdd | WgDone | WgWait):
+                if s.wg not in self.wgs:
+                    raise ValueError(f"{self.name}.{where}: no WaitGroup {s.wg!r}")
+            elif isinstance(s, Lock | Unlock):
+                if s.mutex not in self.mutexes:
+                    raise ValueError(f"{self.name}.{where}: no Mutex {s.mutex!r}")
+            elif isinstance(s, Emit | Goid) or (isinstance(s, Recv) and s.tag):
+                pass
+            elif not isinstance(s, Gosched):
+                raise ValueError(f"{self.name}.{where}: not a statement: {s!r}")
+            tag = getattr(s, "tag", None)
+            if tag is not None and not re.match(r"^[a-z]+$", tag):
+                raise ValueError(f"{self.name}.{where}: tag {tag!r}: lower-case letters only")
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        """Every tag, in first-use order (the Go program records their index)."""
+        out: list[str] = []
+
+        def walk(body: tuple) -> None:
+            for s in body:
+                if isinstance(s, Loop):
+                    walk(s.body)
+                tag = getattr(s, "tag", None)
+                if tag and tag not in out:
+                    out.append(tag)
+
+        for _, body in self.bodies():
+            walk(body)
+        return tuple(out)
+
+    def max_records(self) -> int:
+        """An upper bound on the tokens one run records (the Go slice's capacity)."""
+        memo: dict[str, int] = {}
+
+        def count(body: tuple, depth: int) -> int:
+            if depth > 8:
+                raise ValueError(f"{self.name}: goroutines start goroutines too deeply")
+            n = 0
+            for s in body:
+                if isinstance(s, Loop):
+                    n += s.count * count(s.body, depth)
+                elif isinstance(s, Go):
+                    if s.func not in memo:
+                        memo[s.func] = count(self.funcs[s.func], depth + 1)
+                    n += s.count * memo[s.func]
+                elif isinstance(s, Emit | Goid) or (isinstance(s, Recv) and s.tag):
+                    n += 1
+            return n
+
+        return count(self.main, 0)
+
+
+def token(tag: str, i: int, j: int, value: int | None = None, goid: int | None = None,
+          closed: bool = False) -> str:
+    """The text of one record: ``w3``, ``w3.1``, ``r0<w3``, ``r0<closed``, ``g3@7``."""
+    t = f"{tag}{i}" + (f".{j}" if j >= 0 else "")
+    if goid is not None:
+        return f"{t}@{goid}"
+    if closed:
+        return f"{t}<closed"
+    if value is not None:
+        vi, vj = value >> 16, (value & 0xFFFF) - 1
+        return f"{t}<{vi}" + (f".{vj}" if vj >= 0 else "")
+    return t

@@ -1,0 +1,102 @@
+"""Real Go as the witness: build a probe with the kit's toolchain, run it, record it.
+
+Environment of every run (:data:`RUN_ENV`), and why:
+
+* ``GOMAXPROCS=1``: one P, so the order is the scheduler's rules and nothing else (and
+  ``sched.customGOMAXPROCS`` is set, so sysmon never wakes the GOMAXPROCS updater);
+* ``GOGC=off``: no GC cycle, hence no GC workers, no sweeper or scavenger wake-ups
+  (``scavenger.ready`` follows a finished sweep) and no forced GC (``gcTrigger.test`` is
+  false with gcPercent < 0);
+* no ``GODEBUG``: the defaults (``updatemaxprocs=1`` for a go 1.27 module: its goroutine
+  is part of the startup the model replays); ``GOTRACEBACK=single``.
+
+Timers and the netpoller stay out because the probes use neither. What is left is
+sysmon: a G that keeps the P for 10 ms (one time slice; runnext shares it) is
+preempted. The probes run far below that, but a loaded machine can stretch wall time,
+so :func:`observe` runs each probe several times and reports how many runs agreed.
+
+Builds go through ``gostack.realgo.build_files`` (hermetic, cached).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .. import program as _program
+from .. import realgo
+from . import probe as pr
+from .render import parse_output, render_go
+
+RECORDED_PATH = Path(__file__).resolve().parent.parent / "data" / "sched_recorded.json"
+RUN_ENV = {"GOMAXPROCS": "1", "GOGC": "off", "GOTRACEBACK": "single"}
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+def run_env() -> dict[str, str]:
+    """The caller's environment without any GO* variable, plus :data:`RUN_ENV`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GO")}
+    env.update(RUN_ENV)
+    return env
+
+
+def files(p: pr.Probe, go_version: str = "go1.27.3") -> dict[str, str]:
+    return {"go.mod": _program.go_mod(go_version), "main.go": render_go(p)}
+
+
+def build(p: pr.Probe, progress: Progress = _quiet) -> realgo.Build:
+    a = realgo.require()
+    return realgo.build_files(files(p, a.version or ""), progress, label=f"sched:{p.name}")
+
+
+def run_once(binary: Path, p: pr.Probe, timeout: float = 60) -> tuple[str, ...]:
+    r = subprocess.run([str(binary)], env=run_env(), capture_output=True, text=True,
+                       timeout=timeout)
+    if r.returncode != 0:
+        raise realgo.GoError(f"{p.name}: exit status {r.returncode}:\n{r.stderr[-2000:]}")
+    return parse_output(p, r.stderr)
+
+
+@dataclass(frozen=True)
+class Observed:
+    """The tokens most runs printed, and how many of ``runs`` printed exactly those."""
+
+    probe: str
+    output: tuple[str, ...]
+    runs: int
+    agreeing: int
+    variants: int  # how many different outputs were seen
+
+
+def observe(p: pr.Probe, runs: int = 5, progress: Progress = _quiet) -> Observed:
+    """Build once, run ``runs`` times; the most common output wins."""
+    b = build(p, progress)
+    seen = Counter(run_once(b.binary, p) for _ in range(runs))
+    output, n = seen.most_common(1)[0]
+    return Observed(p.name, output, runs, n, len(seen))
+
+
+def load_recorded(path: Path | str | None = None) -> dict:
+    return json.loads(Path(path or RECORDED_PATH).read_text(encoding="utf-8"))
+
+
+def recorded_header(a: realgo.Availability) -> dict:
+    return {
+        "go_version": a.version,
+        "goos_goarch": "linux/amd64",
+        "recorded": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
+        "env": dict(RUN_ENV),
+        "how": "scripts/record_sched.py: each probe built once and run `runs` times; "
+               "output = the most common token list",
+    }

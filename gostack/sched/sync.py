@@ -1,0 +1,143 @@
+"""sync.Mutex and sync.WaitGroup over the runtime semaphores (go1.27.3
+``internal/sync/mutex.go``, ``sync/waitgroup.go``).
+
+Invariants:
+
+* Mutex ``state`` is ``locked | woken << 1 | starving << 2 | waiters << 3``, exactly as
+  ``mutexLocked``, ``mutexWoken``, ``mutexStarving``, ``mutexWaiterShift``;
+* ``Lock`` never spins with GOMAXPROCS=1: ``runtime_canSpin`` needs
+  ``gomaxprocs > npidle + nmspinning + 1`` (proc.go ``internal_sync_runtime_canSpin``);
+* in normal mode ``Unlock`` only readies the first waiter (``runtime_Semrelease(&sema,
+  false)``, into runnext) and the lock is free: whoever runs ``Lock`` first gets it; a
+  woken waiter that loses queues again **at the front** (``queueLifo = waitStartTime !=
+  0``);
+* starvation mode starts when a woken waiter has waited over 1 ms
+  (``starvationThresholdNs``). The model has no clock and takes every wait as shorter:
+  probes keep waits far below 1 ms (a whole probe runs in well under that), so it
+  never happens;
+* ``WaitGroup.Add`` that brings the counter to 0 releases the semaphore once per
+  waiter, readying them head first; each goes to runnext and pushes the previous one to
+  the ring's tail, so the **last** waiter released runs first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .park import Coro
+from .runtime2 import World
+from .sema import SemTable, semacquire1, semrelease1
+
+MUTEX_LOCKED = 1
+MUTEX_WOKEN = 2
+MUTEX_STARVING = 4
+MUTEX_WAITER_SHIFT = 3
+
+
+class SyncPanic(RuntimeError):
+    """``sync: negative WaitGroup counter``, ``sync: unlock of unlocked mutex``, ..."""
+
+
+@dataclass(eq=False)
+class Mutex:
+    name: str
+    state: int = 0
+
+    @property
+    def sema(self) -> tuple[str, str]:
+        return ("mutex", self.name)
+
+    def lock(self, w: World, sem: SemTable) -> Coro:
+        """mutex.go ``Lock``: the CAS fast path, else ``lockSlow``."""
+        if self.state == 0:
+            self.state = MUTEX_LOCKED
+            return
+        yield from self._lock_slow(w, sem)
+
+    def _lock_slow(self, w: World, sem: SemTable) -> Coro:
+        waited = False  # waitStartTime != 0
+        starving = False  # never: the model's waits are all under 1 ms
+        awoke = False
+        old = self.state
+        while True:
+            # runtime_canSpin(iter) is false with GOMAXPROCS=1: no spinning.
+            new = old
+            if old & MUTEX_STARVING == 0:
+                new |= MUTEX_LOCKED
+            if old & (MUTEX_LOCKED | MUTEX_STARVING):
+                new += 1 << MUTEX_WAITER_SHIFT
+            if starving and old & MUTEX_LOCKED:
+                new |= MUTEX_STARVING
+            if awoke:
+                if new & MUTEX_WOKEN == 0:
+                    raise SyncPanic("sync: inconsistent mutex state")
+                new &= ~MUTEX_WOKEN
+            self.state = new  # the CAS succeeds: nothing else runs meanwhile
+            if old & (MUTEX_LOCKED | MUTEX_STARVING) == 0:
+                return  # locked the mutex with CAS
+            queue_lifo = waited
+            waited = True
+            yield from semacquire1(w, sem, self.sema, queue_lifo, "sync.Mutex.Lock")
+            old = self.state
+            if old & MUTEX_STARVING:
+                delta = MUTEX_LOCKED - (1 << MUTEX_WAITER_SHIFT)
+                if not starving or old >> MUTEX_WAITER_SHIFT == 1:
+                    delta -= MUTEX_STARVING
+                self.state += delta
+                return
+            awoke = True
+
+    def unlock(self, w: World, sem: SemTable) -> Coro:
+        """mutex.go ``Unlock``: drop the lock bit; ``unlockSlow`` if anyone waits."""
+        new = self.state - MUTEX_LOCKED
+        self.state = new
+        if new != 0:
+            yield from self._unlock_slow(w, sem, new)
+
+    def _unlock_slow(self, w: World, sem: SemTable, new: int) -> Coro:
+        if (new + MUTEX_LOCKED) & MUTEX_LOCKED == 0:
+            raise SyncPanic("sync: unlock of unlocked mutex")
+        if new & MUTEX_STARVING == 0:
+            old = new
+            if old >> MUTEX_WAITER_SHIFT == 0 or old & (MUTEX_LOCKED | MUTEX_WOKEN
+                                                        | MUTEX_STARVING):
+                return
+            self.state = (old - (1 << MUTEX_WAITER_SHIFT)) | MUTEX_WOKEN
+            yield from semrelease1(w, sem, self.sema, False)
+        else:
+            yield from semrelease1(w, sem, self.sema, True)
+
+    @property
+    def waiters(self) -> int:
+        return self.state >> MUTEX_WAITER_SHIFT
+
+
+@dataclass(eq=False)
+class WaitGroup:
+    """sync.WaitGroup: counter ``v`` (high 32 bits of state) and waiters ``w`` (low)."""
+
+    name: str
+    v: int = 0
+    w: int = 0
+
+    @property
+    def sema(self) -> tuple[str, str]:
+        return ("wg", self.name)
+
+    def add(self, w: World, sem: SemTable, delta: int) -> Coro:
+        """waitgroup.go ``Add``: at zero, release every waiter (head first)."""
+        self.v += delta
+        if self.v < 0:
+            raise SyncPanic("sync: negative WaitGroup counter")
+        if self.v > 0 or self.w == 0:
+            return
+        waiters, self.w = self.w, 0  # wg.state.Store(0)
+        for _ in range(waiters):
+            yield from semrelease1(w, sem, self.sema, False)
+
+    def wait(self, w: World, sem: SemTable) -> Coro:
+        """waitgroup.go ``Wait``: return at once if the counter is 0, else sleep."""
+        if self.v == 0:
+            return
+        self.w += 1
+        yield from semacquire1(w, sem, self.sema, False, "sync.WaitGroup.Wait")
