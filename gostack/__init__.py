@@ -27,6 +27,7 @@ from .errors import (
     RuntimeThrow,
     StackOverflow,
 )
+from .i18n import set_language
 from .runtime import (
     REFERENCE,
     Frame,
@@ -40,7 +41,7 @@ from .runtime import (
 )
 from .stackalloc import Stack
 from .symtab import POINTER, SCALAR, UINTPTR, Func, Kind, Local
-from .trace import GC, Call, Event, Grow, Overflow, Preempt, Ret, Shrink, Trace
+from .trace import GC, Call, Event, Grow, Overflow, Park, Preempt, Ret, Shrink, Trace, Unpark
 
 __version__ = "0.1.0"
 
@@ -71,6 +72,7 @@ __all__ = [
     "NosplitOverflow",
     "Overflow",
     "POINTER",
+    "Park",
     "Preempt",
     "ProgramError",
     "REFERENCE",
@@ -88,5 +90,7 @@ __all__ = [
     "Status",
     "Trace",
     "UINTPTR",
+    "Unpark",
     "__version__",
+    "set_language",
 ]

@@ -56,6 +56,42 @@ ENTRY_USED = NEWPROC_RESERVE + RETURN_ADDRESS_SIZE  # 40
 GC_PARK_FRAMES = (48, 40, 24)
 GC_PARK_DEPTH = sum(f + RETURN_ADDRESS_SIZE for f in GC_PARK_FRAMES)  # 136
 
+# A blocked goroutine is parked where mcall saved its SP (asm_amd64.s mcall: sched.sp
+# is the SP of mcall's caller, after that caller's prologue), so GC scans it from
+# there (mgcmark.go scanstack; stack.go shrinkstack uses hi - sched.sp + stackNosplit).
+# Each chain below is the runtime frames between the user frame that blocks and
+# that SP: (function, $framesize of its TEXT line, NOSPLIT), from
+# `go build -gcflags=runtime=-S` of go1.27.3 linux/amd64, and its depth was confirmed
+# by real runs reading g.sched.sp (offset 56 of runtime.g) of each parked goroutine.
+# goparkunlock is inlined into semacquire1; runtime.Gosched is inlined into its
+# caller, so mcall saves the caller's own SP: depth 0.
+PARK_CHAINS: dict[str, tuple[tuple[str, int, bool], ...]] = {
+    # v := <-c: chanrecv1 (chan.go) -> chanrecv -> gopark (proc.go)
+    "recv": (("runtime.chanrecv1", 32, True), ("runtime.chanrecv", 112, False),
+             ("runtime.gopark", 24, False)),
+    # c <- v: chansend1 -> chansend -> gopark
+    "send": (("runtime.chansend1", 40, True), ("runtime.chansend", 104, False),
+             ("runtime.gopark", 24, False)),
+    # select with two or more cases, no default: selectgo (select.go) -> gopark
+    "select": (("runtime.selectgo", 312, False), ("runtime.gopark", 24, False)),
+    # time.Sleep (time.go, linknamed) -> gopark
+    "sleep": (("time.Sleep", 80, False), ("runtime.gopark", 24, False)),
+    # runtime.Gosched, inlined: mcall(gosched_m) from the user frame
+    "gosched": (),
+    # sync.Mutex.Lock (fast path inlined) -> internal/sync.(*Mutex).lockSlow ->
+    # runtime_SemacquireMutex (sema.go) -> semacquire1 -> gopark
+    "mutex": (("internal/sync.(*Mutex).lockSlow", 72, False),
+              ("internal/sync.runtime_SemacquireMutex", 48, False),
+              ("runtime.semacquire1", 96, False), ("runtime.gopark", 24, False)),
+    # sync.WaitGroup.Wait -> runtime_SemacquireWaitGroup -> semacquire1 -> gopark
+    "wg": (("sync.(*WaitGroup).Wait", 32, False),
+           ("sync.runtime_SemacquireWaitGroup", 48, False),
+           ("runtime.semacquire1", 96, False), ("runtime.gopark", 24, False)),
+}
+PARK_DEPTH = {op: sum(f + RETURN_ADDRESS_SIZE for _, f, _ in chain)
+              for op, chain in PARK_CHAINS.items()}
+# recv 192, send 192, select 352, sleep 120, gosched 0, mutex 272, wg 232 (measured)
+
 # runtime.GC() runs on its caller's stack, so it can grow it. Its deepest checks on
 # go1.27.3 linux/amd64 (real tracebacks and `go tool objdump`; realgo corpus gc_*_edge_*):
 # - the process's first GC, before the scan: GC 48 -> gcStart 272 -> gcBgMarkStartWorkers 48

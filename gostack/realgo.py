@@ -62,7 +62,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import program as P
+from . import scene as S
 from .program import CORPUS, Function, Observation, OverflowAt, Program, ShrinkAt
+from .scene import SCENES, Scene, SceneMove, SceneObservation, SceneOverflow
 
 Progress = Callable[[str], None]
 
@@ -679,6 +681,117 @@ def run(program: Program, progress: Progress = _quiet, timeout: float | None = N
     )
 
 
+@dataclass(frozen=True)
+class SceneRun:
+    """What the real runtime did with a scene."""
+
+    scene: str
+    version: str
+    frames: dict[str, int]
+    nosplit: tuple[str, ...]
+    observation: SceneObservation
+    exit_status: int
+    stderr_head: str
+    seconds: float
+
+
+def build_scene(scene: Scene, progress: Progress = _quiet, fresh: bool = False) -> Build:
+    a = require()
+    files = {"go.mod": P.go_mod(a.version or ""), "main.go": S.render_go(scene),
+             "curg_amd64.s": P.CURG_ASM}
+    b = build_files(files, progress, label=scene.name, fresh=fresh)
+    frames = b.frames
+    for f in scene.functions:
+        if f.qualname not in frames:
+            raise ProbeError(f"{scene.name}: no TEXT line for {f.qualname}")
+        for op, operands in _function_listing(b.listing, f.qualname):
+            if op == "CALL" and ("probeSeen" in operands or "probeNote" in operands):
+                raise ProbeError(f"{scene.name}: {f.qualname} calls the observer; it must "
+                                 "be inlined (see -gcflags=-m)")
+    return b
+
+
+def _scene_overflow(scene: Scene, stderr: str) -> SceneOverflow | None:
+    m = _OVERFLOW_LINE.search(stderr)
+    if not m or "fatal error: stack overflow" not in stderr:
+        return None
+    running = _RUNNING.search(stderr)
+    if not running:
+        raise ProbeError(f"{scene.name}: stack overflow without a goroutine traceback")
+    for fm in _FRAME.finditer(running["frames"]):
+        for k, g in enumerate(scene.goroutines, 1):
+            if fm["func"] in {f.qualname for f in g.functions}:
+                o = _parse_overflow(g, stderr, 0)
+                assert o is not None
+                return SceneOverflow(k, o[0].call_index, o[0].message)
+    raise ProbeError(f"{scene.name}: no goroutine's frame in the overflow traceback")
+
+
+def run_scene(scene: Scene, progress: Progress = _quiet, timeout: float | None = None,
+              fresh: bool = False) -> SceneRun:
+    """Build (cached) and run a scene's probe; decode and self-check what it saw."""
+    a = require()
+    b = build_scene(scene, progress, fresh)
+    names = {f.qualname for f in scene.functions}
+    frames = {n: fi.frame for n, fi in b.frames.items() if n in names}
+    nosplit = tuple(sorted(n for n in frames if b.frames[n].nosplit))
+    progress(f"running {scene.name}")
+    with tempfile.TemporaryDirectory(prefix="gostack-run-") as tmp:
+        results = Path(tmp) / "results"
+        results.write_bytes(bytes(P.RESULTS_SIZE))
+        t0 = time.monotonic()
+        r = subprocess.run([str(b.binary), str(results)], env=run_env(), capture_output=True,
+                           text=True, timeout=timeout or (900 if scene.heavy else 120))
+        seconds = time.monotonic() - t0
+        data = results.read_bytes()
+    head, events = _decode(scene, data)  # type: ignore[arg-type]
+    overflow = _scene_overflow(scene, r.stderr)
+    problems: list[str] = []
+    if overflow is None and r.returncode != 0:
+        raise ProbeError(f"{scene.name}: the probe exited with status {r.returncode}:\n"
+                         + r.stderr[-3000:])
+    if overflow is None and head["state"] != 2:
+        problems.append("main did not finish its script")
+    moves: list[SceneMove] = []
+    last: dict[int, tuple[int, int]] = {}
+    total: dict[int, int] = {}
+    for kind, call, gc, lo, hi, pdelta in events:
+        what, k = kind & 0xFF, kind >> 8
+        if what == S.SEEN_START:
+            last[k], total[k] = (lo, hi), 0
+            if hi - lo != P.INITIAL_STACK:
+                moves.append(SceneMove(k, "entry", 0, gc, hi - lo))
+            continue
+        if k not in last:
+            problems.append(f"goroutine {k}: an event before its start")
+            continue
+        if what == S.SEEN_END:
+            if _signed(pdelta) != total[k]:
+                problems.append(f"goroutine {k}: p - uintptr copy = {_signed(pdelta)}, but its "
+                                f"moves add up to {total[k]}")
+            continue
+        delta = _signed(hi - last[k][1])
+        total[k] += delta
+        if what in (S.SEEN_AT_ENTRY, S.SEEN_AFTER_WAKE) and _signed(pdelta) != delta:
+            problems.append(f"goroutine {k} call {call}: the pointer moved by "
+                            f"{_signed(pdelta)}, the stack by {delta}")
+        where = {S.SEEN_AT_ENTRY: "entry", S.SEEN_AFTER_WAKE: "wake",
+                 S.SEEN_BY_MAIN: "main"}.get(what)
+        if where is None:
+            problems.append(f"unknown event kind {kind:#x}")
+            continue
+        moves.append(SceneMove(k, where, call, gc, hi - lo))
+        last[k] = (lo, hi)
+    if head["bad"]:
+        problems.append(f"{head['bad']} checks failed (pointer locals not adjusted, or a "
+                        "value through a channel or a pointer after a wake not as sent)")
+    if problems:
+        raise ProbeError(f"{scene.name}: the probe's self-checks failed: " + "; ".join(problems))
+    return SceneRun(scene.name, a.version or "", frames, nosplit,
+                    SceneObservation(tuple(moves), overflow), r.returncode,
+                    "\n".join(r.stderr.splitlines()[:4]), seconds)
+
+
 # ---------------------------------------------------------------------------
 # Prologues and escape decisions, for lessons
 # ---------------------------------------------------------------------------
@@ -736,6 +849,18 @@ def record(run_: RealRun, program: Program) -> dict:
         "start_size": run_.start_size,
         "overflow_size": run_.overflow_size,
         "overflow_func": run_.overflow_func,
+        "exit_status": run_.exit_status,
+        **run_.observation.to_dict(),
+    }
+
+
+def record_scene(run_: SceneRun, scene: Scene) -> dict:
+    """The recorded.json entry (under "scenes") of one real run of a scene."""
+    return {
+        "fingerprint": scene.fingerprint(),
+        "scene": scene.to_dict(),
+        "frames": dict(sorted(run_.frames.items())),
+        "nosplit": list(run_.nosplit),
         "exit_status": run_.exit_status,
         **run_.observation.to_dict(),
     }
@@ -821,16 +946,89 @@ class Comparison:
         return self.table()
 
 
-def compare(program: Program, progress: Progress = _quiet, fresh: bool = False) -> Comparison:
-    """Run the real probe and the simulator on ``program`` and put them side by side."""
+@dataclass(frozen=True)
+class SceneComparison:
+    """The simulator and the real runtime (or its recording) on one scene."""
+
+    program: Scene
+    frames: dict[str, int]
+    nosplit: tuple[str, ...]
+    sim: SceneObservation
+    real: SceneObservation
+    source: str
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def agree(self) -> bool:
+        return self.sim == self.real
+
+    def table(self) -> str:
+        """Both sides move by move; ``!!`` marks a row where they differ."""
+        sc = self.program
+
+        def fmt(m: SceneMove | None) -> str:
+            if m is None:
+                return "-"
+            return (f"g{m.goroutine} {m.where:<5} @{m.call_index:<5} GC {m.gc:>2} -> "
+                    f"{m.new_size:>9,}")
+
+        rows = [(fmt(a), fmt(b)) for a, b in itertools.zip_longest(self.sim.moves,
+                                                                     self.real.moves)]
+        so, ro = self.sim.overflow, self.real.overflow
+        if so or ro:
+            rows.append((f"overflow g{so.goroutine} @{so.call_index}" if so else "-",
+                         f"overflow g{ro.goroutine} @{ro.call_index}" if ro else "-"))
+            rows.append((so.message if so else "-", ro.message if ro else "-"))
+        frames = ", ".join(f"{k} ${v}" + (" NOSPLIT" if k in self.nosplit else "")
+                           for k, v in self.frames.items())
+        out = [f"{sc.name}: {sc.summary}" if sc.summary else sc.name,
+               f"  script: {'; '.join(sc.steps)}", f"  frames: {frames}"]
+        if not rows:
+            rows.append(("(no stack moves)", ""))
+        w1 = max(len("simulator"), *(len(r[0]) for r in rows))
+        out.append(f"  {'simulator':<{w1}}  {self.source}")
+        for a, b in rows:
+            out.append(f"{'  ' if a == b else '!!'}{a:<{w1}}  {b}".rstrip())
+        out += [f"  note: {n}" for n in self.notes]
+        out.append("  => AGREE" if self.agree else "  => DISAGREE")
+        return "\n".join(out)
+
+    def __str__(self) -> str:
+        return self.table()
+
+
+def compare_scene(scene: Scene, progress: Progress = _quiet,
+                  fresh: bool = False) -> SceneComparison:
+    r = run_scene(scene, progress, fresh=fresh)
+    sim = S.run_simulator(scene, r.frames, r.nosplit)
+    return SceneComparison(scene, r.frames, r.nosplit, sim, r.observation, r.version)
+
+
+def compare(program: Program | Scene, progress: Progress = _quiet,
+            fresh: bool = False) -> Comparison | SceneComparison:
+    """Run the real probe and the simulator on ``program`` (or a scene) side by side."""
+    if isinstance(program, Scene):
+        return compare_scene(program, progress, fresh)
     r = run(program, progress, fresh=fresh)
     sim = P.run_simulator(program, r.frames, r.nosplit)
     return Comparison(program, r.frames, r.nosplit, sim, r.observation, r.version)
 
 
-def compare_recorded(program: Program, recorded: Mapping | None = None) -> Comparison:
+def compare_recorded(program: Program | Scene, recorded: Mapping | None = None
+                     ) -> Comparison | SceneComparison:
     """Compare the simulator with the recorded real results (no Go needed)."""
     rec = recorded or load_recorded()
+    if isinstance(program, Scene):
+        case = rec.get("scenes", {}).get(program.name)
+        if case is None:
+            raise KeyError(f"{program.name} is not in recorded.json; run scripts/record_go.py")
+        notes = []
+        if case["fingerprint"] != program.fingerprint():
+            notes.append("the probe changed since it was recorded: run scripts/record_go.py")
+        sim_s = S.run_simulator(program, case["frames"], case["nosplit"])
+        return SceneComparison(program, dict(case["frames"]), tuple(case["nosplit"]), sim_s,
+                               SceneObservation.from_dict(case), f"recorded {rec['go_version']}",
+                               tuple(notes))
     case = rec["cases"].get(program.name)
     if case is None:
         raise KeyError(f"{program.name} is not in recorded.json; run scripts/record_go.py")
@@ -871,21 +1069,22 @@ def _parser() -> argparse.ArgumentParser:
 def verify_main(argv: list[str]) -> int:
     """``gostack verify-go [--case NAME | --all] [--recorded]``; 0 only if every case agrees."""
     args = _parser().parse_args(argv)
+    every: dict[str, Program | Scene] = {**CORPUS, **SCENES}
     if args.list:
-        for name, prog in CORPUS.items():
+        for name, prog in every.items():
             print(f"{name:<28} {'(heavy) ' if prog.heavy else ''}{prog.summary}")
         return 0
     if args.case:
-        unknown = [c for c in args.case if c not in CORPUS]
+        unknown = [c for c in args.case if c not in every]
         if unknown:
             print(f"gostack verify-go: unknown case {', '.join(unknown)} (see --list)",
                   file=sys.stderr)
             return 2
-        cases = [CORPUS[c] for c in args.case]
+        cases = [every[c] for c in args.case]
     else:
         # Recorded results cost nothing to compare: every case. Real runs skip the heavy
         # ones (over 1 GB of RAM) unless --all.
-        cases = [p for p in CORPUS.values() if args.all or args.recorded or not p.heavy]
+        cases = [p for p in every.values() if args.all or args.recorded or not p.heavy]
 
     def progress(msg: str) -> None:
         print(f"[verify-go] {msg}", file=sys.stderr, flush=True)

@@ -23,6 +23,8 @@ from .arch import (
     GC_PARK_DEPTH,
     GC_SWEEP_CHECK,
     MAX_STACK_DEFAULT,
+    PARK_CHAINS,
+    PARK_DEPTH,
     POISON_NEW,
     POISON_OLD,
     RETURN_ADDRESS_SIZE,
@@ -43,7 +45,7 @@ from .errors import (
 )
 from .stackalloc import HeapObject, Stack, StackAllocator
 from .symtab import Func, Kind, Local
-from .trace import GC, Call, Event, Grow, Overflow, Preempt, Ret, Shrink, Trace
+from .trace import GC, Call, Event, Grow, Overflow, Park, Preempt, Ret, Shrink, Trace, Unpark
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ REFERENCE = Stages()
 
 class Status(Enum):
     RUNNING = "running"
+    WAITING = "waiting"  # parked in a blocking operation (gopark): park() .. unpark()
     DEAD = "dead"  # returned from its entry function
     FATAL = "fatal"  # the runtime threw (stack overflow, bad pointer)
 
@@ -212,16 +215,19 @@ class Runtime:
     def gc(self, caller: Goroutine | None = None) -> int:
         """One GC cycle: scan every live goroutine and shrink its stack at most once.
 
-        The caller is parked inside runtime.GC (GC_PARK_DEPTH below its frame);
-        other goroutines are scanned where they stand (a model choice: the real
-        ones would also have their park frames below them).
+        Each goroutine is scanned from its gp.sched.sp (mgcmark.go scanstack): the
+        caller is parked inside runtime.GC (GC_PARK_DEPTH below its frame), a parked
+        goroutine (park()) by its blocking call's frames below its own (PARK_DEPTH);
+        a goroutine that is neither (the program did not say where it waits) is
+        scanned at its innermost frame's SP. ``caller=None``: a goroutine the
+        simulator does not model (Go's main) called runtime.GC().
         """
         self.gcs += 1
         self.alloc.gc_running = True  # stacks freed by shrinks go on stackLarge
         try:
             for g in self.goroutines:
-                if g.status is Status.RUNNING:
-                    g._scan(self.gcs, GC_PARK_DEPTH if g is caller else 0)
+                if g.status is Status.RUNNING or g.status is Status.WAITING:
+                    g._scan(self.gcs, GC_PARK_DEPTH if g is caller else g._park)
         finally:
             self.alloc.gc_running = False
             self.alloc.free_stack_spans()  # gcMarkTermination
@@ -275,6 +281,7 @@ class Goroutine:
     __slots__ = (
         "rt", "goid", "stack", "status", "_reference_prologue", "_tracing", "_stackguard0",
         "_fire_at", "_funcs", "_indexes", "_used", "_ncalls", "_events", "_frozen",
+        "_park", "_parked",
     )
 
     def __init__(self, rt: Runtime, goid: int, stack_size: int = STACK_MIN) -> None:
@@ -299,6 +306,8 @@ class Goroutine:
         self.status = Status.RUNNING
         self._used = ENTRY_USED - RETURN_ADDRESS_SIZE  # newproc's reserve; call pushes the rest
         self._ncalls = 0
+        self._park = 0  # hi - sched.sp minus hi - SP while parked (PARK_DEPTH), else 0
+        self._parked: str | None = None  # the blocking operation while WAITING
         self._events: list[Event] = []
         self._frozen = Trace(())  # the last trace handed out; events are only appended
 
@@ -415,6 +424,9 @@ class Goroutine:
         return out
 
     def _check_call(self, func: object) -> None:
+        if self.status is Status.WAITING:
+            raise GoroutineExited(f"goroutine {self.goid} is parked in {self._parked}; "
+                                  "unpark() it first")
         if self.status is not Status.RUNNING:
             raise GoroutineExited(f"goroutine {self.goid} is {self.status.value}; it cannot call")
         if not isinstance(func, Func):
@@ -433,6 +445,51 @@ class Goroutine:
             self.status = Status.DEAD
             self.rt.alloc.stackfree(self.stack)
 
+    @property
+    def parked(self) -> str | None:
+        """The blocking operation this goroutine is parked in (see park()), or None."""
+        return self._parked
+
+    def park(self, op: str) -> None:
+        """Block in ``op`` from the innermost frame: "recv" (v := <-c), "send" (c <- v),
+        "select" (two or more cases, no default), "sleep" (time.Sleep), "gosched",
+        "mutex" (sync.Mutex.Lock), "wg" (sync.WaitGroup.Wait).
+
+        The runtime's frames of the blocking call run on this stack (arch.PARK_CHAINS);
+        the prologues of the checked ones may grow it, as any call's may. gopark then
+        saves sched.sp PARK_DEPTH[op] bytes below this goroutine's SP, and a GC scans
+        and shrinks the stack from there (mgcmark.go scanstack, stack.go shrinkstack).
+        """
+        if self.status is not Status.RUNNING:
+            self._check_call(None)
+        if op not in PARK_CHAINS:
+            raise ProgramError(f"park: unknown blocking operation {op!r}; one of "
+                               + ", ".join(PARK_CHAINS))
+        e_used = self._used
+        index = self._indexes[-1] if self._indexes else 0
+        for name, frame, nosplit in PARK_CHAINS[op]:
+            e_used += RETURN_ADDRESS_SIZE
+            if not nosplit:
+                func = _RUNTIME_FUNCS.setdefault(name, Func(name, frame=frame))
+                while self.rt.stages.prologue(self.stack.hi - e_used, frame, self.stackguard0):
+                    self._morestack(func, e_used, index)
+            e_used += frame
+        self._park = PARK_DEPTH[op]
+        self._parked = op
+        self.status = Status.WAITING
+        if self._tracing:
+            self._events.append(Park(index, op, self._used + self._park))
+
+    def unpark(self) -> None:
+        """The blocking operation completed (goready): the goroutine runs again, back in
+        its innermost frame."""
+        if self.status is not Status.WAITING:
+            raise ProgramError(f"goroutine {self.goid} is {self.status.value}, not parked")
+        op, self._parked, self._park = self._parked, None, 0
+        self.status = Status.RUNNING
+        if self._tracing:
+            self._events.append(Unpark(self._indexes[-1] if self._indexes else 0, op))
+
     def preempt(self) -> None:
         """preemptone: poison stackguard0 so the next checked prologue enters newstack."""
         self.stackguard0 = STACK_PREEMPT
@@ -445,7 +502,7 @@ class Goroutine:
         filed under the call index of the frame that called runtime.GC.
         """
         if self.status is not Status.RUNNING:
-            raise GoroutineExited(f"goroutine {self.goid} is {self.status.value}")
+            self._check_call(None)
         self._gc_check(*GC_ENTRY_CHECK)  # an ordinary checked call: takes a pending preempt
         if self.rt.gcs == 0:
             self._gc_check(*GC_FIRST_CHECK)

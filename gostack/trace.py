@@ -78,6 +78,24 @@ class GC:
 
 
 @dataclass(frozen=True, slots=True)
+class Park:
+    """The goroutine blocked in ``op`` (runtime/proc.go gopark) from its innermost frame,
+    call ``call_index``; ``used`` is hi - sched.sp, where a GC scans it."""
+
+    call_index: int
+    op: str
+    used: int
+
+
+@dataclass(frozen=True, slots=True)
+class Unpark:
+    """The blocking operation ``op`` completed; the goroutine runs again."""
+
+    call_index: int
+    op: str
+
+
+@dataclass(frozen=True, slots=True)
 class Preempt:
     """A prologue saw stackguard0 == stackPreempt: newstack yields, no copy."""
 
@@ -97,7 +115,7 @@ class Overflow:
     limit: int
 
 
-Event = Call | Ret | Grow | Shrink | GC | Preempt | Overflow
+Event = Call | Ret | Grow | Shrink | GC | Preempt | Overflow | Park | Unpark
 
 
 class Trace(Sequence[Event]):

@@ -24,25 +24,29 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from gostack import realgo  # noqa: E402
 from gostack.program import CORPUS  # noqa: E402
+from gostack.scene import SCENES  # noqa: E402
 
 
 def dump(data: dict) -> str:
     """JSON with one line per field of a case, so a re-recording diffs line by line."""
-    head = {k: v for k, v in data.items() if k != "cases"}
+    sections = [k for k in ("cases", "scenes") if k in data]
+    head = {k: v for k, v in data.items() if k not in sections}
     lines = ["{"]
     for k, v in head.items():
         lines.append(f"  {json.dumps(k)}: {json.dumps(v)},")
-    lines.append('  "cases": {')
-    names = list(data["cases"])
-    for i, name in enumerate(names):
-        case = data["cases"][name]
-        lines.append(f"    {json.dumps(name)}: {{")
-        keys = list(case)
-        for j, k in enumerate(keys):
-            comma = "," if j < len(keys) - 1 else ""
-            lines.append(f"      {json.dumps(k)}: {json.dumps(case[k])}{comma}")
-        lines.append("    }" + ("," if i < len(names) - 1 else ""))
-    lines += ["  }", "}", ""]
+    for si, section in enumerate(sections):
+        lines.append(f"  {json.dumps(section)}: {{")
+        names = list(data[section])
+        for i, name in enumerate(names):
+            case = data[section][name]
+            lines.append(f"    {json.dumps(name)}: {{")
+            keys = list(case)
+            for j, k in enumerate(keys):
+                comma = "," if j < len(keys) - 1 else ""
+                lines.append(f"      {json.dumps(k)}: {json.dumps(case[k])}{comma}")
+            lines.append("    }" + ("," if i < len(names) - 1 else ""))
+        lines.append("  }" + ("," if si < len(sections) - 1 else ""))
+    lines += ["}", ""]
     return "\n".join(lines)
 
 
@@ -59,16 +63,18 @@ def main(argv: list[str] | None = None) -> int:
     if not a.ok:
         print(f"record_go: {a.reason}. Install Go: {realgo.INSTALL_HINT}", file=sys.stderr)
         return 2
-    unknown = [c for c in args.case or () if c not in CORPUS]
+    unknown = [c for c in args.case or () if c not in CORPUS and c not in SCENES]
     if unknown:
         print(f"record_go: unknown case(s): {', '.join(unknown)}", file=sys.stderr)
         return 2
 
     old_cases: dict = {}
+    old_scenes: dict = {}
     if args.output.exists():
         old = json.loads(args.output.read_text(encoding="utf-8"))
         if old.get("go_version") == a.version:
             old_cases = old.get("cases", {})
+            old_scenes = old.get("scenes", {})
         elif args.case or args.skip_heavy:
             print(f"record_go: {args.output} is from {old.get('go_version')}, the toolchain "
                   f"is {a.version}: record every case", file=sys.stderr)
@@ -101,10 +107,29 @@ def main(argv: list[str] | None = None) -> int:
                  f"{run.observation.overflow.call_index if run.observation.overflow else '-'}; "
                  f"simulator {'agrees' if agree else 'DISAGREES'} "
                  f"({time.monotonic() - t0:.1f} s)")
-    data = {**realgo.recorded_header(a), "cases": cases}
+    scenes: dict = {}
+    for name, scene in SCENES.items():
+        wanted = args.case is None or name in args.case
+        if not wanted or (args.skip_heavy and scene.heavy):
+            if name in old_scenes:
+                scenes[name] = old_scenes[name]
+            else:
+                progress(f"{name}: not recorded (skipped and no earlier record)")
+            continue
+        t0 = time.monotonic()
+        srun = realgo.run_scene(scene, progress)
+        scenes[name] = realgo.record_scene(srun, scene)
+        agree = realgo.S.run_simulator(scene, srun.frames, srun.nosplit) == srun.observation
+        if not agree:
+            differ.append(name)
+        progress(f"{name}: {len(srun.observation.moves)} moves, overflow "
+                 f"{'yes' if srun.observation.overflow else '-'}; simulator "
+                 f"{'agrees' if agree else 'DISAGREES'} ({time.monotonic() - t0:.1f} s)")
+    data = {**realgo.recorded_header(a), "cases": cases, "scenes": scenes}
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(dump(data), encoding="utf-8")
-    progress(f"wrote {len(cases)} cases to {args.output} in {time.monotonic() - t_all:.1f} s")
+    progress(f"wrote {len(cases)} cases and {len(scenes)} scenes to {args.output} "
+             f"in {time.monotonic() - t_all:.1f} s")
     if differ:
         progress(f"the simulator disagrees on: {', '.join(differ)} "
                  "(see `gostack verify-go --recorded`)")

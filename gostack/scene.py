@@ -1,0 +1,697 @@
+"""Several goroutines that block, wake and are collected: one description, two runs.
+
+A :class:`Scene` is a set of goroutines, each a :class:`gostack.program.Program`
+(its call pattern) with :class:`ParkAt` points where it blocks, and a script that
+Go's ``main`` follows, one step at a time:
+
+* ``"run K"`` starts goroutine K (1-based), or wakes it from its current park, and
+  waits until it is parked again or has returned from its entry;
+* ``"gc"`` calls ``runtime.GC()`` from main: every goroutine is scanned where it
+  is parked (gp.sched.sp) and may have its stack halved.
+
+Under ``GOMAXPROCS=1`` only one goroutine runs at a time and main waits for each
+step to finish, so the real program is deterministic; :func:`run_simulator`
+follows the same script on :class:`gostack.Runtime` with the compiler's frame
+sizes, and :func:`render_go` writes the real probe.
+
+What is compared (:class:`SceneObservation`) is what the probe can see: every
+change of a goroutine's stack bounds, seen by the goroutine itself at a function's
+entry (``"entry"``: its prologue grew it) or right after it woke (``"wake"``), or
+seen by main after a step (``"main"``: a shrink during a GC, or a growth in the
+runtime's frames of a blocking call), with the goroutine, its call index, the GC
+count and the new size; and the overflow, if any.
+
+Blocking operations and where their goroutine parks (``arch.PARK_CHAINS``):
+``recv`` (``v := <-c``), ``send`` (``c <- v``), ``select`` (two cases, no
+default), ``sleep`` (``time.Sleep`` in a loop until main says), ``gosched``
+(``runtime.Gosched`` in a loop), ``mutex`` (``sync.Mutex.Lock`` of a mutex main
+holds), ``wg`` (``sync.WaitGroup.Wait`` on a group main holds).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from .arch import PARK_CHAINS
+from .program import (
+    MAX_EVENTS,
+    RESULTS_MAGIC,
+    Function,
+    Program,
+    _frame_of,
+)
+
+PARK_OPS = tuple(PARK_CHAINS)
+
+# Event kinds of a scene probe (the low byte; the goroutine number is in the next).
+SEEN_AT_ENTRY = 1
+SEEN_BY_MAIN = 3
+SEEN_START = 4
+SEEN_END = 5
+SEEN_AFTER_WAKE = 6
+
+
+@dataclass(frozen=True)
+class ParkAt:
+    """Block in ``op`` at call index ``call_index``: while descending (before the frame
+    calls deeper) or, with ``unwinding``, after its callee returned."""
+
+    call_index: int
+    op: str
+    unwinding: bool = False
+
+    def __post_init__(self) -> None:
+        if self.op not in PARK_OPS:
+            raise ValueError(f"unknown blocking operation {self.op!r}: one of "
+                             + ", ".join(PARK_OPS))
+        if isinstance(self.call_index, bool) or not isinstance(self.call_index, int) \
+                or self.call_index < 0:
+            raise ValueError(f"park call index must be an int >= 0, got {self.call_index!r}")
+
+
+@dataclass(frozen=True)
+class Scene:
+    """Goroutines (Programs plus where each parks) and main's script; see the module."""
+
+    name: str
+    goroutines: tuple[Program, ...]
+    parks: tuple[tuple[ParkAt, ...], ...]  # per goroutine, in the order it reaches them
+    steps: tuple[str, ...]
+    max_stack: int | None = None
+    heavy: bool = False
+    summary: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "goroutines", tuple(self.goroutines))
+        object.__setattr__(self, "parks", tuple(tuple(p) for p in self.parks))
+        object.__setattr__(self, "steps", tuple(self.steps))
+        if not isinstance(self.name, str) or not re.match(r"^[a-z0-9][a-z0-9_]*$", self.name):
+            raise ValueError(f"scene name {self.name!r}: use lower-case letters, digits, _")
+        n = len(self.goroutines)
+        if not 1 <= n <= 32:
+            raise ValueError(f"{self.name}: 1 to 32 goroutines, got {n}")
+        if len(self.parks) != n:
+            raise ValueError(f"{self.name}: one tuple of parks per goroutine")
+        names = [f.name for g in self.goroutines for f in g.functions]
+        if len(set(names)) != len(names):
+            raise ValueError(f"{self.name}: function names must differ across goroutines")
+        for k, (g, parks) in enumerate(zip(self.goroutines, self.parks, strict=True), 1):
+            if g.gc_descending or g.gc_unwinding or g.gc_after or g.max_stack is not None:
+                raise ValueError(f"{self.name}: goroutine {k}: GC and SetMaxStack belong to "
+                                 "main's script and the scene")
+            order = list(self._visit_order(g))
+            keys = [(p.call_index, p.unwinding) for p in parks]
+            if len(set(keys)) != len(keys):
+                raise ValueError(f"{self.name}: goroutine {k} parks twice at one point")
+            for key in keys:
+                if key not in order:
+                    raise ValueError(f"{self.name}: goroutine {k} has no call index "
+                                     f"{key[0]} to park at")
+            if keys != sorted(keys, key=order.index):
+                raise ValueError(f"{self.name}: goroutine {k}'s parks must be in the order "
+                                 "it reaches them")
+            for p in parks:
+                f = g.func_at(p.call_index)
+                if f.nosplit:
+                    raise ValueError(f"{self.name}: nosplit {f.name} cannot block")
+        runs = [0] * n
+        for s in self.steps:
+            if s == "gc":
+                continue
+            m = re.fullmatch(r"run ([1-9][0-9]?)", s)
+            if not m or int(m[1]) > n:
+                raise ValueError(f"{self.name}: step {s!r}: 'run K' (1..{n}) or 'gc'")
+            runs[int(m[1]) - 1] += 1
+        for k, (r, parks) in enumerate(zip(runs, self.parks, strict=True), 1):
+            if r > len(parks) + 1:
+                raise ValueError(f"{self.name}: goroutine {k} is run {r} times but parks "
+                                 f"only {len(parks)} times")
+        if self.max_stack is not None and (
+            isinstance(self.max_stack, bool) or not isinstance(self.max_stack, int)
+            or not -(1 << 63) <= self.max_stack < (1 << 63)
+        ):
+            raise ValueError(f"{self.name}: max_stack must be an int (a Go int)")
+
+    @staticmethod
+    def _visit_order(g: Program) -> Iterator[tuple[int, bool]]:
+        for i in range(g.last_index + 1):
+            yield i, False
+        for i in range(g.last_index, -1, -1):
+            yield i, True
+
+    @property
+    def functions(self) -> tuple[Function, ...]:
+        return tuple(f for g in self.goroutines for f in g.functions)
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "goroutines": [g.to_dict() for g in self.goroutines],
+            "parks": [[[p.call_index, p.op, p.unwinding] for p in ps] for ps in self.parks],
+            "steps": list(self.steps),
+            "max_stack": self.max_stack,
+            "heavy": self.heavy,
+            "summary": self.summary,
+        }
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(render_go(self).encode()).hexdigest()[:16]
+
+
+# ---------------------------------------------------------------------------
+# What is compared
+# ---------------------------------------------------------------------------
+
+
+class SceneMove(NamedTuple):
+    """Goroutine ``goroutine``'s stack became ``new_size`` bytes, seen ``where`` ("entry",
+    "wake" or "main") at its call index ``call_index``, after ``gc`` GCs."""
+
+    goroutine: int
+    where: str
+    call_index: int
+    gc: int
+    new_size: int
+
+
+class SceneOverflow(NamedTuple):
+    goroutine: int
+    call_index: int
+    message: str
+
+
+@dataclass(frozen=True)
+class SceneObservation:
+    moves: tuple[SceneMove, ...] = ()
+    overflow: SceneOverflow | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "moves", tuple(SceneMove(*m) for m in self.moves))
+        if self.overflow is not None:
+            object.__setattr__(self, "overflow", SceneOverflow(*self.overflow))
+
+    def to_dict(self) -> dict:
+        return {"moves": [list(m) for m in self.moves],
+                "overflow": list(self.overflow) if self.overflow else None}
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> SceneObservation:
+        return cls(tuple(SceneMove(*m) for m in d.get("moves", ())),
+                   SceneOverflow(*d["overflow"]) if d.get("overflow") else None)
+
+
+# ---------------------------------------------------------------------------
+# The simulator side
+# ---------------------------------------------------------------------------
+
+
+def run_simulator(scene: Scene, frames: Mapping[str, int],
+                  nosplit: Collection[str] = ()) -> SceneObservation:
+    """Follow main's script on gostack.Runtime with the real frame sizes."""
+    import gostack as gs
+
+    marked = set(nosplit)
+    funcs = {f.name: gs.Func(f.qualname, frame=_frame_of(frames, f),
+                             nosplit=f.nosplit or f.name in marked or f.qualname in marked)
+             for f in scene.functions}
+    rt = gs.Runtime(trace=False) if scene.max_stack is None \
+        else gs.Runtime(max_stack=scene.max_stack, trace=False)
+    moves: list[SceneMove] = []
+    gors: dict[int, gs.Goroutine] = {}
+    last: dict[int, int] = {}
+    at: dict[int, int] = {}
+    done: set[int] = set()
+
+    def look(k: int, where: str, index: int) -> None:
+        g = gors[k]
+        if g.stack_size != last[k]:
+            moves.append(SceneMove(k, where, index, rt.gcs, g.stack_size))
+            last[k] = g.stack_size
+
+    def life(k: int) -> Iterator[None]:
+        prog, parks = scene.goroutines[k - 1], scene.parks[k - 1]
+        ops = {(p.call_index, p.unwinding): p.op for p in parks}
+        g = gors[k] = rt.go(funcs[prog.entry.name])
+        last[k] = gs.STACK_MIN
+        look(k, "entry", 0)
+
+        def block(i: int, up: bool) -> Iterator[None]:
+            if (i, up) in ops:
+                at[k] = i
+                g.park(ops[i, up])
+                yield
+                g.unpark()
+                look(k, "wake", i)
+
+        for i, f in prog.calls():
+            if i > 0:
+                g.call(funcs[f.name])
+                look(k, "entry", i)
+            yield from block(i, False)
+        for i in range(prog.last_index, -1, -1):
+            yield from block(i, True)
+            g.ret()
+
+    lives: dict[int, Iterator[None]] = {}
+
+    def main_look() -> None:
+        for k in sorted(gors):
+            if k not in done:
+                look(k, "main", at.get(k, 0))
+
+    overflow = None
+    try:
+        for step in scene.steps:
+            if step == "gc":
+                rt.gc()
+            else:
+                k = int(step.split()[1])
+                if k not in lives:
+                    lives[k] = life(k)
+                try:
+                    next(lives[k])
+                except StopIteration:
+                    done.add(k)
+            main_look()
+    except gs.StackOverflow as e:
+        k = next(k for k, g in gors.items() if g.status is gs.Status.FATAL)
+        overflow = SceneOverflow(k, e.call_index, str(e).splitlines()[0])
+    return SceneObservation(tuple(moves), overflow)
+
+
+# ---------------------------------------------------------------------------
+# The Go side
+# ---------------------------------------------------------------------------
+
+_HEADER = '''\
+// Code generated by gostack (scene.render_go) for the scene "{name}". DO NOT EDIT.
+//
+// {summary}
+//
+// Usage: probe RESULTS-FILE. Main follows the scene's script under GOMAXPROCS=1:
+// it starts or wakes one goroutine and waits (runtime.Gosched) until that one is
+// parked again or done, or it calls runtime.GC(); after each step it looks at every
+// live goroutine's g.stack bounds. Each goroutine also looks at its own bounds at
+// every function entry (an inlined observer: no call) and right after it wakes.
+package main
+
+import (
+	"os"
+	"runtime"
+{imports}	"syscall"
+	"unsafe"
+)
+
+func curg() uintptr // curg_amd64.s
+
+type probeStack struct{{ lo, hi uintptr }}
+
+type probeHeader struct {{
+	magic, state, startLo, startHi, nev, gcs, bad, stale, gcCaller uint64
+	_                                                              [7]uint64
+}}
+
+type probeEvent struct {{
+	kind, call, gc, lo, hi, ptrDelta uint64 // kind: event | goroutine<<8
+	_                                [2]uint64
+}}
+
+const probeMaxEvents = {max_events}
+
+type probeResults struct {{
+	h  probeHeader
+	ev [probeMaxEvents]probeEvent
+}}
+
+var (
+	probeRes   *probeResults
+	probeZero  = 0
+	probeNever = make(chan uint64)
+	sink       uint64
+)
+
+// probeNote appends one event; main's own bookkeeping (main is not observed).
+func probeNote(kind uint64, call uint64, lo, hi uintptr, ptrDelta uint64) {{
+	r := probeRes
+	e := &r.ev[r.h.nev&(probeMaxEvents-1)]
+	e.kind, e.call, e.gc = kind, call, r.h.gcs
+	e.lo, e.hi, e.ptrDelta = uint64(lo), uint64(hi), ptrDelta
+	r.h.nev++
+}}
+'''
+
+_PER_G = '''
+// Goroutine {k}.
+var (
+	probeG{k}      *probeStack
+	probeLastLo{k} uintptr
+	probeLastHi{k} uintptr
+	probeLastP{k}  uintptr
+	probeAt{k}     uint64 // call index of its current park
+	probeStep{k}   int    // parks reached, plus one once it has returned
+	probeDone{k}   bool
+	probeDepth{k}  = {depth}
+{park_vars})
+
+// probeSeen{k}: goroutine {k} looks at its own stack (inlined: no call).
+//
+//go:nosplit
+func probeSeen{k}(kind uint64, d int, p *int) {{
+	lo, hi := probeG{k}.lo, probeG{k}.hi
+	r := probeRes
+	if hi != probeLastHi{k} || lo != probeLastLo{k} {{
+		e := &r.ev[r.h.nev&(probeMaxEvents-1)]
+		e.kind, e.call, e.gc = kind, uint64(d), r.h.gcs
+		e.lo, e.hi = uint64(lo), uint64(hi)
+		e.ptrDelta = uint64(uintptr(unsafe.Pointer(p)) - probeLastP{k})
+		r.h.nev++
+		probeLastLo{k}, probeLastHi{k}, probeLastP{k} = lo, hi, uintptr(unsafe.Pointer(p))
+	}}
+}}
+
+// probeLook{k}: main looks at goroutine {k}'s stack while it is parked.
+func probeLook{k}() {{
+	if probeG{k} == nil || probeDone{k} {{
+		return
+	}}
+	lo, hi := probeG{k}.lo, probeG{k}.hi
+	if hi != probeLastHi{k} || lo != probeLastLo{k} {{
+		probeNote({seen_main}|{k}<<8, probeAt{k}, lo, hi, 0)
+		probeLastP{k} += hi - probeLastHi{k} // the copier moved p by as much
+		probeLastLo{k}, probeLastHi{k} = lo, hi
+	}}
+}}
+'''
+
+
+def _value(j: int) -> str:
+    return f"uint64(d)*3+{j + 1}"
+
+
+def _park_vars(k: int, parks: tuple[ParkAt, ...]) -> str:
+    out = []
+    for j, p in enumerate(parks):
+        if p.op in ("recv", "send", "select"):
+            out.append(f"\tprobeCh{k}_{j} = make(chan uint64)")
+        elif p.op in ("sleep", "gosched"):
+            out.append(f"\tprobeFlag{k}_{j} int")
+        elif p.op == "mutex":
+            out.append(f"\tprobeMu{k}_{j} sync.Mutex")
+        elif p.op == "wg":
+            out.append(f"\tprobeWg{k}_{j} sync.WaitGroup")
+    return "".join(x + "\n" for x in out)
+
+
+def _op(k: int, j: int, op: str, t: str) -> list[str]:
+    if op == "recv":
+        return [f"{t}if v := <-probeCh{k}_{j}; v != {_value(j)} {{",
+                f"{t}\tprobeRes.h.bad++", f"{t}}}"]
+    if op == "send":
+        return [f"{t}probeCh{k}_{j} <- {_value(j)}"]
+    if op == "select":
+        return [f"{t}select {{", f"{t}case v := <-probeCh{k}_{j}:",
+                f"{t}\tif v != {_value(j)} {{", f"{t}\t\tprobeRes.h.bad++", f"{t}\t}}",
+                f"{t}case <-probeNever:", f"{t}\tprobeRes.h.bad++", f"{t}}}"]
+    if op == "sleep":
+        return [f"{t}for probeFlag{k}_{j} == 0 {{", f"{t}\ttime.Sleep(time.Millisecond)",
+                f"{t}}}"]
+    if op == "gosched":
+        return [f"{t}for probeFlag{k}_{j} == 0 {{", f"{t}\truntime.Gosched()", f"{t}}}"]
+    if op == "mutex":
+        return [f"{t}probeMu{k}_{j}.Lock()", f"{t}probeMu{k}_{j}.Unlock()"]
+    if op == "wg":
+        return [f"{t}probeWg{k}_{j}.Wait()"]
+    raise ValueError(op)
+
+
+def _park_block(k: int, j: int, park: ParkAt, t: str, entry: bool) -> list[str]:
+    d = "d"
+    inner = t + "\t"
+    return [
+        f"{t}if {d} == {park.call_index} {{" if not entry else f"{t}{{",
+        f"{inner}probeAt{k} = uint64({d})",
+        f"{inner}probeStep{k}++",
+        *_op(k, j, park.op, inner),
+        f"{inner}probeSeen{k}({SEEN_AFTER_WAKE}|{k}<<8, {d}, p)",
+        f"{inner}if uintptr(unsafe.Pointer(p)) != probeLastP{k} {{",
+        f"{inner}\tprobeRes.h.bad++",
+        f"{inner}}}",
+        f"{t}}}",
+    ]
+
+
+def _body(scene: Scene, k: int, f: Function) -> list[str]:
+    g, parks = scene.goroutines[k - 1], scene.parks[k - 1]
+    t = "\t"
+    entry = f is g.entry
+    lines: list[str] = []
+    if f.words:
+        lines.append(f"{t}var buf [{f.words}]uint64")
+    if f.pointers:
+        lines.append(f"{t}var ptrs [{f.pointers}]*{'uint64' if f.words else 'int'}")
+    if not entry:
+        lines.append(f"{t}probeSeen{k}({SEEN_AT_ENTRY}|{k}<<8, d, p)")
+    ret = "0" if entry else "uint64(d)"
+    if f.words:
+        lines.append(f"{t}buf[uint(d)%{f.words}] = uint64(d) + 1")
+        ret = f"buf[uint(d)*7%{f.words}]"
+    target = f"&buf[uint(i)%{f.words}]" if f.words else "p"
+    if f.pointers:
+        lines += [f"{t}for i := range ptrs {{", f"{t}\tptrs[i] = {target}", f"{t}}}"]
+    where = [i for i, h in g.calls() if h is f]
+    for j, p in enumerate(parks):
+        if not p.unwinding and p.call_index in where:
+            lines += _park_block(k, j, p, t, entry)
+    lines.append(f"{t}var r uint64")
+    nxt = g._next(f)
+    calls_next = nxt is not None and any(i < g.depth for i in where)
+    calls_leaf = g.leaf is not None and g.depth in where
+    if entry:
+        if calls_next:
+            lines.append(f"{t}r = {nxt.name}(1, p)")
+        elif calls_leaf:
+            lines.append(f"{t}r = {g.leaf.name}(1, p)")
+    elif calls_next and calls_leaf:
+        lines += [f"{t}if d < probeDepth{k} {{", f"{t}\tr = {nxt.name}(d+1, p)",
+                  f"{t}}} else {{", f"{t}\tr = {g.leaf.name}(d+1, p)", f"{t}}}"]
+    elif calls_next:
+        lines += [f"{t}if d < probeDepth{k} {{", f"{t}\tr = {nxt.name}(d+1, p)", f"{t}}}"]
+    elif calls_leaf:
+        lines.append(f"{t}r = {g.leaf.name}(d+1, p)")
+    for j, p in enumerate(parks):
+        if p.unwinding and p.call_index in where:
+            lines += _park_block(k, j, p, t, entry)
+    if f.pointers:
+        lines += [f"{t}for i := range ptrs {{", f"{t}\tif ptrs[i] != {target} {{",
+                  f"{t}\t\tprobeRes.h.bad++", f"{t}\t}}", f"{t}}}"]
+    if entry:
+        lines.append(f"{t}sink += r + {ret}")
+    else:
+        lines.append(f"{t}return r + {ret}")
+    return lines
+
+
+def _release(k: int, j: int, op: str) -> list[str]:
+    t = "\t"
+    if op in ("recv", "select"):
+        return [f"{t}probeCh{k}_{j} <- probeAt{k}*3+{j + 1}"]
+    if op == "send":
+        return [f"{t}if v := <-probeCh{k}_{j}; v != probeAt{k}*3+{j + 1} {{",
+                f"{t}\tprobeRes.h.bad++", f"{t}}}"]
+    if op in ("sleep", "gosched"):
+        return [f"{t}probeFlag{k}_{j} = 1"]
+    if op == "mutex":
+        return [f"{t}probeMu{k}_{j}.Unlock()"]
+    if op == "wg":
+        return [f"{t}probeWg{k}_{j}.Done()"]
+    raise ValueError(op)
+
+
+def _prepare(k: int, j: int, op: str) -> list[str]:
+    if op == "mutex":
+        return [f"\tprobeMu{k}_{j}.Lock()"]
+    if op == "wg":
+        return [f"\tprobeWg{k}_{j}.Add(1)"]
+    return []
+
+
+def render_go(scene: Scene) -> str:
+    """The Go probe (main.go) of a scene; with program.CURG_ASM and go_mod() it builds."""
+    ops = {p.op for ps in scene.parks for p in ps}
+    imports = ""
+    if scene.max_stack is not None:
+        imports += '\t"runtime/debug"\n'
+    if ops & {"mutex", "wg"}:
+        imports += '\t"sync"\n'
+    if "sleep" in ops:
+        imports += '\t"time"\n'
+    out = [_HEADER.format(name=scene.name, summary=scene.summary or scene.name,
+                          imports=imports, max_events=MAX_EVENTS)]
+    for k, (g, parks) in enumerate(zip(scene.goroutines, scene.parks, strict=True), 1):
+        out.append(_PER_G.format(k=k, depth=g.depth, park_vars=_park_vars(k, parks),
+                                 seen_main=SEEN_BY_MAIN))
+        e = g.entry
+        out += [
+            f"// {e.name} is goroutine {k}'s entry function: call index 0.",
+            f"func {e.name}() {{",
+            "\td := probeZero // 0, but not a constant",
+            "\t_ = d",
+            "\tvar x int",
+            "\tp := &x",
+            f"\tprobeG{k} = (*probeStack)(unsafe.Pointer(curg()))",
+            f"\tprobeLastLo{k}, probeLastHi{k} = probeG{k}.lo, probeG{k}.hi",
+            f"\tprobeLastP{k} = uintptr(unsafe.Pointer(p))",
+            f"\tprobeNote({SEEN_START}|{k}<<8, 0, probeLastLo{k}, probeLastHi{k}, 0)",
+            "\tu0 := uintptr(unsafe.Pointer(p)) // a copy in this frame: never adjusted",
+            *_body(scene, k, e),
+            f"\tprobeNote({SEEN_END}|{k}<<8, 0, 0, 0, "
+            "uint64(uintptr(unsafe.Pointer(p))-u0))",
+            f"\tprobeDone{k} = true",
+            f"\tprobeStep{k}++",
+            "}",
+        ]
+        for f in g.functions[1:]:
+            out += ["", "//go:noinline"]
+            if f.nosplit:
+                out.append("//go:nosplit")
+            out += [f"func {f.name}(d int, p *int) uint64 {{", *_body(scene, k, f), "}"]
+    main = [
+        "",
+        "func main() {",
+        "\tf, err := os.OpenFile(os.Args[1], os.O_RDWR, 0)",
+        "\tif err != nil {", "\t\tpanic(err)", "\t}",
+        "\tmem, err := syscall.Mmap(int(f.Fd()), 0, int(unsafe.Sizeof(probeResults{})),",
+        "\t\tsyscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)",
+        "\tif err != nil {", "\t\tpanic(err)", "\t}",
+        "\tprobeRes = (*probeResults)(unsafe.Pointer(&mem[0]))",
+        f"\tprobeRes.h.magic = {RESULTS_MAGIC:#x}",
+        "\tprobeRes.h.state = 1",
+    ]
+    if scene.max_stack is not None:
+        main.append(f"\tdebug.SetMaxStack({scene.max_stack})")
+    n = len(scene.goroutines)
+    runs = [0] * (n + 1)
+    looks = [f"\tprobeLook{k}()" for k in range(1, n + 1)]
+    for s in scene.steps:
+        main.append(f"\t// {s}")
+        if s == "gc":
+            main += ["\tprobeRes.h.gcs++", "\truntime.GC()", *looks]
+            continue
+        k = int(s.split()[1])
+        parks = scene.parks[k - 1]
+        r = runs[k]
+        runs[k] += 1
+        if r == 0:
+            if parks:
+                main += _prepare(k, 0, parks[0].op)
+            main.append(f"\tgo {scene.goroutines[k - 1].entry.name}()")
+        else:
+            main += _release(k, r - 1, parks[r - 1].op)
+            if r < len(parks):
+                main += _prepare(k, r, parks[r].op)
+        main += [f"\tfor probeStep{k} != {r + 1} {{", "\t\truntime.Gosched()", "\t}", *looks]
+    main += ["\tprobeRes.h.state = 2", "}", ""]
+    return "\n".join(out + main)
+
+
+# ---------------------------------------------------------------------------
+# The corpus of scenes
+# ---------------------------------------------------------------------------
+
+SCENES: dict[str, Scene] = {}
+
+
+def _add(scene: Scene) -> None:
+    if scene.name in SCENES:
+        raise ValueError(f"duplicate scene {scene.name}")
+    SCENES[scene.name] = scene
+
+
+# Frame sizes quoted below are go1.27.3's (TEXT lines of -S); PARK_DEPTH from arch.py.
+# Each goroutine of an edge scene: worker (40) -> keep -> grow (4008), so the stack is
+# 8 KiB when keep, back from grow, blocks; in use at the scan: 40 + 40 + 8 + keep +
+# PARK_DEPTH[op]. shrinkstack halves when that + 800 < 8192/4 = 2048.
+_EDGE_WORDS = {  # op: (keep's words for in-use + 800 == 2048 exactly, one word less)
+    "recv": (116, 115),  # keep 968/960, park 192
+    "send": (116, 115),  # keep 968/960, park 192
+    "select": (87, 86),  # keep 808/800, park 352
+    "sleep": (126, 125),  # keep 1040/1032, park 120
+    "gosched": (141, 140),  # keep 1160/1152, park 0 (Gosched is inlined)
+    "mutex": (107, 106),  # keep 888/880, park 272
+    "wg": (112, 111),  # keep 928/920, park 232
+}
+
+
+def _edge_goroutine(k: int, words: int) -> Program:
+    return Program(f"g{k}", Function(f"worker{k}"),
+                   chain=(Function(f"keep{k}", words=words), Function(f"grow{k}", words=500)))
+
+
+for _kind, (_no, _yes) in _EDGE_WORDS.items():
+    _add(Scene(
+        f"park_{_kind}_edge", (_edge_goroutine(1, _no), _edge_goroutine(2, _yes)),
+        ((ParkAt(1, _kind, unwinding=True),), (ParkAt(1, _kind, unwinding=True),)),
+        ("run 1", "run 2", "gc", "run 1", "run 2"),
+        summary=f"two goroutines blocked in {_kind} on 8 KiB stacks, scanned at sched.sp: "
+                f"in use + 800 == S/4 keeps goroutine 1's, one word less halves goroutine 2's"))
+
+
+def _rec_goroutine(k: int, depth: int, words: int = 17, entry_words: int = 0) -> Program:
+    return Program(f"g{k}", Function(f"worker{k}", words=entry_words),
+                   cycle=(Function(f"rec{k}", words=words),), depth=depth)
+
+
+_add(Scene(
+    "interleave_three",
+    (_rec_goroutine(1, 300), _rec_goroutine(2, 120), _rec_goroutine(3, 60, words=60)),
+    ((ParkAt(100, "recv"), ParkAt(300, "send"), ParkAt(5, "recv", unwinding=True)),
+     (ParkAt(120, "select"), ParkAt(10, "mutex", unwinding=True)),
+     (ParkAt(60, "wg"), ParkAt(2, "sleep", unwinding=True))),
+    ("run 1", "run 2", "gc", "run 3", "run 1", "gc", "gc", "run 2", "gc", "run 1", "gc",
+     "run 3", "gc", "gc", "run 1", "run 2", "run 3", "gc"),
+    summary="three goroutines growing, blocking (recv, send, select, mutex, wg, sleep) and "
+            "being shrunk at their park SPs, interleaved with GCs"))
+_add(Scene(
+    "parked_shrink_ladder", (_rec_goroutine(1, 400),),
+    ((ParkAt(400, "recv"), ParkAt(0, "recv", unwinding=True)),),
+    ("run 1", "run 1") + ("gc",) * 8 + ("run 1",),
+    summary="grow to 128 KiB, return to the entry and block in recv there: one halving per "
+            "GC, down to 4 KiB, where in use 40+40+192 = 272, + 800 >= 4096/4"))
+_add(Scene(
+    "gosched_ladder", (_rec_goroutine(1, 400),),
+    ((ParkAt(400, "gosched"), ParkAt(0, "gosched", unwinding=True)),),
+    ("run 1", "run 1") + ("gc",) * 8 + ("run 1",),
+    summary="as parked_shrink_ladder, yielding in runtime.Gosched (inlined: park depth 0): "
+            "80 + 800 < 1024, so one more halving, to 2 KiB"))
+_add(Scene(
+    "wake_and_grow_again", (_rec_goroutine(1, 200), _rec_goroutine(2, 200)),
+    ((ParkAt(5, "recv"), ParkAt(150, "select"), ParkAt(3, "send", unwinding=True)),
+     (ParkAt(190, "mutex"), ParkAt(4, "wg", unwinding=True))),
+    ("run 2", "run 1", "gc", "run 2", "gc", "gc", "run 1", "gc", "run 1", "gc", "gc",
+     "run 2", "run 1"),
+    summary="goroutine 2 grows deep and is shrunk while parked shallow; goroutine 1 "
+            "parks shallow, wakes and grows from 2 KiB again"))
+_add(Scene(
+    "entry_blocks", (Program("g1", Function("worker1", words=140)),
+                     Program("g2", Function("worker2", words=300))),
+    ((ParkAt(0, "recv"), ParkAt(0, "recv", unwinding=True)),
+     (ParkAt(0, "select"),)),
+    ("run 1", "run 2", "gc", "gc", "run 1", "gc", "run 1", "run 2"),
+    summary="entries blocking in their own frames: a 1160-byte one on 2 KiB, a 2.4 KB one "
+            "grown to 4 KiB in its prologue"))
+_add(Scene(
+    "exit_then_start", (_rec_goroutine(1, 100), _rec_goroutine(2, 50)),
+    ((ParkAt(100, "recv"),), (ParkAt(50, "recv"),)),
+    ("run 1", "gc", "run 1", "gc", "run 2", "gc", "run 2"),
+    summary="goroutine 1 exits after a GC; goroutine 2 then starts on a recycled G: 2 KiB "
+            "under adaptivestackstart=0"))
+_add(Scene(
+    "overflow_while_others_park", (_rec_goroutine(1, 30), _rec_goroutine(2, 1000)),
+    ((ParkAt(30, "recv"),), ()),
+    ("run 1", "gc", "run 2"),
+    max_stack=65536,
+    summary="debug.SetMaxStack(65536): goroutine 2 overflows while goroutine 1 is parked"))
