@@ -29,6 +29,17 @@ def test_alloc_path_boundary_between_pools_and_large_stacks():
     assert l05.alloc_path(32768).startswith("large stack")
 
 
+def test_alloc_path_speaks_the_learners_terms():
+    """The readouts of lessons 05 and 07 show it: no runtime variable a lesson never defines
+    (stackpool[1], stackLarge), but what they are, with the sizes worked out here."""
+    for size, pieces in ((2048, 16), (4096, 8), (8192, 4), (16384, 2)):
+        text = l05.alloc_path(size)
+        assert f"cache of {size // 1024} KiB stacks" in text and f"cut in {pieces})" in text
+    for size in (2048, 32768, 1 << 20):
+        assert not any(w in l05.alloc_path(size) for w in ("stackpool", "stackLarge", "per-P"))
+    assert "(16 pages of 8 KiB)" in l05.alloc_path(131072)  # 131,072 / 8,192
+
+
 def test_word_bytes_and_delta():
     assert l05.word_bytes(POISON_OLD) == "fc fc fc fc fc fc fc fc"
     assert l05.fmt_delta(-131072) == "-131,072" and l05.fmt_delta(32768) == "+32,768"

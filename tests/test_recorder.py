@@ -72,6 +72,14 @@ def test_growth_steps_show_the_copy_then_the_adjustment(tape7):
     assert f"{grow.delta:+,}" in steps[Phase.ALLOC].text
 
 
+def test_steps_speak_the_learners_terms(tape7):
+    """No runtime internals a lesson never defines in what a step says (m.morebuf was one)."""
+    for step in tape7:
+        assert not any(w in step.text for w in ("morebuf", "stackpool", "stackLarge")), step.text
+    more = next(s for s in tape7 if s.phase is Phase.MORESTACK)
+    assert "the caller's PC and SP (for tracebacks)" in more.text
+
+
 def test_without_adjustment_the_pointers_dangle():
     rt = gs.Runtime(poison=True, stages=gs.Stages().replace(adjustframe=gs.adjust.no_adjust))
     tape = running.running_example(10, runtime=rt)

@@ -29,11 +29,13 @@ def alloc_path(size: int) -> str:
     """Which of stackalloc's two paths serves ``size``, in words."""
     order = stack_order(size)
     if order is not None:
-        return (f"small stack: order {order} ({size // 1024} KiB) from the per-P cache, refilled "
-                f"from stackpool[{order}] (32 KiB spans cut in {STACK_CACHE_SIZE // size})")
+        kib = size // 1024
+        return (f"small stack: order {order} ({kib} KiB) from the P's cache of {kib} KiB stacks, "
+                f"refilled from the global pool of them (32 KiB spans cut in "
+                f"{STACK_CACHE_SIZE // size})")
     pages = size // arch.PAGE_SIZE
-    return (f"large stack: a span of its own ({pages:,} pages of 8 KiB), from the stackLarge "
-            "free list if one is there, else from the heap")
+    return (f"large stack: a span of its own ({pages:,} pages of 8 KiB), from the free list of "
+            "large stacks if one is there, else from the heap")
 
 
 def fmt_delta(delta: int) -> str:

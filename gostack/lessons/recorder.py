@@ -146,8 +146,8 @@ def _growth_steps(func: Func, ev: Grow, before: Snapshot, after: Snapshot,
             f"  g.sched.pc = {name}'s PC, just after its CALL in the slow path",
             f"  g.sched.sp = E = hi-{used:,}, {name}'s SP at entry; g.sched.bp = BP; "
             "g.sched.ctxt = 0 (morestack_noctxt)",
-            "  m.morebuf = the caller's pc and sp; then SP = g0's stack: newstack must not "
-            "run on the stack it is about to free",
+            "  it also notes the caller's PC and SP (for tracebacks); then SP = g0's stack: "
+            "newstack must not run on the stack it is about to free",
         ), before, event=ev),
         Step(Phase.NEWSIZE, i, "newstack: double, and keep doubling until the frame fits",
              tuple("  " + x for x in siz.lines()), before, event=ev),
