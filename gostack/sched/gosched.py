@@ -20,12 +20,14 @@ from .runtime2 import GStatus, World
 from .trace import Yield
 
 
-def gosched(w: World) -> Coro:
-    """proc.go ``Gosched`` -> ``gosched_m`` -> ``goschedImpl(gp, false)``."""
+def gosched(w: World, preempted: bool = False) -> Coro:
+    """proc.go ``Gosched`` -> ``gosched_m`` -> ``goschedImpl(gp, false)``; with
+    ``preempted``, sysmon's ``gopreempt_m`` -> ``goschedImpl(gp, true)`` (no
+    stop-the-world pending: also to the global queue)."""
     gp = w.g
     assert gp is not None and gp.status is GStatus.RUNNING, "bad g status"
     gp.status = GStatus.RUNNABLE
-    w.emit(Yield(gp.goid, "global"))
+    w.emit(Yield(gp.goid, "global (preempted)" if preempted else "global"))
     globrunqput(w, gp)
     # if mainStarted { wakep() }: no idle P with GOMAXPROCS=1.
     yield STOP

@@ -52,7 +52,8 @@ class Result:
 class Machine:
     """The world of one run: runtime state plus the probe's channels, WaitGroups, Mutexes."""
 
-    def __init__(self, probe: pr.Probe, check: bool = False, updatemaxprocs: bool = True):
+    def __init__(self, probe: pr.Probe, check: bool = False, updatemaxprocs: bool = True,
+                 sysmon_first_look: bool = False):
         self.probe = probe
         self.w = World.new(1)
         self.sem = SemTable()
@@ -61,6 +62,7 @@ class Machine:
         self.mutexes = {n: Mutex(n) for n in probe.mutexes}
         self.check = check
         self.updatemaxprocs = updatemaxprocs
+        self.sysmon_first_look = sysmon_first_look
 
     # ---- the probe's statements ---------------------------------------------------
     def _out(self, g: G, tok: str) -> None:
@@ -112,7 +114,8 @@ class Machine:
         w = self.w
         main_main = lambda g: self._body(g, self.probe.main, 0)  # noqa: E731
         # rt0_go: newproc(runtime.main), then mstart -> schedule.
-        main = newproc(w, "runtime.main", 0, runtime_main(w, main_main, self.updatemaxprocs))
+        main = newproc(w, "runtime.main", 0, runtime_main(w, main_main, self.updatemaxprocs,
+                                                          self.sysmon_first_look))
         gp = schedule(w)
         for _ in range(max_steps):
             try:
@@ -142,6 +145,15 @@ class Machine:
         return schedule(w)
 
 
-def run(probe: pr.Probe, check: bool = False) -> Result:
-    """Run ``probe`` on the model from the program's start to main's return."""
-    return Machine(probe, check=check).run()
+def run(probe: pr.Probe, check: bool = False, sysmon_first_look: bool = False) -> Result:
+    """Run ``probe`` on the model from the program's start to main's return;
+    ``sysmon_first_look``: with the startup race of startup.py (one tick more)."""
+    return Machine(probe, check=check, sysmon_first_look=sysmon_first_look).run()
+
+
+def predictions(probe: pr.Probe) -> dict[str, tuple[str, ...]]:
+    """The two outputs the model allows: ``model`` (the usual startup) and
+    ``startup_preempted`` (sysmon's first look preempted the init: one tick more; see
+    startup.py). They are often the same."""
+    return {"model": run(probe).output,
+            "startup_preempted": run(probe, sysmon_first_look=True).output}

@@ -13,7 +13,10 @@ Environment of every run (:data:`RUN_ENV`), and why:
 Timers and the netpoller stay out because the probes use neither. What is left is
 sysmon: a G that keeps the P for 10 ms (one time slice; runnext shares it) is
 preempted. The probes run far below that, but a loaded machine can stretch wall time,
-so :func:`observe` runs each probe several times and reports how many runs agreed.
+so :func:`observe` runs each probe several times and keeps every output it saw. A
+second source of variation is in the startup (startup.py): sysmon's first look can
+preempt the runtime's init, which adds one schedtick; the model reproduces that run
+with ``sysmon_first_look=True``.
 
 Builds go through ``gostack.realgo.build_files`` (hermetic, cached).
 """
@@ -70,21 +73,33 @@ def run_once(binary: Path, p: pr.Probe, timeout: float = 60) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Observed:
-    """The tokens most runs printed, and how many of ``runs`` printed exactly those."""
+    """Every output of ``runs`` runs of one probe, with how often each was printed."""
 
     probe: str
-    output: tuple[str, ...]
-    runs: int
-    agreeing: int
-    variants: int  # how many different outputs were seen
+    outputs: tuple[tuple[tuple[str, ...], int], ...]  # most common first
+
+    @property
+    def output(self) -> tuple[str, ...]:
+        """The output most runs printed."""
+        return self.outputs[0][0]
+
+    @property
+    def runs(self) -> int:
+        return sum(n for _, n in self.outputs)
+
+    @property
+    def agreeing(self) -> int:
+        return self.outputs[0][1]
+
+    def count(self, output: tuple[str, ...]) -> int:
+        return sum(n for o, n in self.outputs if o == output)
 
 
 def observe(p: pr.Probe, runs: int = 5, progress: Progress = _quiet) -> Observed:
-    """Build once, run ``runs`` times; the most common output wins."""
+    """Build once, run ``runs`` times."""
     b = build(p, progress)
     seen = Counter(run_once(b.binary, p) for _ in range(runs))
-    output, n = seen.most_common(1)[0]
-    return Observed(p.name, output, runs, n, len(seen))
+    return Observed(p.name, tuple(seen.most_common()))
 
 
 def load_recorded(path: Path | str | None = None) -> dict:

@@ -21,6 +21,25 @@ What runs, with one P and the probes' environment (GOMAXPROCS set, so
 No user code runs before main.main, so the model replays these steps and the probes
 confirm them: the first user goroutine's goid is 6, and the 61-tick probes see the
 phase of schedtick.
+
+One race remains, and real runs show it (a few runs in a hundred): sysmon starts at the
+top of ``runtime.main`` and, 20 µs later, its first ``retake`` compares the P's
+``schedtick`` with ``pp.sysmontick.schedtick``. Both start at 0, and
+``sysmontick.schedwhen`` starts at 0 too, so if the tick is still 0 then (the startup
+has not reached step 3's first handoff) ``schedwhen + forcePreemptNS <= now`` holds and
+sysmon preempts the running G at once (proc.go ``retake``, ``preemptone``). The
+preempted G goes to the global queue (``gopreempt_m`` -> ``goschedImpl(gp, true)``)
+and, the tick being 0, comes straight back through the 61-tick check with a fresh
+slice: main.main then starts at schedtick 5 instead of 4. Nothing else changes, so
+the model takes it as an option (``sysmon_first_look``): main preempted right after it
+locks itself to m0.
+
+Confirmed on go1.27.3 (2026-12-07, a loaded 2-vCPU VM): spawn_257 printed the
+``sysmon_first_look`` order in 10 of 40 runs (13 of 40 with GODEBUG=asyncpreemptoff=1:
+the cooperative stackguard0 preemption suffices); built with ``go build -overlay``
+replacing proc.go's ``if int64(pd.schedtick) != schedt {`` by ``... || pd.schedwhen ==
+0 {`` (sysmon's first look only records the time), it printed the usual order in 60 of
+60 runs.
 """
 
 from __future__ import annotations
@@ -28,6 +47,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .chan import Hchan, chanrecv, chansend
+from .gosched import gosched
 from .newproc import newproc
 from .park import Coro, gopark
 from .runtime2 import G, World
@@ -68,14 +88,21 @@ def update_max_procs(w: World) -> Callable[[G], Coro]:
     return code
 
 
-def runtime_main(w: World, main_main: Callable[[G], Coro],
-                 updatemaxprocs: bool = True) -> Callable[[G], Coro]:
-    """The code of G1: proc.go ``main`` up to ``fn := main_main; fn()``, then main.main."""
+def runtime_main(w: World, main_main: Callable[[G], Coro], updatemaxprocs: bool = True,
+                 sysmon_first_look: bool = False) -> Callable[[G], Coro]:
+    """The code of G1: proc.go ``main`` up to ``fn := main_main; fn()``, then main.main.
+
+    ``sysmon_first_look``: the race described in the module docstring happened.
+    """
     def code(g: G) -> Coro:
         mp = w.m
         assert mp is not None
         w.main_started = True  # mainStarted = true (newproc may now wakep)
         g.lockedm, mp.lockedg = mp, g  # lockOSThread()
+        if sysmon_first_look:
+            # sysmon's first retake saw schedtick 0 == sysmontick.schedtick with
+            # schedwhen 0: "running for 10 ms", so preemptone: main -> global queue.
+            yield from gosched(w, preempted=True)
         # doInit(runtime_inittasks): proc.go init() { go forcegchelper() }
         newproc(w, "runtime.forcegchelper", 0, forcegchelper(w), system=True)
         # gcenable()

@@ -1,0 +1,109 @@
+"""``python -m gostack.sched verify [--recorded] [--probe NAME] [--list]``.
+
+Compares the model with real Go, probe by probe: the tokens the model predicts against
+those a real run printed (live: built and run now, ``--runs`` times; ``--recorded``:
+gostack/data/sched_recorded.json, no Go needed). A live probe agrees when the model's
+output is the one most runs printed. (``gostack verify-go`` is part 1's stack corpus; this
+is its twin for the scheduler.)
+
+The model allows two outputs per probe (machine.predictions): the usual startup, and
+the startup in which sysmon's first look preempted the runtime's init (startup.py).
+Recorded: the most common output must be one of them. Live: at least one of ``--runs``
+runs must print one of them; the others are counted (sysmon's 10 ms preemption of a long
+time slice on a loaded machine is stage 2 and shows as a run the model does not
+explain).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+
+from . import machine
+from .catalog import PROBES
+
+
+def digest(output: tuple[str, ...] | list[str]) -> str:
+    return hashlib.sha256(" ".join(output).encode()).hexdigest()[:16]
+
+
+def _first_difference(model: tuple[str, ...], real: tuple[str, ...]) -> str:
+    k = next((i for i, (a, b) in enumerate(zip(model, real, strict=False)) if a != b),
+             min(len(model), len(real)))
+    return (f"first difference at token {k}: model {' '.join(model[k:k + 6])!r}, "
+            f"real {' '.join(real[k:k + 6])!r}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m gostack.sched", description=__doc__
+                                 .splitlines()[0])
+    sub = ap.add_subparsers(dest="command", required=True)
+    v = sub.add_parser("verify", help="compare the model with real Go")
+    v.add_argument("--recorded", action="store_true",
+                   help="compare with gostack/data/sched_recorded.json (no Go needed)")
+    v.add_argument("--probe", action="append", metavar="NAME", help="only these probes")
+    v.add_argument("--runs", type=int, default=3, help="live runs per probe (default 3)")
+    v.add_argument("--list", action="store_true", help="list the probes and exit")
+    args = ap.parse_args(argv)
+    if args.list:
+        for name, p in PROBES.items():
+            print(f"{name:<24} {p.summary}")
+        return 0
+    unknown = [n for n in args.probe or () if n not in PROBES]
+    if unknown:
+        print(f"unknown probe(s): {', '.join(unknown)} (see verify --list)", file=sys.stderr)
+        return 2
+    names = args.probe or list(PROBES)
+    failed = []
+    if args.recorded:
+        from .realrun import load_recorded
+
+        rec = load_recorded()
+        print(f"recorded with {rec['go_version']} on {rec['recorded']}, env {rec['env']}")
+        for name in names:
+            case = rec["probes"].get(name)
+            if case is None:
+                print(f"{name}: not recorded")
+                failed.append(name)
+                continue
+            pred = machine.predictions(PROBES[name])
+            real = tuple(case["output"])
+            ok = real in pred.values()
+            explained = sum(case["observed"].get(d, 0) for d in {digest(o) for o in
+                                                                  pred.values()})
+            print(f"{name:<24} {'agrees' if ok else 'DIFFERS'}: {len(real)} tokens; "
+                  f"{explained} of {case['runs']} recorded runs as the model predicts"
+                  + ("" if ok else f"; {_first_difference(pred['model'], real)}"))
+            if not ok:
+                failed.append(name)
+    else:
+        from .. import realgo
+        from .realrun import observe
+
+        a = realgo.available()
+        if not a.ok:
+            print(f"{a.reason}. Install Go ({realgo.INSTALL_HINT}) or use --recorded",
+                  file=sys.stderr)
+            return 2
+        for name in names:
+            o = observe(PROBES[name], args.runs)
+            pred = machine.predictions(PROBES[name])
+            explained = sum(o.count(out) for out in set(pred.values()))
+            ok = explained > 0
+            print(f"{name:<24} {'agrees' if ok else 'DIFFERS'}: {len(o.output)} tokens; "
+                  f"{explained} of {o.runs} runs as the model predicts"
+                  + ("" if ok else f"; {_first_difference(pred['model'], o.output)}"),
+                  flush=True)
+            if not ok:
+                failed.append(name)
+    if failed:
+        print(f"{len(names) - len(failed)} of {len(names)} probes agree; differ: "
+              f"{', '.join(failed)}")
+        return 1
+    print(f"all {len(names)} probes agree")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""Record the run order of every scheduler probe with real Go.
+
+    python scripts/record_sched.py                  # every probe, 5 runs each
+    python scripts/record_sched.py --probe spawn_10 # re-record some, keep the others
+    python scripts/record_sched.py --runs 9
+
+Writes gostack/data/sched_recorded.json: the Go version, the environment, the date,
+and per probe the fingerprint of its Go source, the tokens the most common run
+printed, a hash of every output seen with its count, and how the runs split: as the
+model predicts, as it predicts with sysmon's startup preemption
+(gostack/sched/startup.py), or other (sysmon's 10 ms preemption of a long time slice,
+on a loaded machine). tests/test_sched_recorded.py
+checks the model against it without Go; `python -m gostack.sched verify` runs live.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from gostack import realgo  # noqa: E402
+from gostack.sched import machine  # noqa: E402
+from gostack.sched.catalog import PROBES  # noqa: E402
+from gostack.sched.realrun import RECORDED_PATH, observe, recorded_header  # noqa: E402
+from gostack.sched.render import render_go  # noqa: E402
+
+
+def fingerprint(name: str) -> str:
+    return hashlib.sha256(render_go(PROBES[name]).encode()).hexdigest()[:16]
+
+
+def digest(output: tuple[str, ...] | list[str]) -> str:
+    """A short hash of a token list (every observed output is kept as one)."""
+    return hashlib.sha256(" ".join(output).encode()).hexdigest()[:16]
+
+
+def dump(data: dict) -> str:
+    """JSON with one line per field of a probe, so a re-recording diffs line by line."""
+    head = {k: v for k, v in data.items() if k != "probes"}
+    lines = ["{"] + [f"  {json.dumps(k)}: {json.dumps(v)}," for k, v in head.items()]
+    lines.append('  "probes": {')
+    names = list(data["probes"])
+    for i, name in enumerate(names):
+        case = data["probes"][name]
+        lines.append(f"    {json.dumps(name)}: {{")
+        keys = list(case)
+        for j, k in enumerate(keys):
+            lines.append(f"      {json.dumps(k)}: {json.dumps(case[k])}"
+                         + ("," if j < len(keys) - 1 else ""))
+        lines.append("    }" + ("," if i < len(names) - 1 else ""))
+    return "\n".join(lines + ["  }", "}", ""])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--probe", action="append", metavar="NAME",
+                    help="record only these probes (repeatable); the others are kept")
+    ap.add_argument("--runs", type=int, default=5, help="runs per probe (default 5)")
+    ap.add_argument("--output", type=Path, default=RECORDED_PATH)
+    args = ap.parse_args(argv)
+    a = realgo.available()
+    if not a.ok:
+        print(f"record_sched: {a.reason}. Install Go: {realgo.INSTALL_HINT}", file=sys.stderr)
+        return 2
+    unknown = [n for n in args.probe or () if n not in PROBES]
+    if unknown:
+        print(f"record_sched: unknown probe(s): {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    old: dict = {}
+    if args.output.exists():
+        rec = json.loads(args.output.read_text(encoding="utf-8"))
+        if rec.get("go_version") == a.version:
+            old = rec.get("probes", {})
+
+    def progress(msg: str) -> None:
+        print(f"[record_sched] {msg}", file=sys.stderr, flush=True)
+
+    progress(f"using {a.reason}")
+    probes: dict = {}
+    differ = []
+    for name, p in PROBES.items():
+        if args.probe and name not in args.probe:
+            if name in old:
+                probes[name] = old[name]
+            continue
+        t0 = time.monotonic()
+        o = observe(p, args.runs, progress)
+        model = machine.run(p).output
+        startup = machine.run(p, sysmon_first_look=True).output
+        same = o.count(model)
+        race = o.count(startup) if startup != model else 0
+        if o.output != model:
+            differ.append(name)
+        probes[name] = {
+            "fingerprint": fingerprint(name), "summary": p.summary, "runs": o.runs,
+            "as_model": same, "as_model_startup_preempted": race,
+            "other": o.runs - same - race,
+            "observed": {digest(out): n for out, n in o.outputs},
+            "output": list(o.output)}
+        progress(f"{name}: {len(o.output)} tokens; of {o.runs} runs {same} as the model, "
+                 f"{race} as the model with sysmon's startup preemption, "
+                 f"{o.runs - same - race} other ({time.monotonic() - t0:.1f} s)")
+    data = {**recorded_header(a), "probes": probes}
+    args.output.write_text(dump(data), encoding="utf-8")
+    progress(f"wrote {len(probes)} probes to {args.output}")
+    if differ:
+        progress(f"most runs disagree with the model on: {', '.join(differ)}")
+    return 1 if differ else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
