@@ -17,7 +17,6 @@ checks the model against it without Go; `python -m gostack.sched verify` runs li
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 import time
@@ -29,16 +28,7 @@ from gostack import realgo  # noqa: E402
 from gostack.sched import machine  # noqa: E402
 from gostack.sched.catalog import PROBES  # noqa: E402
 from gostack.sched.realrun import RECORDED_PATH, observe, recorded_header  # noqa: E402
-from gostack.sched.render import render_go  # noqa: E402
-
-
-def fingerprint(name: str) -> str:
-    return hashlib.sha256(render_go(PROBES[name]).encode()).hexdigest()[:16]
-
-
-def digest(output: tuple[str, ...] | list[str]) -> str:
-    """A short hash of a token list (every observed output is kept as one)."""
-    return hashlib.sha256(" ".join(output).encode()).hexdigest()[:16]
+from gostack.sched.render import digest, fingerprint  # noqa: E402
 
 
 def dump(data: dict) -> str:
@@ -99,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         if o.output != model:
             differ.append(name)
         probes[name] = {
-            "fingerprint": fingerprint(name), "summary": p.summary, "runs": o.runs,
+            "fingerprint": fingerprint(p), "summary": p.summary, "runs": o.runs,
             "as_model": same, "as_model_startup_preempted": race,
             "other": o.runs - same - race,
             "observed": {digest(out): n for out, n in o.outputs},

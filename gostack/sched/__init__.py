@@ -17,6 +17,7 @@ Stage 1 is exact for GOMAXPROCS=1 without timers, netpoller, GC or sysmon preemp
 those (and stealing between Ps) are stage 2.
 """
 
+from . import catalog, machine
 from .machine import Machine, Result, run
 from .probe import (
     Close,
@@ -57,5 +58,5 @@ __all__ = [
     "GlobRunqBatch", "GlobRunqPut", "Go", "Goid", "Gosched", "HandoffP", "Lock", "Loop", "M",
     "Machine", "NewProc", "Output", "P", "Park", "Probe", "Ready", "Recv", "Result",
     "RunqPut", "RunqPutSlow", "SchedTrace", "Send", "Unlock", "WgAdd", "WgDone", "WgWait",
-    "World", "Yield", "run",
+    "World", "Yield", "catalog", "machine", "run",
 ]

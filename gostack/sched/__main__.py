@@ -17,15 +17,11 @@ explain).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sys
 
 from . import machine
 from .catalog import PROBES
-
-
-def digest(output: tuple[str, ...] | list[str]) -> str:
-    return hashlib.sha256(" ".join(output).encode()).hexdigest()[:16]
+from .render import digest
 
 
 def _first_difference(model: tuple[str, ...], real: tuple[str, ...]) -> str:
@@ -70,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
             pred = machine.predictions(PROBES[name])
             real = tuple(case["output"])
             ok = real in pred.values()
+            if PROBES[name].long_slice:  # the model's order need only have been seen
+                ok = any(d in case["observed"] for d in {digest(o) for o in pred.values()})
             explained = sum(case["observed"].get(d, 0) for d in {digest(o) for o in
                                                                   pred.values()})
             print(f"{name:<24} {'agrees' if ok else 'DIFFERS'}: {len(real)} tokens; "

@@ -33,6 +33,7 @@ def spawn(n: int) -> Probe:
         funcs={"w": (Emit("w"), WgDone())},
         wgs=("wg",),
         summary=f"main starts {n} goroutines w(i) that record i, then waits (WaitGroup)",
+        long_slice=n >= 5000,
     )
 
 

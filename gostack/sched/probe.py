@@ -120,6 +120,10 @@ class Probe:
     wgs: tuple[str, ...] = ()
     mutexes: tuple[str, ...] = ()
     summary: str = ""
+    #: main keeps the P for one long time slice (thousands of ``go`` statements): on a
+    #: loaded machine it can pass sysmon's 10 ms and be preempted (stage 2), so real runs
+    #: print the model's order only some of the time.
+    long_slice: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "main", tuple(self.main))

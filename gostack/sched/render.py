@@ -12,6 +12,8 @@ Output: ``gostack-sched1 TAGS``, one line ``tag i j v`` per record, ``end N``.
 
 from __future__ import annotations
 
+import hashlib
+
 from . import probe as pr
 
 MAGIC = "gostack-sched1"
@@ -215,3 +217,13 @@ def _record(p: pr.Probe, tag: str) -> object:
         if r is not None:
             return r
     raise KeyError(tag)
+
+
+def digest(output: tuple[str, ...] | list[str]) -> str:
+    """A short hash of a token list (sched_recorded.json keeps every output seen as one)."""
+    return hashlib.sha256(" ".join(output).encode()).hexdigest()[:16]
+
+
+def fingerprint(p: pr.Probe) -> str:
+    """A short hash of the probe's Go source: it changes whenever the real program would."""
+    return hashlib.sha256(render_go(p).encode()).hexdigest()[:16]

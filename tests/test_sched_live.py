@@ -1,0 +1,34 @@
+"""The scheduler model against real Go, live: a representative subset of the probes
+(catalog.LIVE_SUBSET, one per mechanism), built and run now. Skipped without Go.
+
+A probe agrees when at least one of its runs prints exactly one of the model's two
+outputs (machine.predictions); with three runs, the usual startup and the startup race
+(startup.py) are both covered, and a run that sysmon preempted after 10 ms on a busy
+machine does not fail the test on its own.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from gostack import realgo
+from gostack.sched import machine
+from gostack.sched.catalog import LIVE_SUBSET, PROBES
+
+pytestmark = pytest.mark.go
+
+_avail = realgo.available()
+needs_go = pytest.mark.skipif(not _avail.ok, reason=f"no Go toolchain: {_avail.reason}")
+
+
+@needs_go
+@pytest.mark.parametrize("name", LIVE_SUBSET)
+def test_live_probe_agrees_with_the_model(name):
+    from gostack.sched.realrun import observe
+
+    o = observe(PROBES[name], runs=3)
+    pred = machine.predictions(PROBES[name])
+    explained = sum(o.count(out) for out in set(pred.values()))
+    assert explained >= 1, (
+        f"{name}: no run printed the model's order; most common: {o.output[:12]}, "
+        f"model: {pred['model'][:12]}")
