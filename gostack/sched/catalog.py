@@ -107,6 +107,21 @@ def _probes() -> list[Probe]:
               chans={"to": 0, "fro": 0}, wgs=("wg",),
               summary="ping-pong over two unbuffered channels: each side readies the "
                       "other into runnext"),
+        Probe("chan_pingpong_holds_the_slice",
+              main=(WgAdd(5), Go("pong", 1), Go("ping", 1), WgWait(), Emit("end")),
+              funcs={"ping": (Go("z", 3), Loop(6, (Emit("ping"), Send("to"), Recv("fro"))),
+                              WgDone()),
+                     "pong": (Loop(6, (Recv("to"), Emit("pong"), Send("fro"))), WgDone()),
+                     "z": (Emit("z"), WgDone())},
+              chans={"to": 0, "fro": 0}, wgs=("wg",),
+              summary="ping starts 3 goroutines, then ping-pongs with pong: each readies "
+                      "the other into runnext, so the 3 wait until the exchange ends"),
+        Probe("chan_buffered_receivers",
+              main=(WgAdd(3), Go("w", 3), Gosched(), Loop(5, (Send("c"), Emit("m"))),
+                    WgWait(), Emit("end")),
+              funcs={"w": (Recv("c", "w"), WgDone())}, chans={"c": 2}, wgs=("wg",),
+              summary="3 receivers wait on a 2-slot channel: the first 3 sends go straight "
+                      "to them (no buffering), the last 2 into the buffer"),
         Probe("chan_close_wakes",
               main=(WgAdd(5), Go("w", 5), Gosched(), Close("c"), WgWait(), Emit("end")),
               funcs={"w": (Recv("c", "w"), WgDone())}, chans={"c": 0}, wgs=("wg",),
