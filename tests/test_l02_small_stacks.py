@@ -50,8 +50,11 @@ def test_the_explorer_figure_has_one_row_per_policy_and_one_for_the_choice() -> 
     fig = l02.policies_figure(state, P.lineup(200, 1))
     mem, work = fig.axes
     labels = [t.get_text() for t in mem.get_yticklabels()]
-    assert labels == [s.label for s in P.lineup(200, 1)] + [
-        "your choice: threads, 2 MiB stacks"]
+    # The choice's label is drawn with its row (redrawn per state), where its tick label goes.
+    assert labels == [s.label for s in P.lineup(200, 1)] + [""]
+    (choice,) = [t for t in mem.texts if t.get_text().startswith("your choice")]
+    assert choice.get_text() == "your choice: threads, 2 MiB stacks"
+    assert choice.xy == (0, 6)  # row 6, below the six policies of the lineup
     assert any("reserved 400.8 MiB" in t.get_text() for t in mem.texts)  # 200 x (2 MiB + 4 KiB)
     assert "kernel (hatched)" in mem.get_title()  # lesson 01's per-thread kernel memory
 
@@ -61,3 +64,19 @@ def test_threads_are_not_drawn_as_cheap_as_segments() -> None:
     With lesson 01's measured per-thread memory they cost several times more."""
     threads, go11 = P.lineup(10_000, 1)[:2]
     assert threads.resident > 5 * go11.resident
+
+
+def test_a_widget_picture_updated_in_place_is_the_one_drawn_afresh() -> None:
+    """The explorer redraws only the highlighted row over the rest of its figure: after a
+    walk of choices (the same lineup, another N, a wider choice), its pixels are those of a
+    figure drawn for the last state alone."""
+    from gostack.lessons import view
+
+    walk = [(500, None, CONTIGUOUS, 1), (500, 8192, SEGMENTED, 1), (500, None, "fixed", 1),
+            (400, None, CONTIGUOUS, 1), (400, 4096, SEGMENTED, 2)]
+    fig = None
+    for n, initial, policy, seed in walk:
+        state, base = P.explorer_state(n, initial, policy, seed), P.lineup(n, seed)
+        fig = l02.policies_figure(state, base, fig)
+        again = l02.policies_figure(state, base)
+        assert view.png(fig, crop=False) == view.png(again, crop=False), (n, policy, seed)

@@ -14,8 +14,10 @@ matplotlib.use("Agg")
 
 import pytest  # noqa: E402
 from lesson_widgets import kinds  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
 
 from gostack.lessons import l03_prologue as l03  # noqa: E402
+from gostack.lessons import view  # noqa: E402
 
 
 def test_defaults_are_recA_of_the_running_example():
@@ -31,10 +33,11 @@ def test_the_equality_case_fires():
 
 
 def _text_boxes(fig):
+    """The visible labels' own boxes (an annotation's arrow is not part of its label)."""
     fig.canvas.draw()
     r = fig.canvas.get_renderer()
     ax = fig.axes[0]
-    return {t.get_text(): t.get_window_extent(r) for t in ax.texts}
+    return {t.get_text(): Text.get_window_extent(t, r) for t in ax.texts if t.get_visible()}
 
 
 @pytest.mark.parametrize(("e_used", "frame"), [(1080, 168), (1088, 160), (1000, 10280),
@@ -54,6 +57,33 @@ def test_labels_never_overlap_and_the_guard_line_strikes_none(e_used, frame):
     assert (min(xs), max(xs)) == (0, 1)  # across the stack column only
     e_label = boxes["E (SP at entry)"]
     assert not guard.get_window_extent(r).overlaps(e_label)
+
+
+@pytest.mark.parametrize("e_used", [1000, 1088])
+def test_the_guard_label_sits_off_the_frame(e_used):
+    """The learner's report: at hi-E = 1000 and 1088 (frame 160) the guard's label sat on
+    the green frame, inside the stack column. It goes to the column's right, and its arrow
+    ends on the guard line: 2,048 - 928 = 1,120 bytes below hi."""
+    fig = l03.prologue_figure(l03.prologue_state(2048, e_used, 160))
+    boxes = _text_boxes(fig)
+    ax = fig.axes[0]
+    column_right = ax.transData.transform((1, 0))[0]
+    label = boxes["stackguard0\n= lo + 928"]
+    assert label.x0 > column_right
+    (guard,) = [t for t in ax.texts if t.get_text().startswith("stackguard0")]
+    assert guard.xy == (1, 1120)
+
+
+def test_a_widget_picture_updated_in_place_is_the_one_drawn_afresh():
+    """The explorer moves its artists instead of drawing a new figure: after any walk of
+    states, its pixels are those of a figure drawn for the last state alone."""
+    walk = [(1000, 160), (1088, 160), (8, 4096), (1120, 64), (1000, 10280), (1200, 168)]
+    fig = None
+    for e_used, frame in walk:
+        state = l03.prologue_state(2048, e_used, frame)
+        fig = l03.prologue_figure(state, fig)
+        again = l03.prologue_figure(state)
+        assert view.png(fig, crop=False) == view.png(again, crop=False), (e_used, frame)
 
 
 def test_prologue_explorer_follows_its_controls():

@@ -69,13 +69,63 @@ def draw_stack_sizes(summaries: Sequence, ax: Axes | None = None, *,
     return ax
 
 
+_MIB = 1 << 20
+
+
+def _limits(rows: Sequence[Summary]) -> tuple[float, float]:
+    """The two panels' x limits for these rows: room for each bar's note."""
+    return (max(s.resident for s in rows) / _MIB * 1.45,
+            max(max(s.moves for s in rows), 1) * 2.3)
+
+
+def _draw_row(mem: Axes, work: Axes, y: int, s: Summary, *, highlight: bool = False,
+              animated: bool = False) -> list:
+    """One policy's row in both panels; returns its artists."""
+    edge = PALETTE["pointer"] if highlight else "none"
+    kw = {"edgecolor": edge, "linewidth": 1.5, "animated": animated}
+    out = [*mem.barh(y, s.used / _MIB, color=PALETTE["frame"][0], **kw),
+           *mem.barh(y, (s.waste - s.kernel) / _MIB, left=s.used / _MIB,
+                     color=PALETTE["guard_zone"], **kw)]
+    if s.kernel:  # a thread's kernel memory (lesson 01), at the end of its bar
+        out += mem.barh(y, s.kernel / _MIB, left=(s.resident - s.kernel) / _MIB,
+                        color=PALETTE["reserve"], hatch="///", **kw)
+    note = fmt_bytes(s.resident)
+    if s.reserved > s.resident:
+        note += f"  (reserved {fmt_bytes(s.reserved)})"
+    out.append(mem.text(s.resident / _MIB, y, "  " + note, va="center", fontsize=7,
+                        animated=animated))
+    out += work.barh(y, s.moves, color=PALETTE["grow"], **kw)
+    out.append(work.text(s.moves, y, f"  {s.moves:,} {s.move_kind}, "
+                         f"{fmt_bytes(s.bytes_copied)} copied", va="center", fontsize=7,
+                         animated=animated))
+    return out
+
+
+def _decorate(mem: Axes, work: Axes, rows: Sequence[Summary], labels: list[str],
+              limits: tuple[float, float], *, highlight: bool) -> None:
+    ys = list(range(len(labels)))
+    mem.set_yticks(ys)
+    mem.set_yticklabels(labels, fontsize=8)
+    if highlight:
+        mem.get_yticklabels()[-1].set_color(PALETTE["pointer"])
+    mem.set_ylim(len(labels) - 0.5, -0.5)  # first row on top
+    mem.set_xlim(0, limits[0])
+    mem.set_xlabel("MiB (resident)")
+    kernel = any(s.kernel for s in rows)
+    mem.set_title("memory: used (dark), waste (light)"
+                  + (", kernel (hatched)" if kernel else ""))
+    work.set_xlim(0, limits[1])
+    work.xaxis.set_major_locator(MaxNLocator(nbins=3, integer=True))
+    work.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    work.set_xlabel("stack copies / new segments")
+    work.set_title("growth work")
+
+
 def draw_policies(summaries: Sequence, axes: tuple[Axes, Axes] | None = None, *,
                   highlight=None) -> tuple[Axes, Axes]:
     """Two panels, one row per policy: resident memory split into used and waste (with the
     reserve when it is larger), and the growth work: copies or new segments, bytes copied.
     ``highlight`` (a Summary) is drawn as an extra row on top."""
-
-
     rows = list(summaries) + ([highlight] if highlight is not None else [])
     if axes is None:  # a pyplot figure, as draw.axes makes
         import matplotlib.pyplot as plt
@@ -84,54 +134,79 @@ def draw_policies(summaries: Sequence, axes: tuple[Axes, Axes] | None = None, *,
             _, axes = plt.subplots(1, 2, figsize=(10.0, 0.45 * len(rows) + 1.4), sharey=True,
                                    width_ratios=(3, 2))
     mem, work = axes
-    ys = list(range(len(rows)))
-    mib = 1 << 20
-    for y, s in zip(ys, rows, strict=True):
-        edge = PALETTE["pointer"] if s is highlight else "none"
-        mem.barh(y, s.used / mib, color=PALETTE["frame"][0], edgecolor=edge, linewidth=1.5)
-        mem.barh(y, (s.waste - s.kernel) / mib, left=s.used / mib, color=PALETTE["guard_zone"],
-                 edgecolor=edge, linewidth=1.5)
-        if s.kernel:  # a thread's kernel memory (lesson 01), at the end of its bar
-            mem.barh(y, s.kernel / mib, left=(s.resident - s.kernel) / mib,
-                     color=PALETTE["reserve"], hatch="///", edgecolor=edge, linewidth=1.5)
-        note = fmt_bytes(s.resident)
-        if s.reserved > s.resident:
-            note += f"  (reserved {fmt_bytes(s.reserved)})"
-        mem.text(s.resident / mib, y, "  " + note, va="center", fontsize=7)
-        work.barh(y, s.moves, color=PALETTE["grow"], edgecolor=edge, linewidth=1.5)
-        work.text(s.moves, y, f"  {s.moves:,} {s.move_kind}, {fmt_bytes(s.bytes_copied)} copied",
-                  va="center", fontsize=7)
+    for y, s in enumerate(rows):
+        _draw_row(mem, work, y, s, highlight=s is highlight)
     labels = [s.label for s in rows]
     if highlight is not None:
         labels[-1] = "your choice: " + labels[-1]
-    mem.set_yticks(ys)
-    mem.set_yticklabels(labels, fontsize=8)
-    if highlight is not None:
-        mem.get_yticklabels()[-1].set_color(PALETTE["pointer"])
-    mem.set_ylim(len(rows) - 0.5, -0.5)  # first row on top
-    mem.set_xlim(0, max(s.resident for s in rows) / mib * 1.45)
-    mem.set_xlabel("MiB (resident)")
-    kernel = any(s.kernel for s in rows)
-    mem.set_title("memory: used (dark), waste (light)"
-                  + (", kernel (hatched)" if kernel else ""))
-    work.set_xlim(0, max(max(s.moves for s in rows), 1) * 2.3)
-    work.xaxis.set_major_locator(MaxNLocator(nbins=3, integer=True))
-    work.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
-    work.set_xlabel("stack copies / new segments")
-    work.set_title("growth work")
-    n = rows[0].n
-    mem.figure.suptitle(f"{n:,} goroutines, each at its deepest point", fontsize=10)
+    _decorate(mem, work, rows, labels, _limits(rows), highlight=highlight is not None)
+    mem.figure.suptitle(f"{rows[0].n:,} goroutines, each at its deepest point", fontsize=10)
     return mem, work
+
+
+class _Policies:
+    """policies_figure's artists: the lineup's rows, drawn again only for another lineup
+    (N, seed) or when the choice needs wider panels, and the highlighted row, the learner's
+    choice, redrawn for every state over a copy of the rest (draw.Panels, animated)."""
+
+    def __init__(self, fig: Figure, rows: int) -> None:
+        self.fig = fig
+        self.mem, self.work = fig.subplots(1, 2, sharey=True, width_ratios=(3, 2))
+        self.rows = rows
+        self.title = fig.suptitle("", fontsize=10)
+        # The choice's label, where its tick label would be (animated with its row).
+        self.label = self.mem.annotate("", xy=(0, rows - 1), xycoords=("axes fraction", "data"),
+                                       xytext=(-7, 0), textcoords="offset points", ha="right",
+                                       va="center", fontsize=8, color=PALETTE["pointer"],
+                                       animated=True)
+        self.choice: list = []
+        self.drawn: tuple | None = None
+
+    def update(self, state: Summary, base: Sequence[Summary]) -> None:
+        rows = list(base) + [state]
+        limits = _limits(rows)
+        key = (tuple(base), limits)
+        for a in self.choice:
+            a.remove()
+        if key != self.drawn:
+            for ax in (self.mem, self.work):
+                for a in [*ax.patches, *ax.texts]:
+                    if a is not self.label:
+                        a.remove()
+            for y, s in enumerate(base):
+                _draw_row(self.mem, self.work, y, s)
+            _decorate(self.mem, self.work, rows, [s.label for s in base] + [""], limits,
+                      highlight=False)
+            self.title.set_text(f"{base[0].n:,} goroutines, each at its deepest point")
+            self.drawn = key
+        self.choice = _draw_row(self.mem, self.work, len(base), state, highlight=True,
+                                animated=True)
+        self.label.set_text("your choice: " + state.label)
+        self.panels.set_keys([key])
+        self.panels.dynamic = [(*self.choice, self.label)]
+
+
+def _longest_choice(n: int, seed: int) -> Summary:
+    """The explorer's choice with the longest label (its layout leaves room for it)."""
+    labels = [(len(pp.label(p, size)), p, size) for p in Policy
+              for _, size in pp.initial_choices(p)]
+    _, p, size = max(labels, key=lambda t: t[0])
+    return pp.explorer_state(n, size, p, seed)
 
 
 def policies_figure(state: Summary, base: Sequence[Summary],
                     fig: Figure | None = None) -> Figure:
-    """The explorer's figure: the lineup ``base`` with ``state`` highlighted on top."""
+    """The explorer's figure: the lineup ``base`` with ``state`` highlighted on top; a
+    widget's figure (``fig``) redraws only the highlighted row when the lineup is the same."""
     with draw.styled():
-        fig = draw.canvas(fig, (10.0, 0.45 * (len(base) + 1) + 1.4))
-        draw_policies(base, tuple(fig.subplots(1, 2, sharey=True, width_ratios=(3, 2))),
-                      highlight=state)
-        fig.tight_layout()
+        art = draw.kept(fig, "policies", len(base))
+        if art is None:
+            fig = draw.canvas(fig, (10.0, 0.45 * (len(base) + 1) + 1.4))
+            art = draw.keep(fig, "policies", len(base), _Policies(fig, len(base) + 1))
+            art.panels = draw.panels(fig, [([art.mem, art.work, art.title], 0.0, 1.0)])
+            art.update(_longest_choice(base[0].n, base[0].seed), base)
+            draw.fix_layout(fig)
+        art.update(state, base)
     return fig
 
 

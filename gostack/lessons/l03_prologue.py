@@ -9,6 +9,7 @@ are the running example's recA (frame 160).
 from __future__ import annotations
 
 import functools
+import html
 from dataclasses import dataclass
 
 from matplotlib.axes import Axes
@@ -56,53 +57,89 @@ def prologue_state(size: int = 2048, e_used: int = 1000, frame: int = FRAME) -> 
                          e_used + max(0, frame - STACK_SMALL), size - STACK_GUARD, fires)
 
 
-def draw_prologue(state: PrologueState, ax: Axes | None = None) -> Axes:
-    """One prologue check: E and the frame below it, E-(F-128) against the guard line.
+class _Prologue:
+    """The artists of one prologue picture, built once and moved for each state.
 
-    The guard line spans the stack column only, so no label is struck through.
+    y grows downward (bytes below hi). Each label has a place of its own, so nothing
+    overlaps at the <= equality the lesson is about: E-(F-128) on the left of the column,
+    E on its right, the guard's label on the right too, off the column (inside it, it sat on
+    the frame), pushed off E's label when the two are close.
     """
+
+    def __init__(self, ax: Axes, size: int) -> None:
+        self.ax, self.size = ax, size
+        ax.add_patch(Rectangle((0, 0), 1, size, facecolor=PALETTE["free"],
+                               edgecolor=PALETTE["edge"]))
+        self.used = ax.add_patch(Rectangle((0, 0), 1, 0, facecolor=PALETTE["frame"][0],
+                                           alpha=0.5, edgecolor="none"))
+        self.frame = ax.add_patch(Rectangle((0, 0), 1, 0, facecolor=PALETTE["frame"][1],
+                                            alpha=0.8, edgecolor="white"))
+        guard = size - STACK_GUARD
+        # Across the stack column only, so no label is struck through.
+        ax.plot([0, 1], [guard, guard], color=PALETTE["guard"], linestyle="--", linewidth=1.2)
+        self.guard = ax.annotate("stackguard0\n= lo + 928", xy=(1, guard), xytext=(1.2, guard),
+                                 color=PALETTE["guard"], fontsize=7, va="center",
+                                 arrowprops={"arrowstyle": "->", "color": PALETTE["guard"]})
+        self.e = ax.annotate("E (SP at entry)", xy=(1, 0), xytext=(1.2, 0), va="center",
+                             fontsize=8, arrowprops={"arrowstyle": "->"})
+        self.probe = ax.annotate("E - (F-128)", xy=(0, 0), xytext=(-0.95, 0), va="center",
+                                 fontsize=8, arrowprops={"arrowstyle": "->"})
+        ax.set_xlim(-1.0, 2.0)
+        ax.set_xticks([])
+        ax.set_yticks([0, size])
+        ax.set_yticklabels(["hi", "lo"])
+        ax.spines["bottom"].set_visible(False)
+
+    def update(self, state: PrologueState) -> None:
+        size, e_used, frame = state.size, state.e_used, state.frame
+        guard, probe = state.guard_used, state.compared
+        top = max(size, e_used + frame) * 1.02
+        self.used.set_height(e_used)
+        self.frame.set_y(e_used)
+        self.frame.set_height(frame)
+        self.frame.set_hatch("//" if state.fires else None)
+        self.e.xy = (1, e_used)
+        self.e.xyann = (1.2, e_used)
+        self.guard.xyann = (1.2, self._guard_text_y(guard, e_used, top))
+        self.probe.set_visible(frame > STACK_SMALL)
+        self.probe.xy = (0, probe)
+        self.probe.xyann = (-0.95, probe)
+        verdict = "morestack" if state.fires else "fits"
+        self.ax.set_title(f"{state.form.name.lower()} form, frame {frame}: {verdict}",
+                          color=PALETTE["guard"] if state.fires else PALETTE["ok"])
+        self.ax.set_ylim(top, 0)
+
+    def _guard_text_y(self, guard: int, e_used: int, top: float) -> float:
+        """Where the guard's label goes: beside its line, or pushed off E's label (about 12
+        points tall, the guard's two lines about 20) far enough that they do not touch."""
+        fig = self.ax.figure
+        points = self.ax.get_position().height * fig.get_figheight() * 72  # the axes' height
+        per_point = top / points  # bytes per point along y
+        apart = (6 + 11 + 3) * per_point  # half of each label, and a gap
+        if abs(guard - e_used) >= apart:
+            return guard
+        return e_used + apart if guard >= e_used else e_used - apart
+
+
+def draw_prologue(state: PrologueState, ax: Axes | None = None) -> Axes:
+    """One prologue check: E and the frame below it, E-(F-128) against the guard line."""
     ax = draw.axes(ax, (3.6, 5.0))
-    size, e_used, frame = state.size, state.e_used, state.frame
-    guard, probe = state.guard_used, state.compared
-    top = max(size, e_used + frame) * 1.02
-    ax.add_patch(Rectangle((0, 0), 1, size, facecolor=PALETTE["free"], edgecolor=PALETTE["edge"]))
-    ax.add_patch(Rectangle((0, 0), 1, e_used, facecolor=PALETTE["frame"][0], alpha=0.5,
-                           edgecolor="none"))
-    ax.add_patch(Rectangle((0, e_used), 1, frame, facecolor=PALETTE["frame"][1], alpha=0.8,
-                           edgecolor="white", hatch="//" if state.fires else None))
-    ax.plot([0, 1], [guard, guard], color=PALETTE["guard"], linestyle="--", linewidth=1.2)
-    # y grows downward (bytes below hi). Each label has a place of its own, so nothing
-    # overlaps at the <= equality the lesson is about: E on the right, E-(F-128) on the
-    # left, the guard's inside the column, on the side of its line away from E-(F-128).
-    fires_side = probe >= guard
-    gap = top * 0.012
-    ax.text(0.5, guard - gap if fires_side else guard + gap, "stackguard0\n= lo + 928",
-            color=PALETTE["guard"], fontsize=7, ha="center",
-            va="bottom" if fires_side else "top",
-            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1})
-    ax.annotate("E (SP at entry)", xy=(1, e_used), xytext=(1.2, e_used), va="center",
-                fontsize=8, arrowprops={"arrowstyle": "->"})
-    if frame > STACK_SMALL:
-        ax.annotate("E - (F-128)", xy=(0, probe), xytext=(-0.95, probe),
-                    va="center", fontsize=8,
-                    arrowprops={"arrowstyle": "->"})
-    verdict = "morestack" if state.fires else "fits"
-    ax.set_title(f"{state.form.name.lower()} form, frame {frame}: {verdict}",
-                 color=PALETTE["guard"] if state.fires else PALETTE["ok"])
-    ax.set_xlim(-1.0, 2.0)
-    ax.set_ylim(top, 0)
-    ax.set_xticks([])
-    ax.set_yticks([0, size])
-    ax.set_yticklabels(["hi", "lo"])
-    ax.spines["bottom"].set_visible(False)
+    _Prologue(ax, state.size).update(state)
     return ax
 
 
 def prologue_figure(state: PrologueState, fig: Figure | None = None) -> Figure:
+    """The picture of one check; a widget's figure (``fig``) is updated in place."""
     with draw.styled():
-        fig = draw.canvas(fig, (3.6, 5.0))
-        draw_prologue(state, fig.subplots())
-        fig.tight_layout()
+        art = draw.kept(fig, "prologue", state.size)
+        if art is None:
+            fig = draw.canvas(fig, (3.6, 5.0))
+            art = draw.keep(fig, "prologue", state.size, _Prologue(fig.subplots(), state.size))
+            # Laid out once for a middle state, so the layout (and every picture) is the
+            # same whichever state the widget starts in.
+            art.update(prologue_state(state.size, state.size // 2, FRAME))
+            draw.fix_layout(fig)
+        art.update(state)
     return fig
 
 
@@ -124,8 +161,12 @@ def prologue_explorer(size: int = 2048, frame: int = FRAME):
     def render(*_):
         key = (size, used.value, frames.value)
         state = prologue_state(*key)
-        text.value = view.code(state.readout) + view.pre(state.instructions, size=12)
-        picture.show(key, lambda: state)
+        picture.show(key, lambda: state)  # then the text: both change at once
+        # The verdict wraps (at most 26em wide), so the readout stays beside the picture on
+        # a 1366-pixel screen instead of dropping under it, below the fold.
+        text.value = ("<div style='max-width: 26em'><code style='white-space: normal'>"
+                      + html.escape(state.readout) + "</code></div>"
+                      + view.pre(state.instructions, size=12))
 
     used.observe(render, "value")
     frames.observe(render, "value")

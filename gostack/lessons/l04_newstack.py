@@ -21,7 +21,7 @@ from ..arch import MAX_STACK_DEFAULT, STACK_GUARD
 from ..errors import StackOverflow
 from ..runtime import Runtime
 from ..symtab import Func
-from ..trace import Call, Grow, Overflow, Trace
+from ..trace import Call, Grow, Overflow
 from . import draw, view
 from .draw import PALETTE, plural
 
@@ -258,10 +258,14 @@ def draw_sizing(sizing, ax: Axes | None = None, *, title: str | None = None) -> 
     ax.set_title(title or f"newstack: {sizing.used:,} B in use + frame {sizing.frame:,} + 928",
                  fontsize=9)
     handles = [Rectangle((0, 0), 1, 1, facecolor=PALETTE["frame"][0]),
-               Rectangle((0, 0), 1, 1, facecolor=PALETTE["ok"])]
+               Rectangle((0, 0), 1, 1, facecolor=PALETTE["ok"]),
+               Rectangle((0, 0), 1, 1, facecolor=PALETTE["guard"], hatch="//", alpha=0.85,
+                         edgecolor="white")]
     # Below the axis: inside, a 65,536-byte frame's last row ("131,072: fits") sat under it.
-    ax.legend(handles, ["in use (copied)", "frame + 928"], fontsize=7, loc="upper center",
-              bbox_to_anchor=(0.5, -0.3), ncol=2, frameon=False)
+    # Every kind of bar drawn has its entry: the red, hatched "too small" ones too.
+    ax.legend(handles, ["in use (copied)", "frame + 928: fits", "frame + 928: too small"],
+              fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=3,
+              frameon=False, handlelength=1.5, columnspacing=1.0)
     return ax
 
 
@@ -300,23 +304,67 @@ def featured_growth(run: GrowthRun) -> Grow | Overflow | None:
     return run.grows[-1]
 
 
+def _sizing_key(run: GrowthRun):
+    """What the fit-loop panel shows for ``run`` (equal keys, equal panels)."""
+    ev = featured_growth(run)
+    if ev is None:
+        return None
+    return (ev.call_index, ev.old_size, ev.used, run.frame, run.limit)
+
+
+def _draw_fit_loop(run: GrowthRun, ax: Axes) -> None:
+    ev = featured_growth(run)
+    if ev is None:
+        ax.axis("off")
+        ax.text(0.5, 0.5, "no growth yet", ha="center", va="center")
+        return
+    siz = sizing(ev.old_size, ev.used, run.frame, run.limit)
+    draw_sizing(siz, ax, title=f"call {ev.call_index:,}: {ev.used:,} B in use + "
+                f"frame {run.frame:,} + 928")
+
+
+class _Growth:
+    """growth_figure's artists: the growth chart, updated in place, and the fit loop of the
+    featured growth, drawn again only when that growth changes."""
+
+    def __init__(self, fig: Figure) -> None:
+        self.fig = fig
+        self.a, self.b = fig.subplots(1, 2, width_ratios=(3, 2))
+        self.chart = draw.GrowthChart(self.a)
+        self.fit = object()  # the fit loop's key: none drawn yet
+
+    def update(self, run: GrowthRun) -> None:
+        self.chart.update(run.grows, calls=max(run.calls, 1),
+                          title=f"{run.frame:,}-byte frames: {plural(len(run.grows), 'growth')}"
+                          + (" then overflow" if run.overflow else ""))
+        key = _sizing_key(run)
+        if key != self.fit:
+            self.b.cla()
+            self.b.axis("on")
+            _draw_fit_loop(run, self.b)
+            self.fit = key
+
+
+# Laid out once for a state with a long fit-loop title and big call indexes.
+_LAYOUT_RUN = dict(frame=10272, calls=2000, entry=40, limit=MAX_STACK_DEFAULT)
+
+
 def growth_figure(run: GrowthRun, fig: Figure | None = None) -> Figure:
-    """The figure show_growth displays (drawn into ``fig`` if given)."""
+    """The figure show_growth displays; a widget's figure (``fig``) is updated in place:
+    the chart's artists move, the fit loop is drawn again only for another growth, and
+    the canvas redraws only the half that changed (draw.Panels)."""
     with draw.styled():
-        fig = draw.canvas(fig, (9.5, 3.4))
-        a, b = fig.subplots(1, 2, width_ratios=(3, 2))
-        draw.draw_growth(Trace(list(run.grows)), a, calls=max(run.calls, 1),
-                         title=f"{run.frame:,}-byte frames: {plural(len(run.grows), 'growth')}"
-                         + (" then overflow" if run.overflow else ""))
-        ev = featured_growth(run)
-        if ev is None:
-            b.axis("off")
-            b.text(0.5, 0.5, "no growth yet", ha="center", va="center")
-        else:
-            siz = sizing(ev.old_size, ev.used, run.frame, run.limit)
-            draw_sizing(siz, b, title=f"call {ev.call_index:,}: {ev.used:,} B in use + "
-                        f"frame {run.frame:,} + 928")
-        fig.tight_layout()
+        art = draw.kept(fig, "growth", None)
+        if art is None:
+            fig = draw.canvas(fig, (9.5, 3.4))
+            art = draw.keep(fig, "growth", None, _Growth(fig))
+            art.update(growth_run(_LAYOUT_RUN["frame"], _LAYOUT_RUN["calls"],
+                                  entry=_LAYOUT_RUN["entry"], limit=_LAYOUT_RUN["limit"]))
+            draw.fix_layout(fig)
+            split = (art.a.get_position().x1 + art.b.get_position().x0) / 2
+            art.panels = draw.panels(fig, [([art.a], 0.0, split), ([art.b], split, 1.0)])
+        art.update(run)
+        art.panels.set_keys([(run.frame, run.calls, run.entry, run.limit), art.fit])
     return fig
 
 

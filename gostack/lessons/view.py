@@ -6,8 +6,11 @@ figure function of what it returns. Callbacks only render.
 
 Speed: a widget keeps one figure for its whole life (:class:`Picture`), redraws it only
 for a state it has not shown yet, and caches each state's PNG, so going back to a state
-sends bytes it already has. ipywidgets is imported where a widget is built, so the
-computations and figures import without it.
+sends bytes it already has. A lesson's figure function updates its artists in place and
+keeps its layout (see :mod:`gostack.lessons.draw`); the canvas is drawn once per state
+(only the panels that changed, where the figure has :class:`~gostack.lessons.draw.Panels`)
+and its pixels are encoded straight to PNG, with no savefig pass. ipywidgets is imported
+where a widget is built, so the computations and figures import without it.
 """
 
 from __future__ import annotations
@@ -53,14 +56,20 @@ def bundle(fig: Figure) -> dict[str, str]:
 
 def png(fig: Figure, *, crop: bool = True) -> bytes:
     """The figure as PNG bytes: cropped as the notebook's inline backend crops it, or
-    (``crop=False``, for a widget's figure, laid out by tight_layout already) as it is,
-    in one render instead of two, with light compression (it travels to the browser)."""
+    (``crop=False``, for a widget's figure, laid out once already) as it is: its canvas
+    drawn (:func:`draw.render`: only what changed, where it can) and its pixels encoded
+    directly, opaque RGB with light compression (it travels to the browser)."""
     buf = io.BytesIO()
-    with draw.styled():
-        if crop:
+    if crop:
+        with draw.styled():
             fig.savefig(buf, format="png", bbox_inches="tight")
-        else:
-            fig.savefig(buf, format="png", pil_kwargs={"compress_level": 1})
+        return buf.getvalue()
+    from PIL import Image
+
+    draw.render(fig)
+    w, h = fig.canvas.get_width_height()
+    rgba = Image.frombuffer("RGBA", (w, h), fig.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    rgba.convert("RGB").save(buf, format="png", compress_level=1)
     return buf.getvalue()
 
 
