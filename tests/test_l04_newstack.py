@@ -100,10 +100,66 @@ def test_growth_explorer_builds_and_follows_its_controls():
     text = box.children[1]
     assert "400 calls of a 160-byte frame" in text.value
     limit.value = 32768
-    assert "over the limit" in text.value
+    assert "fatal error: stack overflow" in text.value
     size.value = 10272
     depth.value = 10
-    assert "(3 doublings)" in text.value
+    limit.value = 1_000_000_000
+    assert "new stack 16,384 B (3 doublings in one copy)" in text.value
+
+
+def test_the_readout_adds_to_the_lessons_table():
+    """The learner's report: the explorer's readout repeated the table of growths printed
+    just above it. It gives the first growth and the fit loop the picture draws instead.
+    Facts: recBig (10,272 + 8 B a call) above a 40-byte worker: the first call needs
+    10,272 + 928 below the 88 B in use, so 4,096 and 8,192 are too small, 16,384 fits."""
+    run = l04.growth_run(10272, 10)
+    lines = l04.explorer_lines(run)
+    assert lines[0] == run.lines()[0]
+    assert lines[1] == "first growth: call 1, 2,048 -> 16,384 B, 3 doublings"
+    assert lines[2] == "on the right, newstack's fit loop at call 1:"
+    assert [" ".join(ln.split(":")[0].split()) for ln in lines[4:7]] == [
+        "try 4,096", "try 8,192", "try 16,384"]
+    table = set(run.lines()[1:])
+    assert not table & set(lines)  # no line of the table again
+    assert l04.explorer_lines(l04.growth_run(160, 5))[1:] == [
+        "no growth: the stack stays at 2,048 B"]  # 40 + 40 + 5 * 168 = 920 B: no growth
+
+
+def test_call_labels_never_touch():
+    """The learner's report: at a 65,536-byte frame the call indexes 1, 2, 4, 8... crowded
+    each other. Each label now sits beside its own mark; none overlaps another label or
+    another growth's mark."""
+    from matplotlib.text import Text
+
+    for frame, calls in [(65536, 400), (65536, 2000), (10272, 2000), (160, 2000), (64, 400)]:
+        fig = l04.growth_figure(l04.growth_run(frame, calls))
+        fig.canvas.draw()
+        r = fig.canvas.get_renderer()
+        ax = fig.axes[0]
+        labels = [t for t in ax.texts if t.get_visible()]
+        boxes = [Text.get_window_extent(t, r) for t in labels]
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1:]:
+                assert not a.overlaps(b), (frame, calls)
+        marks = ax.lines[1]
+        pts = ax.transData.transform(list(zip(*marks.get_data(), strict=True)))
+        for t, box in zip(labels, boxes, strict=True):
+            for (px, py), x in zip(pts, marks.get_xdata(), strict=True):
+                if str(x) != t.get_text():
+                    assert not box.fully_contains(px, py), (frame, calls, t.get_text(), x)
+        shown = sorted(int(t.get_text()) for t in labels)
+        assert shown[0] == 1 if frame == 65536 else True
+        assert len(shown) >= len(l04.growth_run(frame, calls).grows) // 2
+
+
+def test_every_kind_of_bar_has_a_legend_entry():
+    """The learner's report: the red, hatched "too small" bars had no legend entry."""
+    fig = l04.growth_figure(l04.growth_run(65536, 400))
+    legend = fig.axes[1].get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == [
+        "in use (copied)", "frame + 928: fits", "frame + 928: too small"]
+    too_small = legend.legend_handles[2]
+    assert too_small.get_hatch() == "//"
 
 
 def test_the_legend_hides_no_candidate_label():

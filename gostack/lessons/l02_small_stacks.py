@@ -241,8 +241,8 @@ def explorer(n: int = 10_000, initial: int | None = None,
             return
         key = (n_slider.value, init.value, pol.value, seed_box.value)
         state = pp.explorer_state(*key)
-        text.value = view.code(state.readout)
-        picture.show(key, lambda: (state, lineup(key[0], key[3])))
+        picture.show(key, lambda: (state, lineup(key[0], key[3])))  # then the text: both
+        text.value = view.code(state.readout)  # change at once
 
     def on_policy(change):
         busy[0] = True

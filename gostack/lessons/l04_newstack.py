@@ -368,6 +368,25 @@ def growth_figure(run: GrowthRun, fig: Figure | None = None) -> Figure:
     return fig
 
 
+def explorer_lines(run: GrowthRun) -> list[str]:
+    """The explorer's readout: what the lesson's table of growths (run.lines(), printed
+    above the explorer) does not give: the first growth, and the numbers of the fit loop
+    the picture's right half draws."""
+    out = [run.lines()[0]]
+    if run.grows:
+        e = run.grows[0]
+        d = f", {e.doublings} doublings" if e.doublings > 1 else ""
+        out.append(f"first growth: call {e.call_index:,}, {e.old_size:,} -> {e.new_size:,} B{d}")
+    ev = featured_growth(run)
+    if ev is None:
+        out.append(f"no growth: the stack stays at {run.size:,} B")
+        return out
+    what = ", the overflow" if isinstance(ev, Overflow) else ""
+    out.append(f"on the right, newstack's fit loop at call {ev.call_index:,}{what}:")
+    out += ["  " + line for line in sizing(ev.old_size, ev.used, run.frame, run.limit).lines()]
+    return out
+
+
 def show_growth(run: GrowthRun) -> None:
     """The stack size staircase of a growth run, and newstack's candidates for its
     featured growth (see featured_growth)."""
@@ -392,8 +411,8 @@ def growth_explorer(frame: int = 160, calls: int = 400, *, entry: int = 40):
     def render(*_):
         args = (size.value, depth.value, entry, limit.value)
         run = growth_run(args[0], args[1], entry=entry, limit=args[3])
-        text.value = view.pre(run.lines())
-        picture.show(args, lambda: run)
+        picture.show(args, lambda: run)  # then the text: both change at once
+        text.value = view.pre(explorer_lines(run))
 
     for wid in (size, depth, limit):
         wid.observe(render, "value")

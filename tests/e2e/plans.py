@@ -132,7 +132,7 @@ def _prologue_readout(v: dict) -> str:
 def _growth_readout(v: dict) -> str:
     from gostack.lessons import l04_newstack as l04
     run = l04.growth_run(_num(v["frame"]), _num(v["calls"]), entry=40, limit=_num(v["limit"]))
-    return _lines(run.lines())
+    return _lines(l04.explorer_lines(run))
 
 
 def _population_readout(v: dict) -> str:
