@@ -92,6 +92,31 @@ PARK_DEPTH = {op: sum(f + RETURN_ADDRESS_SIZE for _, f, _ in chain)
               for op, chain in PARK_CHAINS.items()}
 # recv 192, send 192, select 352, sleep 120, gosched 0, mutex 272, wg 232 (measured)
 
+# -race builds (Runtime(race=True)): src/internal/runtime/sys/consts.go adds 1 to
+# StackGuardMultiplier when isRace (consts_race.go); cmd/internal/objabi/stack.go's
+# stackGuardMultiplier does the same for the compiler and linker (issue #54291).
+STACK_GUARD_MULTIPLIER_RACE = STACK_GUARD_MULTIPLIER + 1  # 2
+STACK_NOSPLIT_RACE = STACK_NOSPLIT_BASE * STACK_GUARD_MULTIPLIER_RACE  # 1600
+STACK_GUARD_RACE = STACK_NOSPLIT_RACE + STACK_SYSTEM + STACK_SMALL  # 1728
+NOSPLIT_LINK_LIMIT_RACE = STACK_NOSPLIT_RACE - RETURN_ADDRESS_SIZE  # 1592
+# The park chains of a -race build (go build -race -gcflags=runtime=-S, objdump of the
+# instrumented sync package; depths confirmed by reading g.sched.sp): chansend and
+# selectgo have bigger frames, runtime.Gosched and sync.Mutex.Lock are not inlined.
+PARK_CHAINS_RACE: dict[str, tuple[tuple[str, int, bool], ...]] = {
+    "recv": PARK_CHAINS["recv"],
+    "send": (("runtime.chansend1", 40, True), ("runtime.chansend", 112, False),
+             ("runtime.gopark", 24, False)),
+    "select": (("runtime.selectgo", 344, False), ("runtime.gopark", 24, False)),
+    "sleep": PARK_CHAINS["sleep"],
+    "gosched": (("runtime.Gosched", 16, True),),
+    "mutex": (("sync.(*Mutex).Lock", 16, False), ("internal/sync.(*Mutex).Lock", 24, False),
+              *PARK_CHAINS["mutex"]),
+    "wg": (("sync.(*WaitGroup).Wait", 56, False), *PARK_CHAINS["wg"][1:]),
+}
+PARK_DEPTH_RACE = {op: sum(f + RETURN_ADDRESS_SIZE for _, f, _ in chain)
+                   for op, chain in PARK_CHAINS_RACE.items()}
+# recv 192, send 200, select 384, sleep 120, gosched 24, mutex 328, wg 256 (measured)
+
 # runtime.GC() runs on its caller's stack, so it can grow it. Its deepest checks on
 # go1.27.3 linux/amd64 (real tracebacks and `go tool objdump`; realgo corpus gc_*_edge_*):
 # - the process's first GC, before the scan: GC 48 -> gcStart 272 -> gcBgMarkStartWorkers 48

@@ -100,3 +100,33 @@ class NosplitOverflow(RuntimeThrow):
             "nosplit stack overflow",
             (f"{func}: nosplit stack overflow, {over} bytes below the stack",),
         )
+
+
+class NosplitLinkError(ProgramError):
+    """The program would not link: a chain of NOSPLIT functions needs more than
+    StackNosplit - callSize bytes (792 on amd64, 1592 with -race), the linker's check
+    in cmd/link/internal/ld/stackcheck.go (doStackCheck). The message is the linker's:
+    the root, then the chain, each step's growth, and how far over the limit it is
+    (or "infinite cycle" for NOSPLIT recursion).
+
+    ``chain`` is ((func, growth), ...) from the root: growth is the frame plus the
+    return address for each call, the callee's frame for the last one.
+    """
+
+    def __init__(self, chain: tuple[tuple[str, int], ...], limit: int,
+                 cycle: bool = False) -> None:
+        self.chain, self.limit, self.cycle = tuple(chain), limit, cycle
+        self.root = self.chain[0][0]
+        self.height = sum(g for _, g in self.chain)
+        self.over = None if cycle else self.height - limit
+        lines = [f"{self.root}: nosplit stack over {limit} byte limit", f"{self.root}<1>"]
+        for i, (_, growth) in enumerate(self.chain):
+            indent = "    " * (i + 1)
+            nxt = self.chain[i + 1][0] if i + 1 < len(self.chain) else None
+            if cycle and nxt is None:
+                nxt = self.root
+            lines.append(f"{indent}grows {growth} bytes" + (f", calls {nxt}<1>" if nxt else ""))
+        indent = "    " * len(self.chain)
+        lines.append(f"{indent}infinite cycle" if cycle
+                     else f"{indent}{self.over} bytes over limit")
+        super().__init__("\n".join(lines))

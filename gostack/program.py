@@ -131,6 +131,8 @@ class Program:
     max_stack: int | None = None  # debug.SetMaxStack before the goroutine starts
     heavy: bool = False  # needs over 1 GB of RAM or a long run: not in the quick subset
     summary: str = ""
+    race: bool = False  # go build -race (cgo): stack guard multiplier 2
+    gcshrinkstackoff: bool = False  # run with GODEBUG=gcshrinkstackoff=1
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "chain", tuple(self.chain))
@@ -244,7 +246,18 @@ class Program:
             "max_stack": self.max_stack,
             "heavy": self.heavy,
             "summary": self.summary,
+            **({"race": True} if self.race else {}),
+            **({"gcshrinkstackoff": True} if self.gcshrinkstackoff else {}),
         }
+
+    @property
+    def build_flags(self) -> tuple[str, ...]:
+        return ("-race",) if self.race else ()
+
+    @property
+    def godebug(self) -> tuple[str, ...]:
+        """GODEBUG settings on top of realgo.RUN_ENV's."""
+        return ("gcshrinkstackoff=1",) if self.gcshrinkstackoff else ()
 
     def fingerprint(self) -> str:
         """Hash of the rendered probe: it changes whenever the real program would."""
@@ -290,6 +303,9 @@ class Observation:
     # Growths that happened inside runtime.GC(), in the prologue of one of the
     # runtime's own functions: (call index of the GC's caller, GC number, new size).
     gc_growths: tuple[tuple[int, int, int], ...] = field(default=())
+    # The program did not link: the linker's first line ("main.f: nosplit stack over 792
+    # byte limit", cmd/link/internal/ld/stackcheck.go); nothing ran.
+    link_error: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "growths", tuple(Growth(*g) for g in self.growths))
@@ -304,6 +320,7 @@ class Observation:
             "shrinks": [list(s) for s in self.shrinks],
             "overflow": list(self.overflow) if self.overflow else None,
             "gc_growths": [list(x) for x in self.gc_growths],
+            **({"link_error": self.link_error} if self.link_error else {}),
         }
 
     @classmethod
@@ -313,6 +330,7 @@ class Observation:
             shrinks=tuple(ShrinkAt(*s) for s in d.get("shrinks", ())),
             overflow=OverflowAt(*d["overflow"]) if d.get("overflow") else None,
             gc_growths=tuple(tuple(x) for x in d.get("gc_growths", ())),
+            link_error=d.get("link_error"),
         )
 
     def to_json(self) -> str:
@@ -329,6 +347,60 @@ def _frame_of(frames: Mapping[str, int], f: Function) -> int:
         if key in frames:
             return frames[key]
     raise KeyError(f"no frame size for {f.qualname} (have: {', '.join(sorted(frames))})")
+
+
+def link_check(program: Program, funcs: Mapping, limit: int):
+    """The linker's NOSPLIT check on the program's static call graph
+    (cmd/link/internal/ld/stackcheck.go): the height of a NOSPLIT function is its frame,
+    or its frame + 8 + its callee's height (a checked callee's is 8, its call to
+    morestack); any over ``limit`` fails the link. Returns the NosplitLinkError for the
+    first root (a failing function no other failing one calls, the tallest first), or
+    None."""
+    from .errors import NosplitLinkError
+
+    callees: dict[str, list[str]] = {f.name: [] for f in program.functions}
+    for i, f in program.calls():
+        if i + 1 <= program.last_index:
+            nxt = program.func_at(i + 1).name
+            if nxt not in callees[f.name]:
+                callees[f.name].append(nxt)
+    CYCLE = 1 << 15
+    memo: dict[str, tuple[int, tuple]] = {}
+
+    def height(name: str, seen: tuple[str, ...]) -> tuple[int, tuple]:
+        fn = funcs[name]
+        if not fn.nosplit:
+            return 8, ()
+        if name in seen:
+            return CYCLE, ("cycle",)
+        if name in memo:
+            return memo[name]
+        best: tuple[int, tuple] = (fn.frame, ((fn.name, fn.frame),))
+        for c in callees[name]:
+            h, path = height(c, (*seen, name))
+            if not funcs[c].nosplit:
+                continue
+            step = ((fn.name, fn.frame + 8),)
+            total = CYCLE if h >= CYCLE else fn.frame + 8 + h
+            if total > best[0]:
+                best = (total, step + path)
+        memo[name] = best
+        return best
+
+    failing = {}
+    for f in program.functions:
+        h, path = height(f.name, ())
+        if h > limit:
+            failing[f.name] = (h, path)
+    if not failing:
+        return None
+    called = {c for n in failing for c in callees[n] if c != n}
+    roots = [n for n in failing if n not in called] or list(failing)
+    root = max(roots, key=lambda n: failing[n][0])
+    h, path = failing[root]
+    if path and path[-1] == "cycle":
+        return NosplitLinkError(tuple(p for p in path if p != "cycle"), limit, cycle=True)
+    return NosplitLinkError(path, limit)
 
 
 def run_simulator(
@@ -351,9 +423,13 @@ def run_simulator(
         )
         for f in program.functions
     }
-    rt = gs.Runtime(max_stack=program.max_stack, trace=False) \
+    mode = {"race": program.race, "gcshrinkstackoff": program.gcshrinkstackoff}
+    rt = gs.Runtime(max_stack=program.max_stack, trace=False, **mode) \
         if program.max_stack is not None \
-        else gs.Runtime(trace=False)
+        else gs.Runtime(trace=False, **mode)
+    err = link_check(program, funcs, rt.nosplit_link_limit)
+    if err is not None:
+        return Observation(link_error=str(err).splitlines()[0])
     growths: list[Growth] = []
     shrinks: list[ShrinkAt] = []
     gc_growths: list[tuple[int, int, int]] = []
@@ -617,10 +693,12 @@ def _body(program: Program, f: Function) -> list[str]:
 def render_go(program: Program) -> str:
     """The Go probe (main.go) for a program; with CURG_ASM and go_mod() it builds."""
     uses_gc = bool(program.gc_descending or program.gc_unwinding or program.gc_after)
+    modes = [*program.build_flags, *(f"GODEBUG={x}" for x in program.godebug)]
     out = [
         _HEADER.format(
             name=program.name,
-            summary=program.summary or program.name,
+            summary=(program.summary or program.name)
+            + (f"\n//\n// Built and run with: {' '.join(modes)}" if modes else ""),
             runtime_import='\t"runtime"\n' if uses_gc else "",
             debug_import='\t"runtime/debug"\n' if program.max_stack is not None else "",
             max_events=MAX_EVENTS,
@@ -630,6 +708,9 @@ def render_go(program: Program) -> str:
     e = program.entry
     out += [
         f"// {e.name} is the goroutine's entry function: call index 0.",
+        # -race turns on -d=checkptr, whose runtime.checkptrAlignment call for the
+        # (*probeStack)(unsafe.Pointer(...)) conversion would run on the stack we watch.
+        *(["//go:nocheckptr"] if program.race else []),
         f"func {e.name}() {{",
         *(["\td := probeZero // 0, but not a constant: buf cannot be optimised away"]
           if e.words else []),
@@ -830,3 +911,52 @@ _rec("maxstack_negative", Function("rec", words=1281), 200000,
 _rec("default_limit_overflow", Function("rec", words=1281), 100000,
      "10 KB frames until the default 1e9 limit: 512 MiB is the last size that fits",
      heavy=True)
+
+# -- build and debug modes (issue 14). Frames of a -race build are bigger (racefuncenter);
+# the sizes quoted are go1.27.3's -race TEXT lines.
+_rec("race_rec", Function("rec", words=17), 400,
+     "-race: stackGuard is 1728 (multiplier 2), so every growth comes earlier", race=True)
+_add(Program("race_entry_fits_400", Function("worker", words=34), race=True,
+             summary="-race, entry frame 400: E-(F-128) = lo+1736 > lo+1728, no growth"))
+_add(Program("race_entry_grows_408", Function("worker", words=35), race=True,
+             summary="-race, entry frame 408: E-(F-128) = lo+1728, grows at call index 0 "
+                     "(a normal build grows only from 1208)"))
+_add(Program("race_gc_after_floor", Function("worker", words=40),
+             chain=(Function("keep", words=100), Function("grow", words=1500)),
+             cycle=(Function("rec", words=17),), depth=300, gc_unwinding=(1,), gc_after=6,
+             race=True,
+             summary="-race: shrinkstack's budget is 1600, so halving stops at 8 KiB (entry 456: "
+                     "40+456+136 in use, +1600 >= 2048; a normal build goes on to 4 KiB)"))
+_add(Program("race_gc_shrink_edge_no", Function("worker"),
+             chain=(Function("keep", words=270), Function("grow", words=1500)),
+             gc_unwinding=(1,), race=True,
+             summary="-race, 16 KiB; GC from keep (2216): 40+96+8+2216+136 = 2496 in use, "
+                     "+1600 = 4096 = S/4: no shrink"))
+_add(Program("race_gc_shrink_edge_yes", Function("worker"),
+             chain=(Function("keep", words=269), Function("grow", words=1500)),
+             gc_unwinding=(1,), race=True,
+             summary="as race_gc_shrink_edge_no with keep 2208: shrinks to 8 KiB"))
+_add(Program("gcshrinkstackoff_after", Function("worker"),
+             cycle=(Function("rec", words=17),), depth=400, gc_after=4, gcshrinkstackoff=True,
+             summary="GODEBUG=gcshrinkstackoff=1: recurse to 128 KiB, return, 4 GCs, no shrink"))
+
+# -- the linker's NOSPLIT check (cmd/link/internal/ld/stackcheck.go): a chain of NOSPLIT
+# frames may need StackNosplit - 8 = 792 bytes (1592 with -race), else no link at all
+_add(Program("link_nosplit_792", Function("worker"),
+             chain=(Function("nsp", words=98, nosplit=True),),
+             summary="a //go:nosplit frame of 792 bytes: exactly the linker's limit, links "
+                     "and runs"))
+_add(Program("link_nosplit_800", Function("worker"),
+             chain=(Function("nsp", words=99, nosplit=True),),
+             summary="a //go:nosplit frame of 800 bytes: 'nosplit stack over 792 byte limit'"))
+_add(Program("link_nosplit_chain", Function("worker"),
+             chain=(Function("nsa", words=50, nosplit=True),
+                    Function("nsb", words=48, nosplit=True)),
+             summary="nosplit 432 calls nosplit 392: 440 + 392 = 832, 40 bytes over"))
+_add(Program("link_nosplit_cycle", Function("worker"),
+             cycle=(Function("nsr", words=2, nosplit=True),), depth=5,
+             summary="nosplit recursion: the linker reports an infinite cycle"))
+_add(Program("race_link_nosplit_800", Function("worker"),
+             chain=(Function("nsp", words=99, nosplit=True),), race=True,
+             summary="-race: the same //go:nosplit function (832 bytes with -race) links: the "
+                     "limit is 1600 - 8 = 1592"))

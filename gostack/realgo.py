@@ -89,6 +89,16 @@ class ProbeError(GoError):
     """A probe's own self-checks failed: its observations cannot be trusted."""
 
 
+class LinkError(GoError):
+    """The probe compiled but did not link; ``lines`` is the linker's report (a NOSPLIT
+    chain over the limit: cmd/link/internal/ld/stackcheck.go) and ``listing`` the
+    compiler's -S output, whose frames are still good."""
+
+    def __init__(self, label: str, lines: list[str], listing: str) -> None:
+        self.lines, self.listing = lines, listing
+        super().__init__(f"go build of {label} failed to link:\n" + "\n".join(lines))
+
+
 def _quiet(_: str) -> None:
     pass
 
@@ -231,16 +241,23 @@ def go_env() -> dict[str, str]:
     return _base_env(require().goroot)
 
 
-def run_env() -> dict[str, str]:
-    """The environment every probe runs in (RUN_ENV; no other GO* variable)."""
+def run_env(godebug: Sequence[str] = ()) -> dict[str, str]:
+    """The environment every probe runs in (RUN_ENV; no other GO* variable); ``godebug``
+    adds settings to its GODEBUG (a program's build mode)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GO")}
     env.update(RUN_ENV)
+    if godebug:
+        env["GODEBUG"] = ",".join([env["GODEBUG"], *godebug])
     return env
 
 
-def _go(args: Sequence[str], cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess:
+def _go(args: Sequence[str], cwd: Path, timeout: float = 900,
+        cgo: bool = False) -> subprocess.CompletedProcess:
     a = require()
-    return subprocess.run([a.go, *args], cwd=cwd, env=go_env(), capture_output=True,
+    env = go_env()
+    if cgo:  # -race needs cgo (and a C compiler)
+        env["CGO_ENABLED"] = "1"
+    return subprocess.run([a.go, *args], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=timeout)
 
 
@@ -423,7 +440,8 @@ def cache_warm() -> bool:
 
 
 def build_files(files: Mapping[str, str], progress: Progress = _quiet,
-                label: str = "probe", fresh: bool = False) -> Build:
+                label: str = "probe", fresh: bool = False,
+                flags: Sequence[str] = ()) -> Build:
     """Build a module (file name -> text) once; later calls return the cached build.
 
     ``fresh=True`` runs ``go build`` again and replaces the cached build (Go's own
@@ -431,7 +449,7 @@ def build_files(files: Mapping[str, str], progress: Progress = _quiet,
     """
     a = require()
     h = hashlib.sha256()
-    for part in (a.version or "", "linux/amd64/v1", _GCFLAGS, "-trimpath"):
+    for part in (a.version or "", "linux/amd64/v1", _GCFLAGS, "-trimpath", *flags):
         h.update(part.encode() + b"\0")
     for name in sorted(files):
         h.update(name.encode() + b"\0" + files[name].encode() + b"\0")
@@ -452,7 +470,12 @@ def build_files(files: Mapping[str, str], progress: Progress = _quiet,
     try:
         for name, text in files.items():
             (tmp / name).write_text(text)
-        r = _go(["build", "-trimpath", _GCFLAGS, "-o", "probe", "."], cwd=tmp)
+        r = _go(["build", "-trimpath", *flags, _GCFLAGS, "-o", "probe", "."], cwd=tmp,
+                cgo="-race" in flags)
+        if r.returncode != 0 and "nosplit stack over" in r.stderr:
+            lines = r.stderr.splitlines()
+            first = next(i for i, x in enumerate(lines) if "nosplit stack over" in x)
+            raise LinkError(label, lines[first:], r.stderr)
         if r.returncode != 0:
             errors = "\n".join(x for x in r.stderr.splitlines()
                                if not x.startswith("\t") and ".go:" in x)[:4000]
@@ -478,7 +501,7 @@ def build(program: Program, progress: Progress = _quiet, fresh: bool = False) ->
     """Build a program's probe (cached) and check that the observer was inlined."""
     a = require()
     b = build_files(P.probe_files(program, a.version or ""), progress, label=program.name,
-                    fresh=fresh)
+                    fresh=fresh, flags=program.build_flags)
     _check_build(program, b)
     return b
 
@@ -486,11 +509,15 @@ def build(program: Program, progress: Progress = _quiet, fresh: bool = False) ->
 def _check_build(program: Program, b: Build) -> None:
     """The probe only means something if the observer is no call and the frames exist."""
     frames = b.frames
+    # A -race build instruments the observer (racefuncenter, raceread) and does not
+    # inline it; it is then a NOSPLIT call, which cannot move the stack: accepted.
+    called_ok = program.race and frames.get(f"{P.PACKAGE}.probeSeen") is not None \
+        and frames[f"{P.PACKAGE}.probeSeen"].nosplit
     for f in program.functions:
         if f.qualname not in frames:
             raise ProbeError(f"{program.name}: no TEXT line for {f.qualname}")
         for op, operands in _function_listing(b.listing, f.qualname):
-            if op == "CALL" and "probeSeen" in operands:
+            if op == "CALL" and "probeSeen" in operands and not called_ok:
                 raise ProbeError(f"{program.name}: {f.qualname} calls the observer; it must "
                                  "be inlined (see -gcflags=-m)")
 
@@ -600,7 +627,16 @@ def run(program: Program, progress: Progress = _quiet, timeout: float | None = N
     """Build (cached; ``fresh``: again) and run the probe of ``program``; decode and
     self-check what it saw."""
     a = require()
-    b = build(program, progress, fresh)
+    try:
+        b = build(program, progress, fresh)
+    except LinkError as e:
+        info = parse_frames(e.listing)
+        frames = {n: fi.frame for n, fi in info.items()
+                  if n in {f.qualname for f in program.functions}}
+        return RealRun(program.name, a.version or "", frames,
+                       tuple(sorted(n for n in frames if info[n].nosplit)),
+                       Observation(link_error=e.lines[0]), None, (), None, None, 1,
+                       "\n".join(e.lines), 0.0)
     frames = {name: fi.frame for name, fi in b.frames.items()
               if name in {f.qualname for f in program.functions}}
     nosplit = tuple(sorted(n for n in frames if b.frames[n].nosplit))
@@ -611,8 +647,8 @@ def run(program: Program, progress: Progress = _quiet, timeout: float | None = N
         results = Path(tmp) / "results"
         results.write_bytes(bytes(P.RESULTS_SIZE))
         t0 = time.monotonic()
-        r = subprocess.run([str(b.binary), str(results)], env=run_env(), capture_output=True,
-                           text=True, timeout=timeout)
+        r = subprocess.run([str(b.binary), str(results)], env=run_env(program.godebug),
+                           capture_output=True, text=True, timeout=timeout)
         seconds = time.monotonic() - t0
         data = results.read_bytes()
     head, events = _decode(program, data)
@@ -699,13 +735,14 @@ def build_scene(scene: Scene, progress: Progress = _quiet, fresh: bool = False) 
     a = require()
     files = {"go.mod": P.go_mod(a.version or ""), "main.go": S.render_go(scene),
              "curg_amd64.s": P.CURG_ASM}
-    b = build_files(files, progress, label=scene.name, fresh=fresh)
+    b = build_files(files, progress, label=scene.name, fresh=fresh, flags=scene.build_flags)
     frames = b.frames
     for f in scene.functions:
         if f.qualname not in frames:
             raise ProbeError(f"{scene.name}: no TEXT line for {f.qualname}")
         for op, operands in _function_listing(b.listing, f.qualname):
-            if op == "CALL" and ("probeSeen" in operands or "probeNote" in operands):
+            called = re.search(r"main\.(probeSeen\d+|probeNote)\(", operands)
+            if op == "CALL" and called and not (scene.race and frames[called[0][:-1]].nosplit):
                 raise ProbeError(f"{scene.name}: {f.qualname} calls the observer; it must "
                                  "be inlined (see -gcflags=-m)")
     return b
@@ -740,7 +777,10 @@ def run_scene(scene: Scene, progress: Progress = _quiet, timeout: float | None =
         results = Path(tmp) / "results"
         results.write_bytes(bytes(P.RESULTS_SIZE))
         t0 = time.monotonic()
-        r = subprocess.run([str(b.binary), str(results)], env=run_env(), capture_output=True,
+        env = run_env(scene.godebug)
+        if scene.race:  # main's handshake with the goroutines is racy on purpose
+            env["GORACE"] = "exitcode=0 halt_on_error=0"
+        r = subprocess.run([str(b.binary), str(results)], env=env, capture_output=True,
                            text=True, timeout=timeout or (900 if scene.heavy else 120))
         seconds = time.monotonic() - t0
         data = results.read_bytes()
@@ -851,6 +891,8 @@ def record(run_: RealRun, program: Program) -> dict:
         "overflow_func": run_.overflow_func,
         "exit_status": run_.exit_status,
         **run_.observation.to_dict(),
+        **({"link_report": run_.stderr_head.splitlines()} if run_.observation.link_error
+           else {}),
     }
 
 
@@ -920,6 +962,8 @@ class Comparison:
               lambda s: f"GC {s.gc:>2} @{s.call_index:<4} -> {s.new_size:>9,}")
         pairs("grow in GC", self.sim.gc_growths, self.real.gc_growths,
               lambda x: f"GC {x[1]:>2} @{x[0]:<4} -> {x[2]:>9,}")
+        if self.sim.link_error or self.real.link_error:
+            rows.append(("link", self.sim.link_error or "-", self.real.link_error or "-"))
         so, ro = self.sim.overflow, self.real.overflow
         if so or ro:
             rows.append(("overflow", f"call {so.call_index:>6}" if so else "-",

@@ -23,13 +23,20 @@ from .arch import (
     GC_PARK_DEPTH,
     GC_SWEEP_CHECK,
     MAX_STACK_DEFAULT,
+    NOSPLIT_LINK_LIMIT,
+    NOSPLIT_LINK_LIMIT_RACE,
     PARK_CHAINS,
+    PARK_CHAINS_RACE,
     PARK_DEPTH,
+    PARK_DEPTH_RACE,
     POISON_NEW,
     POISON_OLD,
     RETURN_ADDRESS_SIZE,
     STACK_GUARD,
+    STACK_GUARD_RACE,
     STACK_MIN,
+    STACK_NOSPLIT,
+    STACK_NOSPLIT_RACE,
     STACK_PREEMPT,
     UINTPTR_MASK,
 )
@@ -38,6 +45,7 @@ from .errors import (
     EscapeError,
     GoroutineExited,
     LocalKindError,
+    NosplitLinkError,
     NosplitOverflow,
     ProgramError,
     RuntimeThrow,
@@ -75,7 +83,8 @@ class Status(Enum):
 
 
 _RUNNING = Status.RUNNING
-_RUNTIME_FUNCS: dict[str, Func] = {}  # runtime functions whose checks runtime.GC reaches
+# runtime functions whose checks runtime.GC and the blocking calls reach, by (name, frame)
+_RUNTIME_FUNCS: dict[tuple[str, int], Func] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +131,7 @@ class Snapshot:
     sp: int
     stackguard0: int
     frames: tuple[FrameState, ...]  # entry first
+    guard_offset: int = STACK_GUARD  # stackGuard: 928, 1728 in a -race build
 
     @property
     def size(self) -> int:
@@ -134,7 +144,7 @@ class Snapshot:
     @property
     def guard(self) -> int:
         """The guard line, lo + 928 (stackguard0 unless a preemption is pending)."""
-        return self.lo + STACK_GUARD
+        return self.lo + self.guard_offset
 
     def pointers(self) -> tuple[tuple[LocalState, int], ...]:
         """(pointer local, target) for every pointer local that points into this stack."""
@@ -177,10 +187,30 @@ class Runtime:
         trace: bool = True,
         stages: Stages = REFERENCE,
         poison: bool = False,
+        race: bool = False,
+        gcshrinkstackoff: bool = False,
+        link_check: bool = True,
     ) -> None:
+        """``race``: a ``go build -race`` binary, whose stack guard multiplier is 2
+        (internal/runtime/sys consts.go): stackNosplit 1600, stackGuard 1728, so every
+        guard line, newstack's fit and shrinkstack's budget move; its park chains differ
+        (arch.PARK_CHAINS_RACE). ``gcshrinkstackoff``: GODEBUG=gcshrinkstackoff=1, under
+        which shrinkstack returns at once (runtime/stack.go). ``link_check``: a call of
+        a NOSPLIT function whose chain of NOSPLIT frames (from the last checked one)
+        needs more than the linker allows raises NosplitLinkError, for Go would never
+        have linked the program (cmd/link/internal/ld/stackcheck.go); False lets it run,
+        to show what the check prevents (NosplitOverflow once SP passes lo)."""
         self.max_stack = self._check_limit(max_stack)
         self.tracing = trace
         self.stages = stages
+        self.race = bool(race)
+        self.gcshrinkstackoff = bool(gcshrinkstackoff)
+        self.guard = STACK_GUARD_RACE if race else STACK_GUARD
+        self.nosplit_budget = STACK_NOSPLIT_RACE if race else STACK_NOSPLIT
+        self.park_chains = PARK_CHAINS_RACE if race else PARK_CHAINS
+        self.park_depth = PARK_DEPTH_RACE if race else PARK_DEPTH
+        self.link_check = bool(link_check)
+        self.nosplit_link_limit = NOSPLIT_LINK_LIMIT_RACE if race else NOSPLIT_LINK_LIMIT
         self.poison = poison  # stackPoisonCopy: fill new stacks 0xfd, freed ones 0xfc
         self.alloc = StackAllocator()
         self.goroutines: list[Goroutine] = []
@@ -211,6 +241,19 @@ class Runtime:
         self.goroutines.append(g)
         g.call(entry)
         return g
+
+    def _newsize(self, old_size: int, used: int, frame: int, max_stack: int) -> int:
+        """The newsize stage with this build's stackGuard: the fit loop's test
+        newsize - used < max + stackGuard is the stage's with the frame raised by
+        the extra guard (1728 - 928 under -race)."""
+        return self.stages.newsize(old_size, used, frame + self.guard - STACK_GUARD, max_stack)
+
+    def _shrink(self, size: int, used: int) -> int | None:
+        """The shrink stage with this build's stackNosplit (used + stackNosplit < S/4),
+        or none at all under gcshrinkstackoff."""
+        if self.gcshrinkstackoff:
+            return None
+        return self.stages.shrink(size, used + self.nosplit_budget - STACK_NOSPLIT)
 
     def gc(self, caller: Goroutine | None = None) -> int:
         """One GC cycle: scan every live goroutine and shrink its stack at most once.
@@ -297,7 +340,7 @@ class Goroutine:
         self._reference_prologue = (INLINE_REFERENCE_PROLOGUE
                                     and rt.stages.prologue is prologue.morestack_needed)
         self._tracing = rt.tracing
-        self.stackguard0 = self.stack.lo + STACK_GUARD
+        self.stackguard0 = self.stack.lo + rt.guard
         # One entry per frame, entry first. A frame's E follows from the frames above it
         # (E_used[k] = E_used[k-1] + frame[k-1] + 8), so positions are not stored: no
         # per-call allocation, nothing for the cyclic GC to traverse.
@@ -381,6 +424,8 @@ class Goroutine:
         self._ncalls = index + 1
         e_used = self._used + RETURN_ADDRESS_SIZE
         if func.nosplit:
+            if self.rt.link_check:
+                self._link_check(func)
             if e_used + func.frame > self.stack.hi - self.stack.lo:
                 self.status = Status.FATAL
                 raise NosplitOverflow(func.name, e_used + func.frame - self.stack_size)
@@ -404,6 +449,27 @@ class Goroutine:
                 words[sp + local.offset] = 0
         if self._tracing:
             self._events.append(Call(index, func.name, func.frame, e_used, not func.nosplit))
+
+    def _link_check(self, func: Func) -> None:
+        """stackcheck.go's height of the NOSPLIT chain this call extends: each NOSPLIT
+        caller's frame plus the return address, plus the callee's frame."""
+        run = [func]
+        for f in reversed(self._funcs):
+            if not f.nosplit:
+                break
+            run.append(f)
+        run.reverse()
+        names = [f.name for f in run]
+        if len(set(names)) < len(names):  # NOSPLIT recursion: the linker finds the cycle
+            first = names.index(names[-1])
+            cyc = run[first:-1]
+            raise NosplitLinkError(tuple((f.name, f.frame + RETURN_ADDRESS_SIZE) for f in cyc),
+                                   self.rt.nosplit_link_limit, cycle=True)
+        chain = tuple((f.name, f.frame + RETURN_ADDRESS_SIZE) for f in run[:-1]) \
+            + ((func.name, func.frame),)
+        if sum(g for _, g in chain) > self.rt.nosplit_link_limit:
+            # the root is the outermost one: no other failing function reaches it
+            raise NosplitLinkError(chain, self.rt.nosplit_link_limit)
 
     def _layout(self) -> list[tuple[Func, int, int]]:
         """(func, hi - E, call index) for every frame, entry first."""
@@ -467,14 +533,14 @@ class Goroutine:
                                + ", ".join(PARK_CHAINS))
         e_used = self._used
         index = self._indexes[-1] if self._indexes else 0
-        for name, frame, nosplit in PARK_CHAINS[op]:
+        for name, frame, nosplit in self.rt.park_chains[op]:
             e_used += RETURN_ADDRESS_SIZE
             if not nosplit:
-                func = _RUNTIME_FUNCS.setdefault(name, Func(name, frame=frame))
+                func = _RUNTIME_FUNCS.setdefault((name, frame), Func(name, frame=frame))
                 while self.rt.stages.prologue(self.stack.hi - e_used, frame, self.stackguard0):
                     self._morestack(func, e_used, index)
             e_used += frame
-        self._park = PARK_DEPTH[op]
+        self._park = self.rt.park_depth[op]
         self._parked = op
         self.status = Status.WAITING
         if self._tracing:
@@ -513,7 +579,7 @@ class Goroutine:
     def _gc_check(self, name: str, frame: int, depth: int) -> None:
         """The prologue of a runtime function ``depth`` bytes below this goroutine's SP."""
         e_used = self._used + depth
-        func = _RUNTIME_FUNCS.setdefault(name, Func(name, frame=frame))
+        func = _RUNTIME_FUNCS.setdefault((name, frame), Func(name, frame=frame))
         index = self._indexes[-1] if self._indexes else 0
         while self.rt.stages.prologue(self.stack.hi - e_used, frame, self.stackguard0):
             self._morestack(func, e_used, index)
@@ -523,11 +589,11 @@ class Goroutine:
         if self.stackguard0 == STACK_PREEMPT:
             # gopreempt_m: yield; when rescheduled the guard is lo + stackGuard again.
             self._events.append(Preempt(index, func.name))
-            self.stackguard0 = self.stack.lo + STACK_GUARD
+            self.stackguard0 = self.stack.lo + self.rt.guard
             return
         old_size = self.stack_size
         try:
-            size = self.rt.stages.newsize(old_size, e_used, func.frame, self.rt.max_stack)
+            size = self.rt._newsize(old_size, e_used, func.frame, self.rt.max_stack)
         except StackOverflow as e:
             self.status = Status.FATAL
             limit, asked = _as_index(e.limit), _as_index(e.new_size)
@@ -575,7 +641,7 @@ class Goroutine:
             self.status = Status.FATAL
             raise
         self.stack = new
-        self.stackguard0 = new.lo + STACK_GUARD  # may overwrite a pending preempt, as in Go
+        self.stackguard0 = new.lo + rt.guard  # may overwrite a pending preempt, as in Go
         if rt.poison:
             old.poison(POISON_OLD)
         rt.alloc.stackfree(old)
@@ -586,7 +652,7 @@ class Goroutine:
         used = self._used + park
         size = self.stack_size
         self._events.append(GC(gc, used, size, self._ncalls))
-        new = self.rt.stages.shrink(size, used)
+        new = self.rt._shrink(size, used)
         if new is None:
             return
         new = _as_index(new)
@@ -608,7 +674,8 @@ class Goroutine:
                 tuple(LocalState(lc.name, lc.kind, sp + lc.offset, stack.read(sp + lc.offset))
                       for lc in func.locals),
             ))
-        return Snapshot(self.goid, self.stack.lo, hi, self.sp, self._stackguard0, tuple(frames))
+        return Snapshot(self.goid, self.stack.lo, hi, self.sp, self._stackguard0, tuple(frames),
+                        self.rt.guard)
 
     # ---- locals and memory ------------------------------------------------------
     def frame(self, index: int = -1) -> Frame:

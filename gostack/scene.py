@@ -84,6 +84,11 @@ class Scene:
     max_stack: int | None = None
     heavy: bool = False
     summary: str = ""
+    race: bool = False  # go build -race (cgo): stack guard multiplier 2
+    gcshrinkstackoff: bool = False  # run with GODEBUG=gcshrinkstackoff=1
+
+    build_flags = Program.build_flags
+    godebug = Program.godebug
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "goroutines", tuple(self.goroutines))
@@ -156,6 +161,8 @@ class Scene:
             "max_stack": self.max_stack,
             "heavy": self.heavy,
             "summary": self.summary,
+            **({"race": True} if self.race else {}),
+            **({"gcshrinkstackoff": True} if self.gcshrinkstackoff else {}),
         }
 
     def fingerprint(self) -> str:
@@ -218,8 +225,9 @@ def run_simulator(scene: Scene, frames: Mapping[str, int],
     funcs = {f.name: gs.Func(f.qualname, frame=_frame_of(frames, f),
                              nosplit=f.nosplit or f.name in marked or f.qualname in marked)
              for f in scene.functions}
-    rt = gs.Runtime(trace=False) if scene.max_stack is None \
-        else gs.Runtime(max_stack=scene.max_stack, trace=False)
+    mode = {"race": scene.race, "gcshrinkstackoff": scene.gcshrinkstackoff}
+    rt = gs.Runtime(trace=False, **mode) if scene.max_stack is None \
+        else gs.Runtime(max_stack=scene.max_stack, trace=False, **mode)
     moves: list[SceneMove] = []
     gors: dict[int, gs.Goroutine] = {}
     last: dict[int, int] = {}
@@ -529,7 +537,10 @@ def render_go(scene: Scene) -> str:
         imports += '\t"sync"\n'
     if "sleep" in ops:
         imports += '\t"time"\n'
-    out = [_HEADER.format(name=scene.name, summary=scene.summary or scene.name,
+    modes = [*scene.build_flags, *(f"GODEBUG={x}" for x in scene.godebug)]
+    summary = (scene.summary or scene.name) + (
+        f"\n//\n// Built and run with: {' '.join(modes)}" if modes else "")
+    out = [_HEADER.format(name=scene.name, summary=summary,
                           imports=imports, max_events=MAX_EVENTS)]
     for k, (g, parks) in enumerate(zip(scene.goroutines, scene.parks, strict=True), 1):
         out.append(_PER_G.format(k=k, depth=g.depth, park_vars=_park_vars(k, parks),
@@ -537,6 +548,8 @@ def render_go(scene: Scene) -> str:
         e = g.entry
         out += [
             f"// {e.name} is goroutine {k}'s entry function: call index 0.",
+            # -race turns on -d=checkptr: no runtime.checkptrAlignment call on this stack
+            *(["//go:nocheckptr"] if scene.race else []),
             f"func {e.name}() {{",
             "\td := probeZero // 0, but not a constant",
             "\t_ = d",
@@ -695,3 +708,34 @@ _add(Scene(
     ("run 1", "gc", "run 2"),
     max_stack=65536,
     summary="debug.SetMaxStack(65536): goroutine 2 overflows while goroutine 1 is parked"))
+
+# -race scenes: worker (152) -> keep -> grow (12040) gives a 16 KiB stack; in use at the
+# scan 40 + 152 + 8 + keep + PARK_DEPTH_RACE[op]; shrink when that + 1600 < 4096.
+_RACE_EDGE_WORDS = {
+    "recv": (253, 252),  # keep 2104/2096, park 192
+    "send": (252, 251),  # keep 2096/2088, park 200 (chansend is 112 under -race)
+    "select": (217, 216),  # keep 1912/1904, park 384 (selectgo 344)
+    "gosched": (275, 274),  # keep 2272/2264, park 24 (Gosched not inlined)
+    "mutex": (237, 236),  # keep 1968/1960, park 328 (sync.Mutex.Lock not inlined)
+}
+
+
+def _race_goroutine(k: int, words: int) -> Program:
+    return Program(f"g{k}", Function(f"worker{k}"),
+                   chain=(Function(f"keep{k}", words=words), Function(f"grow{k}", words=1500)))
+
+
+for _kind, (_no, _yes) in _RACE_EDGE_WORDS.items():
+    _add(Scene(
+        f"race_park_{_kind}_edge", (_race_goroutine(1, _no), _race_goroutine(2, _yes)),
+        ((ParkAt(1, _kind, unwinding=True),), (ParkAt(1, _kind, unwinding=True),)),
+        ("run 1", "run 2", "gc", "run 1", "run 2"), race=True,
+        summary=f"-race: two goroutines blocked in {_kind} on 16 KiB stacks; in use + 1600 "
+                "== S/4 keeps goroutine 1's, one word less halves goroutine 2's"))
+
+_add(Scene(
+    "gcshrinkstackoff_parked", (_rec_goroutine(1, 400), _rec_goroutine(2, 200)),
+    ((ParkAt(0, "recv", unwinding=True),), (ParkAt(1, "mutex", unwinding=True),)),
+    ("run 1", "run 2", "gc", "gc", "gc", "run 1", "run 2"), gcshrinkstackoff=True,
+    summary="GODEBUG=gcshrinkstackoff=1: two goroutines parked shallow on big stacks, three "
+            "GCs, no shrink"))

@@ -116,6 +116,8 @@ def test_recorded_moves_are_plausible(name):
         assert case["overflow"][1].startswith("runtime: goroutine stack exceeds ")
         reached = max(sizes + [s for *_, s in case["gc_growths"]])
         assert case["overflow_size"] == reached  # the size that could not grow
+    elif case.get("link_error"):  # never ran: the linker refused it
+        assert case["exit_status"] == 1 and not case["growths"] and case["link_report"]
     else:
         assert case["exit_status"] == 0
 
