@@ -27,6 +27,9 @@ from types import FunctionType
 from .grade import catalog
 from .grade.catalog import AspectResult, BadResult, Exercise
 from .grade.notebook import printable
+from .grade.spec import localize_error
+from .i18n import _, ngettext
+from .i18n import text_width as _width
 
 CASE_SECONDS = 1.0  # per call: far more than any case needs; an endless loop stops here
 
@@ -102,18 +105,21 @@ def _problems_with(ex: Exercise, fns: dict[str, Callable]) -> str | None:
     for name, params in ex.functions:
         fn = fns[name]
         if fn is refs.get(name):
-            return (f"`{name}` is gostack's own {fn.__module__}.{fn.__qualname__}, the reference "
-                    "this exercise asks you to write. Write your own version.")
+            return _("`{name}` is gostack's own {where}, the reference this exercise asks you "
+                     "to write. Write your own version.").format(
+                name=name, where=f"{fn.__module__}.{fn.__qualname__}")
         if (getattr(fn, "__module__", None) or "").startswith("gostack."):
-            return (f"`{name}` is gostack's {fn.__module__}.{fn.__qualname__}, not a function "
-                    "of yours. Write your own version.")
+            return _("`{name}` is gostack's {where}, not a function of yours. Write your own "
+                     "version.").format(name=name, where=f"{fn.__module__}.{fn.__qualname__}")
         if not callable(fn):
-            return f"`{name}` is a {type(fn).__name__}, not a function."
+            return _("`{name}` is a {kind}, not a function.").format(
+                name=name, kind=type(fn).__name__)
         try:
             inspect.signature(fn).bind(*params)
         except TypeError:
-            return (f"`{name}` cannot be called as {name}({', '.join(params)}): check its "
-                    "parameters (the runtime passes exactly these, in this order).")
+            return _("`{name}` cannot be called as {call}: check its parameters (the runtime "
+                     "passes exactly these, in this order).").format(
+                name=name, call=f"{name}({', '.join(params)})")
         except ValueError:
             pass  # no signature to inspect (a builtin): let the calls tell
     return None
@@ -201,27 +207,30 @@ def check(exercise: str, **fns: Callable) -> Score:
     missing = [n for n in ex.names if n not in fns]
     if missing:
         raise TypeError(f"check({ex.id!r}) needs: {', '.join(ex.names)} (missing {missing})")
-    head = f"Exercise {ex.id[:2]} · {ex.title}"
+    head = _("Exercise {number} · {title}").format(number=ex.id[:2], title=_(ex.title))
+    score0 = _("Score: 0/{max} points.").format(max=f"{ex.max_points:g}")
     problem = _problems_with(ex, fns)
     if problem:
-        print(f"{head}\n{problem}\nScore: 0/{ex.max_points:g} points.")
+        print(f"{head}\n{problem}\n{score0}")
         return Score(ex.id, 0.0, ex.max_points, message=problem)
     cases = ex.visible_cases()
     expected = catalog.reference_outputs(ex, cases)  # before the references are switched off
     with _references_off(ex) as called:
         outputs = _run_cases(ex, fns, cases)
     if called:
-        message = (f"your code calls gostack's reference implementation ({', '.join(called)}) "
-                   "instead of its own. The grader switches it off and scores this exercise "
-                   "0: write the function yourself.")
-        print(f"{head}\n{message}\nScore: 0/{ex.max_points:g} points.")
+        message = _("your code calls gostack's reference implementation ({names}) instead "
+                    "of its own. The grader switches it off and scores this exercise 0: write "
+                    "the function yourself.").format(names=", ".join(called))
+        print(f"{head}\n{message}\n{score0}")
         return Score(ex.id, 0.0, ex.max_points, message=message)
     if outputs == "not implemented":
         names = ", ".join(f"`{n}`" for n in ex.names)
-        verb = "raises" if len(ex.names) == 1 else "still raise"
-        print(f"{head}: not implemented yet ({names} {verb} NotImplementedError).\n"
-              "Replace `raise NotImplementedError()` with your code, then run this cell "
-              f"again.\nScore: 0/{ex.max_points:g} points.")
+        said = ngettext("{head}: not implemented yet ({names} raises NotImplementedError).",
+                        "{head}: not implemented yet ({names} still raise "
+                        "NotImplementedError).", len(ex.names)).format(head=head, names=names)
+        again = _("Replace `raise NotImplementedError()` with your code, then run this cell "
+                  "again.")
+        print(f"{said}\n{again}\n{score0}")
         return Score(ex.id, 0.0, ex.max_points, message="not implemented")
     results = catalog.judge(ex, cases, outputs, expected)
     print(report(ex, results, len(cases)))
@@ -253,29 +262,47 @@ def report(ex: Exercise, results: list[AspectResult], ncases: int, hidden: bool 
     ``points``: each aspect's points as the grader scores them (default: what its cases
     gave); ``zeroed``: why the whole exercise scores 0. Learner text is escaped: the report
     is plain lines, with no control character or terminal escape in them."""
-    which = "visible and hidden" if hidden else "visible"
     points = [r.points for r in results] if points is None else list(points)
-    ran = f"{ncases} {which} cases" if ncases else "no case was run"
-    lines = [f"Exercise {ex.id[:2]} · {ex.title}: {ran}"]
+    if not ncases:
+        ran = _("no case was run")
+    elif hidden:
+        ran = ngettext("{n} visible and hidden case", "{n} visible and hidden cases",
+                       ncases).format(n=ncases)
+    else:
+        ran = ngettext("{n} visible case", "{n} visible cases", ncases).format(n=ncases)
+    head = _("Exercise {number} · {title}").format(number=ex.id[:2], title=_(ex.title))
+    lines = [f"{head}: {ran}"]
     if zeroed:
-        lines.append(f"0 points for this exercise: {printable(zeroed)}")
-    width = max(len(r.title) for r in results) + 2
-    for r, pts in zip(results, points, strict=True):
+        lines.append(_("0 points for this exercise: {why}").format(
+            why=printable(localize_error(zeroed))))
+    titles = [_(r.title) for r in results]
+    width = max(_width(t) for t in titles) + 2
+    for r, title, pts in zip(results, titles, points, strict=True):
         mark = "✔" if r.passed and pts == r.max_points else "✘"
-        lines.append(f"  {mark} {r.title:<{width}} {pts:g}/{r.max_points:g}"
-                     + (f"  (its cases gave {r.points:g}: 0 for this exercise, see above)"
-                        if zeroed and r.points > pts else ""))
+        pad = " " * (width - _width(title))
+        lines.append(f"  {mark} {title}{pad} {pts:g}/{r.max_points:g}"
+                     + (_("  (its cases gave {points}: 0 for this exercise, see above)").format(
+                         points=f"{r.points:g}") if zeroed and r.points > pts else ""))
         if not zeroed:  # else the cases do not count: their details would only confuse
             lines += ["      " + line for line in failing_cases(ex, r, hide_hidden_inputs)]
     total = sum(points)
-    lines.append(f"Score: {total:g}/{ex.max_points:g} points on the {which} tests.")
+    score = (_("Score: {points}/{max} points on the visible and hidden tests.") if hidden
+             else _("Score: {points}/{max} points on the visible tests."))
+    lines.append(score.format(points=f"{total:g}", max=f"{ex.max_points:g}"))
     if not hidden:
-        lines.append("The grader runs these cases and hidden ones, the same for every student.")
+        lines.append(_("The grader runs these cases and hidden ones, the same for every "
+                       "student."))
     return printable("\n".join(lines), keep="\n")
 
 
-def _fail_count(n: int, kind: str) -> str:
-    return f"1 {kind} case fails" if n == 1 else f"{n} {kind} cases fail"
+def _fail_count(n: int, kind: str, too: bool = False) -> str:
+    if kind == "visible":
+        text = (ngettext("{n} visible case fails too", "{n} visible cases fail too", n) if too
+                else ngettext("{n} visible case fails", "{n} visible cases fail", n))
+    else:
+        text = (ngettext("{n} hidden case fails too", "{n} hidden cases fail too", n) if too
+                else ngettext("{n} hidden case fails", "{n} hidden cases fail", n))
+    return text.format(n=n)
 
 
 def failing_cases(ex: Exercise, r: AspectResult, hide_hidden_inputs: bool) -> list[str]:
@@ -289,14 +316,16 @@ def failing_cases(ex: Exercise, r: AspectResult, hide_hidden_inputs: bool) -> li
     if worst is not None:
         kind = "visible" if worst.case["id"].startswith("v") else "hidden"
         n = visible if kind == "visible" else hidden
-        lines.append(f"smallest failing {kind} input" + (f" (of {n}):" if n > 1 else ":"))
+        first = (_("smallest failing visible input") if kind == "visible"
+                 else _("smallest failing hidden input"))
+        lines.append(first + (_(" (of {n}):").format(n=n) if n > 1 else ":"))
         lines += catalog.explain(ex, r.tag, worst).splitlines()
-    too = " too" if kind else ""
+    too = bool(kind)
     if visible and kind != "visible":
-        lines.append(_fail_count(visible, "visible") + too)
+        lines.append(_fail_count(visible, "visible", too))
     if hidden and kind != "hidden":
-        shown = "" if not hide_hidden_inputs else " (inputs not shown)"
-        lines.append(_fail_count(hidden, "hidden") + too + shown)
+        shown = "" if not hide_hidden_inputs else _(" (inputs not shown)")
+        lines.append(_fail_count(hidden, "hidden", too) + shown)
     return lines
 
 

@@ -156,6 +156,13 @@ def N_(message: str) -> str:
     return message
 
 
+def text_width(text: str) -> int:
+    """Columns a text takes in a monospaced report: Hangul and other wide letters take two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
 def korean(text: str) -> bool:
     """Whether ``text`` holds Hangul (a notebook of the Korean edition, say)."""
     return any("\uac00" <= ch <= "\ud7a3" or "\u1100" <= ch <= "\u11ff" for ch in text)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from .arch import ENTRY_USED, MAX_STACK_DEFAULT
 from .errors import StackOverflow
+from .i18n import N_, _, text_width
 from .runtime import REFERENCE, Runtime, Stages
 from .symtab import POINTER, SCALAR, UINTPTR, Func, Kind, Local
 from .trace import GC, Grow, Overflow, Shrink
@@ -203,31 +204,34 @@ class Problem:
         lines = [f"ARG seed {self.seed}", f"ARG kind {self.kind} ({self.category})"]
         limit = f"{self.max_stack:,}"
         if self.max_stack == MAX_STACK_DEFAULT:
-            limit += " (the default)"
+            limit += " " + _("(the default)")
         lines += [f"ARG max_stack {limit}", ""]
-        lines.append(f"A goroutine starts in {self.entry.name} "
-                     f"(frame {self.entry.frame}): call index 0. Then:")
+        lines.append(_("A goroutine starts in {name} (frame {frame}): call index 0. "
+                       "Then:").format(name=self.entry.name, frame=self.entry.frame))
         lines += ["  " + s for s in self.describe_steps()]
-        lines += ["", "At which calls does the stack grow, and to what size?"]
+        lines += ["", _("At which calls does the stack grow, and to what size?")]
         if not show_answers:
-            lines.append("  ?   (run again with show_answers=True, or -c, for the answer)")
+            lines.append("  ?   " + _("(run again with show_answers=True, or -c, for the "
+                                      "answer)"))
             return "\n".join(lines)
         run = self.run()
         old = 2048
         for e in run.events:
             if isinstance(e, Grow):
-                lines.append(f"  call {e.call_index:>4}: {old:>9,} -> {e.new_size:>9,} bytes "
-                             f"({e.func})")
+                lines.append(_("  call {index}: {old} -> {new} bytes ({func})").format(
+                    index=f"{e.call_index:>4}", old=f"{old:>9,}", new=f"{e.new_size:>9,}",
+                    func=e.func))
                 old = e.new_size
             elif isinstance(e, Shrink):
-                lines.append(f"  GC {e.gc:>6}: {e.old_size:>9,} -> {e.new_size:>9,} bytes "
-                             "(shrink)")
+                lines.append(_("  GC {gc}: {old} -> {new} bytes (shrink)").format(
+                    gc=f"{e.gc:>6}", old=f"{e.old_size:>9,}", new=f"{e.new_size:>9,}"))
                 old = e.new_size
             elif isinstance(e, Overflow):
-                lines.append(f"  call {e.call_index:>4}: fatal error: stack overflow "
-                             f"(a {e.new_size:,}-byte stack exceeds the limit)")
+                lines.append(_("  call {index}: fatal error: stack overflow (a {size}-byte "
+                               "stack exceeds the limit)").format(
+                    index=f"{e.call_index:>4}", size=f"{e.new_size:,}"))
         if not any(isinstance(e, (Grow, Overflow)) for e in run.events):
-            lines.append("  never: the first 2,048 bytes are enough")
+            lines.append(_("  never: the first 2,048 bytes are enough"))
         return "\n".join(lines)
 
     def describe_steps(self) -> list[str]:
@@ -244,14 +248,18 @@ class Problem:
             n = j - i + 1
             if s.op == "call":
                 first, last = index + 1, index + n
-                where = f"call {first}" if n == 1 else f"calls {first}-{last}"
-                out.append(f"{where:<14} {s.func.name} (frame {s.func.frame})"
-                           + ("" if n == 1 else f", {n} times, each from the one before"))
+                where = (_("call {first}") if n == 1 else _("calls {first}-{last}")).format(
+                    first=first, last=last)
+                out.append(_pad(where, 14) + " " + _("{name} (frame {frame})").format(
+                    name=s.func.name, frame=s.func.frame)
+                           + ("" if n == 1 else _(", {n} times, each from the one before").format(
+                               n=n)))
                 index = last
             elif s.op == "ret":
-                out.append("return" if n == 1 else f"return {n} times")
+                out.append(_("return") if n == 1 else _("return {n} times").format(n=n))
             elif s.op == "gc":
-                out.append("runtime.GC()" if n == 1 else f"runtime.GC() {n} times")
+                out.append("runtime.GC()" if n == 1
+                           else _("runtime.GC() {n} times").format(n=n))
             i = j + 1
         return out
 
@@ -472,15 +480,20 @@ def compare(problem: Problem, stages: Stages, context: int = 3) -> None:
     for i in range(max(len(want), len(got))):
         if i >= len(want) or i >= len(got) or want[i] != got[i]:
             lo = max(0, i - context)
-            print(f"The traces agree on their first {i} lines, then:")
-            for name, lines in (("reference", want), ("this runtime", got)):
+            print(_("The traces agree on their first {n} lines, then:").format(n=i))
+            for name, lines in ((_("reference"), want), (_("this runtime"), got)):
                 print(f"  {name}:")
                 for j in range(lo, min(len(lines), i + context + 1)):
                     print(f"    {'>' if j == i else ' '} {lines[j]}")
                 if i >= len(lines):
-                    print("    > (nothing more)")
+                    print("    > " + _("(nothing more)"))
             return
-    print(f"The same {len(want)} lines: this runtime behaves as the reference on this program.")
+    print(_("The same {n} lines: this runtime behaves as the reference on this program.").format(
+        n=len(want)))
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - text_width(text))
 
 
 # Wrong stages: each the mistake a learner makes in one exercise (01-04, 07). The mysteries
@@ -665,20 +678,36 @@ def mystery(name: str) -> tuple[Problem, Stages]:
     return generate(seed, kind, cat), REFERENCE.replace(**{stage: fn})
 
 
-MYSTERY_ANSWERS = {
-    "A": "newsize. The growth at the huge call goes to a size with no room left for the "
+class _Translated(dict):
+    """A dict of messages, each read in the language in use."""
+
+    def __getitem__(self, key):
+        return _(super().__getitem__(key))
+
+    def items(self):
+        return [(k, self[k]) for k in self]
+
+    def values(self):
+        return [self[k] for k in self]
+
+    def get(self, key, default=None):
+        return self[key] if key in self else default
+
+
+MYSTERY_ANSWERS = _Translated({
+    "A": N_("newsize. The growth at the huge call goes to a size with no room left for the "
          "guard, so the prologue, run again on the new stack, fails again: two growths at "
-         "one call. new_size forgot the 928 bytes of stackGuard.",
-    "B": "shrink. GC 1 halves a stack whose used part plus the 800-byte margin is more than "
+         "one call. new_size forgot the 928 bytes of stackGuard."),
+    "B": N_("shrink. GC 1 halves a stack whose used part plus the 800-byte margin is more than "
          "a quarter of it; the calls after the GC then grow it back. shrink_size forgot "
-         "the margin.",
-    "C": "adjustframe. Sizes, calls and deltas agree; at the checkpoint u (a uintptr) has "
+         "the margin."),
+    "C": N_("adjustframe. Sizes, calls and deltas agree; at the checkpoint u (a uintptr) has "
          "moved along with p. A uintptr is an integer to the garbage collector: it is never "
-         "adjusted.",
-    "D": "prologue. Only the first growth moves, one call later, to the same size: at call "
+         "adjusted."),
+    "D": N_("prologue. Only the first growth moves, one call later, to the same size: at call "
          "3 SP was exactly at the guard, and this runtime's check fails only below it. The "
-         "later growths land past the boundary, so they agree.",
-}
+         "later growths land past the boundary, so they agree."),
+})
 
 
 def show(seed: int, show_answers: bool = False, kind: str = "predict",

@@ -159,6 +159,10 @@ def build_parser() -> argparse.ArgumentParser:
                        f"with RLIMIT_NPROC=1 (default {DEFAULT_UID_BASE})")
     group.add_argument("--no-sandbox-uid", action="store_true",
                        help="keep the grader's user id for workers")
+    p.add_argument("--lang", choices=("auto", "en", "ko"), default="auto",
+                   help="the language of each student's feedback (default auto: Korean for a "
+                   "submission made from the Korean edition, exercises/ko/, else English); "
+                   "scores never depend on it")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.add_argument("--gradescope-bundle", type=Path, metavar="FILE.zip",
                    help="build a Gradescope autograder bundle (setup.sh, run_autograder) "
@@ -494,7 +498,7 @@ def run_batch(args, grader: Grader, found: layouts.Found, roster: rosters.Roster
                 result = StudentResult(student, [], 0.0, error=f"{type(e).__name__}: {e}")
             if not stopping.is_set():
                 report.write_student(out, result, manifest, args.visibility,
-                                     args.hidden_inputs == "hide")
+                                     args.hidden_inputs == "hide", args.lang)
             return result
         finally:
             with slot_lock:

@@ -22,6 +22,7 @@ import zipfile
 from pathlib import Path
 
 from .. import __version__
+from ..i18n import _, using
 from . import catalog, layouts, report
 from .grader import Grader
 from .sandbox import DEFAULT_UID_BASE, Limits, self_test
@@ -146,12 +147,13 @@ def run_in_container() -> int:
         finally:
             grader.close()
         hide = bool(config.get("hide_hidden_inputs", True))  # hidden unless asked
-        data = report.results_json(result, config.get("visibility", "visible"), hide)
-        if not files:
-            data["output"] = ("No notebook found in the submission: upload your .ipynb file(s) "
-                              "(for example " + ", ".join(f"{e}.ipynb" for e in
-                                                          config["exercises"]) + ").")
-        print(report.feedback_md(result, hide))
+        with using(report.submission_language(result, config.get("lang", "auto"))):
+            data = report.results_json(result, config.get("visibility", "visible"), hide)
+            if not files:
+                data["output"] = _("No notebook found in the submission: upload your .ipynb "
+                                   "file(s) (for example {names}).").format(
+                    names=", ".join(f"{e}.ipynb" for e in config["exercises"]))
+            print(report.feedback_md(result, hide))
     except Exception as e:  # Gradescope must always get a results.json
         data = {"score": 0, "output": "The autograder failed: "
                 f"{report.text(f'{type(e).__name__}: {e}')}. Please tell your instructor.",

@@ -16,6 +16,7 @@ from itertools import combinations
 from pathlib import Path
 
 from .. import __version__
+from ..i18n import _, korean, using
 from . import catalog
 from .grader import Outcome, StudentResult
 from .notebook import printable
@@ -160,8 +161,8 @@ def _aspect_output(o: Outcome, r: catalog.AspectResult, hide: bool) -> str:
     hidden = r.cases - r.visible
     failed_v = sum(1 for f in r.failures if f.case["id"].startswith("v"))
     failed_h = len(r.failures) - failed_v
-    lines = [f"visible cases: {r.visible - failed_v}/{r.visible} passed; "
-             f"hidden cases: {hidden - failed_h}/{hidden} passed"]
+    lines = [_("visible cases: {vp}/{v} passed; hidden cases: {hp}/{h} passed").format(
+        vp=r.visible - failed_v, v=r.visible, hp=hidden - failed_h, h=hidden)]
     lines += failing_cases(o.exercise, r, hide)
     return printable("\n".join(lines), keep="\n")
 
@@ -177,25 +178,27 @@ def results_json(result: StudentResult, visibility: str = "visible",
         for k, s in enumerate(o.aspect_points(), start=1):
             r = s.result
             if s.zeroed or same:
-                output = f"0 points: {text(s.zeroed or same)}"
+                output = _("0 points: {why}").format(why=text(_localized(s.zeroed or same)))
             else:
                 output = _aspect_output(o, r, hide_hidden_inputs)
             tests.append({
-                "name": f"{ex.id} · {r.title}", "number": f"{ex.number}.{k}",
+                "name": f"{ex.id} · {_(r.title)}", "number": f"{ex.number}.{k}",
                 "score": s.points, "max_score": s.max_points,
                 "status": "passed" if s.points == s.max_points else "failed",
                 "output": output, "visibility": visibility, "tags": [ex.id],
             })
         notes = _notes(o, _duplicate_notes(result, ex.id))
         if notes:
-            tests.append({"name": f"{ex.id} · notes", "number": f"{ex.number}.0", "score": 0.0,
-                          "max_score": 0.0, "output": "\n".join(notes),
+            tests.append({"name": f"{ex.id} · " + _("notes"), "number": f"{ex.number}.0",
+                          "score": 0.0, "max_score": 0.0, "output": "\n".join(notes),
                           "visibility": visibility, "tags": [ex.id]})
     summary = [f"{o.exercise.id}: {o.points:g}/{o.max_points:g}" for o in result.outcomes]
-    out = f"gostack grade {__version__} · {result.points:g}/{result.max_points:g} points\n"
+    out = f"gostack grade {__version__} · " + _("{points}/{max} points").format(
+        points=f"{result.points:g}", max=f"{result.max_points:g}") + "\n"
     out += "\n".join(summary)
     if result.error:
-        out += f"\nThe grader failed on this submission: {text(result.error)}"
+        out += "\n" + _("The grader failed on this submission: {error}").format(
+            error=text(result.error))
     return {
         "score": result.points,
         "output": out,
@@ -221,12 +224,12 @@ def _duplicate_notes(result: StudentResult, ex_id: str) -> list[str]:
 def _notes(o: Outcome, extra: list[str] | None = None) -> list[str]:
     notes = []
     if o.notebook:
-        notes.append(f"graded notebook: {text(o.notebook)}")
+        notes.append(_("graded notebook: {name}").format(name=text(o.notebook)))
     notes += extra or []
     if o.problem and o.results:
-        notes.append(f"why 0 points: {text(o.problem)}")
+        notes.append(_("why 0 points: {why}").format(why=text(o.problem)))
     notes += [text(n) for n in o.notes]
-    return notes if len(notes) > 1 or (notes and not notes[0].startswith("graded")) else []
+    return notes if len(notes) > 1 or (notes and not o.notebook) else []
 
 
 def feedback_md(result: StudentResult, hide_hidden_inputs: bool = True) -> str:
@@ -235,29 +238,30 @@ def feedback_md(result: StudentResult, hide_hidden_inputs: bool = True) -> str:
     learner's code or files said is escaped, inside fenced blocks it cannot close."""
     from ..exercises import report
 
-    lines = [f"# Feedback for {text(result.student.id)}", "",
-             f"Total: **{result.points:g}/{result.max_points:g}** points "
-             f"(gostack grade {__version__}).", ""]
+    lines = [_("# Feedback for {student}").format(student=text(result.student.id)), "",
+             _("Total: **{points}/{max}** points (gostack grade {version}).").format(
+                 points=f"{result.points:g}", max=f"{result.max_points:g}",
+                 version=__version__), ""]
     if hide_hidden_inputs:
-        lines += ["Failing hidden cases are counted; their inputs, and what your code said "
-                  "on them, are not shown.", ""]
+        lines += [_("Failing hidden cases are counted; their inputs, and what your code said "
+                    "on them, are not shown."), ""]
     if result.error:
-        lines += ["The grader failed on this submission:", "", *fenced(result.error), ""]
+        lines += [_("The grader failed on this submission:"), "", *fenced(result.error), ""]
     for o in result.outcomes:
         lines += [f"## {o.exercise.id}: {o.points:g}/{o.max_points:g}", ""]
         scores = o.aspect_points()
-        body = [f"notebook: {text(o.notebook)}"] if o.notebook else []
+        body = [_("notebook: {name}").format(name=text(o.notebook))] if o.notebook else []
         body.append(report(o.exercise, [s.result for s in scores], o.cases, hidden=True,
                            hide_hidden_inputs=hide_hidden_inputs,
                            points=[s.points for s in scores],
                            zeroed=o.problem or uniform_error(o)))
         notes = _duplicate_notes(result, o.exercise.id) + [text(n) for n in fold(o.notes)]
         if notes:
-            body += ["notes:", *(f"- {note}" for note in notes)]
+            body += [_("notes:"), *(f"- {note}" for note in notes)]
         lines += [*fenced("\n".join(body)), ""]
         if o.output.strip():
             quoted = "\n".join(printable(o.output.strip(), keep="\n").split("\n")[:20])
-            lines += ["What your code printed while it was graded (not used for scoring):",
+            lines += [_("What your code printed while it was graded (not used for scoring):"),
                       "", *fenced(quoted), ""]
     return "\n".join(lines)
 
@@ -272,11 +276,47 @@ def integrity_json(result: StudentResult) -> dict:
             for o in result.outcomes}
 
 
+def _localized(message: str) -> str:
+    from .spec import localize_error
+
+    return localize_error(message)
+
+
+def submission_language(result: StudentResult, lang: str = "auto") -> str:
+    """The language of a student's feedback: ``lang``, or with "auto" the edition the
+    submission was made from (Korean when the markdown of a notebook it handed in, which
+    comes from the handed-out exercise, is in Hangul; else English)."""
+    if lang != "auto":
+        return lang
+    from .grader import MAX_FILE_BYTES
+
+    for f in sorted(getattr(result.student, "files", [])):
+        try:
+            if f.suffix != ".ipynb" or f.stat().st_size > MAX_FILE_BYTES:
+                continue
+            nb = json.loads(f.read_text(encoding="utf-8", errors="replace"))
+            cells = nb.get("cells", []) if isinstance(nb, dict) else []
+            md = [c.get("source", "") for c in cells
+                  if isinstance(c, dict) and c.get("cell_type") == "markdown"]
+            if korean("".join("".join(x) if isinstance(x, list) else str(x) for x in md)):
+                return "ko"
+        except (OSError, ValueError, TypeError, AttributeError):
+            continue
+    return "en"
+
+
 def write_student(out: Path, result: StudentResult, manifest: dict, visibility: str,
-                  hide_hidden_inputs: bool = True) -> None:
-    """Write the student's files. If their report cannot be made (an answer of a shape no
-    formatter expected), the student gets a 0-point report that says so: an earlier run's
-    files are always replaced, never left standing."""
+                  hide_hidden_inputs: bool = True, lang: str = "auto") -> None:
+    """Write the student's files, in the submission's language (:func:`submission_language`).
+    If their report cannot be made (an answer of a shape no formatter expected), the student
+    gets a 0-point report that says so: an earlier run's files are always replaced, never
+    left standing."""
+    with using(submission_language(result, lang)):
+        _write_student(out, result, manifest, visibility, hide_hidden_inputs)
+
+
+def _write_student(out: Path, result: StudentResult, manifest: dict, visibility: str,
+                   hide_hidden_inputs: bool = True) -> None:
     folder = out / "students" / result.student.key
     if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
         folder.unlink()  # not the grader's: something put a file or a link in its place

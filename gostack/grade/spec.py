@@ -375,7 +375,39 @@ def explain(ex: Exercise, aspect_tag: str, failure: Failure) -> str:
     else:
         lines.append(f"expected: {fmt(failure.expected)}")
         lines.append(f"got:      {fmt(failure.got)}")
-    return printable("\n".join(lines), keep="\n")
+    return printable("\n".join(relabel(lines)), keep="\n")
+
+
+_LABEL = re.compile(r"^(tried|reproduce|expected|got):\s*")
+
+
+def relabel(lines: list[str]) -> list[str]:
+    """A failure's lines (``tried:``, ``expected:``, ``got:``...) with their labels, and the
+    errors on them, in the language in use (English: unchanged)."""
+    from ..i18n import _, language
+    from ..i18n import text_width as _width
+
+    if language() == "en":
+        return lines
+    names = {"tried": _("tried:"), "reproduce": _("reproduce:"), "expected": _("expected:"),
+             "got": _("got:")}
+    width = max(_width(v) for v in names.values()) + 1
+    out = []
+    for line in "\n".join(lines).split("\n"):
+        m = _LABEL.match(line)
+        if m:
+            label = names[m.group(1)]
+            rest = line[m.end():]
+            if m.group(1) == "got":
+                rest = localize_error(rest)
+            line = label + " " * (width - _width(label)) + rest
+        else:
+            m = re.match(r"^\((\d+) of (\d+) (\w+) differ; this is the first\)$", line)
+            if m:
+                line = _("({n} of {total} differ; this is the first)").format(
+                    n=m.group(1), total=m.group(2))
+        out.append(line)
+    return out
 
 
 def fmt(x: Any) -> str:
@@ -423,3 +455,34 @@ def first_difference(expected: list[str], got: list[str], noun: str = "lines") -
     if len(diffs) > 1:
         lines.append(f"({len(diffs)} of {len(expected)} {noun} differ; this is the first)")
     return "\n".join(lines)
+
+
+def localize_error(text: str) -> str:
+    """An error as the data says it (English, which the grader's summary reads), in the
+    language in use: the known openings are translated, what the code said is kept."""
+    from ..i18n import _, language
+
+    if language() == "en" or not text:
+        return text
+    m = re.match(r"^ran out of time: no answer after ([\d.]+) s per call \(an endless loop\?\)"
+                 r"(.*)$", text, re.S)
+    if m:
+        return _("ran out of time: no answer after {seconds} s per call (an endless "
+                 "loop?)").format(seconds=m.group(1)) + m.group(2)
+    m = re.match(r"^ran out of time: no answer after (.+?) \(an endless loop\?\)(.*)$", text,
+                 re.S)
+    if m:
+        return _("ran out of time: no answer after {limit} (an endless loop?)").format(
+            limit=m.group(1)) + m.group(2)
+    m = re.match(r"^(?:raised no result: )?not run: an earlier case ran out of time$", text)
+    if m:
+        return _("not run: an earlier case ran out of time")
+    m = re.match(r"^raised NotImplementedError(.*)$", text, re.S)
+    if m and "every case" in text:
+        n = re.search(r"×(\d+)", text)
+        return _("raised NotImplementedError (not implemented) in every case: ×{n}").format(
+            n=n.group(1) if n else "?")
+    m = re.match(r"^raised ([\w. ]+?)(: .*)?$", text, re.S)
+    if m:
+        return _("raised {error}").format(error=m.group(1)) + (m.group(2) or "")
+    return text

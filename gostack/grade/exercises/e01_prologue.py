@@ -29,6 +29,7 @@ import random
 from collections.abc import Callable
 
 from ...arch import STACK_BIG, STACK_GUARD, STACK_PREEMPT, STACK_SMALL
+from ...i18n import N_
 from ..spec import (
     Aspect,
     Exercise,
@@ -302,7 +303,7 @@ def morestack_needed(sp, frame, stackguard0):
 
 EXERCISE = Exercise(
     id="01-prologue",
-    title="The prologue check",
+    title=N_("The prologue check"),
     lesson="03-prologue",
     functions=(("morestack_needed", ("sp", "frame", "stackguard0")),),
     reference={"morestack_needed": "gostack.prologue.morestack_needed"},

@@ -34,6 +34,7 @@ from ...arch import (
     STACK_SMALL,
 )
 from ...errors import StackOverflow
+from ...i18n import N_
 from ..spec import (
     Aspect,
     Exercise,
@@ -322,7 +323,7 @@ def new_size(*args):
 
 EXERCISE = Exercise(
     id="02-newstack",
-    title="newstack's new size",
+    title=N_("newstack's new size"),
     lesson="04-newstack",
     functions=(("new_size", ("old_size", "used", "frame", "max_stack")),),
     reference={"new_size": "gostack.newstack.new_size"},

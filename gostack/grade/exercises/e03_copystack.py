@@ -24,6 +24,7 @@ import random
 from collections.abc import Callable
 
 from ...arch import PAGE_SIZE
+from ...i18n import N_
 from ...stackalloc import Stack as GsStack
 from ..spec import (
     Aspect,
@@ -375,7 +376,7 @@ def copystack(old, new, used=0, *, word=8):
 
 EXERCISE = Exercise(
     id="03-copystack",
-    title="copystack",
+    title=N_("copystack"),
     lesson="05-copystack",
     functions=(("copystack", ("old", "new", "used")),),
     reference={"copystack": "gostack.copystack.copystack"},

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from ...adjust import Adjusted, AdjustInfo, FrameRef
 from ...arch import MIN_LEGAL_POINTER, PAGE_SIZE
 from ...errors import InvalidPointer, RuntimeThrow
+from ...i18n import N_
 from ...symtab import Func, Kind, Local
 from ..spec import (
     HEAP,
@@ -423,7 +424,7 @@ def adjustframe(words, frame, adj, *, min_legal=4096):
 
 EXERCISE = Exercise(
     id="04-adjust",
-    title="Pointer adjustment from stack maps",
+    title=N_("Pointer adjustment from stack maps"),
     lesson="06-stack-maps",
     functions=(("adjustframe", ("words", "frame", "adj")),),
     reference={"adjustframe": "gostack.adjust.adjustframe"},

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ... import problems as pb
+from ...i18n import N_
 from ...problems import Problem
 from ...runtime import Stages
 from ...symtab import POINTER
@@ -994,7 +995,7 @@ def _cases(rng: random.Random, visible: bool) -> list[dict]:
 
 EXERCISE = Exercise(
     id="05-growth-path",
-    title="The whole growth path",
+    title=N_("The whole growth path"),
     lesson="08-beyond-growth",
     functions=(
         ("morestack_needed", ("sp", "frame", "stackguard0")),

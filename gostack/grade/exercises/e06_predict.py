@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ...i18n import N_
 from ...problems import Problem
 from ..spec import (
     Aspect,
@@ -346,7 +347,7 @@ TAGS = {"recursion": ["calls"], "huge": ["sizes"], "entry": ["sizes"], "returns"
 
 EXERCISE = Exercise(
     id="06-predict-the-trace",
-    title="Predict the trace",
+    title=N_("Predict the trace"),
     lesson="04-newstack",
     functions=(("predict", ("problem",)),),
     reference={"predict": "gostack.problems.Problem.answer"},

@@ -26,6 +26,7 @@ import random
 from collections.abc import Callable
 
 from ...arch import FIXED_STACK, STACK_NOSPLIT
+from ...i18n import N_
 from ..spec import (
     Aspect,
     Exercise,
@@ -225,7 +226,7 @@ def shrink_size(size, used):
 
 EXERCISE = Exercise(
     id="07-shrink",
-    title="The shrink rule",
+    title=N_("The shrink rule"),
     lesson="08-beyond-growth",
     functions=(("shrink_size", ("size", "used")),),
     reference={"shrink_size": "gostack.shrink.shrink_size"},
