@@ -10,7 +10,9 @@ and per probe the fingerprint of its Go source, the tokens the most common run
 printed, a hash of every output seen with its count, and how the runs split: as the
 model predicts, as it predicts with sysmon's startup preemption
 (gostack/sched/startup.py), or other (sysmon's 10 ms preemption of a long time slice,
-on a loaded machine). tests/test_sched_recorded.py
+on a loaded machine); and the same for runs against a runtime with those two
+preemptions patched out (`quiet_sysmon`: every run should be the model's order).
+tests/test_sched_recorded.py
 checks the model against it without Go; `python -m gostack.sched verify` runs live.
 """
 
@@ -20,6 +22,7 @@ import argparse
 import json
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -27,7 +30,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from gostack import realgo  # noqa: E402
 from gostack.sched import machine  # noqa: E402
 from gostack.sched.catalog import PROBES  # noqa: E402
-from gostack.sched.realrun import RECORDED_PATH, observe, recorded_header  # noqa: E402
+from gostack.sched.realrun import (  # noqa: E402
+    RECORDED_PATH,
+    build_quiet_sysmon,
+    observe,
+    recorded_header,
+    run_once,
+)
 from gostack.sched.render import digest, fingerprint  # noqa: E402
 
 
@@ -53,6 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--probe", action="append", metavar="NAME",
                     help="record only these probes (repeatable); the others are kept")
     ap.add_argument("--runs", type=int, default=5, help="runs per probe (default 5)")
+    ap.add_argument("--quiet-runs", type=int, default=5,
+                    help="runs per probe against a runtime with sysmon's preemptions "
+                         "patched out (realrun.SYSMON_PATCHES; default 5, 0: skip)")
     ap.add_argument("--output", type=Path, default=RECORDED_PATH)
     args = ap.parse_args(argv)
     a = realgo.available()
@@ -94,6 +106,14 @@ def main(argv: list[str] | None = None) -> int:
             "other": o.runs - same - race,
             "observed": {digest(out): n for out, n in o.outputs},
             "output": list(o.output)}
+        if args.quiet_runs:
+            binary = build_quiet_sysmon(p, progress)
+            quiet = Counter(run_once(binary, p) for _ in range(args.quiet_runs))
+            probes[name]["quiet_sysmon"] = {
+                "runs": args.quiet_runs, "as_model": quiet[model],
+                "observed": {digest(out): n for out, n in quiet.most_common()}}
+            progress(f"{name}: sysmon's preemptions patched out: {quiet[model]} of "
+                     f"{args.quiet_runs} runs as the model")
         progress(f"{name}: {len(o.output)} tokens; of {o.runs} runs {same} as the model, "
                  f"{race} as the model with sysmon's startup preemption, "
                  f"{o.runs - same - race} other ({time.monotonic() - t0:.1f} s)")

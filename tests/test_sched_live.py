@@ -32,3 +32,18 @@ def test_live_probe_agrees_with_the_model(name):
     assert explained >= 1, (
         f"{name}: no run printed the model's order; most common: {o.output[:12]}, "
         f"model: {pred['model'][:12]}")
+
+
+@needs_go
+@pytest.mark.slow
+def test_without_sysmons_preemptions_every_run_prints_the_models_order():
+    """spawn_257 is the probe that shows the startup race most; built against a runtime
+    with sysmon's first-look and 10 ms preemptions patched out (realrun.SYSMON_PATCHES),
+    every run must print exactly the model's usual order. The first build recompiles the
+    runtime (tens of seconds)."""
+    from gostack.sched.realrun import build_quiet_sysmon, run_once
+
+    p = PROBES["spawn_257"]
+    binary = build_quiet_sysmon(p)
+    model = machine.run(p).output
+    assert [run_once(binary, p) == model for _ in range(5)] == [True] * 5

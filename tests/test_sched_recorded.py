@@ -37,9 +37,9 @@ def test_the_model_predicts_the_recorded_order(name):
     explained = sum(case["observed"].get(d, 0) for d in {digest(o) for o in pred.values()})
     assert sum(case["observed"].values()) == case["runs"]
     if p.long_slice:
-        # main's one long slice may pass sysmon's 10 ms on a loaded machine (stage 2):
-        # the model's order must have been seen, not necessarily most of the time.
-        assert explained >= 1
+        # main's one long slice often passes sysmon's 10 ms on a loaded machine (stage 2),
+        # so stock runs may rarely print the model's order; the quiet_sysmon runs
+        # (below) are the check for these probes.
         return
     assert tuple(case["output"]) in pred.values()
     assert explained >= case["runs"] // 2 + 1  # a majority of runs, token for token
@@ -50,3 +50,16 @@ def test_most_runs_of_most_probes_are_explained():
     explained = sum(c["as_model"] + c["as_model_startup_preempted"]
                     for c in REC["probes"].values())
     assert explained / runs > 0.9
+
+
+def test_without_sysmons_preemptions_every_recorded_run_is_the_models_order():
+    """The same probes built against proc.go with realrun.SYSMON_PATCHES: no first-look
+    preemption at schedtick 0, no 10 ms preemption. Then nothing varies, and every run
+    printed exactly the model's usual order."""
+    from gostack.sched.realrun import SYSMON_PATCHES
+
+    assert REC["sysmon_patches"] == [list(x) for x in SYSMON_PATCHES]
+    for name, p in PROBES.items():
+        quiet = REC["probes"][name]["quiet_sysmon"]
+        assert quiet["runs"] >= 5
+        assert quiet["observed"] == {digest(machine.run(p).output): quiet["runs"]}, name

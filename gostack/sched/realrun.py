@@ -18,6 +18,11 @@ second source of variation is in the startup (startup.py): sysmon's first look c
 preempt the runtime's init, which adds one schedtick; the model reproduces that run
 with ``sysmon_first_look=True``.
 
+Both sources are sysmon's preemptions, and :func:`build_quiet_sysmon` proves it: the
+same probe built against a ``proc.go`` with :data:`SYSMON_PATCHES` (``go build
+-overlay``) prints the model's usual order in every run (``python -m gostack.sched
+verify --quiet-sysmon``; recorded as ``quiet_sysmon``).
+
 Builds go through ``gostack.realgo.build_files`` (hermetic, cached).
 """
 
@@ -113,5 +118,72 @@ def recorded_header(a: realgo.Availability) -> dict:
         "recorded": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
         "env": dict(RUN_ENV),
         "how": "scripts/record_sched.py: each probe built once and run `runs` times; "
-               "output = the most common token list",
+               "output = the most common token list; quiet_sysmon: the same probe built "
+               "against proc.go with SYSMON_PATCHES (go build -overlay)",
+        "sysmon_patches": [list(x) for x in SYSMON_PATCHES],
     }
+
+
+# ---------------------------------------------------------------------------
+# The same probe with sysmon's two preemptions switched off (go build -overlay)
+# ---------------------------------------------------------------------------
+
+#: Edits to runtime/proc.go that remove the two sources of run-to-run variation:
+#: sysmon's first look at a P no longer preempts (``retake`` records the time instead),
+#: and its 10 ms time-slice preemption needs 1000 s. With them, every run of every probe
+#: should print the model's usual order; `verify --quiet-sysmon` checks that.
+SYSMON_PATCHES = (
+    ("\t\tif int64(pd.schedtick) != schedt {",
+     "\t\tif int64(pd.schedtick) != schedt || pd.schedwhen == 0 {"),
+    ("const forcePreemptNS = 10 * 1000 * 1000 // 10ms",
+     "const forcePreemptNS = 1000 * 1000 * 1000 * 1000"),
+)
+
+
+def build_quiet_sysmon(p: pr.Probe, progress: Progress = _quiet) -> Path:
+    """Build ``p`` against a runtime patched with :data:`SYSMON_PATCHES` (cached); the
+    first build recompiles the runtime (tens of seconds)."""
+    import hashlib
+    import shutil
+    import tempfile
+
+    a = realgo.require()
+    goroot = Path(a.goroot) if a.goroot else Path(subprocess.run(
+        [a.go, "env", "GOROOT"], env=realgo.go_env(), capture_output=True, text=True,
+        check=True).stdout.strip())
+    proc = (goroot / "src" / "runtime" / "proc.go").read_text()
+    for old, new in SYSMON_PATCHES:
+        if proc.count(old) != 1:
+            raise realgo.GoError(f"proc.go of {a.version} does not have {old.strip()!r} once")
+        proc = proc.replace(old, new)
+    fs = files(p, a.version or "")
+    h = hashlib.sha256((a.version or "").encode() + proc.encode())
+    for name in sorted(fs):
+        h.update(name.encode() + fs[name].encode())
+    final = realgo.cache_dir() / "sched-quiet" / h.hexdigest()[:20]
+    if (final / "probe").is_file():
+        return final / "probe"
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="build-", dir=final.parent))
+    try:
+        (tmp / "patched").mkdir()
+        (tmp / "patched" / "proc.go").write_text(proc)
+        overlay = {"Replace": {str(goroot / "src" / "runtime" / "proc.go"):
+                               str(tmp / "patched" / "proc.go")}}
+        (tmp / "overlay.json").write_text(json.dumps(overlay))
+        for name, text in fs.items():
+            (tmp / name).write_text(text)
+        progress(f"building sched:{p.name} with sysmon's preemptions patched out")
+        r = subprocess.run([a.go, "build", "-trimpath", f"-overlay={tmp / 'overlay.json'}",
+                            "-o", "probe", "."], cwd=tmp, env=realgo.go_env(),
+                           capture_output=True, text=True, timeout=900)
+        if r.returncode != 0:
+            raise realgo.GoError(f"patched build of {p.name} failed:\n{r.stderr[-3000:]}")
+        try:
+            tmp.rename(final)
+        except OSError:  # built meanwhile by another process
+            shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final / "probe"
