@@ -143,3 +143,33 @@ def test_a_readied_receiver_runs_right_after_its_sender():
 def test_closing_wakes_receivers_last_waiter_first():
     assert run(sched.catalog.PROBES["chan_close_wakes"]) == (
         "w4<closed", "w3<closed", "w2<closed", "w1<closed", "w0<closed", "end0")
+
+
+def test_a_handoff_release_gives_the_waiter_the_count_and_yields_to_the_local_ring():
+    """sema.go semrelease1 with handoff (a starving Mutex): ticket = 1, goready, goyield."""
+    w = World.new(1)
+    sem = SemTable()
+    from gostack.sched.sema import SemaWaiter
+    waiter = SemaWaiter(waiting(w, 10))
+    sem.queue("x", waiter, False)
+    me = running(w, 1)
+    co = semrelease1(w, sem, "x", True)
+    assert co.send(None) == "stop"  # goyield stopped the releaser
+    assert waiter.ticket == 1 and sem.count["x"] == 0
+    assert w.p.runnext is waiter.g
+    assert [g.goid for g in w.p.local()] == [1] and me.status is GStatus.RUNNABLE
+
+
+def test_the_invariant_checker_catches_a_g_queued_twice():
+    from gostack.sched.runtime2 import check_invariants
+    w = World.new(1)
+    g = G(7, "main.w", 0, GStatus.RUNNABLE)
+    w.allgs.append(g)
+    w.p.runnext = g
+    w.sched.runq.append(g)
+    with pytest.raises(AssertionError, match="is in P0.runnext and in sched.runq"):
+        check_invariants(w)
+    w.sched.runq.clear()
+    w.p.runnext = None
+    with pytest.raises(AssertionError, match="runnable but in no run queue"):
+        check_invariants(w)

@@ -1,7 +1,7 @@
 """gostack.sched: the goroutine scheduler of go1.27.3 (G, M, P and the run queues), stage 1.
 
     from gostack import sched
-    r = sched.run(sched.PROBES["spawn_10"])
+    r = sched.run(sched.catalog.PROBES["spawn_10"])
     r.output            # ('w9', 'w0', 'w1', ..., 'w8', 'end0'), as real Go prints it
     r.trace.of(sched.Execute)
 

@@ -19,7 +19,7 @@ normal build. The atomics are plain reads and writes: one step runs at a time.
 
 from __future__ import annotations
 
-from .runtime2 import RUNQ_SIZE, UINT32, G, GStatus, P, World
+from .runtime2 import RUNQ_SIZE, UINT32, G, P, World
 from .trace import GlobRunqPut, RunqPut, RunqPutSlow
 
 
@@ -190,7 +190,3 @@ def globrunqgetbatch(w: World, n: int) -> tuple[G | None, list[G]]:
 def queued(pp: P) -> tuple[G, ...]:
     """The order ``runqget`` would hand out ``pp``'s Gs: runnext, then the ring."""
     return ((pp.runnext,) if pp.runnext else ()) + pp.local()
-
-
-def make_runnable(g: G) -> None:
-    g.status = GStatus.RUNNABLE
