@@ -324,7 +324,7 @@ class Goroutine:
     __slots__ = (
         "rt", "goid", "stack", "status", "_reference_prologue", "_tracing", "_stackguard0",
         "_fire_at", "_funcs", "_indexes", "_used", "_ncalls", "_events", "_frozen",
-        "_park", "_parked",
+        "_park", "_parked", "_elem",
     )
 
     def __init__(self, rt: Runtime, goid: int, stack_size: int = STACK_MIN) -> None:
@@ -351,6 +351,7 @@ class Goroutine:
         self._ncalls = 0
         self._park = 0  # hi - sched.sp minus hi - SP while parked (PARK_DEPTH), else 0
         self._parked: str | None = None  # the blocking operation while WAITING
+        self._elem: int | None = None  # sudog.elem of a channel operation while parked
         self._events: list[Event] = []
         self._frozen = Trace(())  # the last trace handed out; events are only appended
 
@@ -516,7 +517,7 @@ class Goroutine:
         """The blocking operation this goroutine is parked in (see park()), or None."""
         return self._parked
 
-    def park(self, op: str) -> None:
+    def park(self, op: str, elem: str | None = None) -> None:
         """Block in ``op`` from the innermost frame: "recv" (v := <-c), "send" (c <- v),
         "select" (two or more cases, no default), "sleep" (time.Sleep), "gosched",
         "mutex" (sync.Mutex.Lock), "wg" (sync.WaitGroup.Wait).
@@ -525,12 +526,23 @@ class Goroutine:
         the prologues of the checked ones may grow it, as any call's may. gopark then
         saves sched.sp PARK_DEPTH[op] bytes below this goroutine's SP, and a GC scans
         and shrinks the stack from there (mgcmark.go scanstack, stack.go shrinkstack).
+
+        ``elem`` (recv, send, select): the local of the innermost frame that receives the
+        value, or holds the value to send. Its address is the sudog's elem (chan.go),
+        which copystack adjusts when the stack moves (stack.go adjustsudogs), so
+        unpark(value) still lands in the moved slot.
         """
         if self.status is not Status.RUNNING:
             self._check_call(None)
         if op not in PARK_CHAINS:
             raise ProgramError(f"park: unknown blocking operation {op!r}; one of "
                                + ", ".join(PARK_CHAINS))
+        addr = None
+        if elem is not None:
+            if op not in ("recv", "send", "select"):
+                raise ProgramError(f"park: {op} has no channel element (elem= is for recv, "
+                                   "send and select)")
+            addr = self.addr(elem)
         e_used = self._used
         index = self._indexes[-1] if self._indexes else 0
         for name, frame, nosplit in self.rt.park_chains[op]:
@@ -542,19 +554,39 @@ class Goroutine:
             e_used += frame
         self._park = self.rt.park_depth[op]
         self._parked = op
+        if addr is not None:  # taken after the chain's prologues: they may move the stack
+            addr = self.addr(elem)
+        self._elem = addr
         self.status = Status.WAITING
         if self._tracing:
             self._events.append(Park(index, op, self._used + self._park))
 
-    def unpark(self) -> None:
+    def unpark(self, value: int | None = None) -> int | None:
         """The blocking operation completed (goready): the goroutine runs again, back in
-        its innermost frame."""
+        its innermost frame.
+
+        Parked in recv/select with an elem: ``value`` is what a sender handed over, stored
+        through the sudog's elem (chan.go send -> sendDirect). Parked in send with an
+        elem: returns the word a receiver took through it (recv -> recvDirect). Through a
+        stale elem these would hit the old, freed stack."""
         if self.status is not Status.WAITING:
             raise ProgramError(f"goroutine {self.goid} is {self.status.value}, not parked")
         op, self._parked, self._park = self._parked, None, 0
+        elem, self._elem = self._elem, None
+        got = None
+        if elem is not None:
+            if op == "send":
+                got = self.rt.read(elem)
+            elif value is not None:
+                target = self.rt.alloc.find(elem)
+                if target is None:
+                    raise RuntimeThrow("unexpected signal during runtime execution",
+                                       (f"unexpected fault address {elem:#x}",))
+                target.words[elem] = _check_word(value, "value")
         self.status = Status.RUNNING
         if self._tracing:
             self._events.append(Unpark(self._indexes[-1] if self._indexes else 0, op))
+        return got
 
     def preempt(self) -> None:
         """preemptone: poison stackguard0 so the next checked prologue enters newstack."""
@@ -640,6 +672,8 @@ class Goroutine:
         except RuntimeThrow:
             self.status = Status.FATAL
             raise
+        if self._elem is not None and old.lo <= self._elem < old.hi:
+            self._elem += delta  # adjustsudogs: the sudog's elem into this stack
         self.stack = new
         self.stackguard0 = new.lo + rt.guard  # may overwrite a pending preempt, as in Go
         if rt.poison:

@@ -63,6 +63,9 @@ class Func:
     frame: int
     locals: tuple[Local, ...] = ()
     nosplit: bool = False
+    # What the function calls, by symbol name ("runtime.panicBounds", "main.f"), for the
+    # compiler's automatic-NOSPLIT rule; None: not said (leaf_nosplit_eligible is then False).
+    calls: tuple[str, ...] | None = field(default=None, compare=False)
     _by_name: dict[str, Local] = field(init=False, repr=False, compare=False, hash=False)
     # Offsets of the stack map's 1 bits, precomputed for the copier.
     pointer_offsets: tuple[int, ...] = field(init=False, repr=False, compare=False)
@@ -104,5 +107,26 @@ class Func:
 
     @property
     def leaf_nosplit_eligible(self) -> bool:
-        """The compiler marks a leaf NOSPLIT on its own when its frame is under 128 bytes."""
-        return self.frame < STACK_SMALL
+        """Whether the compiler marks this function NOSPLIT on its own (compiler_nosplit);
+        False when its ``calls`` were not given."""
+        return self.calls is not None and compiler_nosplit(self.frame, self.calls)
+
+
+# cmd/internal/obj/x86/obj6.go isZeroArgRuntimeCall: runtime calls a leaf may make, and
+# DUFFZERO/DUFFCOPY, which are no CALL in Go terms but use the stack like one.
+ZERO_ARG_RUNTIME_CALLS = frozenset({"runtime.panicdivide", "runtime.panicwrap",
+                                    "runtime.panicshift", "runtime.panicBounds",
+                                    "runtime.panicExtend", "DUFFZERO", "DUFFCOPY"})
+
+
+def compiler_nosplit(frame: int, calls: tuple[str, ...] | list[str] = ()) -> bool:
+    """obj6.go preprocess on amd64: a function whose frame (saved BP included) is under
+    StackSmall (128) and that makes no call is marked NOSPLIT (no prologue check). A
+    call to one of ZERO_ARG_RUNTIME_CALLS is tolerated only while the frame is under
+    StackSmall - 8 (120); any other call keeps the check."""
+    if frame >= STACK_SMALL:
+        return False
+    for c in calls:
+        if c not in ZERO_ARG_RUNTIME_CALLS or frame >= STACK_SMALL - 8:
+            return False
+    return True

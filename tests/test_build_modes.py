@@ -13,6 +13,7 @@ import pytest
 import gostack as gs
 from gostack import arch, realgo
 from gostack.program import CORPUS
+from gostack.symtab import compiler_nosplit
 
 RECORDED = realgo.load_recorded()
 
@@ -167,3 +168,35 @@ def test_runtime_without_link_check_runs_the_frame():
     g = rt.go(gs.Func("main.worker", frame=40))
     g.call(gs.Func("main.nsp", frame=1000, nosplit=True))
     assert g.depth == 2
+
+
+# ---- the compiler's automatic NOSPLIT (cmd/internal/obj/x86/obj6.go preprocess) ----------
+
+@pytest.mark.parametrize("frame, calls, nosplit", [
+    (0, (), True), (88, (), True), (120, (), True), (128, (), False),  # facts sheet, corpus
+    (112, ("runtime.panicBounds",), True), (120, ("runtime.panicBounds",), False),
+    (112, ("DUFFZERO",), True), (120, ("DUFFCOPY",), False),
+    (8, ("main.f",), False), (0, ("runtime.panicdivide", "runtime.morestack"), False),
+])
+def test_compiler_nosplit_rule(frame, calls, nosplit):
+    assert compiler_nosplit(frame, calls) is nosplit
+    assert gs.Func("f", frame=frame, calls=calls).leaf_nosplit_eligible is nosplit
+
+
+def test_leaf_nosplit_needs_the_calls_said():
+    assert not gs.Func("f", frame=0).leaf_nosplit_eligible
+
+
+def test_recorded_nosplit_marks_follow_the_rule():
+    """Every compiler-marked NOSPLIT function of the normal-build corpus is a leaf under 128
+    bytes, and every leaf under 128 bytes is marked (program.is_leaf says who calls)."""
+    for name, p in CORPUS.items():
+        case = RECORDED["cases"][name]
+        if p.race or "link_report" in case:
+            continue
+        for f in p.functions:
+            if f.nosplit:
+                continue
+            calls = () if p.is_leaf(f) else ("main.callee",)
+            assert (f.qualname in case["nosplit"]) is \
+                compiler_nosplit(case["frames"][f.qualname], calls), (name, f.name)

@@ -222,3 +222,56 @@ def test_run_simulator_scene_takes_recorded_frames():
     case = RECORDED_SCENES["exit_then_start"]
     obs = run_simulator(SCENES["exit_then_start"], case["frames"], case["nosplit"])
     assert obs == SceneObservation.from_dict(case)
+
+
+# ---- channel waiters: the sudog's elem follows the stack (stack.go adjustsudogs) ------
+
+
+def _parked_with_slot(op: str) -> gs.Goroutine:
+    rt = gs.Runtime()
+    g = rt.go(gs.Func("main.worker", frame=40))
+    g.call(gs.Func("main.keep", frame=64, locals=(gs.Local("v", gs.SCALAR, 8),)))
+    g.call(gs.Func("main.grow", frame=12000))
+    g.ret()
+    assert g.stack_size == 16384
+    g.park(op, elem="v")
+    return g
+
+
+def test_a_receive_into_a_moved_slot_gets_the_value():
+    g = _parked_with_slot("recv")
+    old = g.addr("v")
+    g.rt.gc()  # 88 + 64 + 192 + 800 < 4096: halves while parked
+    assert g.stack_size == 8192 and g.addr("v") != old
+    g.unpark(42)
+    assert g.load("v") == 42
+
+
+def test_a_send_from_a_moved_slot_gives_the_value():
+    rt = gs.Runtime()
+    g = rt.go(gs.Func("main.worker", frame=40))
+    g.call(gs.Func("main.keep", frame=64, locals=(gs.Local("v", gs.SCALAR, 8),)))
+    g.store("v", 7)
+    g.call(gs.Func("main.grow", frame=12000))
+    g.ret()
+    g.park("send", elem="v")
+    rt.gc()
+    assert g.stack_size == 8192
+    assert g.unpark() == 7
+
+
+def test_without_adjustsudogs_the_value_would_be_lost():
+    """The mutant: the elem not adjusted, the sender writes into the freed old stack."""
+    g = _parked_with_slot("recv")
+    stale = g._elem
+    g.rt.gc()
+    g._elem = stale  # undo adjustsudogs
+    g.unpark(42)
+    assert g.load("v") == 0
+
+
+def test_elem_is_for_channel_operations():
+    rt = gs.Runtime()
+    g = rt.go(gs.Func("main.worker", frame=40, locals=(gs.Local("v", gs.SCALAR, 8),)))
+    with pytest.raises(gs.ProgramError, match="elem= is for recv"):
+        g.park("mutex", elem="v")
