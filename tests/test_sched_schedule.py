@@ -125,3 +125,13 @@ def test_every_small_probe_keeps_the_invariants():
     for p in sched.catalog.PROBES.values():
         if p.max_records() <= 700:
             sched.run(p, check=True)
+
+
+def test_snapshots_show_the_queues_after_each_execute():
+    r = sched.run(sched.catalog.spawn(3), snapshots=True)
+    q = r.trace.of(sched.Queues)
+    assert len(q) == len(r.trace.of(Execute))
+    # main waits; w2 (goid 8) runs from runnext; the ring holds the updater (5), w0, w1
+    first_user = next(x for x in q if x.running == 8)
+    assert (first_user.runnext, first_user.runq, first_user.global_) == (0, (5, 6, 7), ())
+    assert sched.run(sched.catalog.spawn(3)).trace.of(sched.Queues) == ()

@@ -46,6 +46,7 @@ from .trace import (
     NewProc,
     Output,
     Park,
+    Queues,
     Ready,
     RunqPut,
     RunqPutSlow,
@@ -56,7 +57,7 @@ from .trace import (
 __all__ = [
     "GLOBAL_CHECK_TICKS", "RUNQ_SIZE", "Close", "Deadlock", "Emit", "Execute", "Exit", "G",
     "GlobRunqBatch", "GlobRunqPut", "Go", "Goid", "Gosched", "HandoffP", "Lock", "Loop", "M",
-    "Machine", "NewProc", "Output", "P", "Park", "Probe", "Ready", "Recv", "Result",
+    "Machine", "NewProc", "Output", "P", "Park", "Probe", "Queues", "Ready", "Recv", "Result",
     "RunqPut", "RunqPutSlow", "SchedTrace", "Send", "Unlock", "WgAdd", "WgDone", "WgWait",
     "World", "Yield", "catalog", "machine", "run",
 ]

@@ -53,9 +53,10 @@ class Machine:
     """The world of one run: runtime state plus the probe's channels, WaitGroups, Mutexes."""
 
     def __init__(self, probe: pr.Probe, check: bool = False, updatemaxprocs: bool = True,
-                 sysmon_first_look: bool = False):
+                 sysmon_first_look: bool = False, snapshots: bool = False):
         self.probe = probe
         self.w = World.new(1)
+        self.w.snapshots = snapshots
         self.sem = SemTable()
         self.chans = {n: Hchan(n, cap) for n, cap in probe.chans.items()}
         self.wgs = {n: WaitGroup(n) for n in probe.wgs}
@@ -145,10 +146,14 @@ class Machine:
         return schedule(w)
 
 
-def run(probe: pr.Probe, check: bool = False, sysmon_first_look: bool = False) -> Result:
+def run(probe: pr.Probe, check: bool = False, sysmon_first_look: bool = False,
+        snapshots: bool = False) -> Result:
     """Run ``probe`` on the model from the program's start to main's return;
-    ``sysmon_first_look``: with the startup race of startup.py (one tick more)."""
-    return Machine(probe, check=check, sysmon_first_look=sysmon_first_look).run()
+    ``sysmon_first_look``: with the startup race of startup.py (one tick more);
+    ``snapshots``: a Queues event after every Execute (for pictures; O(queue) each);
+    ``check``: check_invariants after every scheduler round."""
+    return Machine(probe, check=check, sysmon_first_look=sysmon_first_look,
+                   snapshots=snapshots).run()
 
 
 def predictions(probe: pr.Probe) -> dict[str, tuple[str, ...]]:

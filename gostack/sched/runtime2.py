@@ -129,6 +129,7 @@ class World:
     events: list = field(default_factory=list)
     main_started: bool = False  # mainStarted: newproc may wakep
     have_sysmon: bool = True  # haveSysmon (true on linux): runqput may use runnext
+    snapshots: bool = False  # record a Queues event after every Execute
 
     @classmethod
     def new(cls, gomaxprocs: int = 1) -> World:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from .runq import globrunqget, globrunqgetbatch, runqempty, runqget, runqputbatch
 from .runtime2 import GLOBAL_CHECK_TICKS, RUNQ_SIZE, G, GStatus, M, P, PStatus, World
-from .trace import Execute, GlobRunqBatch, HandoffP
+from .trace import Execute, GlobRunqBatch, HandoffP, Queues
 
 
 class Deadlock(RuntimeError):
@@ -67,6 +67,10 @@ def execute(w: World, gp: G, inherit: bool, where: str) -> None:
     if not inherit:
         pp.schedtick += 1
     w.emit(Execute(pp.id, mp.id, gp.goid, where, inherit, pp.schedtick))
+    if w.snapshots:
+        w.emit(Queues(pp.id, gp.goid, pp.runnext.goid if pp.runnext else 0,
+                      tuple(g.goid for g in pp.local()),
+                      tuple(g.goid for g in w.sched.runq), pp.schedtick))
 
 
 def schedule(w: World) -> G:

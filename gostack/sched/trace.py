@@ -116,6 +116,19 @@ class HandoffP:
 
 
 @dataclass(frozen=True, slots=True)
+class Queues:
+    """The queues right after an :class:`Execute` (only with ``snapshots=True``): what the
+    run-queue step-through draws. goids; ``runq`` head first, ``global_`` head first."""
+
+    p: int
+    running: int
+    runnext: int  # 0: empty
+    runq: tuple[int, ...]
+    global_: tuple[int, ...]
+    schedtick: int
+
+
+@dataclass(frozen=True, slots=True)
 class Output:
     """A probe statement recorded ``token`` (what the real program records)."""
 
@@ -124,7 +137,7 @@ class Output:
 
 
 Event = (NewProc | RunqPut | RunqPutSlow | GlobRunqPut | GlobRunqBatch | Execute | Park
-         | Ready | Yield | Exit | HandoffP | Output)
+         | Ready | Yield | Exit | HandoffP | Queues | Output)
 
 
 @dataclass(frozen=True)
