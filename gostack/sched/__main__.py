@@ -97,6 +97,38 @@ def _quiet(names: list[str], runs: int) -> list[str]:
     return failed
 
 
+def _fuzz(seed: int, count: int, runs: int) -> int:
+    from .. import realgo
+    from .fuzz import random_probe
+    from .realrun import build_quiet_sysmon, run_once
+    from .schedule import Deadlock
+
+    a = realgo.available()
+    if not a.ok:
+        print(f"{a.reason}. Install Go ({realgo.INSTALL_HINT})", file=sys.stderr)
+        return 2
+    tried, failed = 0, []
+    for s in range(seed, seed + count):
+        p = random_probe(s)
+        try:
+            model = machine.run(p).output
+        except Deadlock:
+            print(f"seed {s}: deadlocks (skipped)")
+            continue
+        tried += 1
+        binary = build_quiet_sysmon(p)
+        outs = [run_once(binary, p) for _ in range(runs)]
+        same = sum(o == model for o in outs)
+        print(f"seed {s}: {len(model)} tokens, {same} of {runs} runs as the model"
+              + ("" if same == runs else "; " + _first_difference(
+                  model, next(o for o in outs if o != model))), flush=True)
+        if same != runs:
+            failed.append(s)
+    print(f"{tried - len(failed)} of {tried} random probes agree"
+          + (f"; differ: seeds {failed}" if failed else ""))
+    return 1 if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m gostack.sched", description=__doc__
                                  .splitlines()[0])
@@ -110,7 +142,13 @@ def main(argv: list[str] | None = None) -> int:
                    help="live, against a runtime with sysmon's two preemptions patched out "
                         "(realrun.SYSMON_PATCHES): every run must print the model's order")
     v.add_argument("--list", action="store_true", help="list the probes and exit")
+    f = sub.add_parser("fuzz", help="random probes (fuzz.py): model vs real Go, quiet sysmon")
+    f.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
+    f.add_argument("--count", type=int, default=20, help="how many seeds (default 20)")
+    f.add_argument("--runs", type=int, default=2, help="runs per probe (default 2)")
     args = ap.parse_args(argv)
+    if args.command == "fuzz":
+        return _fuzz(args.seed, args.count, args.runs)
     if args.list:
         for name, p in PROBES.items():
             print(f"{name:<24} {p.summary}")
