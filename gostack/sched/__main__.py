@@ -97,9 +97,9 @@ def _quiet(names: list[str], runs: int) -> list[str]:
     return failed
 
 
-def _fuzz(seed: int, count: int, runs: int) -> int:
+def _fuzz(seed: int, count: int, runs: int, big: bool = False) -> int:
     from .. import realgo
-    from .fuzz import random_probe
+    from .fuzz import random_big_probe, random_probe
     from .realrun import build_quiet_sysmon, run_once
     from .schedule import Deadlock
 
@@ -109,7 +109,7 @@ def _fuzz(seed: int, count: int, runs: int) -> int:
         return 2
     tried, failed = 0, []
     for s in range(seed, seed + count):
-        p = random_probe(s)
+        p = random_big_probe(s) if big else random_probe(s)
         try:
             model = machine.run(p).output
         except Deadlock:
@@ -146,9 +146,11 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
     f.add_argument("--count", type=int, default=20, help="how many seeds (default 20)")
     f.add_argument("--runs", type=int, default=2, help="runs per probe (default 2)")
+    f.add_argument("--big", action="store_true",
+                   help="random_big_probe: add a crowd of 200-700 goroutines")
     args = ap.parse_args(argv)
     if args.command == "fuzz":
-        return _fuzz(args.seed, args.count, args.runs)
+        return _fuzz(args.seed, args.count, args.runs, args.big)
     if args.list:
         for name, p in PROBES.items():
             print(f"{name:<24} {p.summary}")

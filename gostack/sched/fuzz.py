@@ -88,3 +88,23 @@ def _goroutines(p: pr.Probe, starts: list[tuple[str, int]]) -> int:
         return memo[f]
 
     return sum(n * (1 + of(f)) for f, n in starts)
+
+
+def random_big_probe(seed: int) -> pr.Probe:
+    """A random probe plus a crowd: 200-700 goroutines that record, maybe yield, and
+    record again, started by main before or after the others. It brings in the ring's
+    overflow (runqputslow), the global queue's batches and the 61-tick check."""
+    rng = random.Random(10_000_019 * seed + 7)
+    base = random_probe(seed)
+    n = rng.randint(200, 700)
+    crowd: tuple = (pr.Emit("z"),) + ((pr.Gosched(), pr.Emit("z")) if rng.random() < 0.7
+                                      else ()) + (pr.WgDone(),)
+    (add,), rest = base.main[:1], base.main[1:]
+    assert isinstance(add, pr.WgAdd)
+    first = rng.random() < 0.5
+    spawn = (pr.Go("crowd", n),)
+    main = (pr.WgAdd(add.n + n), *(spawn if first else ()), *rest[:-2],
+            *(() if first else spawn), *rest[-2:])
+    return pr.Probe(f"fuzzbig_{seed}", main=main, funcs={**base.funcs, "crowd": crowd},
+                    chans=base.chans, wgs=base.wgs, mutexes=base.mutexes,
+                    summary=f"random probe with a crowd of {n}, seed {seed}")
