@@ -80,3 +80,4 @@ def test_a_widget_picture_updated_in_place_is_the_one_drawn_afresh() -> None:
         fig = l02.policies_figure(state, base, fig)
         again = l02.policies_figure(state, base)
         assert view.png(fig, crop=False) == view.png(again, crop=False), (n, policy, seed)
+

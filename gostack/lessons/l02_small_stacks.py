@@ -245,10 +245,16 @@ def explorer(n: int = 10_000, initial: int | None = None,
         text.value = view.code(state.readout)  # change at once
 
     def on_policy(change):
+        # The new options and their default reach the browser in one message (hold_sync):
+        # never a select showing an option index of the old list. The flag is reset
+        # whatever happens, or every later render would be skipped: a frozen widget.
         busy[0] = True
-        init.options = list(pp.initial_choices(change["new"]))
-        init.value = pp.DEFAULT_INITIAL[change["new"]]
-        busy[0] = False
+        try:
+            with init.hold_sync():
+                init.options = list(pp.initial_choices(change["new"]))
+                init.value = pp.DEFAULT_INITIAL[change["new"]]
+        finally:
+            busy[0] = False
         render()
 
     pol.observe(on_policy, "value")
