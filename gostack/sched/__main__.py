@@ -100,7 +100,7 @@ def _quiet(names: list[str], runs: int) -> list[str]:
 def _fuzz(seed: int, count: int, runs: int, big: bool = False) -> int:
     from .. import realgo
     from .fuzz import random_big_probe, random_probe
-    from .realrun import build_quiet_sysmon, run_once
+    from .realrun import MUTEX_PATCHES, SYSMON_PATCHES, build_patched, run_once
     from .schedule import Deadlock
 
     a = realgo.available()
@@ -116,7 +116,8 @@ def _fuzz(seed: int, count: int, runs: int, big: bool = False) -> int:
             print(f"seed {s}: deadlocks (skipped)")
             continue
         tried += 1
-        binary = build_quiet_sysmon(p)
+        binary = build_patched(p, {"runtime/proc.go": SYSMON_PATCHES,
+                                   "internal/sync/mutex.go": MUTEX_PATCHES})
         outs = [run_once(binary, p) for _ in range(runs)]
         same = sum(o == model for o in outs)
         print(f"seed {s}: {len(model)} tokens, {same} of {runs} runs as the model"
@@ -142,7 +143,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="live, against a runtime with sysmon's two preemptions patched out "
                         "(realrun.SYSMON_PATCHES): every run must print the model's order")
     v.add_argument("--list", action="store_true", help="list the probes and exit")
-    f = sub.add_parser("fuzz", help="random probes (fuzz.py): model vs real Go, quiet sysmon")
+    f = sub.add_parser("fuzz", help="random probes (fuzz.py): model vs real Go built with "
+                       "sysmon's preemptions and Mutex starvation patched out")
     f.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
     f.add_argument("--count", type=int, default=20, help="how many seeds (default 20)")
     f.add_argument("--runs", type=int, default=2, help="runs per probe (default 2)")

@@ -7,7 +7,14 @@ inside), a WaitGroup gate, loops and nested ``go`` statements. Every goroutine e
 with ``wg.Done()`` and main waits for all of them, so a probe ends unless its channels
 deadlock (the model then raises Deadlock and the probe is skipped).
 
-    python -m gostack.sched fuzz --seed 1 --count 50   # model vs real Go, quiet sysmon
+    python -m gostack.sched fuzz --seed 1 --count 50   # model vs real Go
+    python -m gostack.sched fuzz --big --count 50      # with a crowd of 200-700
+
+The real side is built with realrun.SYSMON_PATCHES and MUTEX_PATCHES: sysmon's
+preemptions and Mutex starvation mode depend on wall time, which the model does not
+have. (Without the Mutex patch, ``--big`` seeds 48 and 172 differ: a waiter queued
+behind a crowd waits over 1 ms and the Mutex turns to starvation mode; with it, every
+run agrees.)
 """
 
 from __future__ import annotations

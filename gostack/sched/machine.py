@@ -30,7 +30,7 @@ from .runtime2 import G, GStatus, World, check_invariants
 from .schedule import dropg, schedule, stoplockedm
 from .sema import SemTable
 from .startup import runtime_main
-from .sync import Mutex, WaitGroup
+from .sync import Cond, Mutex, WaitGroup
 from .trace import Output, SchedTrace
 
 
@@ -61,6 +61,7 @@ class Machine:
         self.chans = {n: Hchan(n, cap) for n, cap in probe.chans.items()}
         self.wgs = {n: WaitGroup(n) for n in probe.wgs}
         self.mutexes = {n: Mutex(n) for n in probe.mutexes}
+        self.conds = {n: Cond(n, self.mutexes[m]) for n, m in probe.conds.items()}
         self.check = check
         self.updatemaxprocs = updatemaxprocs
         self.sysmon_first_look = sysmon_first_look
@@ -104,6 +105,12 @@ class Machine:
                 yield from self.mutexes[s.mutex].lock(w, self.sem)
             elif isinstance(s, pr.Unlock):
                 yield from self.mutexes[s.mutex].unlock(w, self.sem)
+            elif isinstance(s, pr.CondWait):
+                yield from self.conds[s.cond].cond_wait(w, self.sem)
+            elif isinstance(s, pr.CondSignal):
+                self.conds[s.cond].signal(w)
+            elif isinstance(s, pr.CondBroadcast):
+                self.conds[s.cond].broadcast(w)
             elif isinstance(s, pr.Loop):
                 for jj in range(s.count):
                     yield from self._body(g, s.body, i, jj)

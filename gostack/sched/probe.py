@@ -12,11 +12,14 @@ Statements:
   :class:`Close` closes it;
 * :class:`WgAdd`, :class:`WgDone`, :class:`WgWait` on a sync.WaitGroup;
 * :class:`Lock`, :class:`Unlock` on a sync.Mutex;
+* :class:`CondWait`, :class:`CondSignal`, :class:`CondBroadcast` on a sync.Cond
+  (``sync.NewCond(&mutex)``; Wait must hold the mutex, as in Go);
 * :class:`Loop` repeats its body ``count`` times with ``j`` = 0, 1, ... (no nesting);
 * :class:`Goid` records ``tag`` with the goroutine's goid (read from ``runtime.Stack``):
   token ``g3@7``.
 
-Channels (with their capacity), WaitGroups and Mutexes are globals, declared by name.
+Channels (with their capacity), WaitGroups, Mutexes and Conds (with their Mutex) are
+globals, declared by name.
 What a probe observes is the list of tokens, in the order they were recorded. The
 program ends when main returns: a probe must make main wait for what it wants to see.
 """
@@ -97,6 +100,21 @@ class Unlock:
 
 
 @dataclass(frozen=True)
+class CondWait:
+    cond: str = "cv"
+
+
+@dataclass(frozen=True)
+class CondSignal:
+    cond: str = "cv"
+
+
+@dataclass(frozen=True)
+class CondBroadcast:
+    cond: str = "cv"
+
+
+@dataclass(frozen=True)
 class Loop:
     count: int
     body: tuple = ()
@@ -106,7 +124,7 @@ class Loop:
 
 
 Stmt = Emit | Goid | Go | Gosched | Send | Recv | Close | WgAdd | WgDone | WgWait | Lock \
-    | Unlock | Loop
+    | Unlock | CondWait | CondSignal | CondBroadcast | Loop
 
 
 @dataclass(frozen=True)
@@ -119,6 +137,7 @@ class Probe:
     chans: Mapping[str, int] = field(default_factory=dict)  # name -> capacity
     wgs: tuple[str, ...] = ()
     mutexes: tuple[str, ...] = ()
+    conds: Mapping[str, str] = field(default_factory=dict)  # name -> its Mutex
     summary: str = ""
     #: main keeps the P for one long time slice (thousands of ``go`` statements): on a
     #: loaded machine it can pass sysmon's 10 ms and be preempted (stage 2), so real runs
@@ -131,9 +150,13 @@ class Probe:
         object.__setattr__(self, "chans", dict(self.chans))
         object.__setattr__(self, "wgs", tuple(self.wgs))
         object.__setattr__(self, "mutexes", tuple(self.mutexes))
+        object.__setattr__(self, "conds", dict(self.conds))
+        for c, m in self.conds.items():
+            if m not in self.mutexes:
+                raise ValueError(f"{self.name}: Cond {c!r}: no Mutex {m!r}")
         if not re.match(r"^[a-z0-9][a-z0-9_]*$", self.name):
             raise ValueError(f"probe name {self.name!r}: use lower-case letters, digits, _")
-        names = [*self.funcs, *self.chans, *self.wgs, *self.mutexes]
+        names = [*self.funcs, *self.chans, *self.wgs, *self.mutexes, *self.conds]
         for n in names:
             if not _IDENT.match(n) or n in _RESERVED:
                 raise ValueError(f"{self.name}: {n!r} is not a usable Go name")
@@ -171,6 +194,9 @@ class Probe:
             elif isinstance(s, Lock | Unlock):
                 if s.mutex not in self.mutexes:
                     raise ValueError(f"{self.name}.{where}: no Mutex {s.mutex!r}")
+            elif isinstance(s, CondWait | CondSignal | CondBroadcast):
+                if s.cond not in self.conds:
+                    raise ValueError(f"{self.name}.{where}: no Cond {s.cond!r}")
             elif isinstance(s, Emit | Goid) or (isinstance(s, Recv) and s.tag):
                 pass
             elif not isinstance(s, Gosched):

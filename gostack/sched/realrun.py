@@ -140,9 +140,22 @@ SYSMON_PATCHES = (
 )
 
 
+#: Edit to internal/sync/mutex.go that keeps every Mutex in normal mode: a waiter never
+#: waits "over 1 ms" (the model has no clock; see sync.py). For the fuzzer, whose random
+#: probes can hold a Mutex while hundreds of goroutines run.
+MUTEX_PATCHES = (("\tstarvationThresholdNs = 1e6", "\tstarvationThresholdNs = 1e15"),)
+
+
 def build_quiet_sysmon(p: pr.Probe, progress: Progress = _quiet) -> Path:
     """Build ``p`` against a runtime patched with :data:`SYSMON_PATCHES` (cached); the
     first build recompiles the runtime (tens of seconds)."""
+    return build_patched(p, {"runtime/proc.go": SYSMON_PATCHES}, progress)
+
+
+def build_patched(p: pr.Probe, patches: dict[str, tuple[tuple[str, str], ...]],
+                  progress: Progress = _quiet) -> Path:
+    """Build ``p`` with GOROOT/src files edited (``{"runtime/proc.go": ((old, new), ...)}``)
+    through ``go build -overlay``; cached by the edited sources."""
     import hashlib
     import shutil
     import tempfile
@@ -151,29 +164,34 @@ def build_quiet_sysmon(p: pr.Probe, progress: Progress = _quiet) -> Path:
     goroot = Path(a.goroot) if a.goroot else Path(subprocess.run(
         [a.go, "env", "GOROOT"], env=realgo.go_env(), capture_output=True, text=True,
         check=True).stdout.strip())
-    proc = (goroot / "src" / "runtime" / "proc.go").read_text()
-    for old, new in SYSMON_PATCHES:
-        if proc.count(old) != 1:
-            raise realgo.GoError(f"proc.go of {a.version} does not have {old.strip()!r} once")
-        proc = proc.replace(old, new)
+    edited: dict[str, str] = {}
+    for rel, pairs in sorted(patches.items()):
+        text = (goroot / "src" / rel).read_text()
+        for old, new in pairs:
+            if text.count(old) != 1:
+                raise realgo.GoError(f"{rel} of {a.version} does not have {old.strip()!r} once")
+            text = text.replace(old, new)
+        edited[rel] = text
     fs = files(p, a.version or "")
-    h = hashlib.sha256((a.version or "").encode() + proc.encode())
-    for name in sorted(fs):
-        h.update(name.encode() + fs[name].encode())
+    h = hashlib.sha256((a.version or "").encode())
+    for name, text in sorted({**edited, **fs}.items()):
+        h.update(name.encode() + b"\0" + text.encode() + b"\0")
     final = realgo.cache_dir() / "sched-quiet" / h.hexdigest()[:20]
     if (final / "probe").is_file():
         return final / "probe"
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="build-", dir=final.parent))
     try:
-        (tmp / "patched").mkdir()
-        (tmp / "patched" / "proc.go").write_text(proc)
-        overlay = {"Replace": {str(goroot / "src" / "runtime" / "proc.go"):
-                               str(tmp / "patched" / "proc.go")}}
-        (tmp / "overlay.json").write_text(json.dumps(overlay))
+        replace = {}
+        for k, (rel, text) in enumerate(edited.items()):
+            d = tmp / "patched" / str(k)
+            d.mkdir(parents=True)
+            (d / Path(rel).name).write_text(text)
+            replace[str(goroot / "src" / rel)] = str(d / Path(rel).name)
+        (tmp / "overlay.json").write_text(json.dumps({"Replace": replace}))
         for name, text in fs.items():
             (tmp / name).write_text(text)
-        progress(f"building sched:{p.name} with sysmon's preemptions patched out")
+        progress(f"building sched:{p.name} with {', '.join(edited)} patched")
         r = subprocess.run([a.go, "build", "-trimpath", f"-overlay={tmp / 'overlay.json'}",
                             "-o", "probe", "."], cwd=tmp, env=realgo.go_env(),
                            capture_output=True, text=True, timeout=900)

@@ -139,6 +139,12 @@ def _stmts(p: pr.Probe, body: tuple, indent: str, in_loop: bool) -> list[str]:
             out.append(f"{indent}{s.mutex}.Lock()")
         elif isinstance(s, pr.Unlock):
             out.append(f"{indent}{s.mutex}.Unlock()")
+        elif isinstance(s, pr.CondWait):
+            out.append(f"{indent}{s.cond}.Wait()")
+        elif isinstance(s, pr.CondSignal):
+            out.append(f"{indent}{s.cond}.Signal()")
+        elif isinstance(s, pr.CondBroadcast):
+            out.append(f"{indent}{s.cond}.Broadcast()")
         elif isinstance(s, pr.Loop):
             out.append(f"{indent}for j := 0; j < {s.count}; j++ {{")
             out += _stmts(p, s.body, indent + "\t", True)
@@ -158,6 +164,8 @@ def render_go(p: pr.Probe) -> str:
         lines.append(f"var {name} sync.WaitGroup")
     for name in p.mutexes:
         lines.append(f"var {name} sync.Mutex")
+    for name, mu in p.conds.items():
+        lines.append(f"var {name} = sync.NewCond(&{mu})")
     lines.append(_HELPERS.replace("{magic}", MAGIC).replace("{tags}", ",".join(p.tags)
                                                              or "-"))
     for name, body in p.funcs.items():

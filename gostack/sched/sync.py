@@ -1,5 +1,6 @@
-"""sync.Mutex and sync.WaitGroup over the runtime semaphores (go1.27.3
-``internal/sync/mutex.go``, ``sync/waitgroup.go``).
+"""sync.Mutex, sync.WaitGroup and sync.Cond over the runtime's semaphores and notify
+lists (go1.27.3 ``internal/sync/mutex.go``, ``sync/waitgroup.go``, ``sync/cond.go``,
+``runtime/sema.go``).
 
 Invariants:
 
@@ -17,14 +18,16 @@ Invariants:
   never happens;
 * ``WaitGroup.Add`` that brings the counter to 0 releases the semaphore once per
   waiter, readying them head first; each goes to runnext and pushes the previous one to
-  the ring's tail, so the **last** waiter released runs first.
+  the ring's tail, so the **last** waiter released runs first;
+* ``Cond.Signal`` readies the oldest waiter, ``Broadcast`` all of them oldest first (each
+  into runnext): the newest waiter runs first, then the rest oldest first.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .park import Coro
+from .park import Coro, gopark, goready
 from .runtime2 import World
 from .sema import SemTable, semacquire1, semrelease1
 
@@ -141,3 +144,57 @@ class WaitGroup:
             return
         self.w += 1
         yield from semacquire1(w, sem, self.sema, False, "sync.WaitGroup.Wait")
+
+
+@dataclass(eq=False)
+class Cond:
+    """sync.Cond over a Mutex: the runtime's notifyList (sema.go ``notifyListAdd``,
+    ``notifyListWait``, ``notifyListNotifyOne``, ``notifyListNotifyAll``).
+
+    ``Wait`` takes a ticket (``wait``), unlocks, and parks unless its ticket was already
+    notified; ``Signal`` readies the waiter holding ticket ``notify`` (the oldest) into
+    runnext; ``Broadcast`` readies every parked waiter in ticket order, each into
+    runnext: the newest runs first, the others after it in ticket order.
+    """
+
+    name: str
+    mutex: Mutex
+    wait: int = 0  # next ticket
+    notify: int = 0  # next ticket to be notified
+    parked: list = None  # type: ignore[assignment]  # [(ticket, G)] in park order
+
+    def __post_init__(self) -> None:
+        self.parked = []
+
+    def cond_wait(self, w: World, sem: SemTable) -> Coro:
+        """cond.go ``Wait``: notifyListAdd, L.Unlock, notifyListWait, L.Lock."""
+        t = self.wait
+        self.wait += 1
+        yield from self.mutex.unlock(w, sem)
+        if t < self.notify:  # less(t, l.notify): already notified
+            pass
+        else:
+            self.parked.append((t, w.g))
+            yield from gopark(w, "sync.Cond.Wait")
+        yield from self.mutex.lock(w, sem)
+
+    def signal(self, w: World) -> None:
+        """sema.go ``notifyListNotifyOne``: ready the waiter with ticket ``notify``."""
+        if self.wait == self.notify:
+            return
+        t = self.notify
+        self.notify = t + 1
+        for k, (ticket, g) in enumerate(self.parked):
+            if ticket == t:
+                del self.parked[k]
+                goready(w, g)
+                return
+
+    def broadcast(self, w: World) -> None:
+        """sema.go ``notifyListNotifyAll``: ready every parked waiter, in list order."""
+        if self.wait == self.notify:
+            return
+        waiters, self.parked = self.parked, []
+        self.notify = self.wait
+        for _, g in waiters:
+            goready(w, g)
