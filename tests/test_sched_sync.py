@@ -173,3 +173,31 @@ def test_the_invariant_checker_catches_a_g_queued_twice():
     w.p.runnext = None
     with pytest.raises(AssertionError, match="runnable but in no run queue"):
         check_invariants(w)
+
+
+def test_cond_broadcast_readies_oldest_first_so_the_newest_runs_first():
+    w = World.new(1)
+    from gostack.sched.sync import Cond, Mutex
+    cv = Cond("cv", Mutex("mu"))
+    gs = [waiting(w, k) for k in (10, 11, 12)]
+    cv.parked = [(0, gs[0]), (1, gs[1]), (2, gs[2])]
+    cv.wait = 3
+    running(w)
+    cv.broadcast(w)
+    assert w.p.runnext is gs[2] and [g.goid for g in w.p.local()] == [10, 11]
+    assert (cv.notify, cv.parked) == (3, [])
+
+
+def test_cond_signal_readies_the_waiter_with_the_oldest_ticket():
+    w = World.new(1)
+    from gostack.sched.sync import Cond, Mutex
+    cv = Cond("cv", Mutex("mu"))
+    gs = [waiting(w, k) for k in (10, 11)]
+    cv.parked = [(0, gs[0]), (1, gs[1])]
+    cv.wait = 2
+    running(w)
+    cv.signal(w)
+    assert w.p.runnext is gs[0] and cv.notify == 1 and cv.parked == [(1, gs[1])]
+    cv.signal(w)
+    cv.signal(w)  # nobody left: notify == wait
+    assert cv.notify == 2 and w.p.runnext is gs[1]
