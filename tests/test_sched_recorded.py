@@ -8,6 +8,8 @@ must be one of them, exactly, token for token; and every recorded run is counted
 
 from __future__ import annotations
 
+from functools import cache
+
 import pytest
 
 from gostack.sched import machine
@@ -16,6 +18,11 @@ from gostack.sched.realrun import RUN_ENV, load_recorded
 from gostack.sched.render import digest, fingerprint
 
 REC = load_recorded()
+
+
+@cache
+def predictions(name: str) -> dict[str, tuple[str, ...]]:
+    return machine.predictions(PROBES[name])
 
 
 def test_recorded_with_the_kits_go_and_environment():
@@ -33,7 +40,7 @@ def test_every_probe_is_recorded_from_its_current_go_source():
 @pytest.mark.parametrize("name", list(PROBES))
 def test_the_model_predicts_the_recorded_order(name):
     p, case = PROBES[name], REC["probes"][name]
-    pred = machine.predictions(p)
+    pred = predictions(name)
     explained = sum(case["observed"].get(d, 0) for d in {digest(o) for o in pred.values()})
     assert sum(case["observed"].values()) == case["runs"]
     if p.long_slice:
@@ -59,7 +66,7 @@ def test_without_sysmons_preemptions_every_recorded_run_is_the_models_order():
     from gostack.sched.realrun import SYSMON_PATCHES
 
     assert REC["sysmon_patches"] == [list(x) for x in SYSMON_PATCHES]
-    for name, p in PROBES.items():
+    for name in PROBES:
         quiet = REC["probes"][name]["quiet_sysmon"]
         assert quiet["runs"] >= 5
-        assert quiet["observed"] == {digest(machine.run(p).output): quiet["runs"]}, name
+        assert quiet["observed"] == {digest(predictions(name)["model"]): quiet["runs"]}, name
