@@ -87,10 +87,16 @@ PARK_CHAINS: dict[str, tuple[tuple[str, int, bool], ...]] = {
     "wg": (("sync.(*WaitGroup).Wait", 32, False),
            ("sync.runtime_SemacquireWaitGroup", 48, False),
            ("runtime.semacquire1", 96, False), ("runtime.gopark", 24, False)),
+    # syscall.Read (inlined) -> syscall.read 56 -> syscall.Syscall 88 (NOSPLIT) ->
+    # runtime.entersyscall, which saves its caller's SP as gp.syscallsp (proc.go
+    # reentersyscall): not a park (_Gsyscall), and scanstack scans from syscallsp but
+    # isShrinkStackSafe refuses (stack.go): the shrink is deferred (gp.preemptShrink).
+    "syscall": (("syscall.read", 56, False), ("syscall.Syscall", 88, True)),
 }
 PARK_DEPTH = {op: sum(f + RETURN_ADDRESS_SIZE for _, f, _ in chain)
               for op, chain in PARK_CHAINS.items()}
-# recv 192, send 192, select 352, sleep 120, gosched 0, mutex 272, wg 232 (measured)
+# recv 192, send 192, select 352, sleep 120, gosched 0, mutex 272, wg 232, syscall 160
+# (measured: g.sched.sp, or g.syscallsp at offset 104, of blocked goroutines)
 
 # -race builds (Runtime(race=True)): src/internal/runtime/sys/consts.go adds 1 to
 # StackGuardMultiplier when isRace (consts_race.go); cmd/internal/objabi/stack.go's

@@ -270,7 +270,9 @@ class Runtime:
         try:
             for g in self.goroutines:
                 if g.status is Status.RUNNING or g.status is Status.WAITING:
-                    g._scan(self.gcs, GC_PARK_DEPTH if g is caller else g._park)
+                    # isShrinkStackSafe (stack.go) refuses a goroutine in a syscall
+                    g._scan(self.gcs, GC_PARK_DEPTH if g is caller else g._park,
+                            g._parked != "syscall")
         finally:
             self.alloc.gc_running = False
             self.alloc.free_stack_spans()  # gcMarkTermination
@@ -324,7 +326,7 @@ class Goroutine:
     __slots__ = (
         "rt", "goid", "stack", "status", "_reference_prologue", "_tracing", "_stackguard0",
         "_fire_at", "_funcs", "_indexes", "_used", "_ncalls", "_events", "_frozen",
-        "_park", "_parked", "_elem",
+        "_park", "_parked", "_elem", "_preempt_shrink",
     )
 
     def __init__(self, rt: Runtime, goid: int, stack_size: int = STACK_MIN) -> None:
@@ -352,6 +354,7 @@ class Goroutine:
         self._park = 0  # hi - sched.sp minus hi - SP while parked (PARK_DEPTH), else 0
         self._parked: str | None = None  # the blocking operation while WAITING
         self._elem: int | None = None  # sudog.elem of a channel operation while parked
+        self._preempt_shrink = False  # gp.preemptShrink: a shrink the GC had to defer
         self._events: list[Event] = []
         self._frozen = Trace(())  # the last trace handed out; events are only appended
 
@@ -537,6 +540,8 @@ class Goroutine:
         if op not in PARK_CHAINS:
             raise ProgramError(f"park: unknown blocking operation {op!r}; one of "
                                + ", ".join(PARK_CHAINS))
+        if op not in self.rt.park_chains:
+            raise ProgramError(f"park: {op} is not measured for this build mode")
         addr = None
         if elem is not None:
             if op not in ("recv", "send", "select"):
@@ -619,6 +624,11 @@ class Goroutine:
     # ---- newstack ------------------------------------------------------------
     def _morestack(self, func: Func, e_used: int, index: int) -> None:
         if self.stackguard0 == STACK_PREEMPT:
+            if self._preempt_shrink:
+                # newstack: "We're at a synchronous safe point now, so do the pending
+                # stack shrink" (gp.preemptShrink), from sched.sp = this function's E.
+                self._preempt_shrink = False
+                self._shrink_at(self.rt.gcs, e_used)
             # gopreempt_m: yield; when rescheduled the guard is lo + stackGuard again.
             self._events.append(Preempt(index, func.name))
             self.stackguard0 = self.stack.lo + self.rt.guard
@@ -681,11 +691,25 @@ class Goroutine:
         rt.alloc.stackfree(old)
         return delta, tuple(adjusted)
 
-    def _scan(self, gc: int, park: int) -> None:
-        """scanstack during GC cycle ``gc``: maybe one halving (shrinkstack)."""
+    def _scan(self, gc: int, park: int, safe: bool = True) -> None:
+        """scanstack during GC cycle ``gc``: maybe one halving (shrinkstack); when the
+        shrink is not safe (isShrinkStackSafe), gp.preemptShrink defers it."""
         used = self._used + park
         size = self.stack_size
         self._events.append(GC(gc, used, size, self._ncalls))
+        if not safe:
+            self._preempt_shrink = True
+            return
+        self._shrink_at(gc, used)
+
+    @property
+    def shrink_pending(self) -> bool:
+        """gp.preemptShrink: the GC could not shrink this stack where it stood (a syscall);
+        the next synchronous preemption (newstack's preempt path) will."""
+        return self._preempt_shrink
+
+    def _shrink_at(self, gc: int, used: int) -> None:
+        size = self.stack_size
         new = self.rt._shrink(size, used)
         if new is None:
             return

@@ -25,7 +25,9 @@ Blocking operations and where their goroutine parks (``arch.PARK_CHAINS``):
 ``recv`` (``v := <-c``), ``send`` (``c <- v``), ``select`` (two cases, no
 default), ``sleep`` (``time.Sleep`` in a loop until main says), ``gosched``
 (``runtime.Gosched`` in a loop), ``mutex`` (``sync.Mutex.Lock`` of a mutex main
-holds), ``wg`` (``sync.WaitGroup.Wait`` on a group main holds).
+holds), ``wg`` (``sync.WaitGroup.Wait`` on a group main holds), ``syscall``
+(``syscall.Read`` of a pipe main writes: not parked but in a system call, where the GC
+scans from g.syscallsp and defers any shrink).
 """
 
 from __future__ import annotations
@@ -123,6 +125,8 @@ class Scene:
                 f = g.func_at(p.call_index)
                 if f.nosplit:
                     raise ValueError(f"{self.name}: nosplit {f.name} cannot block")
+                if p.op == "syscall" and self.race:
+                    raise ValueError(f"{self.name}: syscall is not measured under -race")
         runs = [0] * n
         for s in self.steps:
             if s == "gc":
@@ -339,6 +343,7 @@ var (
 	probeRes   *probeResults
 	probeZero  = 0
 	probeNever = make(chan uint64)
+	probeBuf   [8]byte
 	sink       uint64
 )
 
@@ -411,6 +416,8 @@ def _park_vars(k: int, parks: tuple[ParkAt, ...]) -> str:
             out.append(f"\tprobeMu{k}_{j} sync.Mutex")
         elif p.op == "wg":
             out.append(f"\tprobeWg{k}_{j} sync.WaitGroup")
+        elif p.op == "syscall":
+            out.append(f"\tprobeFd{k}_{j} [2]int")
     return "".join(x + "\n" for x in out)
 
 
@@ -433,6 +440,8 @@ def _op(k: int, j: int, op: str, t: str) -> list[str]:
         return [f"{t}probeMu{k}_{j}.Lock()", f"{t}probeMu{k}_{j}.Unlock()"]
     if op == "wg":
         return [f"{t}probeWg{k}_{j}.Wait()"]
+    if op == "syscall":
+        return [f"{t}syscall.Read(probeFd{k}_{j}[0], probeBuf[:])"]
     raise ValueError(op)
 
 
@@ -516,6 +525,8 @@ def _release(k: int, j: int, op: str) -> list[str]:
         return [f"{t}probeMu{k}_{j}.Unlock()"]
     if op == "wg":
         return [f"{t}probeWg{k}_{j}.Done()"]
+    if op == "syscall":
+        return [f"{t}syscall.Write(probeFd{k}_{j}[1], probeBuf[:1])"]
     raise ValueError(op)
 
 
@@ -524,6 +535,8 @@ def _prepare(k: int, j: int, op: str) -> list[str]:
         return [f"\tprobeMu{k}_{j}.Lock()"]
     if op == "wg":
         return [f"\tprobeWg{k}_{j}.Add(1)"]
+    if op == "syscall":
+        return [f"\tsyscall.Pipe(probeFd{k}_{j}[:])"]
     return []
 
 
@@ -733,6 +746,13 @@ for _kind, (_no, _yes) in _RACE_EDGE_WORDS.items():
         summary=f"-race: two goroutines blocked in {_kind} on 16 KiB stacks; in use + 1600 "
                 "== S/4 keeps goroutine 1's, one word less halves goroutine 2's"))
 
+_add(Scene(
+    "syscall_defers_shrink", (_rec_goroutine(1, 400),),
+    ((ParkAt(400, "recv"), ParkAt(2, "syscall", unwinding=True),
+      ParkAt(1, "recv", unwinding=True)),),
+    ("run 1", "run 1", "gc", "gc", "run 1", "gc", "gc", "run 1"),
+    summary="128 KiB, back at call 2 and blocked in read(2): two GCs cannot shrink it "
+            "(isShrinkStackSafe: in a syscall); parked in recv after, one halving per GC"))
 _add(Scene(
     "gcshrinkstackoff_parked", (_rec_goroutine(1, 400), _rec_goroutine(2, 200)),
     ((ParkAt(0, "recv", unwinding=True),), (ParkAt(1, "mutex", unwinding=True),)),

@@ -269,3 +269,29 @@ def test_program_without_calls_renders_for_go():
     """A program of only an entry still makes a valid probe (nothing to import unused)."""
     src = realgo.P.render_go(Program("lone", Function("worker")))
     assert '"runtime"' not in src and "go worker()" in src
+
+
+# Issue 14: scenes (several goroutines, blocking, GC), build modes and the linker's check.
+SCENE_SUBSET = ["park_recv_edge", "park_select_edge", "interleave_three",
+                "race_park_send_edge", "gcshrinkstackoff_parked"]
+MODE_SUBSET = ["race_gc_shrink_edge_no", "gcshrinkstackoff_after", "link_nosplit_chain"]
+
+
+@pytest.mark.go
+def test_scenes_and_modes_still_match_the_recording(go):
+    """Rebuild and rerun a subset of the scenes and build-mode cases: frames, NOSPLIT marks,
+    every move (or the link error) must be as recorded."""
+    from gostack.scene import SCENES, SceneObservation
+    rec = realgo.load_recorded()
+    failures = []
+    for name in SCENE_SUBSET:
+        run = realgo.run_scene(SCENES[name], fresh=True)
+        case = rec["scenes"][name]
+        if run.frames != case["frames"] or run.observation != SceneObservation.from_dict(case):
+            failures.append(f"{name}: {run.frames} {run.observation}, recorded {case}")
+    for name in MODE_SUBSET:
+        run = realgo.run(CORPUS[name], fresh=True)
+        case = rec["cases"][name]
+        if run.frames != case["frames"] or run.observation != Observation.from_dict(case):
+            failures.append(f"{name}: {run.frames} {run.observation}, recorded {case}")
+    assert not failures, "\n".join(failures)

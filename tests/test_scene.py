@@ -37,7 +37,8 @@ MEASURED = {"recv": 192, "send": 192, "select": 352, "sleep": 120, "gosched": 0,
 
 
 def test_park_depths_are_the_measured_ones():
-    assert PARK_DEPTH == MEASURED
+    # a goroutine in read(2): hi - g.syscallsp (offset 104) minus hi - SP of its frame
+    assert PARK_DEPTH == {**MEASURED, "syscall": 160}
 
 
 def test_park_depth_is_the_chain_of_frames_plus_return_addresses():
@@ -275,3 +276,53 @@ def test_elem_is_for_channel_operations():
     g = rt.go(gs.Func("main.worker", frame=40, locals=(gs.Local("v", gs.SCALAR, 8),)))
     with pytest.raises(gs.ProgramError, match="elem= is for recv"):
         g.park("mutex", elem="v")
+
+
+# ---- deferred shrink: isShrinkStackSafe refuses, gp.preemptShrink, newstack does it ------
+
+
+def _in_syscall() -> gs.Goroutine:
+    rt = gs.Runtime()
+    g = rt.go(gs.Func("main.worker", frame=40))
+    g.call(gs.Func("main.keep", frame=64))
+    g.call(gs.Func("main.grow", frame=12000))
+    g.ret()
+    assert g.stack_size == 16384
+    g.park("syscall")
+    return g
+
+
+def test_a_goroutine_in_a_syscall_is_not_shrunk_but_marked():
+    g = _in_syscall()
+    g.rt.gc()  # 88 + 64 + 160 + 800 < 4096, but isShrinkStackSafe says no
+    assert g.stack_size == 16384 and g.shrink_pending
+    assert [e.used for e in g.trace if isinstance(e, gs.GC)] == [88 + 64 + 160]
+
+
+def test_the_pending_shrink_happens_at_the_next_synchronous_preemption():
+    g = _in_syscall()
+    g.rt.gc()
+    g.unpark()
+    g.preempt()
+    g.call(gs.Func("main.next", frame=32))  # its prologue enters newstack: preempt path
+    # shrinkstack from sched.sp = next's E: 88 + 64 + 8 = 160 in use, + 800 < 4096
+    shrink = [e for e in g.trace if isinstance(e, gs.Shrink)]
+    assert [(s.old_size, s.new_size, s.used) for s in shrink] == [(16384, 8192, 160)]
+    assert not g.shrink_pending
+    assert isinstance(g.trace[-1], gs.Call) and g.stack_size == 8192
+
+
+def test_a_later_safe_scan_shrinks_and_the_flag_stays():
+    """scanstack shrinks a shrink-safe goroutine at once; only newstack clears the flag."""
+    g = _in_syscall()
+    g.rt.gc()
+    g.unpark()
+    g.park("recv")
+    g.rt.gc()
+    assert g.stack_size == 8192 and g.shrink_pending
+
+
+def test_recorded_syscall_scene_shrinks_only_after_the_syscall():
+    moves = RECORDED_SCENES["syscall_defers_shrink"]["moves"]
+    assert [m for m in moves if m[1] == "main"] == [[1, "main", 1, 3, 65536],
+                                                   [1, "main", 1, 4, 32768]]
