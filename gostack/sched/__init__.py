@@ -8,13 +8,21 @@
 One module per mechanism, named after the runtime's functions: runtime2 (G, M, P,
 sched), runq (runqput/runqget/runqputslow/runqgrab/runqsteal, globrunq*), newproc,
 park (gopark, ready/goready), gosched (Gosched, goyield), schedule (schedule,
-findRunnable, execute, the locked-M handoffs), chan, sema, sync (Mutex, WaitGroup),
-startup (runtime.main before main.main), machine (runs a probe), trace (frozen events).
-Probes: probe (the description), render (to Go), catalog (the recorded set), realrun
-(real Go). ``python -m gostack.sched verify [--recorded]`` compares model and Go.
+findRunnable, execute, the locked-M handoffs), chan, sema, sync (Mutex, WaitGroup,
+Cond), startup (runtime.main before main.main), machine (runs a probe), trace (frozen
+events). Probes: probe (the description), render (to Go), catalog (the recorded set),
+realrun (real Go, and Go with sysmon's preemptions patched out), fuzz (random probes).
 
-Stage 1 is exact for GOMAXPROCS=1 without timers, netpoller, GC or sysmon preemption;
-those (and stealing between Ps) are stage 2.
+    python -m gostack.sched verify --recorded      # model vs sched_recorded.json, no Go
+    python -m gostack.sched verify                 # model vs real Go, live
+    python -m gostack.sched verify --quiet-sysmon  # ... with sysmon's preemptions patched out
+    python -m gostack.sched fuzz [--big]           # random probes, model vs real Go
+
+Stage 1 is exact for GOMAXPROCS=1 programs without timers, netpoller, GC, select or
+Mutex starvation. Real runs vary only through sysmon: its first look at the P can
+preempt the runtime's init (one schedtick more: the model's second prediction,
+``sysmon_first_look``), and its 10 ms preemption can cut a long time slice (stage 2,
+with stealing between Ps, timers and the netpoller).
 """
 
 from . import catalog, machine
