@@ -135,3 +135,21 @@ def test_snapshots_show_the_queues_after_each_execute():
     first_user = next(x for x in q if x.running == 8)
     assert (first_user.runnext, first_user.runq, first_user.global_) == (0, (5, 6, 7), ())
     assert sched.run(sched.catalog.spawn(3)).trace.of(sched.Queues) == ()
+
+
+def test_a_locked_g_readied_into_runnext_still_starts_a_new_slice():
+    """startlockedm: the P goes to the G's own M, which runs it with execute(lockedg,
+    false). The readying is the same; only the tick differs, by one."""
+    outs = [sched.run(sched.catalog.PROBES[f"tick61_{k}_wake"], check=True)
+            for k in ("unlocked", "locked")]
+    last = [len(r.output) - 1 - r.output[::-1].index("y0") for r in outs]
+    assert last[1] == last[0] - 1
+    wake = [e for e in outs[1].trace.of(Execute) if e.where == "locked" and e.goid != 1]
+    assert len(wake) == 1 and wake[0].m == 0 and not wake[0].inherit
+
+
+def test_a_goroutine_that_returns_locked_is_left_to_stage_2():
+    p = pr.Probe("lockexit", main=(pr.Go("w"), pr.Gosched()),
+                 funcs={"w": (pr.LockThread(),)})
+    with pytest.raises(NotImplementedError, match="locked"):
+        sched.run(p)

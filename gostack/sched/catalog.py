@@ -17,11 +17,13 @@ from .probe import (
     Goid,
     Gosched,
     Lock,
+    LockThread,
     Loop,
     Probe,
     Recv,
     Send,
     Unlock,
+    UnlockThread,
     WgAdd,
     WgDone,
     WgWait,
@@ -219,6 +221,21 @@ def _probes() -> list[Probe]:
               wgs=("wg",), mutexes=("mu",), conds={"cv": "mu"},
               summary="4 goroutines Wait on a Cond; Broadcast readies them oldest first, "
                       "each into runnext, and they then queue on the Mutex main still holds"),
+        *(Probe(f"tick61_{'locked' if locked else 'unlocked'}_wake",
+                main=(WgAdd(102), Go("l", 1), Gosched(), Go("y", 1), Go("w", 100), Send("c"),
+                      WgWait(), Emit("end")),
+                funcs={"l": ((LockThread(),) if locked else ()) + (
+                           Recv("c", "l"), *((UnlockThread(),) if locked else ()), WgDone()),
+                       "y": (Emit("y"), Gosched(), Emit("y"), WgDone()),
+                       "w": (Emit("w"), WgDone())},
+                chans={"c": 0}, wgs=("wg",),
+                summary=("l locks its thread, then" if locked else "l") + " waits on a "
+                        "channel; main's send readies it into runnext. "
+                        + ("Being locked, it runs on its own M: startlockedm hands the P "
+                           "over and execute(lockedg, false) starts a new slice: one tick "
+                           "more, so y comes back from the global queue one G earlier"
+                           if locked else "It inherits main's slice: no tick"))
+          for locked in (False, True)),
         Probe("tick61_once",
               main=(WgAdd(101), Go("y", 1), Go("w", 100), WgWait(), Emit("end")),
               funcs={"y": (Emit("y"), Gosched(), Emit("y"), WgDone()),

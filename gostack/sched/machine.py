@@ -111,6 +111,13 @@ class Machine:
                 self.conds[s.cond].signal(w)
             elif isinstance(s, pr.CondBroadcast):
                 self.conds[s.cond].broadcast(w)
+            elif isinstance(s, pr.LockThread):  # proc.go LockOSThread -> dolockOSThread
+                assert w.m is not None
+                g.lockedm, w.m.lockedg = w.m, g
+            elif isinstance(s, pr.UnlockThread):  # proc.go UnlockOSThread
+                if g.lockedm is not None:
+                    g.lockedm.lockedg = None
+                    g.lockedm = None
             elif isinstance(s, pr.Loop):
                 for jj in range(s.count):
                     yield from self._body(g, s.body, i, jj)
@@ -131,6 +138,10 @@ class Machine:
             except StopIteration:
                 if gp is main:
                     break  # main.main returned: exit(0)
+                if gp.lockedm is not None:
+                    raise NotImplementedError(
+                        f"{gp} returned while locked to {gp.lockedm}: its thread exits "
+                        "(proc.go gdestroy, mexit); not modelled in stage 1") from None
                 goexit0(w, gp)
                 dropg(w)
                 gp = self._next()

@@ -14,6 +14,9 @@ Statements:
 * :class:`Lock`, :class:`Unlock` on a sync.Mutex;
 * :class:`CondWait`, :class:`CondSignal`, :class:`CondBroadcast` on a sync.Cond
   (``sync.NewCond(&mutex)``; Wait must hold the mutex, as in Go);
+* :class:`LockThread`, :class:`UnlockThread`: ``runtime.LockOSThread()`` and
+  ``UnlockOSThread()`` (a goroutine must unlock before it returns: a locked goroutine's
+  exit ends its thread, which the model leaves to stage 2);
 * :class:`Loop` repeats its body ``count`` times with ``j`` = 0, 1, ... (no nesting);
 * :class:`Goid` records ``tag`` with the goroutine's goid (read from ``runtime.Stack``):
   token ``g3@7``.
@@ -115,6 +118,16 @@ class CondBroadcast:
 
 
 @dataclass(frozen=True)
+class LockThread:
+    """runtime.LockOSThread(): the goroutine runs only on its current M from now on."""
+
+
+@dataclass(frozen=True)
+class UnlockThread:
+    """runtime.UnlockOSThread()."""
+
+
+@dataclass(frozen=True)
 class Loop:
     count: int
     body: tuple = ()
@@ -124,7 +137,7 @@ class Loop:
 
 
 Stmt = Emit | Goid | Go | Gosched | Send | Recv | Close | WgAdd | WgDone | WgWait | Lock \
-    | Unlock | CondWait | CondSignal | CondBroadcast | Loop
+    | Unlock | CondWait | CondSignal | CondBroadcast | LockThread | UnlockThread | Loop
 
 
 @dataclass(frozen=True)
@@ -199,7 +212,7 @@ class Probe:
                     raise ValueError(f"{self.name}.{where}: no Cond {s.cond!r}")
             elif isinstance(s, Emit | Goid) or (isinstance(s, Recv) and s.tag):
                 pass
-            elif not isinstance(s, Gosched):
+            elif not isinstance(s, Gosched | LockThread | UnlockThread):
                 raise ValueError(f"{self.name}.{where}: not a statement: {s!r}")
             tag = getattr(s, "tag", None)
             if tag is not None and not re.match(r"^[a-z]+$", tag):

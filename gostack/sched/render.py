@@ -145,6 +145,10 @@ def _stmts(p: pr.Probe, body: tuple, indent: str, in_loop: bool) -> list[str]:
             out.append(f"{indent}{s.cond}.Signal()")
         elif isinstance(s, pr.CondBroadcast):
             out.append(f"{indent}{s.cond}.Broadcast()")
+        elif isinstance(s, pr.LockThread):
+            out.append(f"{indent}runtime.LockOSThread()")
+        elif isinstance(s, pr.UnlockThread):
+            out.append(f"{indent}runtime.UnlockOSThread()")
         elif isinstance(s, pr.Loop):
             out.append(f"{indent}for j := 0; j < {s.count}; j++ {{")
             out += _stmts(p, s.body, indent + "\t", True)
