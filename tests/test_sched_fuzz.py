@@ -29,3 +29,14 @@ def test_random_probes_keep_the_invariants(seed):
     started = [e.goid for e in r.trace.of(sched.NewProc) if e.name.startswith("main.")]
     assert set(started) <= {e.goid for e in r.trace.of(sched.Exit)}
     assert r.output[-1] == "end0"
+
+
+def test_big_random_probes_add_a_crowd_that_overflows_the_ring():
+    from gostack.sched.fuzz import random_big_probe
+
+    p = random_big_probe(2)
+    assert p == random_big_probe(2)
+    crowd = next(s for s in p.main if isinstance(s, sched.Go) and s.func == "crowd")
+    assert 200 <= crowd.count <= 700
+    r = sched.run(p)
+    assert r.trace.of(sched.RunqPutSlow)  # more than 256 queued at once
