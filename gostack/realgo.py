@@ -781,7 +781,8 @@ def run_scene(scene: Scene, progress: Progress = _quiet, timeout: float | None =
         if scene.race:  # main's handshake with the goroutines is racy on purpose
             env["GORACE"] = "exitcode=0 halt_on_error=0"
         r = subprocess.run([str(b.binary), str(results)], env=env, capture_output=True,
-                           text=True, timeout=timeout or (900 if scene.heavy else 120))
+                           text=True, timeout=timeout or (900 if scene.heavy else 120),
+                           stdin=subprocess.DEVNULL)
         seconds = time.monotonic() - t0
         data = results.read_bytes()
     head, events = _decode(scene, data)  # type: ignore[arg-type]

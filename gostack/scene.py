@@ -535,9 +535,7 @@ def _prepare(k: int, j: int, op: str) -> list[str]:
         return [f"\tprobeMu{k}_{j}.Lock()"]
     if op == "wg":
         return [f"\tprobeWg{k}_{j}.Add(1)"]
-    if op == "syscall":
-        return [f"\tsyscall.Pipe(probeFd{k}_{j}[:])"]
-    return []
+    return []  # a syscall's pipe is made before the script starts (see render_go)
 
 
 def render_go(scene: Scene) -> str:
@@ -597,6 +595,11 @@ def render_go(scene: Scene) -> str:
         f"\tprobeRes.h.magic = {RESULTS_MAGIC:#x}",
         "\tprobeRes.h.state = 1",
     ]
+    # Every pipe first: a goroutine coming back from read(2) may take the P while main is
+    # in its write(2) (exitsyscallfast takes its old P back from _Psyscall) and run on.
+    main += [f"\tsyscall.Pipe(probeFd{k}_{j}[:])"
+             for k, ps in enumerate(scene.parks, 1) for j, p in enumerate(ps)
+             if p.op == "syscall"]
     if scene.max_stack is not None:
         main.append(f"\tdebug.SetMaxStack({scene.max_stack})")
     n = len(scene.goroutines)
@@ -746,6 +749,18 @@ for _kind, (_no, _yes) in _RACE_EDGE_WORDS.items():
         summary=f"-race: two goroutines blocked in {_kind} on 16 KiB stacks; in use + 1600 "
                 "== S/4 keeps goroutine 1's, one word less halves goroutine 2's"))
 
+_add(Scene(
+    "all_ops_interleaved",
+    tuple(_rec_goroutine(k, 50 + 20 * k) for k in range(1, 9)),
+    tuple((ParkAt(50 + 20 * k, op), ParkAt(3, op, unwinding=True))
+          for k, op in enumerate(("recv", "send", "select", "sleep", "gosched", "mutex", "wg",
+                                  "syscall"), 1)),
+    tuple(f"run {k}" for k in range(1, 9)) + ("gc",) * 3
+    + tuple(f"run {k}" for k in range(8, 0, -1)) + ("gc", "gc")
+    + tuple(f"run {k}" for k in range(1, 9)) + ("gc",),
+    summary="eight goroutines, one per blocking operation, parked deep then shallow, "
+            "woken in reverse order, GCs between: each shrinks at its own park SP, the one "
+            "in a system call not at all"))
 _add(Scene(
     "syscall_defers_shrink", (_rec_goroutine(1, 400),),
     ((ParkAt(400, "recv"), ParkAt(2, "syscall", unwinding=True),
