@@ -10,7 +10,13 @@ A :class:`Program` says which functions a goroutine calls and in what pattern:
 * ``runtime.GC()`` at given call indexes while descending (before the frame calls
   deeper) or while unwinding (after its callee returned), and ``gc_after`` rounds
   of ``runtime.GC()`` in the entry once everything has returned;
-* optionally a ``debug.SetMaxStack`` limit, set before the goroutine starts.
+* optionally a ``debug.SetMaxStack`` limit, set before the goroutine starts;
+* a build mode: ``race=True`` (``go build -race``: stack guard multiplier 2) and
+  ``gcshrinkstackoff=True`` (run with ``GODEBUG=gcshrinkstackoff=1``).
+
+A program whose NOSPLIT chain is over the linker's limit does not link; both sides
+then report ``Observation.link_error`` (:func:`link_check`). Several goroutines that
+block and wake are described by :class:`gostack.scene.Scene`.
 
 Each :class:`Function` has a local ``[words]uint64`` array, ``pointers`` pointer
 locals that point into that array (or at the entry's local when there is no

@@ -37,6 +37,15 @@ overflow is inside runtime.GC() the probe noted the GC's caller beforehand.
 Call index convention (program.py): the entry is 0, each program function call
 adds one; the observer is inlined (checked in every build: no ``CALL
 main.probeSeen``), and runtime.GC() is not numbered.
+
+Beyond one goroutine (issue 14): ``run_scene``/``compare`` take a
+``gostack.scene.Scene`` (several goroutines that block, wake and are collected,
+main following a script; see scene.py), recorded under "scenes". A program or
+scene with ``race=True`` is built with ``-race`` (cgo on; the observer is then a
+NOSPLIT call, not inlined, and the entry is ``//go:nocheckptr``), and one with
+``gcshrinkstackoff=True`` runs with that GODEBUG setting. A probe the linker
+refuses (a NOSPLIT chain over StackNosplit - 8) is an observation too:
+``Observation.link_error``, the linker's first line.
 """
 
 from __future__ import annotations
@@ -922,7 +931,10 @@ def recorded_header(a: Availability) -> dict:
                 "TEXT lines of -S, nosplit (no prologue check), growths [call_index, "
                 "new_size], shrinks [gc, call_index of the GC's caller, new_size], gc_growths "
                 "(inside runtime.GC) [call_index of the GC's caller, gc, new_size], overflow "
-                "[call_index, first line] or null.",
+                "[call_index, first line] or null; link_error and link_report when the "
+                "linker refused the probe. Each scene (gostack.scene): moves [goroutine, "
+                "where (entry, wake, main), call_index, gc, new_size], overflow [goroutine, "
+                "call_index, first line] or null.",
     }
 
 
