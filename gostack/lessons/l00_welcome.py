@@ -52,14 +52,32 @@ def depth_state(frame: int = FRAME, calls: int = 6, entry: int = ENTRY) -> Depth
     return DepthState(frame, calls, g.snapshot(), g.trace)
 
 
+class _Depth:
+    """depth_figure's artists: the stack, drawn again in its axes (stacks.draw_stack), and
+    the growth chart, updated in place (draw.GrowthChart)."""
+
+    def __init__(self, fig: Figure) -> None:
+        self.stack, right = fig.subplots(1, 2, width_ratios=(1, 2))
+        self.chart = draw.GrowthChart(right)
+
+    def update(self, state: DepthState) -> None:
+        self.stack.cla()
+        stacks.draw_stack(state.snapshot, self.stack, label_frames=3)
+        self.chart.update(state.trace.grows, calls=max(state.calls, 1))
+
+
 def depth_figure(state: DepthState, fig: Figure | None = None) -> Figure:
-    """The stack after the last call, and its size against the call index."""
+    """The stack after the last call, and its size against the call index; a widget's
+    figure (``fig``) keeps its axes and layout, its chart's artists moved in place."""
     with draw.styled():
-        fig = draw.canvas(fig, (9, 4.2))
-        a, b = fig.subplots(1, 2, width_ratios=(1, 2))
-        stacks.draw_stack(state.snapshot, a, label_frames=3)
-        draw.draw_growth(state.trace, b, calls=max(state.calls, 1))
-        fig.tight_layout()
+        art = draw.kept(fig, "depth", None)
+        if art is None:
+            fig = draw.canvas(fig, (9, 4.2))
+            art = draw.keep(fig, "depth", None, _Depth(fig))
+            # Laid out once, for a deep stack's long "lo (4,194,304 B)" tick label.
+            art.update(depth_state(10280, 200))
+            draw.fix_layout(fig)
+        art.update(state)
     return fig
 
 
@@ -81,8 +99,8 @@ def stack_explorer(frame: int = FRAME, max_calls: int = 200):
     def render(*_):
         key = (size.value, calls.value)
         state = depth_state(*key)
+        picture.show(key, lambda: state)  # then the text: both change at once
         text.value = view.code(state.readout)
-        picture.show(key, lambda: state)
 
     calls.observe(render, "value")
     size.observe(render, "value")
