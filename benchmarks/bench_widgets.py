@@ -19,6 +19,12 @@ package (the `test` extra); without them it says so and exits 0.
     python benchmarks/bench_widgets.py                  # every lesson, REPS=10
     python benchmarks/bench_widgets.py --reps 5 -k 03   # lessons whose file name contains 03
     python benchmarks/bench_widgets.py --json out.json  # also the raw samples
+    python benchmarks/bench_widgets.py --walk -k 04     # sliders step one way: new states
+
+By default a slider goes back and forth, so after two nudges its widget answers from its
+PNG cache: the times are then the round trip (browser, server, kernel, browser), not the
+drawing. With --walk every slider nudge is a state the widget has not drawn yet. The
+kernel's share alone, without a browser: benchmarks/bench_widget_render.py.
 
 Times on a shared 2-vCPU machine swing with the load: compare widgets within one run.
 """
@@ -72,13 +78,18 @@ def _missing() -> str | None:
     return None
 
 
+WALK = False  # --walk: sliders step one way, to states not drawn yet
+
+
 def nudge(page, jlab, area, kind: str, index: int, step: int) -> bool:
     """One learner's action on widget ``index`` of ``kind``; False if it cannot be done now."""
     w = jlab.widgets_of(area, kind).nth(index)
     if kind == "slider":
         frac = jlab.slider_fraction(w)
-        # Alternate right and left, so the slider stays near where the lesson left it.
-        key = "ArrowLeft" if frac >= 1 or (step % 2 and frac > 0) else "ArrowRight"
+        # Alternate right and left, so the slider stays near where the lesson left it; or
+        # (--walk) to the right until the end, then to the left.
+        back = step % 2 and not WALK
+        key = "ArrowLeft" if frac >= 1 or (back and frac > 0) else "ArrowRight"
         jlab.perform(page, w, "keys", keys=(key,))
     elif kind == "button":
         if not w.is_enabled():
@@ -146,7 +157,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-k", dest="select", default="", help="only lessons whose file name "
                     "contains this")
     ap.add_argument("--json", type=Path, help="also write every sample here")
+    ap.add_argument("--walk", action="store_true", help="sliders step one way (each nudge a "
+                    "state not drawn yet) instead of back and forth")
     args = ap.parse_args(argv)
+    global WALK
+    WALK = args.walk
 
     why = _missing()
     if why:
