@@ -66,3 +66,15 @@ def test_adjust_explorer_follows_its_controls():
     depth.value = 3
     assert "the stack has not moved" in text.value and "u == &amp;x: True" in text.value
     assert bytes(image.value).startswith(b"\x89PNG")
+
+
+def test_explorer_readout_leaves_the_slot_table_to_the_lesson():
+    """The lesson prints the slot table (AdjustRun.table); the explorer shows what it adds:
+    the run, and what p, h and u now read."""
+    run = l06.adjust_run(7, adjust=False)
+    assert run.table().splitlines()[0].split()[:4] == ["slot", "kind", "at", "before"]
+    assert not any(line.startswith("slot ") for line in run.lines())
+    assert run.lines()[-3:] == list(run.reads)
+    assert l06.adjust_run(3).table() == ""
+    box = l06.adjust_explorer()
+    assert "slot  kind" not in box.children[2].children[1].children[0].value

@@ -130,3 +130,36 @@ def test_shrink_figure_is_titled_with_its_run():
     fig = l08.shrink_figure(run)
     assert fig.axes[0].get_title() == "400 calls deep, back to depth 10: 4 halvings in 8 GCs"
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == [f"GC {i}" for i in range(1, 9)]
+
+
+def test_shrink_explorer_readout_adds_what_the_lesson_has_not_shown():
+    """The lesson prints the GC table once; the explorer's readout does not repeat it: it
+    says why the halving stopped. 232 + 800 (stackNosplit) = 1,032 is not under 4,096 / 4."""
+    box = l08.shrink_explorer()
+    worker, text = box.children[1].children[0], box.children[2]
+    assert "size before" not in text.value and "shrinks to" not in text.value
+    assert "GC 7 keeps 2,048 B: 2 KiB is the floor" in text.value
+    worker.value = 56
+    assert ("GC 6 keeps 4,096 B: in use + 800 B (stackNosplit) = 1,032 is not under "
+            "4,096 / 4 = 1,024") in text.value
+    assert l08.shrink_run(400, 0, 3).stop.startswith("every GC halved the stack")
+
+
+def test_the_800_is_labelled_as_stacknosplit_not_a_count():
+    """"in use + 800" read like the calls slider's value: the label says 800 B and names it."""
+    fig = l08.shrink_figure(l08.shrink_run(400, 0, 8))
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels[2] == "in use + 800 B (stackNosplit) = 1,016"  # 216 B in use at the scan
+    assert l08.shrink_table(l08.shrink_run(400, 0, 1).rows).splitlines()[0].split("  ")[2] \
+        == "in use + 800 B"
+
+
+def test_shrink_painter_redraws_in_place():
+    painter = l08.ShrinkPainter()
+    fig = painter(l08.shrink_run(400, 0, 8))
+    ax, bars = fig.axes[0], len(fig.axes[0].patches)
+    assert painter(l08.shrink_run(2000, 0, 12)) is fig and fig.axes == [ax]
+    assert sum(p.get_visible() for p in ax.patches) == 2 * 12 and len(ax.patches) > bars
+    painter(l08.shrink_run(400, 0, 3))
+    assert sum(p.get_visible() for p in ax.patches) == 2 * 3
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["GC 1", "GC 2", "GC 3"]

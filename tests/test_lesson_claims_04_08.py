@@ -221,6 +221,23 @@ def _moved_worker(rt):
     return g, heap, before
 
 
+def test_06_new_int_moves_the_first_new_stack_8_KiB_up():
+    """Lesson 06 says why its first move's delta is not lesson 05's: new(int) took 8 KiB of
+    memory (one runtime page) before the 4 KiB stack was allocated."""
+    def first_delta(heap: bool) -> int:
+        rt = gs.Runtime(poison=True)
+        g = rt.go(l06.pointer_worker())
+        if heap:
+            rt.new_object()
+        for _ in range(7):
+            g.call(running.running_funcs()[1])
+        return g.trace.grows[0].delta
+    five = running.running_example(7).trace.grows[0].delta
+    assert five == first_delta(heap=False) == 32 * KiB  # the 2 KiB span, then the 4 KiB one
+    assert first_delta(heap=True) == 40 * KiB == five + 8 * KiB
+    assert l06.adjust_run(7).tape.trace.grows[0].delta == 40 * KiB
+
+
 def test_06_only_the_pointer_into_the_stack_is_adjusted():
     g, heap, before = _moved_worker(gs.Runtime(poison=True))
     rows = l05.slot_rows(before, g.snapshot(), g.trace.grows[0], heap=[heap], frames=(0,))

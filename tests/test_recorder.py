@@ -176,7 +176,7 @@ def test_cursor_custom_marks_and_a_tape(tape7):
 
 def test_stepper_buttons_move_the_cursor(tape7):
     box = stepper.stepper(tape7)
-    (fwd, back, grow, play), slider = box.children[0].children, box.children[1]
+    (fwd, back, grow, play, _style), slider = box.children[0].children, box.children[1]
     text = box.children[2].children[1].children[0]  # beside the picture
     assert sorted(set(_kinds(box))) == ["Button", "HTML", "Image", "IntSlider", "Play"]
     # The slider counts from 1, as the readout does.
@@ -200,7 +200,7 @@ def test_stepper_play_runs_in_the_browser(tape7):
     import ipywidgets as w
 
     box = stepper.stepper(tape7, start=3)
-    play, slider = box.children[0].children[-1], box.children[1]
+    play, slider = box.children[0].children[3], box.children[1]
     assert isinstance(play, w.Play) and play.value == slider.value == 4
     from ipywidgets.widgets.widget import _instances
     from ipywidgets.widgets.widget_link import Link
@@ -208,6 +208,19 @@ def test_stepper_play_runs_in_the_browser(tape7):
     links = [x for x in _instances.values() if isinstance(x, Link)
              and {x.source[0], x.target[0]} == {play, slider}]
     assert len(links) == 1
+
+
+def test_stepper_play_has_no_stop_button(tape7):
+    """ipywidgets' stop (■) sets the Play to its minimum, which sent the slider to step 1:
+    a style in the widget hides it on this Play (the browser test checks it is not shown)."""
+    import ipywidgets as w
+
+    box = stepper.stepper(tape7)
+    play, style = box.children[0].children[3:]
+    assert isinstance(play, w.Play) and not play.show_repeat
+    assert stepper.PLAY_CLASS in play._dom_classes
+    assert style.value == (f"<style>.{stepper.PLAY_CLASS} > button:nth-of-type(2) "
+                           "{ display: none; }</style>")
 
 
 def test_copy_stepper_has_only_step_and_back(tape7):
@@ -241,14 +254,64 @@ def test_a_picture_redraws_one_figure():
     from gostack.lessons import view
 
     made = []
+    painter = l08.ShrinkPainter()
 
     def figure(state, fig):
-        fig = l08.shrink_figure(state, fig)
-        made.append(fig)
+        fig = painter(state, fig)
+        made.append((fig, fig.axes[0]))
         return fig
 
     pic = view.Picture(figure)
     pic.show(1, lambda: l08.shrink_run(400, 0, 8))
     pic.show(2, lambda: l08.shrink_run(400, 10, 8))
     pic.show(1, lambda: pytest.fail("a cached state is not computed again"))
-    assert len(made) == 2 and made[0] is made[1]
+    assert len(made) == 2 and made[0] == made[1]  # the same figure, the same axes, redrawn
+
+
+def test_prefetch_renders_the_next_states_when_idle_and_drops_stale_ones():
+    """Prefetch renders one state per turn of the event loop; a newer call drops what an
+    older one had left; with no loop running it does nothing."""
+    import asyncio
+
+    class FakePicture:
+        def __init__(self):
+            self.rendered = []
+
+        def render(self, key, state):
+            self.rendered.append((key, state()))
+
+    pic = FakePicture()
+    ahead = stepper.Prefetch(pic, delay_s=0)
+    ahead.after([(1, lambda: "one")])  # no event loop: nothing
+    assert pic.rendered == []
+
+    async def learner():
+        ahead.after([(2, lambda: "two"), (3, lambda: "three"), (4, lambda: "four")])
+        while len(pic.rendered) < 1:
+            await asyncio.sleep(0)
+        ahead.after([(5, lambda: "five")])  # the learner moved on before 3 and 4
+        for _ in range(20):
+            await asyncio.sleep(0)
+
+    asyncio.run(learner())
+    assert pic.rendered == [(2, "two"), (5, "five")]
+
+
+def test_move_pictures_end_each_axis_at_its_own_lo(tape7):
+    """Two stacks on one scale: the old 2,048-byte stack's axis stops at its lo, not at the
+    new stack's 4,096 (it ran on below lo)."""
+    free = next(s for s in tape7 if s.phase is Phase.FREE)
+    fig = stepper.step_figure(free)
+    old_ax, new_ax = fig.axes
+    assert old_ax.get_ylim() == new_ax.get_ylim() == (4096, 0)  # one scale
+    assert tuple(old_ax.spines["left"].get_bounds()) == (0, 2048)
+    assert tuple(new_ax.spines["left"].get_bounds()) == (0, 4096)
+    assert [t.get_text() for t in old_ax.get_yticklabels()] == ["hi", "lo\n(2,048 B)"]
+
+
+def test_step_painter_redraws_its_figures_in_place(tape7):
+    painter = stepper.StepPainter()
+    one = painter(tape7[0])
+    two = painter(tape7.growth(0)[4])  # copystack: copy, a move
+    assert painter(tape7[3]) is one and painter(tape7.growth(0)[6]) is two
+    assert len(one.axes) == 1 and len(two.axes) == 2

@@ -24,7 +24,7 @@ from .draw import PALETTE, plural
 from .l05_copystack import SlotRow, fmt_delta, slot_rows, slot_table, word_bytes
 from .recorder import Phase, Recorder, Step, Tape
 from .running import rec_body, running_funcs
-from .stepper import step_figure
+from .stepper import Prefetch, StepPainter
 
 
 def stack_map(func: Func) -> str:
@@ -74,6 +74,8 @@ class AdjustRun:
         return free[-1] if free else self.tape[-1]
 
     def lines(self) -> list[str]:
+        """What the explorer shows beside the picture: the run, and what following p, h and
+        u now gives (the slot table is :meth:`table`, printed once by the lesson)."""
         grows = self.tape.trace.grows
         how = "adjustframe" if self.adjust else "no_adjust"
         head = (f"{plural(self.calls, 'call')} of recA, {how}, "
@@ -83,9 +85,12 @@ class AdjustRun:
         g = grows[-1]
         moves = f"{len(grows)} move{'s' * (len(grows) != 1)}"
         return [head + f"{moves}, the last at call {g.call_index}: {g.old_size:,} "
-                f"-> {g.new_size:,} B, delta {fmt_delta(g.delta)}", "",
-                slot_table(self.rows, headings=("before the last move", "after it")), "",
-                *self.reads]
+                f"-> {g.new_size:,} B, delta {fmt_delta(g.delta)}", "", *self.reads]
+
+    def table(self) -> str:
+        """The worker's slots across the last move (empty if the stack never moved)."""
+        return slot_table(self.rows, headings=("before the last move", "after it")) \
+            if self.rows else ""
 
 
 @functools.lru_cache(maxsize=256)  # a widget revisits states; the value is frozen
@@ -141,13 +146,22 @@ def adjust_explorer(calls: int = 7, *, adjust: bool = True, poison: bool = True)
     depth = w.IntSlider(value=calls, min=0, max=100, description="calls",
                         continuous_update=False)
     text = w.HTML()
-    picture = view.Picture(lambda run, fig: step_figure(run.picture, fig))
+    painter = StepPainter()
+    picture = view.Picture(lambda run, fig: painter(run.picture))
+
+    ahead = Prefetch(picture)
+
+    def state(key):
+        return lambda: adjust_run(key[0], adjust=key[1], poison=key[2])
 
     def render(*_):
-        key = (depth.value, stage.value, poisoned.value)
-        run = adjust_run(key[0], adjust=key[1], poison=key[2])
-        text.value = view.pre(run.lines())
-        picture.show(key, lambda: run)
+        calls, on, poison = key = (depth.value, stage.value, poisoned.value)
+        picture.render(key, state(key))  # the picture first: text and picture change together
+        text.value = view.pre(adjust_run(calls, adjust=on, poison=poison).lines())
+        picture.show(key, state(key))
+        nexts = [(c, on, poison) for c in (calls + 1, calls - 1) if 0 <= c <= depth.max]
+        ahead.after((k, state(k)) for k in [*nexts, (calls, not on, poison),
+                                            (calls, on, not poison)])
 
     for wid in (stage, poisoned, depth):
         wid.observe(render, "value")

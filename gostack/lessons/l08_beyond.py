@@ -23,6 +23,11 @@ from ..trace import GC, Trace
 from . import draw, view
 from .draw import PALETTE, plural
 from .running import RUNNING_FRAMES
+from .stepper import Prefetch
+
+# What shrinkstack compares with a quarter of the stack: the bytes in use plus stackNosplit
+# (the 800 bytes the guard keeps for NOSPLIT functions). Not a number of calls.
+NOSPLIT_LABEL = f"in use + {STACK_NOSPLIT} B (stackNosplit)"
 
 
 @dataclass(frozen=True)
@@ -45,10 +50,11 @@ def shrink_rows(trace: Trace) -> tuple[ShrinkRow, ...]:
 
 
 def shrink_table(rows: Sequence[ShrinkRow]) -> str:
-    out = ["GC  size before  in use + 800  size / 4  shrinks to"]
+    """One line per GC; "in use + 800 B" counts stackNosplit's 800 bytes as in use."""
+    out = [f"GC  size before  in use + {STACK_NOSPLIT} B  size / 4  shrinks to"]
     for r in rows:
         new = f"{r.new_size:,}" if r.new_size else "-"
-        out.append(f"{r.gc:>2}  {r.size:>11,}  {r.used + STACK_NOSPLIT:>11,}  "
+        out.append(f"{r.gc:>2}  {r.size:>11,}  {r.used + STACK_NOSPLIT:>13,}  "
                    f"{r.threshold:>8,}  {new:>10}")
     return "\n".join(out)
 
@@ -79,14 +85,25 @@ class ShrinkRun:
     def title(self) -> str:
         return f"{plural(self.calls, 'call')} deep, back to depth {self.stay:,}: {self.counts}"
 
+    @property
+    def stop(self) -> str:
+        """Why the halving stopped: the first GC that kept the stack, and the rule it met."""
+        r = next((r for r in self.rows if not r.new_size), None)
+        if r is None:
+            return "every GC halved the stack: one more could halve it again"
+        if r.size // 2 < FIXED_STACK:
+            return f"GC {r.gc} keeps {r.size:,} B: 2 KiB is the floor"
+        return (f"GC {r.gc} keeps {r.size:,} B: {NOSPLIT_LABEL} = {r.used + STACK_NOSPLIT:,}"
+                f" is not under {r.size:,} / 4 = {r.threshold:,}")
+
     def lines(self) -> list[str]:
+        """What the explorer shows beside the picture (the bars give each GC's numbers)."""
         used = self.rows[0].used if self.rows else 0
         grew = "grew to" if self.peak > FIXED_STACK else "stayed at"
         return [f"{plural(self.calls, 'call')} of a {self.frame}-byte frame from a "
                 f"{self.worker}-byte worker: the stack {grew} {self.peak:,} B",
                 f"back at depth {self.stay:,}, parked in runtime.GC: {used:,} B in use",
-                f"{self.counts}: {self.peak:,} → {self.final:,} B", "",
-                shrink_table(self.rows)]
+                f"{self.counts}: {self.peak:,} → {self.final:,} B", self.stop]
 
 
 @functools.lru_cache(maxsize=256)  # a widget revisits states; the value is frozen
@@ -151,28 +168,64 @@ def hot_split(frame: int = 160, args: int = 16, iterations: int = 1000,
                     tuple(cc), tuple(curve))
 
 
+class ShrinkArt:
+    """draw_shrinks' artists on one Axes, updated in place for another run's rows: a
+    widget redraws them for every state without rebuilding bars, legend or axes."""
+
+    def __init__(self, ax: Axes) -> None:
+        self.ax = ax
+        self.sizes: list = []
+        self.quarters: list = []
+        self.marks: list = []
+        self.used = ax.axhline(1, color=PALETTE["guard"], linestyle="--", linewidth=1)
+        ax.set_yscale("log", base=2)
+        ax.set_ylabel("bytes")
+        self._grow(1)
+        self.legend = ax.legend([self.sizes[0], self.quarters[0], self.used],
+                                ["stack size when scanned", "size / 4", NOSPLIT_LABEL],
+                                fontsize=7, frameon=False, loc="upper right")
+
+    def _grow(self, n: int) -> None:
+        for x in range(len(self.sizes), n):
+            self.sizes.append(self.ax.bar(x - 0.2, 1, width=0.4, color=PALETTE["frame"][0])[0])
+            self.quarters.append(self.ax.bar(x + 0.2, 1, width=0.4,
+                                             color=PALETTE["frame"][3])[0])
+            self.marks.append(self.ax.text(x, 1, "", ha="center", va="bottom", fontsize=7))
+
+    def update(self, rows: Sequence[ShrinkRow], title: str) -> None:
+        ax, n = self.ax, len(rows)
+        self._grow(n)
+        for x, (size, quarter, mark) in enumerate(zip(self.sizes, self.quarters, self.marks,
+                                                       strict=True)):
+            shown = x < n
+            for art in (size, quarter, mark):
+                art.set_visible(shown)
+            if shown:
+                r = rows[x]
+                size.set_height(r.size)
+                quarter.set_height(r.threshold)
+                mark.set_y(r.size)
+                mark.set_text("halve" if r.new_size else "keep")
+                mark.set_color(PALETTE["ok"] if r.new_size else PALETTE["edge"])
+        used = rows[0].used + STACK_NOSPLIT if rows else 0
+        self.used.set_ydata([used, used])
+        self.used.set_visible(bool(rows))
+        self.legend.get_texts()[2].set_text(f"{NOSPLIT_LABEL} = {used:,}")
+        low = min([used, *(r.threshold for r in rows)]) if rows else 512
+        high = max((r.size for r in rows), default=4096)
+        ax.set_ylim(low / 2, high * 6)  # room above the tallest bar for its mark and the legend
+        ax.set_xlim(-0.6, max(n, 1) - 0.4)
+        ax.set_xticks(range(n), [f"GC {r.gc}" for r in rows])
+        ax.set_title(title)
+
+
 def draw_shrinks(rows, ax: Axes | None = None, *,
                  title: str = "shrinking at GC: at most one halving per cycle") -> Axes:
     """One GC per group (:class:`ShrinkRow`): the stack size when scanned, its quarter,
-    and what was in use + 800; the stack halves only when that is under the quarter."""
+    and what was in use + 800 (stackNosplit); the stack halves only when that is under the
+    quarter."""
     ax = draw.axes(ax, (6.0, 3.0))
-    xs = range(len(rows))
-    ax.bar([x - 0.2 for x in xs], [r.size for r in rows], width=0.4, color=PALETTE["frame"][0],
-           label="stack size when scanned")
-    ax.bar([x + 0.2 for x in xs], [r.threshold for r in rows], width=0.4,
-           color=PALETTE["frame"][3], label="size / 4")
-    used = rows[0].used + 800 if rows else 0
-    ax.axhline(used, color=PALETTE["guard"], linestyle="--", linewidth=1,
-               label=f"in use + 800 = {used:,}")
-    for x, r in zip(xs, rows, strict=True):
-        ax.text(x, r.size, "halve" if r.new_size else "keep", ha="center", va="bottom",
-                fontsize=7, color=PALETTE["ok"] if r.new_size else PALETTE["edge"])
-    ax.set_yscale("log", base=2)
-    ax.set_xticks(list(xs))
-    ax.set_xticklabels([f"GC {r.gc}" for r in rows])
-    ax.set_ylabel("bytes")
-    ax.legend(fontsize=7, frameon=False, loc="upper right")
-    ax.set_title(title)
+    ShrinkArt(ax).update(rows, title)
     return ax
 
 
@@ -208,13 +261,28 @@ def draw_hot_split(hs, axes: Sequence[Axes]) -> Sequence[Axes]:
     return axes
 
 
+class ShrinkPainter:
+    """The figure of shrink runs: built once with a fixed layout, redrawn in place."""
+
+    SIZE, RECT = (7.5, 3.2), (0.09, 0.1, 0.89, 0.8)
+
+    def __init__(self) -> None:
+        self.fig: Figure | None = None
+        self.art: ShrinkArt | None = None
+
+    def __call__(self, run: ShrinkRun, fig: Figure | None = None) -> Figure:
+        with draw.styled():
+            if self.fig is None:
+                self.fig = draw.canvas(None, self.SIZE)
+                self.art = ShrinkArt(self.fig.add_axes(self.RECT))
+            self.art.update(run.rows, run.title)
+        return self.fig
+
+
 def shrink_figure(run: ShrinkRun, fig: Figure | None = None) -> Figure:
-    """The figure of a shrink run: draw_shrinks, titled with the run."""
-    with draw.styled():
-        fig = draw.canvas(fig, (7.5, 3.2))
-        draw_shrinks(run.rows, fig.subplots(), title=run.title)
-        fig.tight_layout()
-    return fig
+    """The figure of a shrink run: draw_shrinks, titled with the run (a new figure; the
+    explorer keeps a :class:`ShrinkPainter`)."""
+    return ShrinkPainter()(run)
 
 
 def show_shrinks(run: ShrinkRun) -> None:
@@ -240,14 +308,28 @@ def shrink_explorer(calls: int = 400, stay: int = 0, gcs: int = 8):
                         value=RUNNING_FRAMES["main.worker"], description="worker")
     cycles = w.IntSlider(value=gcs, min=1, max=12, description="GCs", continuous_update=False)
     text = w.HTML()
-    picture = view.Picture(shrink_figure)
+    picture = view.Picture(ShrinkPainter())
     row = w.HBox([deep, back])
 
+    ahead = Prefetch(picture)
+
+    def state(key):
+        return lambda: shrink_run(*key[:3], worker=key[3])
+
     def render(*_):
-        key = (deep.value, row.children[1].value, cycles.value, worker.value)
-        run = shrink_run(*key[:3], worker=key[3])
-        text.value = view.pre(run.lines())
-        picture.show(key, lambda: run)
+        calls, stay, n, frame = key = (deep.value, row.children[1].value, cycles.value,
+                                       worker.value)
+        picture.render(key, state(key))  # the picture first: text and picture change together
+        text.value = view.pre(shrink_run(*key[:3], worker=frame).lines())
+        picture.show(key, state(key))
+        # The states one nudge away: each slider a step either way, the other worker.
+        nexts = [(c, min(stay, c), n, frame) for c in (calls + 10, calls - 10)
+                 if 0 <= c <= deep.max]
+        nexts += [(calls, b, n, frame) for b in (stay + 10, stay - 10) if 0 <= b <= calls]
+        nexts += [(calls, stay, g, frame) for g in (n + 1, n - 1)
+                  if cycles.min <= g <= cycles.max]
+        nexts += [(calls, stay, n, v) for _, v in worker.options if v != frame]
+        ahead.after((k, state(k)) for k in nexts)
 
     def on_calls(change):
         # A new "back to" slider rather than a new max on the old one: the browser's slider

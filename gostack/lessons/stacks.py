@@ -3,6 +3,11 @@
 A stack is a column with hi at the top and lo at the bottom, because it grows down; the
 y axis counts bytes below hi, so an offset keeps its height across a move. Functions take
 a Snapshot and an Axes, draw, and return the Axes; they never run the simulator.
+
+Speed: a widget redraws a stack for every step, so the artists live in :class:`StackArt`
+(one stack) and :class:`MoveArt` (two, on one scale), built once per Axes and updated in
+place for each snapshot (no axes cleared, no patch rebuilt). ``draw_*`` build one and draw
+one snapshot, for a static picture.
 """
 
 from __future__ import annotations
@@ -17,12 +22,117 @@ from ..arch import STACK_GUARD
 from ..runtime import Snapshot
 from .draw import PALETTE, axes
 
+# (from, to): a pointer as two offsets below hi, the slot's and its target's.
+Arrow = tuple[int, int]
+
 
 def _frame_color(name: str, names: list[str]) -> str:
     if name not in names:
         names.append(name)
     colors = PALETTE["frame"]
     return colors[names.index(name) % len(colors)]
+
+
+def step_pointers(snap: Snapshot, pointer_frames: int = 3) -> list[Arrow]:
+    """The pointers of the innermost ``pointer_frames`` frames that point into ``snap``
+    (a deep recursion would be a thicket of arcs otherwise)."""
+    out = []
+    for fr in snap.frames[-pointer_frames:] if pointer_frames else ():
+        for lc in fr.locals:
+            if lc.kind.value == "pointer" and snap.lo <= lc.value < snap.hi:
+                out.append((snap.hi - lc.addr, snap.hi - lc.value))
+    return out
+
+
+def _arrow(color: str, **kw) -> FancyArrowPatch:
+    # shrinkA/B 0: the arrow ends exactly at its points, with no path splitting per draw.
+    return FancyArrowPatch((1.0, 0), (1.0, 0), connectionstyle="arc3,rad=-0.5",
+                           arrowstyle="->", mutation_scale=10, color=color, linewidth=1.2,
+                           shrinkA=0, shrinkB=0, **kw)
+
+
+class StackArt:
+    """One stack drawn on an Axes: frames from hi down to SP, free space, the guard, SP and
+    pointer arcs; :meth:`update` redraws it for another snapshot, in place.
+
+    Only the ``label_frames`` innermost frames are labelled. The left axis runs from hi to
+    lo and no further, also when ``span`` (the height drawn, to put two stacks on one
+    scale) is larger than the stack.
+    """
+
+    def __init__(self, ax: Axes, *, show_guard: bool = True, label_frames: int = 6) -> None:
+        self.ax, self.label_frames = ax, label_frames
+        self.free = ax.add_patch(Rectangle((0, 0), 1, 1, facecolor=PALETTE["free"],
+                                           edgecolor=PALETTE["edge"]))
+        self.reserve = ax.add_patch(Rectangle((0, 0), 1, 0, facecolor=PALETTE["reserve"],
+                                              edgecolor="none"))
+        # One collection, not a patch per frame: a deep stack has hundreds.
+        self.frames = PatchCollection([], edgecolor="white", linewidth=0.5)
+        ax.add_collection(self.frames, autolim=False)
+        self.labels = [ax.text(0.5, 0, "", ha="center", va="center", fontsize=7, color="white",
+                               visible=False) for _ in range(label_frames)]
+        self.guard = None
+        if show_guard:
+            zone = ax.add_patch(Rectangle((0, 0), 1, STACK_GUARD, edgecolor="none", alpha=0.5,
+                                          facecolor=PALETTE["guard_zone"], zorder=1.5))
+            # Across the column only: a full-width line struck through the SP label when SP
+            # sat near the guard (as it did lesson 03's labels).
+            (line,) = ax.plot([0, 1], [0, 0], color=PALETTE["guard"], linestyle="--",
+                              linewidth=1)
+            text = ax.text(-0.05, 0, f"stackguard0\n= lo + {STACK_GUARD}", va="center",
+                           color=PALETTE["guard"], ha="right", fontsize=7)
+            self.guard = (zone, line, text)
+        # A label and a line with an arrowhead marker: an annotation's arrow cost more to
+        # draw than the rest of the column.
+        self.sp = ax.text(1.25, 0, "SP", va="center", fontsize=8, color=PALETTE["sp"])
+        (self.sp_arrow,) = ax.plot([1.02, 1.22], [0, 0], color=PALETTE["sp"], linewidth=1,
+                                   marker="<", markersize=4, markevery=[0])
+        self.arrows: list[FancyArrowPatch] = []
+        ax.set_xlim(-0.9, 1.9)
+        ax.set_xticks([])
+        ax.spines["bottom"].set_visible(False)
+
+    def update(self, snap: Snapshot, *, title: str | None = None,
+               pointers: Sequence[Arrow] = (), span: int | None = None) -> None:
+        ax, size, used = self.ax, snap.size, snap.used
+        self.free.set_height(size)
+        reserve_top = snap.frames[0].e + 8 if snap.frames else snap.sp
+        self.reserve.set_height(max(snap.hi - reserve_top, 0))
+        names: list[str] = []
+        rects, colors, labels = [], [], []
+        n = len(snap.frames)
+        for i, fr in enumerate(snap.frames):
+            top, bottom = snap.hi - (fr.e + 8), snap.hi - fr.sp
+            rects.append(Rectangle((0, top), 1, bottom - top))
+            colors.append(_frame_color(fr.func, names))
+            if i >= n - self.label_frames and bottom - top > size / 60:
+                labels.append(((top + bottom) / 2, f"{fr.func} ({fr.frame})"))
+        self.frames.set_paths(rects)
+        self.frames.set_facecolor(colors or ["none"])
+        self.frames.set_visible(bool(rects))
+        for k, text in enumerate(self.labels):
+            if k < len(labels):
+                text.set_y(labels[k][0])
+                text.set_text(labels[k][1])
+            text.set_visible(k < len(labels))
+        if self.guard is not None:
+            g = size - STACK_GUARD
+            zone, line, text = self.guard
+            zone.set_y(g)
+            line.set_ydata([g, g])
+            text.set_y(g)
+        self.sp.set_y(used)
+        self.sp_arrow.set_ydata([used, used])
+        while len(self.arrows) < len(pointers):
+            self.arrows.append(ax.add_patch(_arrow(PALETTE["pointer"])))
+        for k, arrow in enumerate(self.arrows):
+            if k < len(pointers):
+                arrow.set_positions((1.0, pointers[k][0]), (1.0, pointers[k][1]))
+            arrow.set_visible(k < len(pointers))
+        ax.set_ylim(max(span or size, size), 0)  # hi at the top
+        ax.set_yticks([0, size], ["hi", f"lo\n({size:,} B)"])
+        ax.spines["left"].set_bounds(0, size)  # the stack ends at lo, whatever the span
+        ax.set_title(title or f"stack {size:,} B, used {used:,} B")
 
 
 def draw_stack(
@@ -40,50 +150,10 @@ def draw_stack(
     and after a move. Only the ``label_frames`` innermost frames are labelled.
     """
     ax = axes(ax)
-    size = snap.size
-    ax.add_patch(Rectangle((0, 0), 1, size, facecolor=PALETTE["free"], edgecolor=PALETTE["edge"]))
-    names: list[str] = []
-    reserve_top = snap.frames[0].e + 8 if snap.frames else snap.sp
-    if snap.hi - reserve_top > 0:
-        ax.add_patch(Rectangle((0, 0), 1, snap.hi - reserve_top, facecolor=PALETTE["reserve"],
-                               edgecolor="none"))
-    frames = []
-    for i, fr in enumerate(snap.frames):
-        top, bottom = snap.hi - (fr.e + 8), snap.hi - fr.sp
-        frames.append(Rectangle((0, top), 1, bottom - top, edgecolor="white", linewidth=0.5,
-                                facecolor=_frame_color(fr.func, names)))
-        if i >= len(snap.frames) - label_frames and bottom - top > size / 60:
-            ax.text(0.5, (top + bottom) / 2, f"{fr.func} ({fr.frame})", ha="center",
-                    va="center", fontsize=7, color="white")
-    # One collection, not a patch per frame: a deep stack has hundreds, and each patch
-    # would update the data limits (the limits are set below anyway).
-    ax.add_collection(PatchCollection(frames, match_original=True), autolim=False)
-    if show_guard:
-        g = size - STACK_GUARD
-        ax.add_patch(Rectangle((0, g), 1, STACK_GUARD, facecolor=PALETTE["guard_zone"],
-                               edgecolor="none", alpha=0.5, zorder=1.5))
-        # Across the column only: a full-width line struck through the SP label when SP
-        # sat near the guard (as it did lesson 03's labels).
-        ax.plot([0, 1], [g, g], color=PALETTE["guard"], linestyle="--", linewidth=1)
-        ax.text(-0.05, g, "stackguard0\n= lo + 928", color=PALETTE["guard"], va="center",
-                ha="right", fontsize=7)
-    used = snap.used
-    ax.annotate("SP", xy=(1, used), xytext=(1.25, used), va="center", fontsize=8,
-                arrowprops={"arrowstyle": "->", "color": PALETTE["sp"]})
-    if show_pointers:
-        for local, target in snap.pointers():
-            ax.add_patch(FancyArrowPatch(
-                (1.0, snap.hi - local.addr), (1.0, snap.hi - target),
-                connectionstyle="arc3,rad=-0.5", arrowstyle="->", mutation_scale=10,
-                color=PALETTE["pointer"], linewidth=1.2,
-            ))
-    ax.set_xlim(-0.9, 1.9)
-    ax.set_ylim(size, 0)  # hi at the top
-    ax.set_xticks([])
-    ax.set_yticks([0, size])
-    ax.set_yticklabels(["hi", f"lo\n({size:,} B)"])
-    ax.spines["bottom"].set_visible(False)
-    ax.set_title(title or f"stack {size:,} B, used {used:,} B")
+    pointers = ([(snap.hi - local.addr, snap.hi - target) for local, target in snap.pointers()]
+                if show_pointers else [])
+    StackArt(ax, show_guard=show_guard, label_frames=label_frames).update(
+        snap, title=title, pointers=pointers)
     return ax
 
 
@@ -92,55 +162,85 @@ def draw_step_stack(snap: Snapshot, ax: Axes | None = None, *, pointer_frames: i
     """A stack like ``draw_stack``, with pointer arrows only from the innermost
     ``pointer_frames`` frames (a deep recursion would be a thicket of arcs otherwise).
     ``span`` sets the height drawn (to put two stacks on one scale)."""
-    ax = draw_stack(snap, ax, show_pointers=False, label_frames=4, title=title)
-    for fr in snap.frames[-pointer_frames:] if pointer_frames else ():
-        for lc in fr.locals:
-            if lc.kind.value == "pointer" and snap.lo <= lc.value < snap.hi:
-                ax.add_patch(FancyArrowPatch(
-                    (1.0, snap.hi - lc.addr), (1.0, snap.hi - lc.value),
-                    connectionstyle="arc3,rad=-0.5", arrowstyle="->", mutation_scale=10,
-                    color=PALETTE["pointer"], linewidth=1.2))
-    if span is not None:
-        ax.set_ylim(span, 0)
+    ax = axes(ax)
+    StackArt(ax, label_frames=4).update(snap, title=title, span=span,
+                                        pointers=step_pointers(snap, pointer_frames))
     return ax
+
+
+class MoveArt:
+    """The old and the new stack side by side on one scale, aligned at hi; see draw_move.
+    :meth:`update` redraws both for another step of a move, in place."""
+
+    def __init__(self, axes_: Sequence[Axes]) -> None:
+        a_old, a_new = self.axes = tuple(axes_)
+        self.old, self.new = StackArt(a_old, label_frames=4), StackArt(a_new, label_frames=4)
+        self.bars = [a.add_patch(Rectangle((-0.06, 0), 0.04, 0, facecolor=PALETTE["grow"],
+                                           edgecolor="none", clip_on=False))
+                     for a in (a_old, a_new)]
+        self.memmove = a_new.add_artist(ConnectionPatch(
+            xyA=(1.9, 0), coordsA=a_old.transData, xyB=(-0.9, 0), coordsB=a_new.transData,
+            arrowstyle="->", color=PALETTE["grow"], linewidth=1.5, shrinkA=0, shrinkB=0))
+        self.memmove_text = a_old.text(1.9, 0, "", fontsize=7, va="bottom",
+                                       color=PALETTE["grow"])
+        self.freed = a_old.add_patch(Rectangle((0, 0), 1, 0, facecolor=PALETTE["reserve"],
+                                               alpha=0.85, hatch="xx",
+                                               edgecolor=PALETTE["edge"], zorder=3))
+        self.freed_text = a_old.text(0.5, 0, "", ha="center", va="center", fontsize=8,
+                                     zorder=4, bbox={"facecolor": "white", "edgecolor": "none",
+                                                     "pad": 2})
+        self.dangling: list[ConnectionPatch] = []
+
+    def update(self, old: Snapshot, new: Snapshot, *, pointer_frames: int = 3,
+               titles: tuple[str, str] | None = None, copied: bool = True,
+               freed: str | None = None) -> None:
+        a_old, a_new = self.axes
+        span = max(old.size, new.size)
+        t_old, t_new = titles or (None, None)
+        self.old.update(old, title=t_old, span=span, pointers=step_pointers(old, pointer_frames))
+        self.new.update(new, title=t_new, span=span, pointers=step_pointers(new, pointer_frames))
+        used = new.used
+        show = bool(copied and used)
+        for bar in self.bars:
+            bar.set_height(used)
+            bar.set_visible(show)
+        self.memmove.xy1, self.memmove.xy2 = (1.9, used / 2), (-0.9, used / 2)
+        self.memmove.set_visible(show)
+        self.memmove_text.set_y(used / 2)
+        self.memmove_text.set_text(f" memmove\n {used:,} B")
+        self.memmove_text.set_visible(show)
+        self.freed.set_height(old.size)
+        self.freed.set_visible(freed is not None)
+        self.freed_text.set_y(old.size * 0.75)
+        self.freed_text.set_text(f"freed\n{freed}")
+        self.freed_text.set_visible(freed is not None)
+        ends = []  # the innermost frame's pointer slots still aimed at the old stack
+        for fr in new.frames[-1:] if pointer_frames else ():
+            ends += [((0.0, new.hi - lc.addr), (1.0, old.hi - lc.value)) for lc in fr.locals
+                     if lc.kind.value == "pointer" and old.lo <= lc.value < old.hi]
+        while len(self.dangling) < len(ends):
+            self.dangling.append(a_new.add_artist(ConnectionPatch(
+                xyA=(0, 0), coordsA=a_new.transData, xyB=(0, 0), coordsB=a_old.transData,
+                arrowstyle="->", color=PALETTE["guard"], linestyle="--", linewidth=1,
+                shrinkA=0, shrinkB=0)))
+        for k, patch in enumerate(self.dangling):
+            if k < len(ends):
+                patch.xy1, patch.xy2 = ends[k]
+            patch.set_visible(k < len(ends))
+            patch.stale = True
 
 
 def draw_move(old: Snapshot, new: Snapshot, axes: Sequence[Axes], *, pointer_frames: int = 3,
               titles: tuple[str, str] | None = None, copied: bool = True,
               freed: str | None = None) -> Sequence[Axes]:
-    """The old and the new stack side by side on one scale, aligned at hi.
+    """The old and the new stack side by side on one scale, aligned at hi. Each stack's
+    axis ends at its own lo: the smaller one's stops short of the scale.
 
     With ``copied`` the bytes in use are marked in both, with the memmove arrow; a pointer
     slot of the new stack's innermost frame that still holds an old-stack address is drawn
     as a dashed red arrow into the old stack. ``freed`` (e.g. the poison's bytes) greys
     the old stack out as freed memory, with that text.
     """
-    a_old, a_new = axes
-    span = max(old.size, new.size)
-    t_old, t_new = titles or (None, None)
-    draw_step_stack(old, a_old, pointer_frames=pointer_frames, title=t_old, span=span)
-    draw_step_stack(new, a_new, pointer_frames=pointer_frames, title=t_new, span=span)
-    used = new.used
-    if copied and used:
-        for a in (a_old, a_new):
-            a.add_patch(Rectangle((-0.06, 0), 0.04, used, facecolor=PALETTE["grow"],
-                                  edgecolor="none", clip_on=False))
-        a_new.add_artist(ConnectionPatch(
-            xyA=(1.9, used / 2), coordsA=a_old.transData, xyB=(-0.9, used / 2),
-            coordsB=a_new.transData, arrowstyle="->", color=PALETTE["grow"], linewidth=1.5))
-        a_old.text(1.9, used / 2, f" memmove\n {used:,} B", fontsize=7, va="bottom",
-                   color=PALETTE["grow"])
-    if freed is not None:
-        a_old.add_patch(Rectangle((0, 0), 1, old.size, facecolor=PALETTE["reserve"], alpha=0.85,
-                                  hatch="xx", edgecolor=PALETTE["edge"], zorder=3))
-        a_old.text(0.5, old.size * 0.75, f"freed\n{freed}", ha="center", va="center", fontsize=8,
-                   zorder=4, bbox={"facecolor": "white", "edgecolor": "none", "pad": 2})
-    for fr in new.frames[-1:] if pointer_frames else ():  # the innermost frame's only
-        for lc in fr.locals:
-            if lc.kind.value == "pointer" and old.lo <= lc.value < old.hi:
-                a_new.add_artist(ConnectionPatch(
-                    xyA=(0.0, new.hi - lc.addr), coordsA=a_new.transData,
-                    xyB=(1.0, old.hi - lc.value), coordsB=a_old.transData, arrowstyle="->",
-                    color=PALETTE["guard"], linestyle="--", linewidth=1))
+    MoveArt(axes).update(old, new, pointer_frames=pointer_frames, titles=titles,
+                         copied=copied, freed=freed)
     return axes
-

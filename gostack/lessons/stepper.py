@@ -3,13 +3,13 @@
 :class:`Cursor` is the stepping logic (step, back, jump, next growth), plain and tested
 without a browser; :func:`step_figure` draws one step; :func:`stepper` wires buttons, a
 1-based slider ("step 3 of 5" beside a 3) and, for lesson 07, an ipywidgets Play that
-runs in the browser (it can be stopped, and never blocks the kernel) to both.
+runs in the browser (it pauses where it is, and never blocks the kernel) to both.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from typing import Any
 
 from matplotlib.figure import Figure
@@ -94,27 +94,99 @@ class Cursor:
             yield self.step()
 
 
-def step_figure(step: Step, fig: Figure | None = None, *, pointer_frames: int = 3) -> Figure:
-    """One step: the stack, or the old and the new stack side by side during a move."""
-    with draw.styled():
-        if step.new is None:
-            fig = draw.canvas(fig, (4.2, 4.6))
-            stacks.draw_step_stack(step.stack, fig.subplots(), pointer_frames=pointer_frames,
-                                 title=f"{step.phase.value}: stack {step.stack.size:,} B")
-        else:
-            fig = draw.canvas(fig, (8.4, 4.6))
+# Fixed layouts (fractions of the figure), wide enough for the longest labels ("lo\n(131,072
+# B)" left of an axis, "stackguard0 = lo + 928" inside it): no layout pass per step, and
+# nothing moves between steps.
+ONE_STACK = (4.2, 4.6), ((0.2, 0.07, 0.77, 0.85),)
+TWO_STACKS = (8.4, 4.6), ((0.1, 0.07, 0.375, 0.8), (0.6, 0.07, 0.375, 0.8))
+
+
+class StepPainter:
+    """Draws steps: a stack alone, or the old and new stacks of a move. Each kind has its
+    own figure, built once with a fixed layout; a later step of that kind updates its
+    artists in place (:class:`gostack.lessons.stacks.StackArt`, ``MoveArt``)."""
+
+    def __init__(self, *, pointer_frames: int = 3) -> None:
+        self.pointer_frames = pointer_frames
+        self._one: tuple[Figure, stacks.StackArt] | None = None
+        self._two: tuple[Figure, stacks.MoveArt] | None = None
+
+    @staticmethod
+    def _figure(layout) -> tuple[Figure, list]:
+        size, rects = layout
+        fig = draw.canvas(None, size)
+        return fig, [fig.add_axes(r) for r in rects]
+
+    def __call__(self, step: Step, fig: Figure | None = None) -> Figure:
+        """The figure showing ``step`` (``fig``, the figure shown before, is not needed:
+        the painter keeps its own)."""
+        with draw.styled():
+            if step.new is None:
+                if self._one is None:
+                    fig, (ax,) = self._figure(ONE_STACK)
+                    self._one = fig, stacks.StackArt(ax, label_frames=4)
+                fig, art = self._one
+                art.update(step.stack, title=f"{step.phase.value}: stack {step.stack.size:,} B",
+                           pointers=stacks.step_pointers(step.stack, self.pointer_frames))
+                return fig
+            if self._two is None:
+                fig, axs = self._figure(TWO_STACKS)
+                self._two = fig, stacks.MoveArt(axs)
+            fig, move = self._two
             freed = None
             if step.phase is Phase.FREE:
                 words = {lc.value for f in step.stack.frames for lc in f.locals}
                 freed = word_bytes(words.pop()) if len(words) == 1 else "(stale contents)"
-            stacks.draw_move(step.stack, step.new, fig.subplots(1, 2),
-                           pointer_frames=pointer_frames,
-                           titles=(f"old stack {step.stack.size:,} B",
-                                   f"new stack {step.new.size:,} B"),
-                           copied=step.phase in (Phase.COPY, Phase.ADJUST), freed=freed)
+            move.update(step.stack, step.new, pointer_frames=self.pointer_frames,
+                        titles=(f"old stack {step.stack.size:,} B",
+                                f"new stack {step.new.size:,} B"),
+                        copied=step.phase in (Phase.COPY, Phase.ADJUST), freed=freed)
             fig.suptitle(step.phase.value, fontsize=10)
-        fig.tight_layout()
-    return fig
+            return fig
+
+
+def step_figure(step: Step, fig: Figure | None = None, *, pointer_frames: int = 3) -> Figure:
+    """One step: the stack, or the old and the new stack side by side during a move (a new
+    figure; a widget keeps a :class:`StepPainter`, which redraws its own)."""
+    return StepPainter(pointer_frames=pointer_frames)(step)
+
+
+class Prefetch:
+    """Renders a widget's likely next states while the kernel is idle, so that the next
+    step, the slider's neighbour or the other toggle comes from the picture's PNG cache.
+
+    :meth:`after` takes (key, state function) pairs, as :meth:`view.Picture.show` does, and
+    renders one of them per turn of the kernel's event loop, each ``delay_s`` after the
+    last: a learner's action waits for at most one render, and a new :meth:`after` (the
+    learner moved on) drops what the previous one had left. With no event loop running (plain
+    Python, the tests) it does nothing.
+    """
+
+    def __init__(self, picture: view.Picture, delay_s: float = 0.1) -> None:
+        self.picture, self.delay_s = picture, delay_s
+        self._generation = 0
+
+    def after(self, todo: Iterable[tuple[Hashable, Callable[[], Any]]]) -> None:
+        import asyncio
+
+        self._generation += 1
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        generation, items = self._generation, iter(list(todo))
+
+        def one() -> None:
+            if generation != self._generation:
+                return
+            try:
+                key, state = next(items)
+                self.picture.render(key, state)
+            except Exception:  # noqa: BLE001 - done, or a state that cannot be drawn: stop
+                return
+            loop.call_later(self.delay_s, one)
+
+        loop.call_later(self.delay_s, one)
 
 
 def show_step(step: Step, *, pointer_frames: int = 3) -> None:
@@ -128,6 +200,14 @@ def _html(step: Step, position: int, total: int) -> str:
             f"{html.escape(chr(10).join(step.lines))}</pre>")
 
 
+# ipywidgets 8's Play has a stop button (■) that sets its value to its minimum: jslinked to
+# the slider, it sent the learner back to step 1. Play has no switch for it (only for the
+# repeat button), so a style hides it on our Plays: ▶/⏸ alone plays and pauses, and the
+# learner stays at the step shown.
+PLAY_CLASS = "gostack-play"
+PLAY_STYLE = f"<style>.{PLAY_CLASS} > button:nth-of-type(2) {{ display: none; }}</style>"
+
+
 def stepper(steps: Sequence[Step], *, start: int = 0, play: bool = True,
             pointer_frames: int = 3, interval_ms: int = 700):
     """Buttons (step, back, and with ``play`` next growth), a slider and, with ``play``, a
@@ -137,7 +217,8 @@ def stepper(steps: Sequence[Step], *, start: int = 0, play: bool = True,
     the slider follows it; rendering reads ``cursor.current`` and nothing else. A button
     that could not move the cursor is disabled (back at the start, step at the end, next
     growth with none ahead). Play advances the slider every ``interval_ms`` in the browser
-    (jslink), so the kernel only renders each step, and its stop button stops it.
+    (jslink), so the kernel only renders each step; its one button plays and pauses, and
+    pausing leaves the slider where it is (the stop button, back to step 1, is hidden).
     """
     import ipywidgets as w
 
@@ -148,15 +229,20 @@ def stepper(steps: Sequence[Step], *, start: int = 0, play: bool = True,
     fwd, back = w.Button(description="step ▶"), w.Button(description="◀ back")
     grow = w.Button(description="next growth »")
     text = w.HTML()
-    picture = view.Picture(
-        lambda step, fig: step_figure(step, fig, pointer_frames=pointer_frames))
+    picture = view.Picture(StepPainter(pointer_frames=pointer_frames))
+
+    ahead = Prefetch(picture)
 
     def render(*_):
         cur.jump(slider.value - 1)
-        back.disabled, fwd.disabled = cur.at_start, cur.at_end
+        here = cur.position
+        picture.render(here, lambda: steps[here])  # the picture first: text and picture
+        back.disabled, fwd.disabled = cur.at_start, cur.at_end  # then change together
         grow.disabled = not cur.growth_ahead
-        text.value = _html(cur.current, cur.position, n)
-        picture.show(cur.position, lambda: cur.current)
+        text.value = _html(cur.current, here, n)
+        picture.show(here, lambda: steps[here])
+        nexts = [here + 1, here - 1, Cursor(steps, here).next_growth()]
+        ahead.after((i, lambda i=i: steps[i]) for i in dict.fromkeys(nexts) if 0 <= i < n)
 
     def move(fn: Callable[[], int]) -> Callable:
         return lambda _b: setattr(slider, "value", fn() + 1)
@@ -170,6 +256,7 @@ def stepper(steps: Sequence[Step], *, start: int = 0, play: bool = True,
     if play:
         player = w.Play(value=slider.value, min=1, max=n, interval=interval_ms,
                         description="play", show_repeat=False)
+        player.add_class(PLAY_CLASS)
         w.jslink((player, "value"), (slider, "value"))
-        controls += [grow, player]
+        controls += [grow, player, w.HTML(PLAY_STYLE)]
     return view.box([controls, slider], picture, beside=[text])
