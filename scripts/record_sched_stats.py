@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""Record distributions from real Go for stage 2 of the scheduler model (several Ps,
+blocking system calls): each configuration of gostack/sched/statprobe.py's program is
+run N times and every run's counters are kept.
+
+    python scripts/record_sched_stats.py              # every configuration, --runs each
+    python scripts/record_sched_stats.py --runs 10
+    python scripts/record_sched_stats.py --config spin_p4_w20000
+
+Writes gostack/data/sched_stats_recorded.json: the Go version, the date, the machine's
+CPU count and load average at the start, and per configuration (mode, n, work,
+GOMAXPROCS) the list of runs. tests/test_sched_stats.py compares the model's
+distributions with these (gostack/sched/stats.py states the claims).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from gostack import realgo  # noqa: E402
+from gostack.sched import statprobe  # noqa: E402
+from gostack.sched.stats import CONFIGS, STATS_PATH  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--config", action="append", help="only these (keep the others)")
+    args = ap.parse_args(argv)
+    a = realgo.require()
+    binary = statprobe.build(print)
+    old = json.loads(STATS_PATH.read_text()) if STATS_PATH.exists() else {"configs": {}}
+    configs = dict(old.get("configs", {}))
+    load = os.getloadavg()
+    for name, c in CONFIGS.items():
+        if args.config and name not in args.config:
+            continue
+        t0 = time.monotonic()
+        runs = [statprobe.run_once(binary, c.mode, c.n, c.work, c.gomaxprocs).as_dict()
+                for _ in range(args.runs)]
+        configs[name] = {"mode": c.mode, "n": c.n, "work": c.work,
+                         "gomaxprocs": c.gomaxprocs, "runs": runs}
+        print(f"{name}: {args.runs} runs in {time.monotonic() - t0:.1f} s", flush=True)
+    data = {
+        "go": a.version,
+        "recorded": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "cpus": os.cpu_count(),
+        "loadavg_at_start": [round(x, 2) for x in load],
+        "env": {"GOGC": "off", "GOMAXPROCS": "per configuration"},
+        "note": "one run = one process of gostack/sched/statprobe.py's GO_SOURCE; the "
+                "machine is shared (2 CPUs, load ~8), so the OS decides when each M runs",
+        "configs": dict(sorted(configs.items())),
+    }
+    STATS_PATH.write_text(json.dumps(data, indent=1) + "\n")
+    print(f"wrote {STATS_PATH}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
