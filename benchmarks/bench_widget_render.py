@@ -107,6 +107,7 @@ def widgets(n: int) -> list[Widget]:
         return pp.explorer_state(*key), lineups[n_, seed]
 
     l02_keys = ([(10_000 - 100 * k, None, pp.CONTIGUOUS, 1) for k in range(min(n, 6))]
+                + [(10_000, None, pp.CONTIGUOUS, seed) for seed in range(2, 2 + min(n, 6))]
                 + [(10_000, None, p, 1) for p in pp.Policy]
                 + [(10_000, size, pp.Policy.SEGMENTED, 1)
                    for _, size in pp.initial_choices(pp.Policy.SEGMENTED)])

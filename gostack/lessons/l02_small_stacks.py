@@ -78,23 +78,31 @@ def _limits(rows: Sequence[Summary]) -> tuple[float, float]:
             max(max(s.moves for s in rows), 1) * 2.3)
 
 
+def _bar(ax: Axes, y: int, width: float, **kw) -> list:
+    """One horizontal bar, as ax.barh draws it, without a container left behind (a
+    widget's figure removes and redraws its bars)."""
+    bars = ax.barh(y, width, **kw)
+    ax.containers.remove(bars)
+    return list(bars)
+
+
 def _draw_row(mem: Axes, work: Axes, y: int, s: Summary, *, highlight: bool = False,
               animated: bool = False) -> list:
     """One policy's row in both panels; returns its artists."""
     edge = PALETTE["pointer"] if highlight else "none"
     kw = {"edgecolor": edge, "linewidth": 1.5, "animated": animated}
-    out = [*mem.barh(y, s.used / _MIB, color=PALETTE["frame"][0], **kw),
-           *mem.barh(y, (s.waste - s.kernel) / _MIB, left=s.used / _MIB,
-                     color=PALETTE["guard_zone"], **kw)]
+    out = [*_bar(mem, y, s.used / _MIB, color=PALETTE["frame"][0], **kw),
+           *_bar(mem, y, (s.waste - s.kernel) / _MIB, left=s.used / _MIB,
+                 color=PALETTE["guard_zone"], **kw)]
     if s.kernel:  # a thread's kernel memory (lesson 01), at the end of its bar
-        out += mem.barh(y, s.kernel / _MIB, left=(s.resident - s.kernel) / _MIB,
-                        color=PALETTE["reserve"], hatch="///", **kw)
+        out += _bar(mem, y, s.kernel / _MIB, left=(s.resident - s.kernel) / _MIB,
+                    color=PALETTE["reserve"], hatch="///", **kw)
     note = fmt_bytes(s.resident)
     if s.reserved > s.resident:
         note += f"  (reserved {fmt_bytes(s.reserved)})"
     out.append(mem.text(s.resident / _MIB, y, "  " + note, va="center", fontsize=7,
                         animated=animated))
-    out += work.barh(y, s.moves, color=PALETTE["grow"], **kw)
+    out += _bar(work, y, s.moves, color=PALETTE["grow"], **kw)
     out.append(work.text(s.moves, y, f"  {s.moves:,} {s.move_kind}, "
                          f"{fmt_bytes(s.bytes_copied)} copied", va="center", fontsize=7,
                          animated=animated))
