@@ -44,10 +44,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.config and name not in args.config:
             continue
         t0 = time.monotonic()
-        runs = [statprobe.run_once(binary, c.mode, c.n, c.work, c.gomaxprocs).as_dict()
+        runs = [statprobe.run_once(binary, c.mode, c.n, c.work, c.gomaxprocs,
+                                   godebug=c.godebug).as_dict()
                 for _ in range(args.runs)]
         configs[name] = {"mode": c.mode, "n": c.n, "work": c.work,
-                         "gomaxprocs": c.gomaxprocs, "runs": runs}
+                         "gomaxprocs": c.gomaxprocs, "godebug": c.godebug, "runs": runs}
         print(f"{name}: {args.runs} runs in {time.monotonic() - t0:.1f} s", flush=True)
     data = {
         "go": a.version,

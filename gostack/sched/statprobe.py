@@ -12,7 +12,9 @@ Invariants:
   xorshift rounds and records its P and its thread), ``nanosleep`` (each calls
   ``syscall.Nanosleep`` for ``work`` µs: a blocking system call), ``read`` (each reads a
   blocking pipe from ``syscall.Pipe``: not the netpoller), ``chan`` (each waits on a
-  channel receive);
+  channel receive), ``hog`` (n goroutines that only record when they start, then
+  one spawned last that spins ``work`` µs in a loop without calls: it runs first, and
+  only sysmon's preemption by signal lets the others in before it ends);
 * a goroutine's P is read with ``runtime.procPin`` (pushed by ``//go:linkname procPin``
   in proc.go) and unpinned at once; its thread with ``syscall.Gettid``;
 * threads are counted two ways: ``runtime/pprof``'s ``threadcreate`` profile (every M
@@ -117,6 +119,15 @@ func main() {
 			fds[i] = p
 		}
 	}
+	starts := make([]int64, n)
+	hogIters := 0
+	if mode == "hog" { // work = the hog's length in µs: calibrate spin's rate first
+		t := time.Now()
+		x := spin(1 << 22)
+		el := time.Since(t).Nanoseconds()
+		hogIters = int(int64(work) * 1000 * (1 << 22) / el)
+		res["calib_parity"] = x & 1
+	}
 	mainP := curP()
 	var wg sync.WaitGroup
 	wg.Add(n)
@@ -136,12 +147,24 @@ func main() {
 				syscall.Read(fds[i][0], b[:])
 			case "chan":
 				out[i] = uint64(<-ch)
+			case "hog":
+				starts[i] = time.Since(t0).Nanoseconds()
 			}
 			wg.Done()
 		}(i)
 	}
+	var hogStart, hogEnd int64
+	if mode == "hog" { // spawned last: runnext, it runs first when main waits
+		wg.Add(1)
+		go func() {
+			hogStart = time.Since(t0).Nanoseconds()
+			out[0] = spin(hogIters) // no calls in the loop: only a signal stops it
+			hogEnd = time.Since(t0).Nanoseconds()
+			wg.Done()
+		}()
+	}
 	res["spawn_ns"] = time.Since(t0).Nanoseconds()
-	if mode != "spin" {
+	if mode != "spin" && mode != "hog" {
 		time.Sleep(settle)
 		res["threads_blocked"] = liveThreads()
 		res["threadcreate_blocked"] = pprof.Lookup("threadcreate").Count()
@@ -174,11 +197,25 @@ func main() {
 	res["per_m"] = perMs
 	res["threadcreate"] = pprof.Lookup("threadcreate").Count()
 	res["threads_end"] = liveThreads()
+	if mode == "hog" {
+		first := int64(-1)
+		during := 0
+		for _, s := range starts {
+			if first < 0 || s < first {
+				first = s
+			}
+			if s < hogEnd {
+				during++
+			}
+		}
+		res["hog"] = map[string]int64{"start_ns": hogStart, "end_ns": hogEnd,
+			"first_other_ns": first, "others_during": int64(during)}
+	}
 	json.NewEncoder(os.Stdout).Encode(res)
 }
 '''
 
-MODES = ("spin", "nanosleep", "read", "chan")
+MODES = ("spin", "nanosleep", "read", "chan", "hog")
 
 
 @dataclass(frozen=True)
@@ -202,6 +239,7 @@ class Run:
     threadcreate_blocked: int = 0
     cpu_ns: int = 0  # the process's user+system CPU time at the end (getrusage)
     calib_parity: int = 0
+    hog: dict | None = None  # hog mode: start_ns, end_ns, first_other_ns, others_during
 
     @property
     def off_main_p(self) -> int:
@@ -226,11 +264,14 @@ def build(progress=lambda _: None) -> Path:
 
 
 def run_once(binary: Path, mode: str, n: int, work: int, gomaxprocs: int,
-             timeout: float = 60) -> Run:
-    """One run of the program: ``GOMAXPROCS=gomaxprocs GOGC=off <binary> mode n work``."""
+             timeout: float = 60, godebug: str = "") -> Run:
+    """One run of the program: ``GOMAXPROCS=gomaxprocs GOGC=off [GODEBUG=godebug]
+    <binary> mode n work``."""
     assert mode in MODES
     env = {k: v for k, v in os.environ.items() if not k.startswith("GO")}
     env.update({"GOMAXPROCS": str(gomaxprocs), "GOGC": "off", "GOTRACEBACK": "single"})
+    if godebug:
+        env["GODEBUG"] = godebug
     r = subprocess.run([str(binary), mode, str(n), str(work)], env=env,
                        capture_output=True, text=True, timeout=timeout, check=True)
     d = json.loads(r.stdout)

@@ -136,6 +136,32 @@ class Output:
     token: str
 
 
+@dataclass(frozen=True, slots=True)
+class At:
+    """A timed event of stage 2's trace (procs.py): ``what`` happened at virtual ``t`` ns."""
+
+    t: int
+    what: object
+
+
+@dataclass(frozen=True, slots=True)
+class StartM:
+    """startm: M ``m`` takes P ``p`` (``new``: a thread was created; ``why``)."""
+
+    m: int
+    p: int
+    spinning: bool
+    new: bool
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class StopM:
+    """stopm: M ``m`` parks with no P."""
+
+    m: int
+
+
 Event = (NewProc | RunqPut | RunqPutSlow | GlobRunqPut | GlobRunqBatch | Execute | Park
          | Ready | Yield | Exit | HandoffP | Queues | Output)
 
