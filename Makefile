@@ -50,7 +50,7 @@ $(VENV)/.stamp-test: pyproject.toml | $(VENV_PY)
 # `make lab LANG=ko` (or a Korean locale) opens the Korean edition, as `make lab-ko` does.
 lab: $(VENV)/.stamp-go ## Open the course in JupyterLab, at lesson 00 (extra options: LAB_ARGS=...)
 	-$(VENV_PY) -m gostack.oscost build
-	$(VENV_PY) -m gostack.lab $(LAB_ARGS)
+	$(VENV_PY) -m gostack.lab $(if $(filter ko%,$(LANG)),--lang ko) $(LAB_ARGS)
 
 lab-ko: $(VENV)/.stamp-go ## The Korean edition (한국어판): notebooks/ko/00-welcome.ipynb, JupyterLab in Korean
 	-$(VENV_PY) -m gostack.oscost build
@@ -69,8 +69,8 @@ test: $(VENV)/.stamp-test ## Lint, run the test suite, and validate the notebook
 	$(VENV_PY) -m pytest $(PYTEST_ARGS) tests $(if $(NOTEBOOK_DIRS),--nbval $(NBVAL) $(NOTEBOOK_DIRS))
 	$(if $(EXERCISES),$(VENV_PY) -m pytest --nbval $(NBVAL) exercises)
 
-e2e: $(VENV)/.stamp-test ## Run only the browser tests: lessons and an exercise in JupyterLab, in headless Chromium
-	$(VENV_PY) -m pytest $(PYTEST_ARGS) tests/e2e
+e2e: $(VENV)/.stamp-test ## Run only the browser tests: lessons and an exercise in JupyterLab, in headless Chromium (the Korean edition too)
+	$(VENV_PY) -m pytest $(PYTEST_ARGS) tests/e2e tests/test_korean_browser.py
 
 tour: $(VENV)/.stamp-test ## Regenerate the README tour screenshots in docs/tour/ (needs Chromium)
 	$(VENV_PY) scripts/tour.py

@@ -28,7 +28,7 @@ from .grade import catalog
 from .grade.catalog import AspectResult, BadResult, Exercise
 from .grade.notebook import printable
 from .grade.spec import localize_error
-from .i18n import _, ngettext
+from .i18n import _, language, ngettext
 from .i18n import text_width as _width
 
 CASE_SECONDS = 1.0  # per call: far more than any case needs; an endless loop stops here
@@ -277,11 +277,17 @@ def report(ex: Exercise, results: list[AspectResult], ncases: int, hidden: bool 
             why=printable(localize_error(zeroed))))
     titles = [_(r.title) for r in results]
     width = max(_width(t) for t in titles) + 2
-    for r, title, pts in zip(results, titles, points, strict=True):
+    # English: the title, then the points in a column. Other languages: the points first, in
+    # a column of ASCII, since how wide a browser draws Hangul depends on its fonts.
+    scores = [f"{pts:g}/{r.max_points:g}" for r, pts in zip(results, points, strict=True)]
+    first = language() != "en"
+    swidth = max(len(x) for x in scores)
+    for r, title, pts, score in zip(results, titles, points, scores, strict=True):
         mark = "✔" if r.passed and pts == r.max_points else "✘"
         pad = " " * (width - _width(title))
-        lines.append(f"  {mark} {title}{pad} {pts:g}/{r.max_points:g}"
-                     + (_("  (its cases gave {points}: 0 for this exercise, see above)").format(
+        row = (f"  {mark} {score:<{swidth}}  {title}" if first
+               else f"  {mark} {title}{pad} {score}")
+        lines.append(row + (_("  (its cases gave {points}: 0 for this exercise, see above)").format(
                          points=f"{r.points:g}") if zeroed and r.points > pts else ""))
         if not zeroed:  # else the cases do not count: their details would only confuse
             lines += ["      " + line for line in failing_cases(ex, r, hide_hidden_inputs)]

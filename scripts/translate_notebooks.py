@@ -95,7 +95,7 @@ def markdown_cells(nb: nbformat.NotebookNode) -> list[tuple[str, str]]:
 
 
 def new_catalog(lang: str) -> polib.POFile:
-    po = polib.POFile(wrapwidth=0)
+    po = polib.POFile()  # polib's wrapping (78 columns), as the translators' files have
     po.metadata = {
         "Project-Id-Version": "gostack",
         "Language": lang,
@@ -108,9 +108,7 @@ def new_catalog(lang: str) -> polib.POFile:
 
 def load(path: Path, lang: str) -> polib.POFile:
     if path.exists():
-        po = polib.pofile(str(path), wrapwidth=0)
-        po.wrapwidth = 0
-        return po
+        return polib.pofile(str(path))
     return new_catalog(lang)
 
 

@@ -66,15 +66,21 @@ def test_every_exercise_and_solution_has_a_current_korean_counterpart(src):
     assert not found, "\n".join(found) + "\n(run `make translations`)"
 
 
-@pytest.mark.parametrize("src", [pytest.param(s, marks=pytest.mark.xfail(
-    reason=LESSONS_PENDING, strict=False)) if LESSONS_PENDING else s for s in LESSONS],
-    ids=[s.key for s in LESSONS])
+def _params(sources):
+    """The sources as test parameters: the lessons marked xfail while LESSONS_PENDING says so."""
+    return [pytest.param(s, id=s.key, marks=pytest.mark.xfail(reason=LESSONS_PENDING,
+                                                              strict=False))
+            if LESSONS_PENDING and s.folder == "notebooks" else pytest.param(s, id=s.key)
+            for s in sources]
+
+
+@pytest.mark.parametrize("src", _params(LESSONS))
 def test_every_lesson_has_a_current_korean_counterpart(src):
     found = _standing_rule(src)
     assert not found, "\n".join(found) + "\n(run `make translations`)"
 
 
-@pytest.mark.parametrize("src", SOURCES, ids=[s.key for s in SOURCES])
+@pytest.mark.parametrize("src", _params(SOURCES))
 def test_korean_code_cells_are_the_english_ones(src):
     if not src.target.exists():
         pytest.skip(f"no {src.target.relative_to(ROOT)} yet (the standing rule reports it)")

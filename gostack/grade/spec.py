@@ -385,13 +385,11 @@ def relabel(lines: list[str]) -> list[str]:
     """A failure's lines (``tried:``, ``expected:``, ``got:``...) with their labels, and the
     errors on them, in the language in use (English: unchanged)."""
     from ..i18n import _, language
-    from ..i18n import text_width as _width
 
     if language() == "en":
         return lines
     names = {"tried": _("tried:"), "reproduce": _("reproduce:"), "expected": _("expected:"),
              "got": _("got:")}
-    width = max(_width(v) for v in names.values()) + 1
     out = []
     for line in "\n".join(lines).split("\n"):
         m = _LABEL.match(line)
@@ -400,7 +398,7 @@ def relabel(lines: list[str]) -> list[str]:
             rest = line[m.end():]
             if m.group(1) == "got":
                 rest = localize_error(rest)
-            line = label + " " * (width - _width(label)) + rest
+            line = f"{label} {rest}"  # no column: how wide Hangul is drawn depends on fonts
         else:
             m = re.match(r"^\((\d+) of (\d+) (\w+) differ; this is the first\)$", line)
             if m:
