@@ -48,13 +48,15 @@ def main(argv: list[str] | None = None) -> int:
                                    godebug=c.godebug).as_dict()
                 for _ in range(args.runs)]
         configs[name] = {"mode": c.mode, "n": c.n, "work": c.work,
-                         "gomaxprocs": c.gomaxprocs, "godebug": c.godebug, "runs": runs}
+                         "gomaxprocs": c.gomaxprocs, "godebug": c.godebug,
+                         "recorded": datetime.now(timezone.utc).strftime("%H:%M:%SZ"),
+                         "loadavg": round(os.getloadavg()[0], 2), "runs": runs}
         print(f"{name}: {args.runs} runs in {time.monotonic() - t0:.1f} s", flush=True)
     data = {
         "go": a.version,
         "recorded": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "cpus": os.cpu_count(),
-        "loadavg_at_start": [round(x, 2) for x in load],
+        "loadavg_at_start": [round(x, 2) for x in load],  # of this invocation
         "env": {"GOGC": "off", "GOMAXPROCS": "per configuration"},
         "note": "one run = one process of gostack/sched/statprobe.py's GO_SOURCE; the "
                 "machine is shared (2 CPUs, load ~8), so the OS decides when each M runs",

@@ -1,4 +1,5 @@
-"""``python -m gostack.sched verify [--recorded] [--probe NAME] [--list]``.
+"""``python -m gostack.sched verify [--recorded] [--probe NAME] [--list]``; ``... fuzz``;
+``... stats [--live N]`` (stage 2: several Ps, syscalls, sysmon; stats.py's claims).
 
 Compares the model with real Go, probe by probe: the tokens the model predicts against
 those a real run printed (live: built and run now, ``--runs`` times; ``--recorded``:
@@ -130,6 +131,29 @@ def _fuzz(seed: int, count: int, runs: int, big: bool = False) -> int:
     return 1 if failed else 0
 
 
+def _stats(seeds: int, live: int) -> int:
+    from . import stats
+
+    rec = stats.load_recorded()
+    if live:
+        from . import statprobe
+
+        binary = statprobe.build(print)
+        for name, c in stats.CONFIGS.items():
+            rec["configs"][name]["runs"] = [
+                statprobe.run_once(binary, c.mode, c.n, c.work, c.gomaxprocs,
+                                   godebug=c.godebug).as_dict() for _ in range(live)]
+        print(f"real Go now, {live} runs per configuration")
+    else:
+        print(f"recorded with {rec['go']} on {rec['recorded']} ({rec['cpus']} CPUs, load "
+              f"{rec['loadavg_at_start'][0]})")
+    rows = stats.compare(seeds=range(seeds), recorded=rec)
+    print(stats.report(rows))
+    differ = [c.name for c, k, n, mk, mn in rows
+              if abs(k / n - mk / mn) > c.tol and not c.leaves_out]
+    return 1 if differ else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m gostack.sched", description=__doc__
                                  .splitlines()[0])
@@ -150,9 +174,16 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("--runs", type=int, default=2, help="runs per probe (default 2)")
     f.add_argument("--big", action="store_true",
                    help="random_big_probe: add a crowd of 200-700 goroutines")
+    st = sub.add_parser("stats", help="stage 2's claims (stats.py): the model's share of "
+                        "runs where each holds vs real Go's (recorded, or --live)")
+    st.add_argument("--seeds", type=int, default=100, help="model runs per claim")
+    st.add_argument("--live", type=int, default=0, metavar="N",
+                    help="run real Go N times per configuration now instead of the recording")
     args = ap.parse_args(argv)
     if args.command == "fuzz":
         return _fuzz(args.seed, args.count, args.runs, args.big)
+    if args.command == "stats":
+        return _stats(args.seeds, args.live)
     if args.list:
         for name, p in PROBES.items():
             print(f"{name:<24} {p.summary}")

@@ -121,30 +121,28 @@ class Sim:
         self.w = World.new(wl.gomaxprocs)
         self.w.main_started = True
         self.w.allp[0].schedtick = main_start_tick()
-        self.now = 0
-        self.heap: list = []
-        self.seq = 0
-        self.trace: list[At] = []
+        self.now, self.seq, self.heap, self.trace = 0, 0, [], []  # trace: list[At]
         self.order = RandomOrder.reset(wl.gomaxprocs)
         self.threads = {0: Thread(self.w.allm[0], "run")}
         self.idle_threads: list[Thread] = [self._newthread() for _ in range(wl.idle_ms)]
         self.created_at_start = len(self.w.allm)
-        self.pidle: list[P] = [p for p in self.w.allp[1:]]
+        self.pidle: list[P] = list(self.w.allp[1:])
         self.nmspinning = 0
         self.syscalltick = {p.id: 0 for p in self.w.allp}
         self.sysmon = sm.SysmonState.new(self.w.allp)
         self.steals: list[Steal] = []
         self.first: dict[int, tuple[int, int]] = {}  # goid -> (P, M) of its first slice
         self.started: dict[int, int] = {}  # goid -> when its first slice began
-        self.hog_end = 0
+        self.hog_end = self.done = 0
         self.job: dict[int, list] = {}  # goid -> [kind, left]
-        self.done = 0
         self.main: G | None = None
         self.main_waiting = False
         self.blocked_threads = 0
         self.finished: int | None = None
         self.parked: list[G] = []  # chan mode: receivers
         self.in_read: list[Thread] = []
+        self.nop_exits: set[int] = set()  # Gs that left a syscall through exitsyscallNoP
+        self.written = False  # read mode: main wrote every pipe (later reads return at once)
 
     # ---- bookkeeping ---------------------------------------------------------------
     def log(self, what: object) -> None:
@@ -285,6 +283,9 @@ class Sim:
             self.nmspinning -= 1
             self.wakep()
         pp = th.m.p
+        if gp.goid in self.nop_exits:  # exitsyscall's tail: gp.m.p.ptr().syscalltick++
+            self.nop_exits.discard(gp.goid)
+            self.syscalltick[pp.id] += 1
         if not inherit:
             pp.schedtick += 1
         gp.status = GStatus.RUNNING
@@ -362,6 +363,7 @@ class Sim:
                     self.ready(g, pp)
                 self.parked = []
             elif wl.mode == "read":
+                self.written = True
                 for i, t in enumerate(self.in_read):
                     self.push(self.now + (i + 1) * self.c.syscall_edge, "step", t)
                 self.in_read = []

@@ -8,12 +8,14 @@ from real Go, a :class:`~gostack.sched.procs.Outcome` from the model).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import median
 
 from .clock import DEFAULT_COSTS, Costs
 from .procs import Outcome, Workload, simulate
+from .statprobe import Run
 
 STATS_PATH = Path(__file__).resolve().parent.parent / "data" / "sched_stats_recorded.json"
 
@@ -67,3 +69,126 @@ def model_runs(name: str, seeds: range = range(100), recorded: dict | None = Non
                costs: Costs = DEFAULT_COSTS) -> list[Outcome]:
     wl = workload(name, recorded)
     return [simulate(wl, s, costs) for s in seeds]
+
+
+# ---- what is compared: the same function of a real run and of a model run -----------
+
+def off_share(x: Run | Outcome) -> float:
+    """Share of the goroutines whose first slice was on a P other than main's."""
+    return x.off_main_p / x.n if isinstance(x, Run) else x.off_main_p / x.workload.n
+
+
+def created(x: Run | Outcome) -> int:
+    """Threads created after main.main started (threadcreate profile, end - start)."""
+    return x.threadcreate - x.threads_start if isinstance(x, Run) else x.threads_created
+
+
+def n_of(x: Run | Outcome) -> int:
+    return x.n if isinstance(x, Run) else x.workload.n
+
+
+def hog_overlap_ns(x: Run | Outcome) -> int:
+    """How long before the hog finished the first other goroutine started."""
+    return x.hog["end_ns"] - x.hog["first_other_ns"]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """``text`` holds in a run of ``config`` when ``holds(run)``; the model's share of
+    runs where it holds must be within ``tol`` of real Go's."""
+
+    name: str
+    config: str
+    text: str
+    holds: Callable[[Run | Outcome], bool]
+    tol: float = 0.2
+    #: non-empty: the model is known to miss this one, and why (reported, not asserted)
+    leaves_out: str = ""
+
+
+CLAIMS: tuple[Claim, ...] = (
+    Claim("every_p_ran_p4", "spin_p4_w20000",
+          "GOMAXPROCS=4, main spawns 1,000 goroutines of ~40 µs: every P starts some",
+          lambda x: x.ps_used == 4),
+    Claim("every_p_ran_p2", "spin_p2_w20000",
+          "GOMAXPROCS=2, 1,000 goroutines of ~40 µs: both Ps start some",
+          lambda x: x.ps_used == 2),
+    Claim("stolen_share_p4", "spin_p4_w20000",
+          "GOMAXPROCS=4: 60-90 % of them start off main's P (stolen; even would be 75 %)",
+          lambda x: 0.6 <= off_share(x) <= 0.9),
+    Claim("stolen_share_p2", "spin_p2_w20000",
+          "GOMAXPROCS=2: 35-65 % of them start off main's P (even would be 50 %)",
+          lambda x: 0.35 <= off_share(x) <= 0.65),
+    Claim("short_work_every_p", "spin_p4_w2000",
+          "GOMAXPROCS=4, 1,000 goroutines of ~3 µs: every P starts some (the spinning Ms "
+          "must wake before main's P drains its queue)",
+          lambda x: x.ps_used == 4, tol=0.35,
+          leaves_out="the OS's CPUs: on 2 shared CPUs a woken M waits for one, so main's "
+                     "P often drains the 3 ms of work before the others steal; the model "
+                     "wakes an M after one exponential latency (mean Costs.wake) and lets "
+                     "every M run at once"),
+    Claim("spin_no_new_threads", "spin_p4_w20000",
+          "GOMAXPROCS=4, CPU-bound goroutines: at most 1 thread created after main starts",
+          lambda x: created(x) <= 1),
+    Claim("chan_no_threads_20", "chan_p1_n20",
+          "20 goroutines blocked on a channel: no thread created", lambda x: created(x) == 0),
+    Claim("chan_no_threads_60", "chan_p1_n60",
+          "60 goroutines blocked on a channel: no thread created", lambda x: created(x) == 0),
+    Claim("nanosleep_thread_each", "nanosleep_p1_n20",
+          "GOMAXPROCS=1, 20 goroutines in syscall.Nanosleep (50 ms): >= 18 threads created",
+          lambda x: created(x) >= n_of(x) - 2),
+    Claim("nanosleep_thread_each_p4", "nanosleep_p4_n20",
+          "GOMAXPROCS=4, 20 goroutines in syscall.Nanosleep: >= 16 threads created",
+          lambda x: created(x) >= n_of(x) - 4),
+    Claim("nanosleep_overlap", "nanosleep_p1_n20",
+          "GOMAXPROCS=1, 20 x 50 ms Nanosleep drain in < 100 ms: the P is handed off, so "
+          "the sleeps overlap", lambda x: x.drain_ns < 100_000_000),
+    Claim("read_thread_each_20", "read_p1_n20",
+          "GOMAXPROCS=1, 20 goroutines in a blocking pipe read: >= 18 threads created "
+          "within 30 ms", lambda x: created(x) >= n_of(x) - 2),
+    Claim("read_thread_each_60", "read_p1_n60",
+          "GOMAXPROCS=1, 60 goroutines in a blocking pipe read: >= 58 threads created "
+          "within 30 ms", lambda x: created(x) >= n_of(x) - 2,
+          leaves_out="the OS's CPUs again: each of the 60 handoffs waits for sysmon and "
+                     "then for a new thread to get a CPU; on the loaded VM some runs had "
+                     "only 11-50 readers in the kernel when main counted after 30 ms"),
+    Claim("readied_stay_local", "chan_p4_n20",
+          "GOMAXPROCS=4, close readies 20 receivers into the closer's P: all 20 start there",
+          lambda x: x.off_main_p == 0, tol=0.3),
+    Claim("hog_preempted", "hog_p1_n20",
+          "GOMAXPROCS=1, a 20 ms loop without calls: the 20 waiting goroutines start "
+          "before it ends (sysmon's signal)", lambda x: hog_overlap_ns(x) > 100_000),
+    Claim("hog_asyncpreemptoff", "hog_p1_n20_asyncoff",
+          "the same with GODEBUG=asyncpreemptoff=1: they start only when the loop is over",
+          lambda x: hog_overlap_ns(x) < 100_000),
+)
+
+
+def real_runs(name: str, recorded: dict | None = None) -> list[Run]:
+    runs = (recorded or load_recorded())["configs"][name]["runs"]
+    return [Run(**{**r, "per_m": tuple(r["per_m"])}) for r in runs]
+
+
+def compare(claims=CLAIMS, seeds: range = range(100), recorded: dict | None = None):
+    """For each claim: (claim, held in real runs, real runs, held in model runs, model
+    runs)."""
+    recorded = recorded or load_recorded()
+    model: dict[str, list[Outcome]] = {}
+    out = []
+    for c in claims:
+        if c.config not in model:
+            model[c.config] = model_runs(c.config, seeds, recorded)
+        real = real_runs(c.config, recorded)
+        out.append((c, sum(map(c.holds, real)), len(real),
+                    sum(map(c.holds, model[c.config])), len(model[c.config])))
+    return out
+
+
+def report(rows) -> str:
+    lines = []
+    for c, k, n, mk, mn in rows:
+        ok = abs(k / n - mk / mn) <= c.tol
+        verdict = "agree " if ok else "known " if c.leaves_out else "DIFFER"
+        lines.append(f"{verdict} {c.name:26} real {k:3}/{n:<3} "
+                     f"model {mk:3}/{mn:<3} (tol {c.tol:.2f})  {c.text}")
+    return "\n".join(lines)

@@ -6,7 +6,8 @@ Invariants:
 * ``entersyscall`` (``reentersyscall``): the G goes ``_Grunning`` -> ``_Gsyscall``,
   ``stackguard0 = stackPreempt`` (no stack growth in a syscall), ``m.oldp = pp``; in
   go1.27 the M **keeps** its P, still ``_Prunning``: nothing else runs on it until
-  sysmon's ``retake`` takes it (one sysmon cycle later at the earliest, >= 20 µs);
+  sysmon's ``retake`` takes it, at its next look (or one look later if a syscall
+  returned on that P since the previous look: ``syscalltick`` moved);
 * ``exitsyscall``: if the M still holds its P, the fast path: ``syscalltick++`` and
   the G goes on running; otherwise ``exitsyscallTryGetP``: the old P if it is still
   ours (after a retake it is not), else an idle P (``pidleget``); else
@@ -24,13 +25,13 @@ M, an idle one or a new one (``startm`` -> ``newm``). A G parked on a channel ha
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
 from .runq import globrunqput
 from .runtime2 import GStatus
 
-if TYPE_CHECKING:
-    from .procs import Sim, Thread
+#: procs.Sim and procs.Thread (procs imports this module, so not the other way round).
+Sim = Thread = Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,8 @@ class SyscallExit:
 def entersyscall(sim: Sim, th: Thread, until: int | None) -> None:
     """proc.go ``entersyscall``; the kernel returns at ``until`` (None: when woken)."""
     gp, pp = th.g, th.m.p
+    if until is None and sim.written:
+        until = sim.now  # the pipe already holds its byte
     gp.status = GStatus.WAITING  # _Gsyscall: not runnable, not parked
     gp.waitreason = "syscall"
     th.state, th.oldp = "syscall", pp
@@ -94,11 +97,12 @@ def exitsyscall(sim: Sim, th: Thread) -> None:
         gp.status = GStatus.RUNNABLE
         sim.w.m = th.m
         globrunqput(sim.w, gp)
+        sim.nop_exits.add(gp.goid)  # its next P's syscalltick++ when it runs again
         th.g = th.m.curg = None
         sim.log(SyscallExit(gp.goid, th.m.id, "no P"))
         sim.stopm(th)
         return
-    sim.syscalltick[pp.id] += 1
+    sim.syscalltick[pp.id] += 1  # pp.syscalltick++
     gp.status = GStatus.RUNNING
     th.state = "run"
     sim.log(SyscallExit(gp.goid, th.m.id, path))

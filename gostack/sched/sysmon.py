@@ -12,9 +12,10 @@ Invariants:
     ``preemptone`` (the G, or a chain of runnext Gs sharing one tick, ran 10 ms) and,
     if the P is in a syscall, take it anyway (``sysretake``);
   - a P whose M is in a syscall is taken (``handoffp``) unless its ``syscalltick``
-    moved since the last look (a new syscall: remember it and wait one more cycle,
-    "at least 20us"), or it has nothing queued, some M spins or some P is idle, and
-    the syscall began less than 10 ms ago;
+    moved since the last look (a syscall returned on this P meanwhile: remember the
+    tick and the time, and wait one more cycle, "at least 20us"), or it has nothing
+    queued, some M spins or some P is idle, and that remembered time is less than
+    10 ms ago;
 * ``preemptone`` does nothing to a G in a syscall; otherwise it sets ``gp.preempt``
   and ``stackguard0 = stackPreempt`` (part 1's guard: the G's next function prologue
   fails its stack check and ``newstack`` sees the preempt request, ``gopreempt_m``)
@@ -29,7 +30,7 @@ when every P is idle (the sleep schedule simply keeps doubling).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
 from .clock import (
     FORCE_PREEMPT_NS,
@@ -40,8 +41,8 @@ from .clock import (
 from .runq import globrunqput, runqempty
 from .runtime2 import GStatus, P, PStatus
 
-if TYPE_CHECKING:
-    from .procs import Sim, Thread
+#: procs.Sim and procs.Thread (procs imports this module, so not the other way round).
+Sim = Thread = Any
 
 #: sysmon's thread starts during runtime.main (newm(sysmon, ...)); its first cycle
 #: ends one 20 µs sleep after main.main begins (the model's assumption).
