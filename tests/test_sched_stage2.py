@@ -8,7 +8,8 @@ import itertools
 
 import pytest
 
-from gostack.sched import procs, syscall, sysmon
+from gostack.sched import machine, procs, syscall, sysmon
+from gostack.sched.catalog import PROBES
 from gostack.sched.clock import (
     FORCE_PREEMPT_NS,
     SYSMON_MAX_DELAY_US,
@@ -209,11 +210,17 @@ def test_one_p_runs_everything_on_one_m_without_steals():
     assert o.threads_created == 0
 
 
-def test_one_p_order_is_stage_1s_runnext_then_ring():
-    sim = procs.Sim(procs.Workload("spin", 10, 1, 10_000), seed=0)
+@pytest.mark.parametrize("n", [10, 257, 300, 1000, 5000])
+def test_one_p_runs_them_in_stage_1s_exact_order(n):
+    """With GOMAXPROCS=1 the stochastic model reduces to stage 1: runnext, the ring,
+    runqputslow's halves on the global queue, the 61st tick (spawn_N probes)."""
+    stage1 = [int(t[1:].split("_")[0].split(".")[0]) for t in
+              machine.run(PROBES[f"spawn_{n}"]).output if t.startswith("w")]
+    sim = procs.Sim(procs.Workload("spin", n, 1, 10_000), seed=n)
     sim.run()
-    order = sorted(range(2, 12), key=lambda g: sim.started[g])
-    assert order == [11, *range(2, 11)]  # the last spawned from runnext, then FIFO
+    workers = range(3, n + 3)  # goid 1 is main, 2 the runtime's GOMAXPROCS updater
+    order = [sim.w.allgs[g - 1].arg for g in sorted(workers, key=lambda g: sim.started[g])]
+    assert order == stage1
 
 
 def test_same_seed_same_run_and_seeds_vary():

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pytest
 
+from gostack import realgo
 from gostack.sched import stats
 
 REC = stats.load_recorded()
@@ -55,3 +56,19 @@ def test_blocking_syscalls_vs_channel_waits_in_real_go():
 def test_report_names_every_claim():
     text = stats.report(ROWS.values())
     assert all(c.name in text for c in stats.CLAIMS)
+
+
+_avail = realgo.available()
+
+
+@pytest.mark.go
+@pytest.mark.skipif(not _avail.ok, reason=f"no Go toolchain: {_avail.reason}")
+def test_live_syscalls_create_threads_channel_waits_do_not():
+    """Live, 3 runs each: 20 goroutines in a blocking pipe read vs on a channel."""
+    from gostack.sched import statprobe
+
+    binary = statprobe.build()
+    reads = [statprobe.run_once(binary, "read", 20, 0, 1) for _ in range(3)]
+    chans = [statprobe.run_once(binary, "chan", 20, 0, 1) for _ in range(3)]
+    assert max(stats.created(r) for r in reads) >= 15
+    assert [stats.created(r) for r in chans] == [0, 0, 0]

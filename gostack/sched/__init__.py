@@ -1,4 +1,4 @@
-"""gostack.sched: the goroutine scheduler of go1.27.3 (G, M, P and the run queues), stage 1.
+"""gostack.sched: the goroutine scheduler of go1.27.3 (G, M, P and the run queues), stages 1-2.
 
     from gostack import sched
     r = sched.run(sched.catalog.PROBES["spawn_10"])
@@ -17,12 +17,27 @@ realrun (real Go, and Go with sysmon's preemptions patched out), fuzz (random pr
     python -m gostack.sched verify                 # model vs real Go, live
     python -m gostack.sched verify --quiet-sysmon  # ... with sysmon's preemptions patched out
     python -m gostack.sched fuzz [--big]           # random probes, model vs real Go
+    python -m gostack.sched stats [--live N]       # stage 2's claims, model vs real Go
+
+Stage 2 (several Ps, sysmon, syscalls) is a seeded stochastic simulation in virtual
+time, compared with real Go by distributions: clock (the runtime's time constants and
+the model's stated costs), sysmon (sleep schedule, retake, preemptone), syscall
+(entersyscall, exitsyscall, entersyscallblock), steal (stealOrder, stealWork), procs
+(Ms and Ps: startm, stopm, wakep, handoffp, spinning, findRunnable), statprobe (the
+real program that counts), stats (the claims and their tolerances; recorded by
+scripts/record_sched_stats.py). With GOMAXPROCS=1 procs reproduces stage 1's order
+for the spawn probes; stage 1's machine itself has no clock and is unchanged.
+
+    from gostack.sched import procs
+    o = procs.simulate(procs.Workload("nanosleep", n=20, gomaxprocs=1, work_ns=50_000_000))
+    o.threads_created   # 19: each goroutine in the kernel keeps its thread
 
 Stage 1 is exact for GOMAXPROCS=1 programs without timers, netpoller, GC, select or
 Mutex starvation. Real runs vary only through sysmon: its first look at the P can
 preempt the runtime's init (one schedtick more: the model's second prediction,
-``sysmon_first_look``), and its 10 ms preemption can cut a long time slice (stage 2,
-with stealing between Ps, timers and the netpoller).
+``sysmon_first_look``), and its 10 ms preemption can cut a long time slice (stage 2's
+sysmon models it, in virtual time). Left out of both stages: timers, the netpoller,
+select, GC workers, and the OS's CPU count (stage 2 lets every woken M run at once).
 """
 
 from . import catalog, machine

@@ -292,14 +292,8 @@ class Sim:
         th.m.curg, th.g, th.state = gp, gp, "run"
         self.first.setdefault(gp.goid, (pp.id, th.m.id))
         self.started.setdefault(gp.goid, self.now)
-        self.now_work(th, cost, start=True)
-
-    def now_work(self, th: Thread, cost: int, start: bool = False) -> None:
-        """Schedule the end of the running G's next piece of work."""
-        kind, left = self.job[th.g.goid]
-        if kind in ("spin", "hog") and start:
-            cost += left
-        th.ends = self.now + cost
+        kind, left = self.job[gp.goid]  # the end of its next piece of work
+        th.ends = self.now + cost + (left if kind in ("spin", "hog") else 0)
         self.push(th.ends, "step", th)
 
     def g_continue(self, th: Thread) -> None:
@@ -307,6 +301,8 @@ class Sim:
         gp, pp = th.g, th.m.p
         job = self.job[gp.goid]
         self.w.m = th.m
+        if job[0] == "sys":  # the runtime's goroutine parks (waits for its timer)
+            return self._park(th)
         if job[0] == "main":
             return self.main_continue(th, gp, pp, job)
         if job[0] == "hog":
@@ -316,13 +312,9 @@ class Sim:
         if job[0] in ("nanosleep", "read"):
             job[1], until = -1, (self.now + job[1] if job[0] == "nanosleep" else None)
             return sc.entersyscall(self, th, until)
-        # chan: gopark on the receive; main's close readies it
-        job[1] = -1
-        gp.status = GStatus.WAITING
+        job[1] = -1  # chan: gopark on the receive; main's close readies it
         self.parked.append(gp)
-        th.g = th.m.curg = None
-        th.state = "sched"
-        self.push(self.now + self.c.schedule, "step", th)
+        self._park(th)
 
     def goexit(self, th: Thread, gp: G, pp: P) -> None:
         goexit0(self.w, gp)
@@ -353,7 +345,7 @@ class Sim:
             return self.push(th.ends, "step", th)
         if job[1] == wl.n and wl.mode not in ("spin", "hog"):  # time.Sleep(settle)
             job[1] += 1
-            self._park_main(th)
+            self._park(th)
             return self.push(self.now + wl.settle_ns, "timer")
         if job[1] == wl.n + 1 and wl.mode not in ("spin", "hog"):  # woke: count threads
             job[1] += 1
@@ -369,10 +361,10 @@ class Sim:
                 self.in_read = []
         if self.done < wl.goroutines:  # wg.Wait
             self.main_waiting = True
-            return self._park_main(th)
+            return self._park(th)
         self.finished = self.now
 
-    def _park_main(self, th: Thread) -> None:
+    def _park(self, th: Thread) -> None:
         th.g.status = GStatus.WAITING
         th.g = th.m.curg = None
         th.state = "sched"
@@ -390,7 +382,12 @@ class Sim:
     def run(self, max_events: int = 2_000_000) -> Outcome:
         w = self.w
         self.main = G(1, "main.main")
-        w.allgs.append(self.main)
+        # runtime.main's last newproc before main.main (stage 1's startup): the
+        # GOMAXPROCS updater waits in P0's runnext; main's first go kicks it to the ring
+        sysg = G(2, "runtime.updateMaxProcsGoroutine", system=True, status=GStatus.RUNNABLE)
+        w.allgs += [self.main, sysg]
+        w.allp[0].runnext = sysg
+        self.job[2] = ["sys", 0]
         self.job[1] = ["main", 0]
         self.main.status = GStatus.RUNNING
         m0 = self.threads[0]
@@ -420,13 +417,14 @@ class Sim:
         return self.outcome()
 
     def outcome(self) -> Outcome:
-        starts = [self.first[g] for g in range(2, self.wl.n + 2)]
+        workers = range(3, len(self.w.allgs) + 1)
+        starts = [self.first[g] for g in workers]
         per_p = Counter(p for p, _ in starts)
         per_m = Counter(m for _, m in starts)
         hog = None
         if self.wl.mode == "hog":
-            h = self.wl.n + 2
-            others = [self.started[g] for g in range(2, h)]
+            h = workers[-1]
+            others = [self.started[g] for g in workers[:-1]]
             hog = {"start_ns": self.started[h], "end_ns": self.hog_end,
                    "first_other_ns": min(others),
                    "others_during": sum(1 for s in others if s < self.hog_end)}
