@@ -164,7 +164,8 @@ def prologue_explorer(size: int = 2048, frame: int = FRAME):
         picture.show(key, lambda: state)  # then the text: both change at once
         # The verdict wraps (at most 26em wide), so the readout stays beside the picture on
         # a 1366-pixel screen instead of dropping under it, below the fold.
-        text.value = ("<div style='max-width: 26em'><code style='white-space: normal'>"
+        text.value = ("<div style='max-width: 26em; line-height: 1.3'><code style='white-space: "
+                      "normal; padding: 0'>"
                       + html.escape(state.readout) + "</code></div>"
                       + view.pre(state.instructions, size=12))
 
