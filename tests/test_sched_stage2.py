@@ -251,3 +251,19 @@ def test_trace_is_frozen():
     o = procs.simulate(procs.Workload("chan", 3, 1), seed=0)
     with pytest.raises(AttributeError):
         o.trace[0].t = 5  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("wl", [
+    procs.Workload("spin", 300, 4, 20_000, idle_ms=3),
+    procs.Workload("spin", 300, 2, 3_000, idle_ms=1),
+    procs.Workload("nanosleep", 12, 4, 5_000_000, idle_ms=3),
+    procs.Workload("read", 12, 1),
+    procs.Workload("chan", 12, 4, idle_ms=3),
+    procs.Workload("hog", 8, 1, 12_000_000),
+    procs.Workload("hog", 8, 2, 12_000_000, idle_ms=2),
+], ids=lambda wl: f"{wl.mode}-p{wl.gomaxprocs}")
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_invariants_hold_after_every_event(wl, seed):
+    """Every P idle xor held by one M in a live state; idle Ms hold no P and do not
+    spin; nmspinning counts the spinning Ms; stage 1's queue invariants."""
+    procs.Sim(wl, seed).run(check=True)

@@ -36,7 +36,7 @@ from __future__ import annotations
 import heapq
 import random
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 
 from . import syscall as sc
@@ -52,51 +52,20 @@ from .runq import (
     runqput,
     runqputbatch,
 )
-from .runtime2 import GLOBAL_CHECK_TICKS, RUNQ_SIZE, G, GStatus, M, P, PStatus, World
+from .runtime2 import (
+    GLOBAL_CHECK_TICKS,
+    RUNQ_SIZE,
+    G,
+    GStatus,
+    M,
+    P,
+    PStatus,
+    World,
+    check_invariants,
+)
 from .steal import RandomOrder, Steal, steal_work
 from .trace import At, StartM, StopM
-
-
-@dataclass(frozen=True)
-class Workload:
-    """statprobe's program: main spawns ``n`` goroutines of ``mode`` then waits."""
-
-    mode: str  # spin | nanosleep | read | chan | hog
-    n: int
-    gomaxprocs: int
-    work_ns: int = 0  # spin: CPU per goroutine; nanosleep: sleep length; hog: its spin
-    settle_ns: int = 30_000_000  # main's time.Sleep before it counts threads
-    idle_ms: int = 1  # idle Ms when main.main starts (threads_start - m0 - sysmon)
-    async_preempt: bool = True  # GODEBUG=asyncpreemptoff=1: False
-
-    @property
-    def goroutines(self) -> int:
-        return self.n + (self.mode == "hog")
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What one simulated run measured (the same counters statprobe prints)."""
-
-    workload: Workload
-    seed: int
-    main_p: int
-    per_p: dict[int, int]  # P -> goroutines that started on it
-    per_m: tuple[int, ...]  # goroutines per M, largest first
-    threads_created: int  # Ms created after main.main started
-    threads_blocked: int  # threads (Ms + sysmon) when main woke from its sleep
-    drain_ns: int
-    steals: tuple[Steal, ...]
-    trace: tuple[At, ...] = field(repr=False)
-    hog: dict | None = None  # hog mode: start_ns, end_ns, first_other_ns, others_during
-
-    @property
-    def off_main_p(self) -> int:
-        return self.workload.n - self.per_p.get(self.main_p, 0)
-
-    @property
-    def ps_used(self) -> int:
-        return sum(1 for c in self.per_p.values() if c)
+from .workload import Outcome, Workload
 
 
 @dataclass(eq=False)
@@ -379,7 +348,7 @@ class Sim:
             self.startm(self.pidleget(), False, "injectglist")
 
     # ---- the run ---------------------------------------------------------------------
-    def run(self, max_events: int = 2_000_000) -> Outcome:
+    def run(self, max_events: int = 2_000_000, check: bool = False) -> Outcome:
         w = self.w
         self.main = G(1, "main.main")
         # runtime.main's last newproc before main.main (stage 1's startup): the
@@ -410,11 +379,27 @@ class Sim:
                 sm.preempted(self, th)
             elif kind == "timer":
                 self.timer()
+            if check:
+                self.check()
         else:
             raise RuntimeError(f"{self.wl}: over {max_events} events")
         if self.finished is None:
             raise RuntimeError(f"{self.wl} seed {self.seed}: nothing left to run")
         return self.outcome()
+
+    def check(self) -> None:
+        """Assert the invariants of the module docstring (tests call it every event)."""
+        held = [p for p in self.w.allp if p.m is not None]
+        assert len(held) + len(self.pidle) == len(self.w.allp), "a P is idle and held"
+        assert all(p.m is None for p in self.pidle) and len(set(self.pidle)) == len(self.pidle)
+        for p in held:
+            th = self.threads[p.m.id]
+            assert th.m.p is p and th.state in ("waking", "sched", "run", "syscall"), th
+        for th in self.threads.values():
+            assert (th.state == "idle") == (th in self.idle_threads), th
+            assert th.state != "idle" or (th.m.p is None and not th.spinning), th
+        assert self.nmspinning == sum(t.spinning for t in self.threads.values()) >= 0
+        check_invariants(self.w)
 
     def outcome(self) -> Outcome:
         workers = range(3, len(self.w.allgs) + 1)
