@@ -127,6 +127,9 @@ CLAIMS: tuple[Claim, ...] = (
                      "P often drains the 3 ms of work before the others steal; the model "
                      "wakes an M after one exponential latency (mean Costs.wake) and lets "
                      "every M run at once"),
+    Claim("four_threads_ran_them_p4", "spin_p4_w20000",
+          "GOMAXPROCS=4: the 1,000 goroutines started on exactly 4 threads (gettid)",
+          lambda x: len(x.per_m) == 4),
     Claim("spin_no_new_threads", "spin_p4_w20000",
           "GOMAXPROCS=4, CPU-bound goroutines: at most 1 thread created after main starts",
           lambda x: created(x) <= 1),
@@ -137,6 +140,9 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("nanosleep_thread_each", "nanosleep_p1_n20",
           "GOMAXPROCS=1, 20 goroutines in syscall.Nanosleep (50 ms): >= 18 threads created",
           lambda x: created(x) >= n_of(x) - 2),
+    Claim("nanosleep_each_on_its_own_thread", "nanosleep_p1_n20",
+          "GOMAXPROCS=1, 20 sleepers: each started on a different thread (gettid)",
+          lambda x: len(x.per_m) == n_of(x)),
     Claim("nanosleep_thread_each_p4", "nanosleep_p4_n20",
           "GOMAXPROCS=4, 20 goroutines in syscall.Nanosleep: >= 16 threads created",
           lambda x: created(x) >= n_of(x) - 4),
@@ -189,6 +195,6 @@ def report(rows) -> str:
     for c, k, n, mk, mn in rows:
         ok = abs(k / n - mk / mn) <= c.tol
         verdict = "agree " if ok else "known " if c.leaves_out else "DIFFER"
-        lines.append(f"{verdict} {c.name:26} real {k:3}/{n:<3} "
+        lines.append(f"{verdict} {c.name:32} real {k:3}/{n:<3} "
                      f"model {mk:3}/{mn:<3} (tol {c.tol:.2f})  {c.text}")
     return "\n".join(lines)
