@@ -72,3 +72,11 @@ def test_live_syscalls_create_threads_channel_waits_do_not():
     chans = [statprobe.run_once(binary, "chan", 20, 0, 1) for _ in range(3)]
     assert max(stats.created(r) for r in reads) >= 15
     assert [stats.created(r) for r in chans] == [0, 0, 0]
+
+
+@pytest.mark.parametrize("row", stats.compare_medians(recorded=REC), ids=lambda r: r[0].name)
+def test_medians_agree(row):
+    md, real, model, n, mn = row
+    assert abs(real - model) <= md.tol, (
+        f"{md.text}: real median {real:.3g} ({n} runs), model {model:.3g} ({mn} runs), "
+        f"tolerance {md.tol}")

@@ -151,6 +151,11 @@ def _stats(seeds: int, live: int) -> int:
     print(stats.report(rows))
     differ = [c.name for c, k, n, mk, mn in rows
               if abs(k / n - mk / mn) > c.tol and not c.leaves_out]
+    for md, real, model, _n, _mn in stats.compare_medians(seeds=range(seeds), recorded=rec):
+        ok = abs(real - model) <= md.tol
+        differ += [] if ok else [md.name]
+        print(f"{'agree ' if ok else 'DIFFER'} {md.name:32} median real {real:<8.3g} "
+              f"model {model:<8.3g} (tol {md.tol:g})  {md.text}")
     return 1 if differ else 0
 
 
