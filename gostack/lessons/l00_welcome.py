@@ -53,16 +53,16 @@ def depth_state(frame: int = FRAME, calls: int = 6, entry: int = ENTRY) -> Depth
 
 
 class _Depth:
-    """depth_figure's artists: the stack, drawn again in its axes (stacks.draw_stack), and
-    the growth chart, updated in place (draw.GrowthChart)."""
+    """depth_figure's artists, both updated in place: the stack (stacks.StackArt) and the
+    growth chart (draw.GrowthChart)."""
 
     def __init__(self, fig: Figure) -> None:
-        self.stack, right = fig.subplots(1, 2, width_ratios=(1, 2))
+        left, right = fig.subplots(1, 2, width_ratios=(1, 2))
+        self.stack = stacks.StackArt(left, label_frames=3)
         self.chart = draw.GrowthChart(right)
 
     def update(self, state: DepthState) -> None:
-        self.stack.cla()
-        stacks.draw_stack(state.snapshot, self.stack, label_frames=3)
+        self.stack.update(state.snapshot)
         self.chart.update(state.trace.grows, calls=max(state.calls, 1))
 
 
@@ -89,18 +89,23 @@ def stack_explorer(frame: int = FRAME, max_calls: int = 200):
     """A slider over the recursion depth; the stack and its growths follow."""
     import ipywidgets as w
 
+    from .stepper import Prefetch  # here: stepper imports lesson modules
+
     calls = w.IntSlider(value=6, min=0, max=max_calls, description="calls",
                         continuous_update=False)
     size = w.Dropdown(options=sorted({64, 128, 160, 616, 4096, 10280, frame}), value=frame,
                       description="frame")
     text = w.HTML()
     picture = view.Picture(depth_figure)
+    ahead = Prefetch(picture)  # the slider's neighbours, drawn while the kernel is idle
 
     def render(*_):
         key = (size.value, calls.value)
         state = depth_state(*key)
         picture.show(key, lambda: state)  # then the text: both change at once
         text.value = view.code(state.readout)
+        ahead.after(((key[0], c), functools.partial(depth_state, key[0], c))
+                    for c in (key[1] + 1, key[1] - 1) if calls.min <= c <= calls.max)
 
     calls.observe(render, "value")
     size.observe(render, "value")

@@ -151,17 +151,23 @@ def prologue_explorer(size: int = 2048, frame: int = FRAME):
     """Move E (the SP at entry) and the frame size; see whether morestack fires."""
     import ipywidgets as w
 
+    from .stepper import Prefetch  # here: stepper imports lesson modules
+
     used = w.IntSlider(value=1000, min=8, max=size, step=8, description="hi - E",
                        continuous_update=False)
     frames = w.Dropdown(options=sorted({64, 128, 136, 160, 616, 4096, 4104, 10280, frame}),
                         value=frame, description="frame")
     text = w.HTML()
     picture = view.Picture(prologue_figure)
+    ahead = Prefetch(picture)  # the slider's neighbours, drawn while the kernel is idle
 
     def render(*_):
         key = (size, used.value, frames.value)
         state = prologue_state(*key)
         picture.show(key, lambda: state)  # then the text: both change at once
+        ahead.after(((size, e, key[2]), functools.partial(prologue_state, size, e, key[2]))
+                    for e in (key[1] + used.step, key[1] - used.step)
+                    if used.min <= e <= used.max)
         # The verdict wraps (at most 26em wide), so the readout stays beside the picture on
         # a 1366-pixel screen instead of dropping under it, below the fold.
         text.value = ("<div style='max-width: 26em; line-height: 1.3'><code style='white-space: "

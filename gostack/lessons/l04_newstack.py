@@ -397,6 +397,8 @@ def growth_explorer(frame: int = 160, calls: int = 400, *, entry: int = 40):
     """Frame size, number of calls and limit in; the growth events and the fit loop out."""
     import ipywidgets as w
 
+    from .stepper import Prefetch  # here: stepper imports lesson modules
+
     size = w.Dropdown(options=sorted({64, 160, 616, 4096, 10272, 65536, frame}), value=frame,
                       description="frame")
     depth = w.IntSlider(value=calls, min=0, max=2000, step=10, description="calls",
@@ -407,12 +409,17 @@ def growth_explorer(frame: int = 160, calls: int = 400, *, entry: int = 40):
                        description="limit")
     text = w.HTML()
     picture = view.Picture(growth_figure)
+    ahead = Prefetch(picture)  # the slider's neighbours, drawn while the kernel is idle
 
     def render(*_):
         args = (size.value, depth.value, entry, limit.value)
         run = growth_run(args[0], args[1], entry=entry, limit=args[3])
         picture.show(args, lambda: run)  # then the text: both change at once
         text.value = view.pre(explorer_lines(run))
+        ahead.after(((args[0], c, entry, args[3]),
+                     functools.partial(growth_run, args[0], c, entry=entry, limit=args[3]))
+                    for c in (args[1] + depth.step, args[1] - depth.step)
+                    if depth.min <= c <= depth.max)
 
     for wid in (size, depth, limit):
         wid.observe(render, "value")
