@@ -51,7 +51,12 @@ class Costs:
     #: one ``runqsteal`` attempt on one victim (lock-free reads of its ring).
     steal_try: int = 150
     #: a parked M (futex) running again after ``notewakeup``; on this shared 2-CPU VM
-    #: a woken thread often waits for a CPU: the mean of an exponential draw.
+    #: a woken thread often waits for a CPU: the mean of an exponential draw. Chosen,
+    #: not fitted; against the recording (40 seeds, stats.CLAIMS): 200-500 µs agree on
+    #: all but the two CPU-bound misses; 1 ms makes short_work_every_p agree but not
+    #: readied_stay_local; 2 ms loses the syscall claims (handoffs too slow). One
+    #: latency cannot fit both: under load a woken M waits longer when our other Ms
+    #: are busy on the CPUs, which the model leaves out.
     wake: int = 200_000
     #: ``newm`` -> clone -> the new thread's first instruction (+ wake).
     thread_create: int = 60_000
