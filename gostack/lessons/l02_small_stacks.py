@@ -228,8 +228,6 @@ def explorer(n: int = 10_000, initial: int | None = None,
     """N, policy, initial size and seed in; a readout and the lineup with your choice out."""
     import ipywidgets as w
 
-    from .stepper import Prefetch  # here: stepper imports lesson modules
-
     n, size, p, seed = pp.explorer_args(n, initial, policy, seed)
     n_slider = w.IntSlider(value=n, min=100, max=10_000, step=100, description="N",
                            continuous_update=False)
@@ -238,7 +236,6 @@ def explorer(n: int = 10_000, initial: int | None = None,
     seed_box = w.BoundedIntText(value=seed, min=0, max=2**31 - 1, description="seed")
     text = w.HTML()
     picture = view.Picture(lambda both, fig: policies_figure(*both, fig))
-    ahead = Prefetch(picture)
     busy = [False]  # a policy change resets the initial dropdown: render once, not twice
     lineups: dict[tuple[int, int], tuple[Summary, ...]] = {}  # by (N, seed)
 
@@ -247,9 +244,6 @@ def explorer(n: int = 10_000, initial: int | None = None,
             lineups[n, seed] = pp.lineup(n, seed)
         return lineups[n, seed]
 
-    def both(key):
-        return lambda: (pp.explorer_state(*key), lineup(key[0], key[3]))
-
     def render(*_):
         if busy[0]:
             return
@@ -257,11 +251,6 @@ def explorer(n: int = 10_000, initial: int | None = None,
         state = pp.explorer_state(*key)
         picture.show(key, lambda: (state, lineup(key[0], key[3])))  # then the text: both
         text.value = view.code(state.readout)  # change at once
-        # While the kernel is idle: the other initial sizes of this policy (one highlighted
-        # row each, on the same lineup: cheap), not another N or seed (a new lineup).
-        others = [(key[0], size, key[2], key[3]) for _, size in pp.initial_choices(key[2])
-                  if size != key[1]]
-        ahead.after((k, both(k)) for k in others)
 
     def on_policy(change):
         # The new options and their default reach the browser in one message (hold_sync):
