@@ -42,10 +42,13 @@ _spec.loader.exec_module(tn)
 SOURCES = tn.sources("ko")
 LESSONS = [s for s in SOURCES if s.folder == "notebooks"]
 EXERCISES = [s for s in SOURCES if s.folder != "notebooks"]
-# The lesson and glossary catalogs are being written; until they are complete the lessons'
-# standing rule is an expected failure that says exactly what is missing (the exercises' is
-# not: they are translated).
-LESSONS_PENDING = ""
+# The lesson and glossary catalogs (i18n/ko/notebooks/, the translator's) were complete at
+# 13:43 UTC; the English lessons 06, 07, 08 and the glossary changed at 14:23 UTC. While
+# LESSONS_PENDING is set, a lesson whose only problems are cells waiting for a translator
+# (fuzzy or untranslated: `python scripts/translate_notebooks.py status` lists them) is an
+# expected failure that names them; every other problem fails. Empty it once they are done.
+LESSONS_PENDING = ("the English lesson changed after its Korean catalog was written; these "
+                   "cells wait for a translator (update the msgstr, remove the fuzzy flag)")
 
 
 @pytest.fixture(autouse=True)
@@ -66,21 +69,20 @@ def test_every_exercise_and_solution_has_a_current_korean_counterpart(src):
     assert not found, "\n".join(found) + "\n(run `make translations`)"
 
 
-def _params(sources):
-    """The sources as test parameters: the lessons marked xfail while LESSONS_PENDING says so."""
-    return [pytest.param(s, id=s.key, marks=pytest.mark.xfail(reason=LESSONS_PENDING,
-                                                              strict=False))
-            if LESSONS_PENDING and s.folder == "notebooks" else pytest.param(s, id=s.key)
-            for s in sources]
-
-
-@pytest.mark.parametrize("src", _params(LESSONS))
+@pytest.mark.parametrize("src", [pytest.param(s, id=s.key) for s in LESSONS])
 def test_every_lesson_has_a_current_korean_counterpart(src):
+    """While LESSONS_PENDING says so, cells waiting for the translator (fuzzy or untranslated)
+    are an expected failure; anything else (no catalog entry for a cell, a stale build, a
+    code cell that differs) fails as for the exercises."""
     found = _standing_rule(src)
-    assert not found, "\n".join(found) + "\n(run `make translations`)"
+    waiting = [f for f in found if re.search(r"cell\(s\) (fuzzy|untranslated)", f)]
+    if LESSONS_PENDING and found and len(waiting) == len(found):
+        pytest.xfail(f"{LESSONS_PENDING}: " + "; ".join(waiting))
+    assert not found, "\n".join(found) + ("\n(run `make translations`; fuzzy or untranslated "
+                                          "cells are a translator's)")
 
 
-@pytest.mark.parametrize("src", _params(SOURCES))
+@pytest.mark.parametrize("src", [pytest.param(s, id=s.key) for s in SOURCES])
 def test_korean_code_cells_are_the_english_ones(src):
     if not src.target.exists():
         pytest.skip(f"no {src.target.relative_to(ROOT)} yet (the standing rule reports it)")
@@ -90,6 +92,15 @@ def test_korean_code_cells_are_the_english_ones(src):
     for a, b in zip(en.cells, ko.cells, strict=True):
         if a.cell_type == "code":
             assert b.source == a.source, f"{b.id}: the code differs from {src.key}"
+
+
+def test_korean_notebooks_are_clean():
+    """Built through nbtools.clean, like every committed notebook: no noisy metadata."""
+    from gostack import nbtools
+
+    dirty = [s.target.relative_to(ROOT).as_posix() for s in SOURCES
+             if s.target.exists() and not nbtools.is_clean(s.target)]
+    assert not dirty, f"not clean: {dirty} (run `make translations`)"
 
 
 def test_no_stray_korean_notebook():
@@ -409,3 +420,19 @@ def test_the_feedback_language_follows_the_submission_or_lang(tmp_path):
     assert report.submission_language(result(junk)) == "en"
     assert report.submission_language(result(ko), "en") == "en"
     assert report.submission_language(result(en), "ko") == "ko"
+
+
+def test_lab_main_picks_the_edition_from_lang_or_the_locale(monkeypatch):
+    ran = []
+    monkeypatch.setattr(lab.os, "execv", lambda exe, argv: ran.append(argv))
+    for var in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    lab.main(["--lang", "ko", "--no-browser"])
+    lab.main(["--no-browser"])
+    monkeypatch.setenv("LANG", "ko_KR.UTF-8")
+    lab.main([])
+    lab.main(["--lang=en"])
+    fronts = [next(a for a in argv if a.startswith("--LabApp.default_url=")) for argv in ran]
+    assert ["/ko/" in f for f in fronts] == [True, False, True, False]
+    assert ran[0][-1] == "--no-browser" and "--lang" not in ran[0]
