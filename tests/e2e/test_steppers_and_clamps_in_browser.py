@@ -131,11 +131,25 @@ def test_lesson_08_back_to_at_its_maximum_pressed_further_stays_live(lab, page):
     area = _open(page, lab, L08, "shrink_explorer(")
     assert page.evaluate(EXECUTE, SLOW_KERNEL) == "ok"
     readout = plans._shrink_readout
-    _agree(page, area, readout)
+    shown: dict[tuple, str] = {}  # the picture shown for each state the widgets held
+
+    def agree():
+        """The readout follows the widgets, and so does the picture: no state shows the
+        picture of another (before the fix, after a "calls" change the picture could stay
+        the previous state's while the readout moved on, now and then for good)."""
+        _agree(page, area, readout)
+        values = jlab.widget_values(area)
+        state = tuple(values[k] for k in ("calls", "back to", "GCs", "worker"))
+        (picture,) = jlab.view_state(area)["pictures"]
+        owner = next((s for s, p in shown.items() if p == picture and s != state), None)
+        assert owner is None, f"the picture of {owner} is shown for {state}"
+        shown[state] = picture
+
+    agree()
 
     # At the clamp: End, then further, again and again, without waiting for the kernel.
     _press(area, "back to", ("End",) + ("ArrowRight",) * 8)
-    _agree(page, area, readout)
+    agree()
     assert _value(area, "back to") == _value(area, "calls") == 400
 
     # The same while "calls" moves (each change gives "back to" a new slider with the new
@@ -146,22 +160,22 @@ def test_lesson_08_back_to_at_its_maximum_pressed_further_stays_live(lab, page):
             _press(area, "back to", ("End",) + ("ArrowRight",) * 4)
         except Exception:  # noqa: BLE001 - the slider was replaced under the learner's keys
             pass
-    _agree(page, area, readout)
+    agree()
     calls, back = _value(area, "calls"), _value(area, "back to")
     assert back <= calls and calls in (400, 410)
 
     # "calls" at 0: "back to" has nothing to choose (0 to 0), and is pressed anyway.
     _press(area, "calls", ("Home",))
-    _agree(page, area, readout)
+    agree()
     _press(area, "back to", ("End",) + ("ArrowRight",) * 4 + ("ArrowLeft",) * 2)
-    _agree(page, area, readout)
+    agree()
     assert _value(area, "back to") == _value(area, "calls") == 0
 
     # At the far end of "calls" too.
     _press(area, "calls", ("End",) + ("ArrowRight",) * 4)
-    _agree(page, area, readout)
+    agree()
     _press(area, "back to", ("End",) + ("ArrowRight",) * 6)
-    _agree(page, area, readout)
+    agree()
     assert _value(area, "back to") == _value(area, "calls") == 2000
     assert not jlab.errors_in(area), jlab.errors_in(area)
 
@@ -169,6 +183,7 @@ def test_lesson_08_back_to_at_its_maximum_pressed_further_stays_live(lab, page):
     before = jlab.view_state(area)
     _press(area, "GCs", ("ArrowLeft",))
     text = _agree(page, area, readout)
+    agree()
     after = jlab.view_state(area)
     assert text != before["text"] and after["pictures"] != before["pictures"]
     assert not jlab.error_outputs(page)
