@@ -76,7 +76,8 @@ def png(fig: Figure, *, crop: bool = True) -> bytes:
 class Picture:
     """A widget's picture: one figure, redrawn in place, shown as a PNG in an Image widget.
 
-    ``figure(state, fig)`` draws ``state`` into ``fig`` (cleared by ``draw.canvas``) and
+    ``figure(state, fig)`` draws ``state`` into ``fig`` (its artists updated in place, see
+    ``draw.keep``, or the figure cleared by ``draw.canvas``) and
     returns it. :meth:`show` takes a key (the controls' values) and a function computing
     the state, called only when that key's PNG is not cached yet.
     """
