@@ -18,7 +18,7 @@ import gostack as gs  # noqa: E402
 from gostack.arch import POISON_OLD  # noqa: E402
 from gostack.lessons import l04_newstack as l04  # noqa: E402
 from gostack.lessons import l08_beyond as l08  # noqa: E402
-from gostack.lessons import recorder, running, stepper  # noqa: E402
+from gostack.lessons import recorder, running, stepper, view  # noqa: E402
 from gostack.lessons.recorder import COPY_PHASES, GROWTH_PHASES, Phase  # noqa: E402
 from gostack.lessons.stepper import Cursor  # noqa: E402
 
@@ -281,7 +281,7 @@ def test_prefetch_renders_the_next_states_when_idle_and_drops_stale_ones():
             self.rendered.append((key, state()))
 
     pic = FakePicture()
-    ahead = stepper.Prefetch(pic, delay_s=0)
+    ahead = view.Prefetch(pic, delay_s=0)
     ahead.after([(1, lambda: "one")])  # no event loop: nothing
     assert pic.rendered == []
 

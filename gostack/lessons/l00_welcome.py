@@ -89,7 +89,6 @@ def stack_explorer(frame: int = FRAME, max_calls: int = 200):
     """A slider over the recursion depth; the stack and its growths follow."""
     import ipywidgets as w
 
-    from .stepper import Prefetch  # here: stepper imports lesson modules
 
     calls = w.IntSlider(value=6, min=0, max=max_calls, description="calls",
                         continuous_update=False)
@@ -97,7 +96,7 @@ def stack_explorer(frame: int = FRAME, max_calls: int = 200):
                       description="frame")
     text = w.HTML()
     picture = view.Picture(depth_figure)
-    ahead = Prefetch(picture)  # the slider's neighbours, drawn while the kernel is idle
+    ahead = view.Prefetch(picture)  # the slider's neighbours, drawn while the kernel is idle
 
     def render(*_):
         key = (size.value, calls.value)

@@ -151,7 +151,6 @@ def prologue_explorer(size: int = 2048, frame: int = FRAME):
     """Move E (the SP at entry) and the frame size; see whether morestack fires."""
     import ipywidgets as w
 
-    from .stepper import Prefetch  # here: stepper imports lesson modules
 
     used = w.IntSlider(value=1000, min=8, max=size, step=8, description="hi - E",
                        continuous_update=False)
@@ -159,7 +158,7 @@ def prologue_explorer(size: int = 2048, frame: int = FRAME):
                         value=frame, description="frame")
     text = w.HTML()
     picture = view.Picture(prologue_figure)
-    ahead = Prefetch(picture)  # the slider's neighbours, drawn while the kernel is idle
+    ahead = view.Prefetch(picture)  # the slider's neighbours, drawn while the kernel is idle
 
     def render(*_):
         key = (size, used.value, frames.value)

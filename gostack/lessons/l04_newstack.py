@@ -397,7 +397,6 @@ def growth_explorer(frame: int = 160, calls: int = 400, *, entry: int = 40):
     """Frame size, number of calls and limit in; the growth events and the fit loop out."""
     import ipywidgets as w
 
-    from .stepper import Prefetch  # here: stepper imports lesson modules
 
     size = w.Dropdown(options=sorted({64, 160, 616, 4096, 10272, 65536, frame}), value=frame,
                       description="frame")
@@ -409,7 +408,7 @@ def growth_explorer(frame: int = 160, calls: int = 400, *, entry: int = 40):
                        description="limit")
     text = w.HTML()
     picture = view.Picture(growth_figure)
-    ahead = Prefetch(picture)  # the slider's neighbours, drawn while the kernel is idle
+    ahead = view.Prefetch(picture)  # the slider's neighbours, drawn while the kernel is idle
 
     def render(*_):
         args = (size.value, depth.value, entry, limit.value)

@@ -24,7 +24,7 @@ from .draw import PALETTE, plural
 from .l05_copystack import SlotRow, fmt_delta, slot_rows, slot_table, word_bytes
 from .recorder import Phase, Recorder, Step, Tape
 from .running import rec_body, running_funcs
-from .stepper import Prefetch, StepPainter
+from .stepper import StepPainter
 
 
 def stack_map(func: Func) -> str:
@@ -149,7 +149,7 @@ def adjust_explorer(calls: int = 7, *, adjust: bool = True, poison: bool = True)
     painter = StepPainter()
     picture = view.Picture(lambda run, fig: painter(run.picture))
 
-    ahead = Prefetch(picture)
+    ahead = view.Prefetch(picture)
 
     def state(key):
         return lambda: adjust_run(key[0], adjust=key[1], poison=key[2])

@@ -23,7 +23,6 @@ from ..trace import GC, Trace
 from . import draw, view
 from .draw import PALETTE, plural
 from .running import RUNNING_FRAMES
-from .stepper import Prefetch
 
 # What shrinkstack compares with a quarter of the stack: the bytes in use plus stackNosplit
 # (the 800 bytes the guard keeps for NOSPLIT functions). Not a number of calls.
@@ -311,7 +310,7 @@ def shrink_explorer(calls: int = 400, stay: int = 0, gcs: int = 8):
     picture = view.Picture(ShrinkPainter())
     row = w.HBox([deep, back])
 
-    ahead = Prefetch(picture)
+    ahead = view.Prefetch(picture)
 
     def state(key):
         return lambda: shrink_run(*key[:3], worker=key[3])

@@ -9,7 +9,7 @@ runs in the browser (it pauses where it is, and never blocks the kernel) to both
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from matplotlib.figure import Figure
@@ -151,44 +151,6 @@ def step_figure(step: Step, fig: Figure | None = None, *, pointer_frames: int = 
     return StepPainter(pointer_frames=pointer_frames)(step)
 
 
-class Prefetch:
-    """Renders a widget's likely next states while the kernel is idle, so that the next
-    step, the slider's neighbour or the other toggle comes from the picture's PNG cache.
-
-    :meth:`after` takes (key, state function) pairs, as :meth:`view.Picture.show` does, and
-    renders one of them per turn of the kernel's event loop, each ``delay_s`` after the
-    last: a learner's action waits for at most one render, and a new :meth:`after` (the
-    learner moved on) drops what the previous one had left. With no event loop running (plain
-    Python, the tests) it does nothing.
-    """
-
-    def __init__(self, picture: view.Picture, delay_s: float = 0.1) -> None:
-        self.picture, self.delay_s = picture, delay_s
-        self._generation = 0
-
-    def after(self, todo: Iterable[tuple[Hashable, Callable[[], Any]]]) -> None:
-        import asyncio
-
-        self._generation += 1
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return
-        generation, items = self._generation, iter(list(todo))
-
-        def one() -> None:
-            if generation != self._generation:
-                return
-            try:
-                key, state = next(items)
-                self.picture.render(key, state)
-            except Exception:  # noqa: BLE001 - done, or a state that cannot be drawn: stop
-                return
-            loop.call_later(self.delay_s, one)
-
-        loop.call_later(self.delay_s, one)
-
-
 def show_step(step: Step, *, pointer_frames: int = 3) -> None:
     """Display one step's picture (see step_figure)."""
     view.show(step_figure(step, pointer_frames=pointer_frames))
@@ -231,7 +193,7 @@ def stepper(steps: Sequence[Step], *, start: int = 0, play: bool = True,
     text = w.HTML()
     picture = view.Picture(StepPainter(pointer_frames=pointer_frames))
 
-    ahead = Prefetch(picture)
+    ahead = view.Prefetch(picture)
 
     def render(*_):
         cur.jump(slider.value - 1)

@@ -20,7 +20,7 @@ import functools
 import html
 import io
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any
 
 from matplotlib.figure import Figure
@@ -113,6 +113,44 @@ class Picture:
             if width and self.image.layout.width != f"{width}px":
                 self.image.layout.width = f"{width}px"
             self.image.value = data
+
+
+class Prefetch:
+    """Renders a widget's likely next states while the kernel is idle, so that the next
+    step, the slider's neighbour or the other toggle comes from the picture's PNG cache.
+
+    :meth:`after` takes (key, state function) pairs, as :meth:`Picture.show` does, and
+    renders one of them per turn of the kernel's event loop, each ``delay_s`` after the
+    last: a learner's action waits for at most one render, and a new :meth:`after` (the
+    learner moved on) drops what the previous one had left. With no event loop running (plain
+    Python, the tests) it does nothing.
+    """
+
+    def __init__(self, picture: Picture, delay_s: float = 0.1) -> None:
+        self.picture, self.delay_s = picture, delay_s
+        self._generation = 0
+
+    def after(self, todo: Iterable[tuple[Hashable, Callable[[], Any]]]) -> None:
+        import asyncio
+
+        self._generation += 1
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        generation, items = self._generation, iter(list(todo))
+
+        def one() -> None:
+            if generation != self._generation:
+                return
+            try:
+                key, state = next(items)
+                self.picture.render(key, state)
+            except Exception:  # noqa: BLE001 - done, or a state that cannot be drawn: stop
+                return
+            loop.call_later(self.delay_s, one)
+
+        loop.call_later(self.delay_s, one)
 
 
 def png_size(data: bytes) -> tuple[int, int]:
