@@ -482,5 +482,10 @@ def localize_error(text: str) -> str:
             n=n.group(1) if n else "?")
     m = re.match(r"^raised ([\w. ]+?)(: .*)?$", text, re.S)
     if m:
-        return _("raised {error}").format(error=m.group(1)) + (m.group(2) or "")
+        rest = m.group(2) or ""
+        where = re.search(r" \(in ([\w.<>]+), line (\d+): (.*)\)$", rest, re.S)
+        if where:  # _where's "(in f, line 3: code)" at the end
+            rest = rest[:where.start()] + " (" + _("in {name}, line {line}: {code}").format(
+                name=where.group(1), line=where.group(2), code=where.group(3)) + ")"
+        return _("raised {error}").format(error=m.group(1)) + rest
     return text
