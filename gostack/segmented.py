@@ -25,12 +25,15 @@ Model (linux/amd64, every function has a split check)
 * The first segment is allocated when the goroutine is created (runtime.malg); depth
   0 means no frame yet. The first call is the entry function: as in newproc1 its
   arguments are placed just below the Stktop, then a return PC (goexit) is pushed.
-* Not modelled: NOSPLIT functions (Go 1.2's linker marks leaf functions with a frame
-  below StackSmall NOSPLIT; here every call checks), preemption requests, reflect
-  calls (newstackcall), panics, and GC of malloc'd segments.
+* Not modelled: NOSPLIT functions (6l's dostkoff marks leaf functions with a frame
+  below StackSmall NOSPLIT, seen in the go1.1-era pass.c; here every call checks),
+  preemption requests, reflect calls (newstackcall), panics, and GC of malloc'd
+  segments.
 
-Sources: golang/go at the go1.2 release (src/pkg/runtime and src/cmd/6l), compared
-with the go1.1 release for :data:`GO1_1`. Each constant below names its origin.
+Sources: golang/go src/pkg/runtime (stack.h, stack.c, runtime.h, proc.c) and
+src/cmd/6l/pass.c of the go1.1/go1.2 era, and doc/go1.2.html, go1.3.html, go1.4.html.
+Each constant below names its origin and says where the cited copy is not the
+release's own file (the comment block above :data:`GO1_2`).
 """
 
 from __future__ import annotations
@@ -164,50 +167,88 @@ class SegmentedParams:
         return self.stack_min - 1024
 
 
-# go1.2 (release commit, Nov 2013):
-#   src/pkg/runtime/stack.h    enum: StackExtra 2048, StackMin 8192, StackBig 4096,
-#                              StackGuard 256+StackSystem, StackSmall 128, StackTop 96
-#   src/pkg/runtime/runtime.h  struct Stktop = stackguard, stackbase (2 words), Gobuf
-#                              (6 words), argsize+panicwrap (2 x uint32), argp, free,
-#                              bool panic -> 12 words = 96 bytes on amd64 (derived, not printed);
-#                              StackCacheSize 32, StackCacheBatch 16
-#   src/pkg/runtime/proc.c     runtime·main: maxstacksize = 1000000000 on 64-bit
-#   src/cmd/6l/pass.c          stacksplit: check for every frame size (wrap-safe above StackBig)
-#   src/pkg/runtime/sys_x86.c  rewindmorestack: newstack restarts the callee at its first
-#                              instruction, so the check runs again on the new segment
+# Citations (issue 14). "golang/go@<sha>" is a stored version of the file in the code
+# index; the exact go1.1/go1.2 tag versions of stack.h and 6l/pass.c were not in the
+# index, so each line says which era the cited copy is from and how close it gets.
+#
+# go1.2:
+#   stack_min 8192     doc/go1.2.html "Stack size" (golang/go@43ad89d6): the minimum
+#                      stack of a new goroutine went from 4KB to 8KB in Go 1.2; malg
+#                      allocates StackSystem + StackMin for it (proc.c runtime·malg,
+#                      go1.2-era copy) and newstack never allocates less than StackMin
+#                      (stack.c runtime·newstack, golang/go@00a757fb, go1.2-era).
+#   stack_extra 2048   NOT seen in a go1.2 file. The go1.2-dev stack.h (golang/go@01f63ecf,
+#                      already with StackPreempt) still has StackExtra 1024 / StackMin 4096;
+#                      a later segmented-era stack.go pairs stackExtra 2048 with stackMin
+#                      8192. 2048 is the value that went in with the 8 KB change, unverified.
+#   stack_guard 256, stack_small 128, stack_big 4096, stack_system 0 (linux)
+#                      stack.h enum (golang/go@01f63ecf, go1.2-dev; same in go1.1).
+#   stack_top 96       stack.h StackTop (golang/go@01f63ecf, go1.2-dev).
+#   stktop_size 96     derived: Stktop fields used by go1.2 stack.c newstack/oldstack are
+#                      stackguard, stackbase, gobuf (sp, pc, g, ctxt, ret, lr: 6 words),
+#                      argsize + panicwrap (uint32 each), argp, free, panic (bool, padded)
+#                      -> 12 words; proc.c malg throws "bad stack.h" if it exceeded StackTop.
+#   max_stack_size     proc.c runtime·main sets maxstacksize 1000000000 on 64-bit (go1.2-era
+#                      copy); doc/go1.2.html: SetMaxStack, default 1GB on 64-bit. newstack
+#                      throws "stack overflow" once gp->stacksize (first segment included,
+#                      malg sets it) exceeds it.
+#   unconditional_split_from None
+#                      derived, the go1.2 6l/pass.c was not in the index: go1.2 newstack
+#                      calls runtime·rewindmorestack, restarting the callee at its first
+#                      instruction, so a prologue that called morestack unconditionally
+#                      would loop forever; every frame size therefore had a real check.
+#   recheck_after_split True
+#                      stack.c runtime·newstack -> runtime·rewindmorestack (golang/go@00a757fb).
+#   new segment size   stack.c runtime·newstack: moreframesize + argsize + StackExtra, raised
+#                      to StackMin, plus StackSystem; Stktop at the top, args copied below it.
+#   moreframesize      6l/pass.c dostkoff (golang/go@e740d310, go1.1-era): the frame is passed
+#                      only if StackTop + args + PtrSize + frame + PtrSize + StackLimit
+#                      >= StackMin; assumed unchanged in go1.2.
+#   stack cache        runtime.h StackCacheSize 32, StackCacheBatch 16; stack.c stackalloc,
+#                      stackfree, stackcacherefill, stackcacherelease (golang/go@00a757fb).
+#   max_entry_args     proc.c runtime·newproc1: throws when narg+nret (rounded to 8) exceeds
+#                      StackMin - 1024; args go right under the Stktop, then gostartcallfn
+#                      pushes goexit's PC (go1.2-era copy).
 GO1_2 = SegmentedParams(
     name="go1.2",
-    stack_min=8192,
-    stack_extra=2048,
-    stack_guard=256,
-    stack_small=128,
-    stack_big=4096,
-    stack_system=0,
-    stack_top=96,
-    stktop_size=96,
-    max_stack_size=1_000_000_000,
-    unconditional_split_from=None,
-    recheck_after_split=True,
+    stack_min=8192,  # doc/go1.2.html "Stack size": 4KB -> 8KB
+    stack_extra=2048,  # unverified for the go1.2 tag, see above
+    stack_guard=256,  # stack.h StackGuard = 256 + StackSystem
+    stack_small=128,  # stack.h StackSmall
+    stack_big=4096,  # stack.h StackBig
+    stack_system=0,  # stack.h StackSystem (0 unless windows/plan9)
+    stack_top=96,  # stack.h StackTop (go1.2-dev, golang/go@01f63ecf)
+    stktop_size=96,  # runtime.h struct Stktop, 12 words (derived above)
+    max_stack_size=1_000_000_000,  # proc.c runtime·main; doc/go1.2.html
+    unconditional_split_from=None,  # derived from rewindmorestack (see above)
+    recheck_after_split=True,  # stack.c runtime·newstack -> rewindmorestack
 )
 
-# go1.1 (release tag, May 2013): stack.h StackExtra 1024, StackMin 4096, StackTop 72;
-# Stktop had a 3-word Gobuf and no panicwrap -> 9 words = 72 bytes; no maxstacksize
-# (it arrived in 1.2); 6l's prologue checks only frames below StackBig and calls
-# morestack unconditionally from StackBig up; asm_amd64.s morestack saves m->morepc
-# (the instruction after the call) and newstack resumes there, past the check.
+# go1.1:
+#   stack.h (golang/go@c74f3c45, go1.1-era: no StackPreempt yet): StackExtra 1024,
+#   StackMin 4096, StackBig 4096, StackGuard 256 + StackSystem, StackSmall 128, StackTop 72.
+#   runtime.h (golang/go@536268e7, go1.1-era): Gobuf is sp, pc, g (3 words); Stktop is
+#   stackguard, stackbase, gobuf, argsize (uint32, padded), argp, free, panic (bool, padded)
+#   -> 9 words = 72 bytes; StackCacheSize 32, StackCacheBatch 16; M has morepc.
+#   6l/pass.c dostkoff (golang/go@e740d310, go1.1-era): the compare is emitted only for
+#   frames below StackBig, larger frames call morestack every time.
+#   No maxstacksize: doc/go1.2.html introduces SetMaxStack and says that before Go 1.2 a
+#   runaway recursion could use all memory.
+#   Resuming past the check (m->morepc) rather than rewinding: M.morepc is in the go1.1
+#   runtime.h, but the go1.1 asm_amd64.s / newstack were not read, so this is unverified.
 GO1_1 = SegmentedParams(
     name="go1.1",
-    stack_min=4096,
-    stack_extra=1024,
-    stack_guard=256,
-    stack_small=128,
-    stack_big=4096,
-    stack_system=0,
-    stack_top=72,
-    stktop_size=72,
-    max_stack_size=None,
-    unconditional_split_from=4096,
-    recheck_after_split=False,
+    stack_min=4096,  # stack.h StackMin (go1.1-era)
+    stack_extra=1024,  # stack.h StackExtra (go1.1-era)
+    stack_guard=256,  # stack.h StackGuard
+    stack_small=128,  # stack.h StackSmall
+    stack_big=4096,  # stack.h StackBig
+    stack_system=0,  # stack.h StackSystem on linux
+    stack_top=72,  # stack.h StackTop (go1.1-era)
+    stktop_size=72,  # runtime.h struct Stktop, 9 words (derived above)
+    max_stack_size=None,  # no runtime·maxstacksize before go1.2 (doc/go1.2.html)
+    unconditional_split_from=4096,  # 6l/pass.c dostkoff: check only below StackBig
+    recheck_after_split=False,  # m->morepc resume; unverified (see above)
 )
 
 
