@@ -21,8 +21,10 @@ from .arch import (
     GC_ENTRY_CHECK,
     GC_FIRST_CHECK,
     GC_PARK_DEPTH,
+    GC_PARK_FRAMES,
     GC_SWEEP_CHECK,
     MAX_STACK_DEFAULT,
+    MIN_LEGAL_POINTER,
     NOSPLIT_LINK_LIMIT,
     NOSPLIT_LINK_LIMIT_RACE,
     PARK_CHAINS,
@@ -119,6 +121,14 @@ class FrameState:
     e: int  # SP at the function's first instruction (the return address)
     sp: int  # SP after the prologue
     locals: tuple[LocalState, ...]
+    # Frame pointers (always on for amd64, runtime2.go framepointer_enabled): a frame of
+    # $N > 0 bytes saves its caller's BP in its top word, E - 8, and points BP there
+    # (cmd/internal/obj/x86/obj6.go preprocess: PUSHQ BP; MOVQ SP, BP; the $N of the
+    # TEXT line counts that word). ``bp``: that slot's address, 0 for a frameless leaf
+    # ($0: no slot); ``saved_bp``: the word in it, the caller's own slot (0 for the
+    # entry function: newproc1 clears g.sched, so its caller's BP is 0).
+    bp: int = 0
+    saved_bp: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +142,17 @@ class Snapshot:
     stackguard0: int
     frames: tuple[FrameState, ...]  # entry first
     guard_offset: int = STACK_GUARD  # stackGuard: 928, 1728 in a -race build
+    bp: int = 0  # the BP register in the innermost frame (its saved-BP slot), 0 if none
+
+    def bp_chain(self) -> tuple[tuple[int, int], ...]:
+        """The frame-pointer chain a profiler or debugger walks, innermost first:
+        (slot address, saved BP in it), each saved BP the next slot, ending at 0."""
+        saved = {fr.bp: fr.saved_bp for fr in self.frames if fr.bp}
+        out, bp = [], self.bp
+        while bp in saved:
+            out.append((bp, saved[bp]))
+            bp = saved[bp]
+        return tuple(out)
 
     @property
     def size(self) -> int:
@@ -314,6 +335,11 @@ class Runtime:
         return obj.read(addr)
 
 
+def _bp_pair(old_hi: int, new_hi: int, bp_used: int) -> tuple[int, int]:
+    """gp.sched.bp before and after a move (adjustctxt -> adjustpointer): 0 stays 0."""
+    return (old_hi - bp_used, new_hi - bp_used) if bp_used else (0, 0)
+
+
 # The reference prologue runs inline, in offset space, for speed. The grader's worker turns
 # this off, so that code driving the simulator there calls prologue.morestack_needed, where
 # the grader sees a use of the reference (and changing it back counts as monkeypatching).
@@ -326,7 +352,7 @@ class Goroutine:
     __slots__ = (
         "rt", "goid", "stack", "status", "_reference_prologue", "_tracing", "_stackguard0",
         "_fire_at", "_funcs", "_indexes", "_used", "_ncalls", "_events", "_frozen",
-        "_park", "_parked", "_elem", "_preempt_shrink",
+        "_park", "_parked", "_elem", "_preempt_shrink", "_ctxt",
     )
 
     def __init__(self, rt: Runtime, goid: int, stack_size: int = STACK_MIN) -> None:
@@ -355,6 +381,7 @@ class Goroutine:
         self._parked: str | None = None  # the blocking operation while WAITING
         self._elem: int | None = None  # sudog.elem of a channel operation while parked
         self._preempt_shrink = False  # gp.preemptShrink: a shrink the GC had to defer
+        self._ctxt = 0  # DX, the closure context, during a call_closure's prologue
         self._events: list[Event] = []
         self._frozen = Trace(())  # the last trace handed out; events are only appended
 
@@ -453,6 +480,47 @@ class Goroutine:
                 words[sp + local.offset] = 0
         if self._tracing:
             self._events.append(Call(index, func.name, func.frame, e_used, not func.nosplit))
+
+    def call_closure(self, func: Func, ctxt: int) -> int:
+        """Call a closure: CALL through its funcval with DX = ``ctxt``, the funcval's
+        address (the closure's context: its captured variables sit after the code
+        pointer). A closure that does not escape has its funcval in the caller's frame,
+        so ``ctxt`` may be an address in this stack, at or above SP.
+
+        If the closure's prologue grows the stack, morestack saves DX in gp.sched.ctxt
+        (asm_amd64.s morestack), copystack moves it like any pointer into the old stack
+        (stack.go adjustctxt) and gogo hands it back in DX: returns the context the
+        closure body runs with, ``ctxt`` moved by the growth's delta if it pointed into
+        the old stack. The Grow event records it (Grow.ctxt)."""
+        ctxt = _check_word(ctxt, "ctxt")
+        if self.status is not _RUNNING or type(func) is not Func:
+            self._check_call(func)
+        if 0 < ctxt < MIN_LEGAL_POINTER:
+            raise ProgramError(f"ctxt {ctxt:#x} is not a funcval's address (below "
+                               f"{MIN_LEGAL_POINTER:#x}: adjustpointer would throw)")
+        owner = self.rt.alloc.find(ctxt)
+        if isinstance(owner, Stack):
+            if owner is not self.stack:
+                raise EscapeError(f"a closure context in another goroutine's stack ({ctxt:#x})")
+            if ctxt < self.sp:
+                raise EscapeError(f"closure context {ctxt:#x} lies below SP ({self.sp:#x}): "
+                                  "no live frame holds it")
+        self._ctxt = ctxt
+        try:
+            self.call(func)
+            return self._ctxt
+        finally:
+            self._ctxt = 0  # gogo clears sched.ctxt once DX is restored
+
+    def _bp_used(self) -> int:
+        """hi - BP in the innermost frame: its saved-BP slot, E + 8 in offset space (a
+        frameless $0 frame keeps its caller's BP); 0 when no frame has one (BP = 0)."""
+        used = self._used
+        for func in reversed(self._funcs):
+            if func.frame:
+                return used - func.frame + RETURN_ADDRESS_SIZE
+            used -= RETURN_ADDRESS_SIZE
+        return 0
 
     def _link_check(self, func: Func) -> None:
         """stackcheck.go's height of the NOSPLIT chain this call extends: each NOSPLIT
@@ -656,10 +724,14 @@ class Goroutine:
             self.status = Status.FATAL
             raise RuntimeThrow(f"newstack: new size {size!r} does not grow a {old_size}-byte stack")
         old = self.stack
+        # morestack: sched.bp = BP, still the caller's (the split check runs before
+        # PUSHQ BP), sched.ctxt = DX (asm_amd64.s morestack)
+        bp_used, ctxt = self._bp_used(), self._ctxt
         delta, adjusted = self._copystack(size, e_used)
         self._events.append(
             Grow(index, func.name, old_size, size, e_used, delta, func.frame,
-                 old.lo, old.hi, self.stack.lo, self.stack.hi, adjusted)
+                 old.lo, old.hi, self.stack.lo, self.stack.hi, adjusted,
+                 _bp_pair(old.hi, self.stack.hi, bp_used), (ctxt, self._ctxt))
         )
 
     def _copystack(self, size: int, used: int) -> tuple[int, tuple[adjust.Adjusted, ...]]:
@@ -684,6 +756,14 @@ class Goroutine:
             raise
         if self._elem is not None and old.lo <= self._elem < old.hi:
             self._elem += delta  # adjustsudogs: the sudog's elem into this stack
+        if old.lo <= self._ctxt < old.hi:
+            self._ctxt += delta  # adjustctxt: gp.sched.ctxt, a closure's DX
+        # adjustctxt also moves gp.sched.bp, and adjustframe each frame's saved BP (the
+        # slot E - 8 of every frame with one, stack.go: argp - varp == 2*PtrSize): all
+        # point into the old stack at hi-relative offsets the copy keeps, so after the
+        # move each is the same offset from the new hi. The model derives them from the
+        # frames' layout (Goroutine._bp_used, snapshot) rather than storing and
+        # rewriting a word per frame; Grow.sched_bp and Shrink.sched_bp record sched.bp.
         self.stack = new
         self.stackguard0 = new.lo + rt.guard  # may overwrite a pending preempt, as in Go
         if rt.poison:
@@ -700,7 +780,21 @@ class Goroutine:
         if not safe:
             self._preempt_shrink = True
             return
-        self._shrink_at(gc, used)
+        # gopark -> mcall saved sched.bp, the BP of mcall's caller: the last frame of
+        # the blocking chain (its saved-BP slot is that frame's top word), or this
+        # goroutine's own BP when mcall is called from its frame (an inlined Gosched).
+        last = self._park_last_frame(park)
+        bp_used = used - last + RETURN_ADDRESS_SIZE if last else self._bp_used()
+        self._shrink_at(gc, used, bp_used)
+
+    def _park_last_frame(self, park: int) -> int:
+        """The $framesize of the runtime frame that called mcall at park depth ``park``."""
+        if park == 0:
+            return 0
+        if park == GC_PARK_DEPTH and self._parked is None:
+            return GC_PARK_FRAMES[-1]  # runtime.GC -> gcWaitOnMark -> gopark
+        chain = self.rt.park_chains.get(self._parked or "", ())
+        return chain[-1][1] if chain else 0
 
     @property
     def shrink_pending(self) -> bool:
@@ -708,32 +802,39 @@ class Goroutine:
         the next synchronous preemption (newstack's preempt path) will."""
         return self._preempt_shrink
 
-    def _shrink_at(self, gc: int, used: int) -> None:
+    def _shrink_at(self, gc: int, used: int, bp_used: int | None = None) -> None:
         size = self.stack_size
         new = self.rt._shrink(size, used)
         if new is None:
             return
         new = _as_index(new)
         old = self.stack
+        if bp_used is None:  # newstack's deferred shrink: sched.bp as morestack saved it
+            bp_used = self._bp_used()
         delta, adjusted = self._copystack(new, used)
         self._events.append(
             Shrink(gc, size, new, used, delta, old.lo, old.hi, self.stack.lo, self.stack.hi,
-                   adjusted)
+                   adjusted, _bp_pair(old.hi, self.stack.hi, bp_used))
         )
 
     def snapshot(self) -> Snapshot:
         """The stack as it is now, frozen."""
         hi, stack = self.stack.hi, self.stack
         frames = []
+        bp = 0  # the caller's BP: 0 at the entry (newproc1 clears g.sched)
         for func, e_used, index in self._layout():
             sp = hi - e_used - func.frame
+            slot = hi - e_used - RETURN_ADDRESS_SIZE if func.frame else 0
             frames.append(FrameState(
                 func.name, index, func.frame, hi - e_used, sp,
                 tuple(LocalState(lc.name, lc.kind, sp + lc.offset, stack.read(sp + lc.offset))
                       for lc in func.locals),
+                slot, bp if slot else 0,
             ))
+            if slot:
+                bp = slot
         return Snapshot(self.goid, self.stack.lo, hi, self.sp, self._stackguard0, tuple(frames),
-                        self.rt.guard)
+                        self.rt.guard, bp)
 
     # ---- locals and memory ------------------------------------------------------
     def frame(self, index: int = -1) -> Frame:

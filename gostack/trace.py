@@ -45,6 +45,12 @@ class Grow:
     new_lo: int = 0
     new_hi: int = 0
     adjusted: tuple[Adjusted, ...] = ()
+    # gp.sched.bp (old, new): BP when morestack ran, the caller's saved-BP slot, moved
+    # by adjustctxt (stack.go); (0, 0) when no frame has a frame pointer
+    sched_bp: tuple[int, int] = (0, 0)
+    # gp.sched.ctxt (old, new): DX of a closure call (Goroutine.call_closure), moved by
+    # adjustctxt if it points into the old stack; (0, 0) for a plain call
+    ctxt: tuple[int, int] = (0, 0)
 
     @property
     def doublings(self) -> int:
@@ -65,6 +71,7 @@ class Shrink:
     new_lo: int = 0
     new_hi: int = 0
     adjusted: tuple[Adjusted, ...] = ()
+    sched_bp: tuple[int, int] = (0, 0)  # gp.sched.bp (old, new), as in Grow
 
 
 @dataclass(frozen=True, slots=True)
