@@ -29,7 +29,7 @@ from gostack.scene import SCENES  # noqa: E402
 
 def dump(data: dict) -> str:
     """JSON with one line per field of a case, so a re-recording diffs line by line."""
-    sections = [k for k in ("cases", "scenes") if k in data]
+    sections = [k for k in ("cases", "scenes", "frame_pointers") if k in data]
     head = {k: v for k, v in data.items() if k not in sections}
     lines = ["{"]
     for k, v in head.items():
@@ -63,18 +63,21 @@ def main(argv: list[str] | None = None) -> int:
     if not a.ok:
         print(f"record_go: {a.reason}. Install Go: {realgo.INSTALL_HINT}", file=sys.stderr)
         return 2
-    unknown = [c for c in args.case or () if c not in CORPUS and c not in SCENES]
+    unknown = [c for c in args.case or ()
+               if c not in CORPUS and c not in SCENES and c not in realgo.FP_CASES]
     if unknown:
         print(f"record_go: unknown case(s): {', '.join(unknown)}", file=sys.stderr)
         return 2
 
     old_cases: dict = {}
     old_scenes: dict = {}
+    old_fp: dict = {}
     if args.output.exists():
         old = json.loads(args.output.read_text(encoding="utf-8"))
         if old.get("go_version") == a.version:
             old_cases = old.get("cases", {})
             old_scenes = old.get("scenes", {})
+            old_fp = old.get("frame_pointers", {})
         elif args.case or args.skip_heavy:
             print(f"record_go: {args.output} is from {old.get('go_version')}, the toolchain "
                   f"is {a.version}: record every case", file=sys.stderr)
@@ -125,10 +128,25 @@ def main(argv: list[str] | None = None) -> int:
         progress(f"{name}: {len(srun.observation.moves)} moves, overflow "
                  f"{'yes' if srun.observation.overflow else '-'}; simulator "
                  f"{'agrees' if agree else 'DISAGREES'} ({time.monotonic() - t0:.1f} s)")
-    data = {**realgo.recorded_header(a), "cases": cases, "scenes": scenes}
+    fps: dict = {}
+    for name in realgo.FP_CASES:
+        if args.case is not None and name not in args.case:
+            if name in old_fp:
+                fps[name] = old_fp[name]
+            continue
+        t0 = time.monotonic()
+        fps[name] = realgo.run_fp(name, progress)
+        agree = realgo.simulate_fp(name, fps[name]["frames"]) == fps[name]
+        if not agree:
+            differ.append(name)
+        progress(f"{name}: chain {fps[name]['after'][1]}; simulator "
+                 f"{'agrees' if agree else 'DISAGREES'} ({time.monotonic() - t0:.1f} s)")
+    data = {**realgo.recorded_header(a), "cases": cases, "scenes": scenes,
+            "frame_pointers": fps}
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(dump(data), encoding="utf-8")
-    progress(f"wrote {len(cases)} cases and {len(scenes)} scenes to {args.output} "
+    progress(f"wrote {len(cases)} cases, {len(scenes)} scenes and {len(fps)} frame-pointer "
+             f"cases to {args.output} "
              f"in {time.monotonic() - t_all:.1f} s")
     if differ:
         progress(f"the simulator disagrees on: {', '.join(differ)} "

@@ -20,6 +20,7 @@ import random
 import pytest
 
 import gostack as gs
+from gostack import realgo
 from gostack.errors import EscapeError, ProgramError
 
 MAIN, A, B, C = (gs.Func("main.main", frame=56), gs.Func("main.a", frame=400),
@@ -181,3 +182,16 @@ def test_bp_chain_follows_every_move(seed):
     for ev in (*g.trace.grows, *g.trace.shrinks):
         old, new = ev.sched_bp
         assert old == 0 or (ev.old_lo <= old < ev.old_hi and new == old + ev.delta)
+
+
+@pytest.mark.go
+@pytest.mark.parametrize("name", sorted(realgo.FP_CASES))
+def test_frame_pointer_probe_live(name):
+    """Real go1.27.3: main.walk follows BP from its own slot to the entry's saved 0
+    before and after main.probe's stack grew, and a closure with its context on the
+    stack grows its stack in its prologue; both as recorded and as simulated."""
+    if not realgo.available().ok:
+        pytest.skip("Go is not installed")
+    run = realgo.run_fp(name)
+    assert run == realgo.load_recorded()["frame_pointers"][name]
+    assert realgo.simulate_fp(name, run["frames"]) == run

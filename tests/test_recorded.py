@@ -220,3 +220,24 @@ def test_run_simulator_accepts_short_or_qualified_names():
     frames = CASES["rec_medium_168"]["frames"]
     short = {k.removeprefix("main."): v for k, v in frames.items()}
     assert run_simulator(program, short) == run_simulator(program, frames)
+
+
+# ---- frame pointers and the closure context (issue 14) --------------------------------
+FP = RECORDED.get("frame_pointers", {})
+
+
+def test_every_frame_pointer_case_is_recorded():
+    assert set(FP) == set(realgo.FP_CASES)
+
+
+@pytest.mark.parametrize("name", sorted(realgo.FP_CASES))
+def test_frame_pointer_chain_and_closure_context_as_recorded(name):
+    """The saved-BP chain (hi - slot, walk's frame up to the entry's BP 0) is what the
+    simulator's snapshot shows, before and after a growth of the same size; a closure
+    whose context is on the stack reads its captured variable in the new stack after
+    its own prologue grew it (adjustctxt), as call_closure's returned context does."""
+    rec = FP[name]
+    assert realgo.simulate_fp(name, rec["frames"]) == rec
+    before, after = rec["before"], rec["after"]
+    assert after[0] > before[0] and after[1] == before[1]  # moved, offsets kept
+    assert rec["ctxt"][1] > rec["ctxt"][0] and rec["ctxt"][2:] == [True, True]
