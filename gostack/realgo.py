@@ -1134,18 +1134,22 @@ def verify_main(argv: list[str]) -> int:
     if args.list:
         for name, prog in every.items():
             print(f"{name:<28} {'(heavy) ' if prog.heavy else ''}{prog.summary}")
+        for name in FP_CASES:
+            print(f"{name:<28} frame-pointer chain and closure context across a growth")
         return 0
     if args.case:
-        unknown = [c for c in args.case if c not in every]
+        unknown = [c for c in args.case if c not in every and c not in FP_CASES]
         if unknown:
             print(f"gostack verify-go: unknown case {', '.join(unknown)} (see --list)",
                   file=sys.stderr)
             return 2
-        cases = [every[c] for c in args.case]
+        cases = [every[c] for c in args.case if c in every]
+        fps = [c for c in args.case if c in FP_CASES]
     else:
         # Recorded results cost nothing to compare: every case. Real runs skip the heavy
         # ones (over 1 GB of RAM) unless --all.
         cases = [p for p in every.values() if args.all or args.recorded or not p.heavy]
+        fps = list(FP_CASES)
 
     def progress(msg: str) -> None:
         print(f"[verify-go] {msg}", file=sys.stderr, flush=True)
@@ -1176,7 +1180,21 @@ def verify_main(argv: list[str]) -> int:
             failed.append(prog.name)
         if not (args.quiet and c.agree):
             print(c.table(), end="\n\n", flush=True)
-    n = len(cases)
+    for name in fps:
+        try:
+            real = rec["frame_pointers"][name] if args.recorded else run_fp(name, progress)
+        except (GoError, KeyError, subprocess.TimeoutExpired) as e:
+            print(f"{name}: ERROR {e}\n")
+            failed.append(name)
+            continue
+        sim = simulate_fp(name, real["frames"])
+        if sim != real:
+            failed.append(name)
+        if not (args.quiet and sim == real):
+            print(f"{name}: {'AGREE' if sim == real else 'DIFFER'}\n"
+                  + "".join(f"  {k:<7} go {real[k]}  simulator {sim[k]}\n"
+                            for k in ("before", "after", "ctxt")), flush=True)
+    n = len(cases) + len(fps)
     if failed:
         print(f"{n - len(failed)} of {n} cases agree; differ: {', '.join(failed)}")
         return 1

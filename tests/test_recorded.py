@@ -241,3 +241,11 @@ def test_frame_pointer_chain_and_closure_context_as_recorded(name):
     before, after = rec["before"], rec["after"]
     assert after[0] > before[0] and after[1] == before[1]  # moved, offsets kept
     assert rec["ctxt"][1] > rec["ctxt"][0] and rec["ctxt"][2:] == [True, True]
+
+
+def test_verify_go_recorded_frame_pointer_case(capsys):
+    assert realgo.verify_main(["--recorded", "--case", "fp_chain_grow_8k"]) == 0
+    out = capsys.readouterr().out
+    assert "fp_chain_grow_8k: AGREE" in out and "all 1 cases agree" in out
+    assert realgo.verify_main(["--list"]) == 0
+    assert "fp_chain_grow_32k" in capsys.readouterr().out
