@@ -195,3 +195,21 @@ def test_frame_pointer_probe_live(name):
     run = realgo.run_fp(name)
     assert run == realgo.load_recorded()["frame_pointers"][name]
     assert realgo.simulate_fp(name, run["frames"]) == run
+
+
+def test_deferred_shrink_takes_sched_bp_from_morestack():
+    rt = gs.Runtime()
+    g = rt.go(MAIN)
+    g.call(gs.Func("main.big", frame=5000))
+    g.ret()
+    g.park("syscall")  # isShrinkStackSafe refuses: gp.preemptShrink
+    rt.gc()
+    assert g.shrink_pending and not g.trace.shrinks
+    g.unpark()
+    g.preempt()
+    g.call(gs.Func("main.f", frame=24))  # newstack's preempt path does the shrink
+    (shrink,) = g.trace.shrinks
+    assert shrink.used == 96 + 8  # sched.sp: main.f's E
+    # morestack ran in main.f's prologue: sched.bp is main.main's slot, hi - 48
+    assert shrink.sched_bp == (shrink.old_hi - 48, shrink.new_hi - 48)
+    assert g.snapshot().bp_chain() == ((g.hi - 112, g.hi - 48), (g.hi - 48, 0))
