@@ -42,13 +42,11 @@ _spec.loader.exec_module(tn)
 SOURCES = tn.sources("ko")
 LESSONS = [s for s in SOURCES if s.folder == "notebooks"]
 EXERCISES = [s for s in SOURCES if s.folder != "notebooks"]
-# The lesson and glossary catalogs (i18n/ko/notebooks/, the translator's) were complete at
-# 13:43 UTC; the English lessons 06, 07, 08 and the glossary changed at 14:23 UTC. While
-# LESSONS_PENDING is set, a lesson whose only problems are cells waiting for a translator
-# (fuzzy or untranslated: `python scripts/translate_notebooks.py status` lists them) is an
-# expected failure that names them; every other problem fails. Empty it once they are done.
-LESSONS_PENDING = ("the English lesson changed after its Korean catalog was written; these "
-                   "cells wait for a translator (update the msgstr, remove the fuzzy flag)")
+# While LESSONS_PENDING is set (to a reason), a lesson whose only problems are cells waiting
+# for a translator (fuzzy or untranslated: `python scripts/translate_notebooks.py status` lists
+# them) is an expected failure that names them; every other problem fails. Empty: every Korean
+# lesson must be current, as every exercise must.
+LESSONS_PENDING = ""
 
 
 @pytest.fixture(autouse=True)
