@@ -634,20 +634,7 @@ def _body(program: Program, f: Function) -> list[str]:
     pointer to the entry's local."""
     t = "\t"
     entry = f is program.entry
-    lines: list[str] = []
-    if f.words:
-        lines.append(f"{t}var buf [{f.words}]uint64")
-    if f.pointers:
-        lines.append(f"{t}var ptrs [{f.pointers}]*{'uint64' if f.words else 'int'}")
-    if not entry:
-        lines.append(f"{t}probeSeen({SEEN_AT_ENTRY}, d, p)")
-    ret = "0" if entry else "uint64(d)"
-    if f.words:
-        lines.append(f"{t}buf[uint(d)%{f.words}] = uint64(d) + 1")
-        ret = f"buf[uint(d)*7%{f.words}]"
-    target = f"&buf[uint(i)%{f.words}]" if f.words else "p"
-    if f.pointers:
-        lines += [f"{t}for i := range ptrs {{", f"{t}\tptrs[i] = {target}", f"{t}}}"]
+    lines, ret, target = _locals(f, entry, None if entry else f"probeSeen({SEEN_AT_ENTRY}, d, p)")
     where = [i for i, g in program.calls() if g is f]
     down = [i for i in program.gc_descending if i in where]
     up = [i for i in program.gc_unwinding if i in where]
@@ -657,43 +644,71 @@ def _body(program: Program, f: Function) -> list[str]:
         lines += [f"{t}if {_cond(down)} {{", *_gc_block(t + t), f"{t}}}"]
     if not entry:
         lines.append(f"{t}var r uint64")
-    nxt = program._next(f)
-    calls_next = nxt is not None and any(i < program.depth for i in where)
-    calls_leaf = program.leaf is not None and program.depth in where
-    if entry:  # the entry runs once: no condition needed
-        if calls_next:
-            lines.append(f"{t}sink += {nxt.name}(1, p)")
-        elif calls_leaf:
-            lines.append(f"{t}sink += {program.leaf.name}(1, p)")
-    elif calls_next and calls_leaf:
-        lines += [
-            f"{t}if d < probeDepth {{",
-            f"{t}\tr = {nxt.name}(d+1, p)",
-            f"{t}}} else {{",
-            f"{t}\tr = {program.leaf.name}(d+1, p)",
-            f"{t}}}",
-        ]
-    elif calls_next:
-        lines += [f"{t}if d < probeDepth {{", f"{t}\tr = {nxt.name}(d+1, p)", f"{t}}}"]
-    elif calls_leaf:
-        lines.append(f"{t}r = {program.leaf.name}(d+1, p)")
+    lines += _descend(program, f, where, entry, "sink +=", "probeDepth")
     if up:
         lines += [f"{t}if {_cond(up)} {{", *_gc_block(t + t), f"{t}}}"]
     if entry:
         lines += _gc_block(t, "0") * program.gc_after
-    if f.pointers:
-        lines += [
-            f"{t}for i := range ptrs {{",
-            f"{t}\tif ptrs[i] != {target} {{",
-            f"{t}\t\tprobeRes.h.bad++",
-            f"{t}\t}}",
-            f"{t}}}",
-        ]
+    lines += _check_pointers(f, target)
     if not entry:
         lines.append(f"{t}return r + {ret}")
     elif f.words:
         lines.append(f"{t}sink += {ret}")
     return lines
+
+
+def _locals(f: Function, entry: bool, seen: str | None) -> tuple[list[str], str, str]:
+    """A probe function's locals, declared and filled (``seen``, the observer's call, after
+    the declarations): (lines, the value it returns, the address its pointers hold)."""
+    t = "\t"
+    lines: list[str] = []
+    if f.words:
+        lines.append(f"{t}var buf [{f.words}]uint64")
+    if f.pointers:
+        lines.append(f"{t}var ptrs [{f.pointers}]*{'uint64' if f.words else 'int'}")
+    if seen:
+        lines.append(t + seen)
+    ret = "0" if entry else "uint64(d)"
+    if f.words:
+        lines.append(f"{t}buf[uint(d)%{f.words}] = uint64(d) + 1")
+        ret = f"buf[uint(d)*7%{f.words}]"
+    target = f"&buf[uint(i)%{f.words}]" if f.words else "p"
+    if f.pointers:
+        lines += [f"{t}for i := range ptrs {{", f"{t}\tptrs[i] = {target}", f"{t}}}"]
+    return lines, ret, target
+
+
+def _descend(program: Program, f: Function, where: list[int], entry: bool, entry_to: str,
+             depth: str) -> list[str]:
+    """The call to the next function down (or the leaf): the entry's, once, into
+    ``entry_to`` (e.g. ``sink +=``); the others' into r while d is under ``depth``."""
+    t = "\t"
+    nxt = program._next(f)
+    calls_next = nxt is not None and any(i < program.depth for i in where)
+    calls_leaf = program.leaf is not None and program.depth in where
+    if entry:  # the entry runs once: no condition needed
+        if calls_next:
+            return [f"{t}{entry_to} {nxt.name}(1, p)"]
+        if calls_leaf:
+            return [f"{t}{entry_to} {program.leaf.name}(1, p)"]
+        return []
+    if calls_next and calls_leaf:
+        return [f"{t}if d < {depth} {{", f"{t}\tr = {nxt.name}(d+1, p)",
+                f"{t}}} else {{", f"{t}\tr = {program.leaf.name}(d+1, p)", f"{t}}}"]
+    if calls_next:
+        return [f"{t}if d < {depth} {{", f"{t}\tr = {nxt.name}(d+1, p)", f"{t}}}"]
+    if calls_leaf:
+        return [f"{t}r = {program.leaf.name}(d+1, p)"]
+    return []
+
+
+def _check_pointers(f: Function, target: str) -> list[str]:
+    """After the calls: every pointer slot must still hold its target (moved with it)."""
+    t = "\t"
+    if not f.pointers:
+        return []
+    return [f"{t}for i := range ptrs {{", f"{t}\tif ptrs[i] != {target} {{",
+            f"{t}\t\tprobeRes.h.bad++", f"{t}\t}}", f"{t}}}"]
 
 
 def render_go(program: Program) -> str:

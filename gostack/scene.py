@@ -44,7 +44,10 @@ from .program import (
     RESULTS_MAGIC,
     Function,
     Program,
+    _check_pointers,
+    _descend,
     _frame_of,
+    _locals,
 )
 
 PARK_OPS = tuple(PARK_CHAINS)
@@ -465,46 +468,18 @@ def _body(scene: Scene, k: int, f: Function) -> list[str]:
     g, parks = scene.goroutines[k - 1], scene.parks[k - 1]
     t = "\t"
     entry = f is g.entry
-    lines: list[str] = []
-    if f.words:
-        lines.append(f"{t}var buf [{f.words}]uint64")
-    if f.pointers:
-        lines.append(f"{t}var ptrs [{f.pointers}]*{'uint64' if f.words else 'int'}")
-    if not entry:
-        lines.append(f"{t}probeSeen{k}({SEEN_AT_ENTRY}|{k}<<8, d, p)")
-    ret = "0" if entry else "uint64(d)"
-    if f.words:
-        lines.append(f"{t}buf[uint(d)%{f.words}] = uint64(d) + 1")
-        ret = f"buf[uint(d)*7%{f.words}]"
-    target = f"&buf[uint(i)%{f.words}]" if f.words else "p"
-    if f.pointers:
-        lines += [f"{t}for i := range ptrs {{", f"{t}\tptrs[i] = {target}", f"{t}}}"]
+    lines, ret, target = _locals(f, entry,
+                                 None if entry else f"probeSeen{k}({SEEN_AT_ENTRY}|{k}<<8, d, p)")
     where = [i for i, h in g.calls() if h is f]
     for j, p in enumerate(parks):
         if not p.unwinding and p.call_index in where:
             lines += _park_block(k, j, p, t, entry)
     lines.append(f"{t}var r uint64")
-    nxt = g._next(f)
-    calls_next = nxt is not None and any(i < g.depth for i in where)
-    calls_leaf = g.leaf is not None and g.depth in where
-    if entry:
-        if calls_next:
-            lines.append(f"{t}r = {nxt.name}(1, p)")
-        elif calls_leaf:
-            lines.append(f"{t}r = {g.leaf.name}(1, p)")
-    elif calls_next and calls_leaf:
-        lines += [f"{t}if d < probeDepth{k} {{", f"{t}\tr = {nxt.name}(d+1, p)",
-                  f"{t}}} else {{", f"{t}\tr = {g.leaf.name}(d+1, p)", f"{t}}}"]
-    elif calls_next:
-        lines += [f"{t}if d < probeDepth{k} {{", f"{t}\tr = {nxt.name}(d+1, p)", f"{t}}}"]
-    elif calls_leaf:
-        lines.append(f"{t}r = {g.leaf.name}(d+1, p)")
+    lines += _descend(g, f, where, entry, "r =", f"probeDepth{k}")
     for j, p in enumerate(parks):
         if p.unwinding and p.call_index in where:
             lines += _park_block(k, j, p, t, entry)
-    if f.pointers:
-        lines += [f"{t}for i := range ptrs {{", f"{t}\tif ptrs[i] != {target} {{",
-                  f"{t}\t\tprobeRes.h.bad++", f"{t}\t}}", f"{t}}}"]
+    lines += _check_pointers(f, target)
     if entry:
         lines.append(f"{t}sink += r + {ret}")
     else:
