@@ -51,6 +51,7 @@ refuses (a NOSPLIT chain over StackNosplit - 8) is an observation too:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import importlib.util
 import itertools
@@ -64,7 +65,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -448,6 +449,29 @@ def cache_warm() -> bool:
     return (cache_dir() / "go" / "cache").is_dir()
 
 
+
+@contextlib.contextmanager
+def building(final: Path, *, replace: bool = False) -> Iterator[Path]:
+    """A fresh folder beside ``final`` to build in. When the block ends without error it
+    becomes ``final`` in one rename (``replace``: an existing ``final`` is moved away first;
+    otherwise a build another process finished first wins); on any error it is removed.
+    So a cached build is always whole, never half-written."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="build-", dir=final.parent))
+    try:
+        yield tmp
+        if replace and final.exists():
+            old = Path(tempfile.mkdtemp(prefix="old-", dir=final.parent))
+            final.rename(old / "build")
+            shutil.rmtree(old, ignore_errors=True)
+        try:
+            tmp.rename(final)
+        except OSError:  # another process built it first
+            shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
 def build_files(files: Mapping[str, str], progress: Progress = _quiet,
                 label: str = "probe", fresh: bool = False,
                 flags: Sequence[str] = ()) -> Build:
@@ -475,8 +499,7 @@ def build_files(files: Mapping[str, str], progress: Progress = _quiet,
     else:
         progress(f"building {label}")
     t0 = time.monotonic()
-    tmp = Path(tempfile.mkdtemp(prefix="build-", dir=root))
-    try:
+    with building(final, replace=fresh) as tmp:
         for name, text in files.items():
             (tmp / name).write_text(text)
         r = _go(["build", "-trimpath", *flags, _GCFLAGS, "-o", "probe", "."], cwd=tmp,
@@ -490,17 +513,6 @@ def build_files(files: Mapping[str, str], progress: Progress = _quiet,
                                if not x.startswith("\t") and ".go:" in x)[:4000]
             raise GoError(f"go build of {label} failed:\n{errors or r.stderr[-4000:]}")
         (tmp / "listing.txt").write_text(r.stderr)
-        if fresh and final.exists():
-            old = Path(tempfile.mkdtemp(prefix="old-", dir=root))
-            final.rename(old / "build")
-            shutil.rmtree(old, ignore_errors=True)
-        try:
-            tmp.rename(final)
-        except OSError:  # another process built it first
-            shutil.rmtree(tmp, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     seconds = time.monotonic() - t0
     return Build(key, final, final / "probe", (final / "listing.txt").read_text(), False,
                  seconds)

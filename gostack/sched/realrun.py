@@ -157,8 +157,6 @@ def build_patched(p: pr.Probe, patches: dict[str, tuple[tuple[str, str], ...]],
     """Build ``p`` with GOROOT/src files edited (``{"runtime/proc.go": ((old, new), ...)}``)
     through ``go build -overlay``; cached by the edited sources."""
     import hashlib
-    import shutil
-    import tempfile
 
     a = realgo.require()
     goroot = Path(a.goroot) if a.goroot else Path(subprocess.run(
@@ -179,9 +177,7 @@ def build_patched(p: pr.Probe, patches: dict[str, tuple[tuple[str, str], ...]],
     final = realgo.cache_dir() / "sched-quiet" / h.hexdigest()[:20]
     if (final / "probe").is_file():
         return final / "probe"
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix="build-", dir=final.parent))
-    try:
+    with realgo.building(final) as tmp:
         replace = {}
         for k, (rel, text) in enumerate(edited.items()):
             d = tmp / "patched" / str(k)
@@ -197,11 +193,4 @@ def build_patched(p: pr.Probe, patches: dict[str, tuple[tuple[str, str], ...]],
                            capture_output=True, text=True, timeout=900)
         if r.returncode != 0:
             raise realgo.GoError(f"patched build of {p.name} failed:\n{r.stderr[-3000:]}")
-        try:
-            tmp.rename(final)
-        except OSError:  # built meanwhile by another process
-            shutil.rmtree(tmp, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return final / "probe"
