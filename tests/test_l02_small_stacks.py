@@ -81,3 +81,17 @@ def test_a_widget_picture_updated_in_place_is_the_one_drawn_afresh() -> None:
         again = l02.policies_figure(state, base)
         assert view.png(fig, crop=False) == view.png(again, crop=False), (n, policy, seed)
 
+
+
+@pytest.mark.parametrize("start", ["contiguous", "adaptive"])
+def test_the_initial_dropdown_always_shows_a_choice(start) -> None:
+    """Adaptive's one choice has the value None, which a Dropdown takes as "select nothing":
+    the browser showed a blank select after a switch to adaptive (a reviewer's walk)."""
+    pytest.importorskip("ipywidgets")
+    box = l02.explorer(n=100, seed=1, policy=start)
+    pol, init = box.children[1].children
+    for p in ["adaptive", "fixed", "adaptive", "segmented", "contiguous", "adaptive"]:
+        pol.value = P.Policy(p)
+        assert init.index is not None and init.label, p
+        assert init.value == P.DEFAULT_INITIAL[P.Policy(p)], p
+    assert init.label == "computed at each GC"

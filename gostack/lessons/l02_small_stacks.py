@@ -223,6 +223,11 @@ def show_policies(state: Summary, base: Sequence[Summary]) -> None:
     view.show(policies_figure(state, base))
 
 
+def _choice(policy: Policy | str, initial: int | None) -> int:
+    """The index of ``initial`` among the explorer's choices for ``policy``."""
+    return [v for _, v in pp.initial_choices(policy)].index(initial)
+
+
 def explorer(n: int = 10_000, initial: int | None = None,
              policy: Policy | str = pp.CONTIGUOUS, seed: int = 1):
     """N, policy, initial size and seed in; a readout and the lineup with your choice out."""
@@ -232,7 +237,10 @@ def explorer(n: int = 10_000, initial: int | None = None,
     n_slider = w.IntSlider(value=n, min=100, max=10_000, step=100, description="N",
                            continuous_update=False)
     pol = w.Dropdown(options=[(q.value, q) for q in Policy], value=p, description="policy")
-    init = w.Dropdown(options=list(pp.initial_choices(p)), value=size, description="initial")
+    # Selected by index: adaptive's one option has the value None, and a Dropdown given the
+    # value None selects nothing (a blank select in the browser).
+    init = w.Dropdown(options=list(pp.initial_choices(p)), index=_choice(p, size),
+                      description="initial")
     seed_box = w.BoundedIntText(value=seed, min=0, max=2**31 - 1, description="seed")
     text = w.HTML()
     picture = view.Picture(lambda both, fig: policies_figure(*both, fig))
@@ -260,7 +268,7 @@ def explorer(n: int = 10_000, initial: int | None = None,
         try:
             with init.hold_sync():
                 init.options = list(pp.initial_choices(change["new"]))
-                init.value = pp.DEFAULT_INITIAL[change["new"]]
+                init.index = _choice(change["new"], pp.DEFAULT_INITIAL[change["new"]])
         finally:
             busy[0] = False
         render()
