@@ -176,7 +176,7 @@ def test_cursor_custom_marks_and_a_tape(tape7):
 
 def test_stepper_buttons_move_the_cursor(tape7):
     box = stepper.stepper(tape7)
-    (fwd, back, grow, play, _style), slider = box.children[0].children, box.children[1]
+    (back, fwd, grow, play, _style), slider = box.children[0].children, box.children[1]
     text = box.children[2].children[1].children[0]  # beside the picture
     assert sorted(set(_kinds(box))) == ["Button", "HTML", "Image", "IntSlider", "Play"]
     # The slider counts from 1, as the readout does.
@@ -225,12 +225,12 @@ def test_stepper_play_has_no_stop_button(tape7):
 
 def test_copy_stepper_has_only_step_and_back(tape7):
     box = stepper.stepper(tape7.growth(0, COPY_PHASES), play=False)
-    assert [b.description for b in box.children[0].children] == ["step ▶", "◀ back"]
+    assert [b.description for b in box.children[0].children] == ["◀ back", "step ▶"]
 
 
 def test_a_widget_caches_its_pictures(tape7):
     box = stepper.stepper(tape7)
-    (fwd, back, *_), image = box.children[0].children, box.children[-1].children[0]
+    (back, fwd, *_), image = box.children[0].children, box.children[-1].children[0]
     first = bytes(image.value)
     assert first.startswith(b"\x89PNG")
     fwd.click()

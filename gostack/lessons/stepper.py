@@ -172,7 +172,7 @@ PLAY_STYLE = f"<style>.{PLAY_CLASS} > button:nth-of-type(2) {{ display: none; }}
 
 def stepper(steps: Sequence[Step], *, start: int = 0, play: bool = True,
             pointer_frames: int = 3, interval_ms: int = 700):
-    """Buttons (step, back, and with ``play`` next growth), a slider and, with ``play``, a
+    """Buttons (back, step, and with ``play`` next growth), a slider and, with ``play``, a
     Play control; at step ``start`` (0-based, as the tape indexes it) first.
 
     The slider counts from 1, as the readout does. The buttons move a :class:`Cursor` and
@@ -188,7 +188,7 @@ def stepper(steps: Sequence[Step], *, start: int = 0, play: bool = True,
     n = len(steps)
     slider = w.IntSlider(value=cur.position + 1, min=1, max=n, description="step",
                          continuous_update=False, layout=w.Layout(width="420px"))
-    fwd, back = w.Button(description="step ▶"), w.Button(description="◀ back")
+    back, fwd = w.Button(description="◀ back"), w.Button(description="step ▶")
     grow = w.Button(description="next growth »")
     text = w.HTML()
     picture = view.Picture(StepPainter(pointer_frames=pointer_frames))
@@ -214,7 +214,7 @@ def stepper(steps: Sequence[Step], *, start: int = 0, play: bool = True,
     grow.on_click(move(cur.next_growth))
     slider.observe(render, "value")
     render()
-    controls: list = [fwd, back]
+    controls: list = [back, fwd]  # back left of step, as the arrows point
     if play:
         player = w.Play(value=slider.value, min=1, max=n, interval=interval_ms,
                         description="play", show_repeat=False)
