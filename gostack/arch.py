@@ -152,3 +152,22 @@ MIN_LEGAL_POINTER = 4096
 STACK_CACHE_SIZE = 32 * 1024  # _StackCacheSize, also the span size for small stacks
 NUM_STACK_ORDERS = 4  # _NumStackOrders on linux
 PAGE_SIZE = 8192  # gc.PageShift = 13
+
+# The runtime's own stacks (issue 14). src/runtime/runtime2.go type g: stack.lo at 0,
+# stack.hi at 8, stackguard0 at 16, stackguard1 at 24 ("offset known to cmd/internal/obj/*");
+# cmd/internal/obj/x86/obj6.go stacksplit loads 2*PtrSize, or 3*PtrSize for a
+# //go:systemstack function (cursym.CFunc()), whose slow path calls runtime.morestackc.
+G_STACKGUARD0_OFFSET = 2 * PTR_SIZE  # 16
+G_STACKGUARD1_OFFSET = 3 * PTR_SIZE  # 24
+# src/runtime/proc.go malg: every G it allocates gets stackguard1 = ^uintptr(0), so a
+# //go:systemstack prologue on a goroutine's stack always fails (runtime2.go's comment).
+STACKGUARD1_USER = UINTPTR_MASK
+# src/runtime/proc.go allocm: without cgo, an M's g0 is malg(16384 * sys.StackGuardMultiplier)
+# (with cgo, or where the OS allocates thread stacks, malg(-1): the thread's own stack).
+G0_STACK_SIZE = 16384 * STACK_GUARD_MULTIPLIER  # 16384
+G0_STACK_SIZE_RACE = 16384 * STACK_GUARD_MULTIPLIER_RACE  # 32768
+# src/runtime/os_linux.go mpreinit: mp.gsignal = malg(32 * 1024), "Linux wants >= 2K".
+GSIGNAL_STACK_SIZE = 32 * 1024
+# src/runtime/asm_amd64.s rt0_go: m0's g0 is the 64 KiB below the OS stack's entry SP
+# (LEAQ (-64*1024)(SP), BX: stack.lo, and both guards until mstart0 adds stackGuard).
+M0_G0_STACK_SIZE = 64 * 1024

@@ -130,3 +130,56 @@ class NosplitLinkError(ProgramError):
         lines.append(f"{indent}infinite cycle" if cycle
                      else f"{indent}{self.over} bytes over limit")
         super().__init__("\n".join(lines))
+
+
+class MorestackOnSystemStack(RuntimeThrow):
+    """A prologue check failed on g0 or gsignal: morestack looks at which G it is on before
+    anything else and refuses (src/runtime/asm_amd64.s morestack: "Cannot grow scheduler
+    stack (m->g0)", "Cannot grow signal stack (m->gsignal)"). Those stacks never grow.
+
+    ``sp`` is g.sched.sp as morestack saved it: E, the entry SP of ``func``.
+    """
+
+    stack = "system stack"
+
+    def __init__(self, func: str, *, sp: int, lo: int, hi: int) -> None:
+        self.func, self.sp, self.lo, self.hi = func, sp, lo, hi
+        super().__init__(f"morestack on {self.stack}", self._details())
+
+    def _details(self) -> tuple[str, ...]:
+        return ()
+
+
+class MorestackOnG0(MorestackOnSystemStack):
+    """`fatal error: morestack on g0` (src/runtime/proc.go badmorestackg0: on linux it prints
+    the bounds and sched.sp, a traceback, then throws on the crash stack)."""
+
+    stack = "g0"
+
+    def _details(self) -> tuple[str, ...]:
+        return (f"runtime: morestack on g0, stack [{self.lo:#x} {self.hi:#x}], "
+                f"sp={self.sp:#x}, called from",)
+
+
+class MorestackOnGsignal(MorestackOnSystemStack):
+    """`fatal: morestack on gsignal` (src/runtime/proc.go badmorestackgsignal writes only
+    this line, no throw; morestack then calls runtime.abort)."""
+
+    stack = "gsignal"
+
+    def __init__(self, func: str, *, sp: int, lo: int, hi: int) -> None:
+        super().__init__(func, sp=sp, lo=lo, hi=hi)
+        self.args = ("fatal: morestack on gsignal",)
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+class SystemStackOnUserStack(RuntimeThrow):
+    """A //go:systemstack function's check failed, so its slow path called morestackc, which
+    always throws (src/runtime/stack.go morestackc). On a goroutine's own stack it always
+    fails: stackguard1 is ~0 there (proc.go malg)."""
+
+    def __init__(self, func: str, *, sp: int, stackguard1: int) -> None:
+        self.func, self.sp, self.stackguard1 = func, sp, stackguard1
+        super().__init__("attempt to execute system stack code on user stack")

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from enum import Enum
 
-from .arch import STACK_BIG, STACK_SMALL, UINTPTR_MASK
+from .arch import (
+    G_STACKGUARD0_OFFSET,
+    G_STACKGUARD1_OFFSET,
+    STACK_BIG,
+    STACK_SMALL,
+    UINTPTR_MASK,
+)
 
 
 class Form(Enum):
@@ -32,7 +38,10 @@ def form(frame: int, nosplit: bool = False) -> Form:
 
 
 def morestack_needed(sp: int, frame: int, stackguard0: int) -> bool:
-    """True when the prologue of a function with a check calls morestack."""
+    """True when the prologue of a function with a check calls morestack.
+
+    A //go:systemstack function's check is the same against stackguard1: pass that.
+    """
     if frame <= STACK_SMALL:
         return sp <= stackguard0
     if frame > STACK_BIG and sp < frame - STACK_SMALL:
@@ -40,19 +49,36 @@ def morestack_needed(sp: int, frame: int, stackguard0: int) -> bool:
     return (sp - (frame - STACK_SMALL)) & UINTPTR_MASK <= stackguard0
 
 
-def instructions(frame: int, nosplit: bool = False) -> tuple[str, ...]:
-    """The prologue's amd64 instructions as `go build -gcflags=-S` prints them."""
+def guard_offset(systemstack: bool = False) -> int:
+    """Where in the g the check reads its guard: stackguard0 (16), or stackguard1 (24) for a
+    //go:systemstack function (obj6.go stacksplit: cursym.CFunc())."""
+    return G_STACKGUARD1_OFFSET if systemstack else G_STACKGUARD0_OFFSET
+
+
+def slow_path(systemstack: bool = False, needs_ctxt: bool = False) -> str:
+    """What the slow path calls (obj6.go stacksplit): morestackc for //go:systemstack code,
+    morestack_noctxt unless the function needs its closure context in DX."""
+    if systemstack:
+        return "runtime.morestackc"
+    return "runtime.morestack" if needs_ctxt else "runtime.morestack_noctxt"
+
+
+def instructions(frame: int, nosplit: bool = False, *,
+                 systemstack: bool = False) -> tuple[str, ...]:
+    """The prologue's amd64 instructions as `go build -gcflags=-S` prints them (the jump
+    target, the out-of-line call of slow_path(), shown as ``morestack``)."""
     f = form(frame, nosplit)
+    guard = f"{guard_offset(systemstack)}(R14)"
     if f is Form.NONE:
         return ()
     if f is Form.SMALL:
-        return ("CMPQ SP, 16(R14)", "JLS morestack")
+        return (f"CMPQ SP, {guard}", "JLS morestack")
     if f is Form.MEDIUM:
-        return (f"LEAQ -{frame - STACK_SMALL}(SP), R12", "CMPQ R12, 16(R14)", "JLS morestack")
+        return (f"LEAQ -{frame - STACK_SMALL}(SP), R12", f"CMPQ R12, {guard}", "JLS morestack")
     return (
         "MOVQ SP, R12",
         f"SUBQ ${frame - STACK_SMALL}, R12",
         "JCS morestack",
-        "CMPQ R12, 16(R14)",
+        f"CMPQ R12, {guard}",
         "JLS morestack",
     )

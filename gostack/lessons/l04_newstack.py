@@ -331,6 +331,12 @@ class _Growth:
         self.fig = fig
         self.a, self.b = fig.subplots(1, 2, width_ratios=(3, 2))
         self.chart = draw.GrowthChart(self.a)
+        # Calls on a log scale (linear from 0 to 1): growths come after about twice as many
+        # calls each time, so they stand evenly spaced; on a linear axis a 65,536-byte
+        # frame's 1, 2, 4, 8, 16, 32 crowded into a column against the y axis.
+        self.a.set_xscale("symlog", linthresh=1, linscale=0.4)
+        self.a.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+        self.a.set_xlabel("call index (log scale)")
         self.fit = object()  # the fit loop's key: none drawn yet
 
     def update(self, run: GrowthRun) -> None:
