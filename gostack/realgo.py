@@ -253,11 +253,14 @@ def go_env() -> dict[str, str]:
 
 def run_env(godebug: Sequence[str] = ()) -> dict[str, str]:
     """The environment every probe runs in (RUN_ENV; no other GO* variable); ``godebug``
-    adds settings to its GODEBUG (a program's build mode)."""
+    adds settings to its GODEBUG (a program's build mode), replacing RUN_ENV's setting of
+    the same key (``adaptivestackstart=1`` for a scene run in Go's default mode)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GO")}
     env.update(RUN_ENV)
     if godebug:
-        env["GODEBUG"] = ",".join([env["GODEBUG"], *godebug])
+        keys = {x.split("=")[0] for x in godebug}
+        env["GODEBUG"] = ",".join([*(x for x in env["GODEBUG"].split(",")
+                                     if x.split("=")[0] not in keys), *godebug])
     return env
 
 
@@ -791,6 +794,8 @@ def run_scene(scene: Scene, progress: Progress = _quiet, timeout: float | None =
     a = require()
     b = build_scene(scene, progress, fresh)
     names = {f.qualname for f in scene.functions}
+    if scene.adaptive_start:  # main is scanned in runtime.GC: its frame counts (S.MAIN_FRAME)
+        names.add(S.MAIN_FRAME)
     frames = {n: fi.frame for n, fi in b.frames.items() if n in names}
     nosplit = tuple(sorted(n for n in frames if b.frames[n].nosplit))
     progress(f"running {scene.name}")
@@ -946,7 +951,9 @@ def recorded_header(a: Availability) -> dict:
                 "[call_index, first line] or null; link_error and link_report when the "
                 "linker refused the probe. Each scene (gostack.scene): moves [goroutine, "
                 "where (entry, wake, main), call_index, gc, new_size], overflow [goroutine, "
-                "call_index, first line] or null. Each frame_pointers case (realgo.FP_CASES): "
+                "call_index, first line] or null; a scene with adaptive_start runs with "
+                "GODEBUG=adaptivestackstart=1 and its frames include main.main's. Each "
+                "frame_pointers case (realgo.FP_CASES): "
                 "frames, before/after [stack size, hi - slot of each saved-BP slot from "
                 "main.walk's up to the entry's (saved BP 0)] around a growth, ctxt [size "
                 "before the closure, size in it, &x read through the closure context kept its "

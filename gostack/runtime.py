@@ -11,7 +11,7 @@ addresses are computed from the current stack when they are needed.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
 
@@ -53,7 +53,14 @@ from .errors import (
     RuntimeThrow,
     StackOverflow,
 )
-from .stackalloc import HeapObject, Stack, StackAllocator
+from .stackalloc import (
+    FIXED_STACK,
+    HeapObject,
+    Stack,
+    StackAllocator,
+    adaptive_start_size,
+    unmodelled_scanned,
+)
 from .symtab import Func, Kind, Local
 from .trace import GC, Call, Event, Grow, Overflow, Park, Preempt, Ret, Shrink, Trace, Unpark
 
@@ -211,6 +218,8 @@ class Runtime:
         race: bool = False,
         gcshrinkstackoff: bool = False,
         link_check: bool = True,
+        adaptive_start: bool = False,
+        unmodelled: Sequence[int] | None = None,
     ) -> None:
         """``race``: a ``go build -race`` binary, whose stack guard multiplier is 2
         (internal/runtime/sys consts.go): stackNosplit 1600, stackGuard 1728, so every
@@ -220,7 +229,18 @@ class Runtime:
         a NOSPLIT function whose chain of NOSPLIT frames (from the last checked one)
         needs more than the linker allows raises NosplitLinkError, for Go would never
         have linked the program (cmd/link/internal/ld/stackcheck.go); False lets it run,
-        to show what the check prevents (NosplitOverflow once SP passes lo)."""
+        to show what the check prevents (NosplitOverflow once SP passes lo).
+
+        ``adaptive_start``: Go's default GODEBUG=adaptivestackstart=1 (the corpus runs
+        with 0). Each GC sets ``starting_stack_size`` from the average hi - sched.sp it
+        scanned (stack.go gcComputeStartingStackSize, called by mgc.go gcMarkDone), over
+        this runtime's live goroutines and ``unmodelled``: the scanned sizes of the
+        goroutines a real program has that the model does not run (default
+        stackalloc.unmodelled_scanned(): main parked in runtime.GC and the runtime's own,
+        measured). A goroutine that returns from its entry leaves its G on the free list
+        (proc.go gfput: its stack is freed unless it is the start size); go() takes the
+        last G freed (gfget: a stack of another size is freed, a G without one gets
+        starting_stack_size), or a fresh G of stackMin (newproc1: malg(stackMin))."""
         self.max_stack = self._check_limit(max_stack)
         self.tracing = trace
         self.stages = stages
@@ -236,6 +256,14 @@ class Runtime:
         self.alloc = StackAllocator()
         self.goroutines: list[Goroutine] = []
         self.gcs = 0
+        self.adaptive_start = bool(adaptive_start)
+        self.starting_stack_size = FIXED_STACK  # startingStackSize until a GC sets it
+        self.unmodelled = tuple(unmodelled_scanned() if unmodelled is None else unmodelled)
+        # The P's free Gs (pp.gFree, last freed at the end), each its kept stack or None,
+        # and the scheduler's (sched.gFree.stack / .noStack, head first).
+        self._gfree: list[Stack | None] = []
+        self._gfree_stack: list[Stack] = []
+        self._gfree_nostack: list[None] = []
 
     @staticmethod
     def _check_limit(n: object) -> int:
@@ -252,16 +280,56 @@ class Runtime:
         old, self.max_stack = self.max_stack, self._check_limit(n)
         return old - (1 << 64) if old >= 1 << 63 else old
 
-    def go(self, entry: Func, *, stack_size: int = STACK_MIN) -> Goroutine:
+    def go(self, entry: Func, *, stack_size: int | None = None) -> Goroutine:
         """Start a goroutine; its entry function is call index 0 and is checked like any call.
 
-        A fresh G gets stackMin (newproc1); ``stack_size`` models a recycled G, which
-        gfget gives a stack of startingStackSize (adaptive start, Go 1.19+).
+        A fresh G gets stackMin (newproc1); under ``adaptive_start`` a dead goroutine's G
+        is reused first (gfget), with a stack of ``starting_stack_size``. An explicit
+        ``stack_size`` starts it on a new stack of that size instead.
         """
-        g = Goroutine(self, len(self.goroutines) + 1, stack_size)
+        stack = self._gfget() if stack_size is None and self.adaptive_start else None
+        size = stack.size if stack is not None else stack_size or STACK_MIN
+        g = Goroutine(self, len(self.goroutines) + 1, size, stack)
         self.goroutines.append(g)
         g.call(entry)
         return g
+
+    def _gfput(self, stack: Stack) -> None:
+        """proc.go gfput: a dead G keeps its stack only if it is startingStackSize; 64
+        free Gs on the P move all but 31 to the scheduler's lists."""
+        kept: Stack | None = stack
+        if stack.size != self.starting_stack_size:
+            self.alloc.stackfree(stack)
+            kept = None
+        self._gfree.append(kept)
+        if len(self._gfree) >= 64:
+            with_stack: list[Stack] = []
+            without: list[None] = []
+            while len(self._gfree) >= 32:
+                gp = self._gfree.pop()
+                if gp is None:
+                    without.append(gp)
+                else:
+                    with_stack.append(gp)
+            self._gfree_stack[:0] = with_stack  # gList.pushAll: the queue goes in front
+            self._gfree_nostack[:0] = without
+
+    def _gfget(self) -> Stack | None:
+        """proc.go gfget: the stack a reused G starts with, or None if no G is free."""
+        if not self._gfree and (self._gfree_stack or self._gfree_nostack):
+            while len(self._gfree) < 32 and (self._gfree_stack or self._gfree_nostack):
+                # Prefer Gs with stacks.
+                self._gfree.append(self._gfree_stack.pop(0) if self._gfree_stack
+                                   else self._gfree_nostack.pop(0))
+        if not self._gfree:
+            return None
+        stack = self._gfree.pop()
+        if stack is not None and stack.size != self.starting_stack_size:
+            self.alloc.stackfree(stack)  # the right size has changed since gfput
+            stack = None
+        if stack is None:
+            stack = self.alloc.stackalloc(self.starting_stack_size)
+        return stack
 
     def _newsize(self, old_size: int, used: int, frame: int, max_stack: int) -> int:
         """The newsize stage with this build's stackGuard: the fit loop's test
@@ -288,12 +356,16 @@ class Runtime:
         """
         self.gcs += 1
         self.alloc.gc_running = True  # stacks freed by shrinks go on stackLarge
+        scanned = list(self.unmodelled)
         try:
             for g in self.goroutines:
                 if g.status is Status.RUNNING or g.status is Status.WAITING:
                     # isShrinkStackSafe (stack.go) refuses a goroutine in a syscall
-                    g._scan(self.gcs, GC_PARK_DEPTH if g is caller else g._park,
-                            g._parked != "syscall")
+                    scanned.append(g._scan(self.gcs, GC_PARK_DEPTH if g is caller else g._park,
+                                           g._parked != "syscall"))
+            if self.adaptive_start:  # gcMarkDone: gcComputeStartingStackSize
+                self.starting_stack_size = adaptive_start_size(scanned, self.max_stack,
+                                                               self.guard)
         finally:
             self.alloc.gc_running = False
             self.alloc.free_stack_spans()  # gcMarkTermination
@@ -355,7 +427,8 @@ class Goroutine:
         "_park", "_parked", "_elem", "_preempt_shrink", "_ctxt",
     )
 
-    def __init__(self, rt: Runtime, goid: int, stack_size: int = STACK_MIN) -> None:
+    def __init__(self, rt: Runtime, goid: int, stack_size: int = STACK_MIN,
+                 stack: Stack | None = None) -> None:
         if isinstance(stack_size, bool) or not isinstance(stack_size, int) or (
             stack_size < STACK_MIN or stack_size & (stack_size - 1)
         ):
@@ -364,7 +437,7 @@ class Goroutine:
             )
         self.rt = rt
         self.goid = goid
-        self.stack: Stack = rt.alloc.stackalloc(stack_size)
+        self.stack: Stack = rt.alloc.stackalloc(stack_size) if stack is None else stack
         self._reference_prologue = (INLINE_REFERENCE_PROLOGUE
                                     and rt.stages.prologue is prologue.morestack_needed)
         self._tracing = rt.tracing
@@ -581,7 +654,10 @@ class Goroutine:
             self._events.append(Ret(func.name, self._used))
         if not self._funcs:
             self.status = Status.DEAD
-            self.rt.alloc.stackfree(self.stack)
+            if self.rt.adaptive_start:
+                self.rt._gfput(self.stack)  # goexit0 -> gdestroy -> gfput
+            else:
+                self.rt.alloc.stackfree(self.stack)
 
     @property
     def parked(self) -> str | None:
@@ -771,21 +847,23 @@ class Goroutine:
         rt.alloc.stackfree(old)
         return delta, tuple(adjusted)
 
-    def _scan(self, gc: int, park: int, safe: bool = True) -> None:
+    def _scan(self, gc: int, park: int, safe: bool = True) -> int:
         """scanstack during GC cycle ``gc``: maybe one halving (shrinkstack); when the
-        shrink is not safe (isShrinkStackSafe), gp.preemptShrink defers it."""
+        shrink is not safe (isShrinkStackSafe), gp.preemptShrink defers it. Returns the
+        scanned size hi - sp it adds to p.scannedStackSize (before any shrink)."""
         used = self._used + park
         size = self.stack_size
         self._events.append(GC(gc, used, size, self._ncalls))
         if not safe:
             self._preempt_shrink = True
-            return
+            return used
         # gopark -> mcall saved sched.bp, the BP of mcall's caller: the last frame of
         # the blocking chain (its saved-BP slot is that frame's top word), or this
         # goroutine's own BP when mcall is called from its frame (an inlined Gosched).
         last = self._park_last_frame(park)
         bp_used = used - last + RETURN_ADDRESS_SIZE if last else self._bp_used()
         self._shrink_at(gc, used, bp_used)
+        return used
 
     def _park_last_frame(self, park: int) -> int:
         """The $framesize of the runtime frame that called mcall at park depth ``park``."""

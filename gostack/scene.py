@@ -7,7 +7,13 @@ Go's ``main`` follows, one step at a time:
 * ``"run K"`` starts goroutine K (1-based), or wakes it from its current park, and
   waits until it is parked again or has returned from its entry;
 * ``"gc"`` calls ``runtime.GC()`` from main: every goroutine is scanned where it
-  is parked (gp.sched.sp) and may have its stack halved.
+  is parked (gp.sched.sp) and may have its stack halved;
+* ``"maxstack N"`` calls ``debug.SetMaxStack(N)`` from main.
+
+With ``adaptive_start=True`` the probe runs under Go's default
+``GODEBUG=adaptivestackstart=1``: each GC sets the size a recycled G starts with
+(``Runtime(adaptive_start=True)``), and a goroutine that starts on one shows it as a
+move at its call index 0 (``"entry"``).
 
 Under ``GOMAXPROCS=1`` only one goroutine runs at a time and main waits for each
 step to finish, so the real program is deterministic; :func:`run_simulator`
@@ -49,8 +55,11 @@ from .program import (
     _frame_of,
     _locals,
 )
+from .stackalloc import unmodelled_scanned
 
 PARK_OPS = tuple(PARK_CHAINS)
+# An adaptive-start scene records main.main's frame too: main is scanned inside runtime.GC.
+MAIN_FRAME = "main.main"
 
 # Event kinds of a scene probe (the low byte; the goroutine number is in the next).
 SEEN_AT_ENTRY = 1
@@ -91,9 +100,15 @@ class Scene:
     summary: str = ""
     race: bool = False  # go build -race (cgo): stack guard multiplier 2
     gcshrinkstackoff: bool = False  # run with GODEBUG=gcshrinkstackoff=1
+    adaptive_start: bool = False  # run with GODEBUG=adaptivestackstart=1 (Go's default)
 
     build_flags = Program.build_flags
-    godebug = Program.godebug
+
+    @property
+    def godebug(self) -> tuple[str, ...]:
+        """GODEBUG settings on top of realgo.RUN_ENV's (a later setting of a key wins)."""
+        return Program.godebug.fget(self) + (  # type: ignore[attr-defined]
+            ("adaptivestackstart=1",) if self.adaptive_start else ())
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "goroutines", tuple(self.goroutines))
@@ -132,11 +147,12 @@ class Scene:
                     raise ValueError(f"{self.name}: syscall is not measured under -race")
         runs = [0] * n
         for s in self.steps:
-            if s == "gc":
+            if s == "gc" or re.fullmatch(r"maxstack -?[0-9]+", s):
                 continue
             m = re.fullmatch(r"run ([1-9][0-9]?)", s)
             if not m or int(m[1]) > n:
-                raise ValueError(f"{self.name}: step {s!r}: 'run K' (1..{n}) or 'gc'")
+                raise ValueError(f"{self.name}: step {s!r}: 'run K' (1..{n}), 'gc' or "
+                                 "'maxstack N'")
             runs[int(m[1]) - 1] += 1
         for k, (r, parks) in enumerate(zip(runs, self.parks, strict=True), 1):
             if r > len(parks) + 1:
@@ -170,6 +186,7 @@ class Scene:
             "summary": self.summary,
             **({"race": True} if self.race else {}),
             **({"gcshrinkstackoff": True} if self.gcshrinkstackoff else {}),
+            **({"adaptive_start": True} if self.adaptive_start else {}),
         }
 
     def fingerprint(self) -> str:
@@ -224,8 +241,11 @@ class SceneObservation:
 
 
 def run_simulator(scene: Scene, frames: Mapping[str, int],
-                  nosplit: Collection[str] = ()) -> SceneObservation:
-    """Follow main's script on gostack.Runtime with the real frame sizes."""
+                  nosplit: Collection[str] = (), starts: list[int] | None = None
+                  ) -> SceneObservation:
+    """Follow main's script on gostack.Runtime with the real frame sizes. An adaptive
+    scene's frames include main.main's (MAIN_FRAME); ``starts`` (a list) receives the
+    startingStackSize each GC sets."""
     import gostack as gs
 
     marked = set(nosplit)
@@ -233,6 +253,11 @@ def run_simulator(scene: Scene, frames: Mapping[str, int],
                              nosplit=f.nosplit or f.name in marked or f.qualname in marked)
              for f in scene.functions}
     mode = {"race": scene.race, "gcshrinkstackoff": scene.gcshrinkstackoff}
+    if scene.adaptive_start:
+        if MAIN_FRAME not in frames:
+            raise ValueError(f"{scene.name}: an adaptive-start scene needs {MAIN_FRAME}'s "
+                             "frame (main is scanned in runtime.GC)")
+        mode.update(adaptive_start=True, unmodelled=unmodelled_scanned(frames[MAIN_FRAME]))
     rt = gs.Runtime(trace=False, **mode) if scene.max_stack is None \
         else gs.Runtime(max_stack=scene.max_stack, trace=False, **mode)
     moves: list[SceneMove] = []
@@ -283,6 +308,10 @@ def run_simulator(scene: Scene, frames: Mapping[str, int],
         for step in scene.steps:
             if step == "gc":
                 rt.gc()
+                if starts is not None:
+                    starts.append(rt.starting_stack_size)
+            elif step.startswith("maxstack "):
+                rt.set_max_stack(int(step.split()[1]))
             else:
                 k = int(step.split()[1])
                 if k not in lives:
@@ -517,7 +546,7 @@ def render_go(scene: Scene) -> str:
     """The Go probe (main.go) of a scene; with program.CURG_ASM and go_mod() it builds."""
     ops = {p.op for ps in scene.parks for p in ps}
     imports = ""
-    if scene.max_stack is not None:
+    if scene.max_stack is not None or any(s.startswith("maxstack ") for s in scene.steps):
         imports += '\t"runtime/debug"\n'
     if ops & {"mutex", "wg"}:
         imports += '\t"sync"\n'
@@ -584,6 +613,9 @@ def render_go(scene: Scene) -> str:
         main.append(f"\t// {s}")
         if s == "gc":
             main += ["\tprobeRes.h.gcs++", "\truntime.GC()", *looks]
+            continue
+        if s.startswith("maxstack "):
+            main.append(f"\tdebug.SetMaxStack({int(s.split()[1])})")
             continue
         k = int(s.split()[1])
         parks = scene.parks[k - 1]
@@ -749,3 +781,57 @@ _add(Scene(
     ("run 1", "run 2", "gc", "gc", "gc", "run 1", "run 2"), gcshrinkstackoff=True,
     summary="GODEBUG=gcshrinkstackoff=1: two goroutines parked shallow on big stacks, three "
             "GCs, no shrink"))
+
+# Adaptive start (Go's default GODEBUG=adaptivestackstart=1): each GC sets the size a
+# recycled G starts with from the average hi - sched.sp it scanned, over these
+# goroutines, main and the runtime's own (stackalloc.RUNTIME_SCANNED).
+_add(Scene(
+    "adaptive_start_4k", tuple(_rec_goroutine(k, 15) for k in range(1, 5))
+    + (_rec_goroutine(5, 60), _rec_goroutine(6, 60)),
+    ((ParkAt(15, "recv"),),) * 4 + ((ParkAt(60, "recv"),),) * 2,
+    ("run 1", "run 2", "run 3", "run 4", "gc", "run 1", "run 2", "run 3", "run 4",
+     "run 5", "run 6", "run 5", "run 6"), adaptive_start=True,
+    summary="four goroutines parked on 4 KiB stacks: the GC's average sets the start to "
+            "4 KiB; they exit keeping their stacks, and two new goroutines start on them"))
+_add(Scene(
+    "adaptive_start_8k", tuple(_rec_goroutine(k, 38) for k in range(1, 9))
+    + (_rec_goroutine(9, 100),),
+    ((ParkAt(38, "recv"),),) * 8 + ((ParkAt(100, "recv"),),),
+    tuple(f"run {k}" for k in range(1, 9)) + ("gc",) + tuple(f"run {k}" for k in range(1, 9))
+    + ("run 9", "run 9"), adaptive_start=True,
+    summary="eight goroutines parked on 8 KiB stacks: the start becomes 8 KiB; a new "
+            "goroutine starts on a recycled G's 8 KiB stack and grows from there"))
+_add(Scene(
+    "adaptive_start_fresh_or_recycled", (_rec_goroutine(1, 100), _rec_goroutine(2, 100),
+                                         _rec_goroutine(3, 60), _rec_goroutine(4, 60)),
+    ((ParkAt(100, "recv"),), (ParkAt(100, "recv"),), (ParkAt(60, "recv"),),
+     (ParkAt(60, "recv"),)),
+    ("run 1", "run 2", "gc", "run 1", "run 3", "run 4", "run 3", "run 4", "run 2"),
+    adaptive_start=True,
+    summary="two goroutines parked on 32 KiB stacks raise the start; one exits (its stack "
+            "is freed: not the start size); the next goroutine gets its G and a new stack "
+            "of the start size, the one after it a fresh G of 2 KiB"))
+_add(Scene(
+    "adaptive_start_back_to_2k", tuple(_rec_goroutine(k, 15) for k in range(1, 5))
+    + (_rec_goroutine(5, 0), _rec_goroutine(6, 30)),
+    ((ParkAt(15, "recv"),),) * 4 + ((ParkAt(0, "recv"),), (ParkAt(30, "recv"),)),
+    ("run 1", "run 2", "run 3", "run 4", "gc", "run 1", "run 2", "run 3", "run 4",
+     "run 5", "gc", "run 6", "run 5", "run 6"), adaptive_start=True,
+    summary="the start rises to 4 KiB and the exiting goroutines keep their 4 KiB stacks; "
+            "one shallow goroutine starts at 4 KiB and a GC averages to 2 KiB, so the next "
+            "start frees the kept 4 KiB stack and allocates 2 KiB (gfget)"))
+_add(Scene(
+    "adaptive_start_above_maxstack", (_rec_goroutine(1, 100), _rec_goroutine(2, 100),
+                                      _rec_goroutine(3, 60)),
+    ((ParkAt(100, "recv"),), (ParkAt(100, "recv"),), ()),
+    ("run 1", "run 2", "maxstack 5000", "gc", "run 1", "run 3"), adaptive_start=True,
+    summary="debug.SetMaxStack(5000) below the average: the GC caps it at 5000, which "
+            "rounds up to 8 KiB; a recycled G starts above the limit and its first growth "
+            "overflows"))
+_add(Scene(
+    "race_adaptive_start", (_rec_goroutine(1, 100), _rec_goroutine(2, 100),
+                            _rec_goroutine(3, 60)),
+    ((ParkAt(100, "recv"),), (ParkAt(100, "recv"),), (ParkAt(60, "recv"),)),
+    ("run 1", "run 2", "gc", "run 1", "run 3", "run 3"), race=True, adaptive_start=True,
+    summary="-race: two goroutines parked deep raise the start; its guard is 1728 "
+            "(stackGuard under -race); a recycled G starts at the rounded average"))

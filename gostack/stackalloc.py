@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from .arch import (
     FIXED_STACK,
+    GC_PARK_DEPTH,
     MAX_STACK_DEFAULT,
     NUM_STACK_ORDERS,
     PAGE_SIZE,
@@ -104,17 +105,50 @@ def stack_order(size: int) -> int | None:
     return None
 
 
-def adaptive_start_size(scanned: Sequence[int], max_stack: int = MAX_STACK_DEFAULT) -> int:
+def adaptive_start_size(scanned: Sequence[int], max_stack: int = MAX_STACK_DEFAULT,
+                        guard: int = STACK_GUARD) -> int:
     """gcComputeStartingStackSize (Go 1.19+; off with GODEBUG=adaptivestackstart=0):
-    the average ``hi - sp`` the last GC scanned, plus stackGuard, capped at the current
-    maxstacksize, then raised to fixedStack, then rounded up to a power of 2 (so a limit
-    that is not a power of 2 can be exceeded, as in Go). Nothing scanned: fixedStack.
-    Only a recycled G starts at this size; a fresh G starts at 2048."""
+    the average ``hi - sp`` the last GC scanned, plus stackGuard (``guard``: 1728 in a
+    -race build), capped at the current maxstacksize, then raised to fixedStack, then
+    rounded up to a power of 2 (so a limit that is not a power of 2 can be exceeded, as
+    in Go). Nothing scanned: fixedStack. Only a recycled G starts at this size; a fresh
+    G starts at 2048."""
     if not scanned:
         return FIXED_STACK
-    avg = sum(scanned) // len(scanned) + STACK_GUARD
+    avg = sum(scanned) // len(scanned) + guard
     avg = max(min(avg, max_stack), FIXED_STACK)  # Go's order: the cap first, then the floor
     return 1 << (avg - 1).bit_length()  # round2
+
+
+# What every GC of a probe adds to the average besides its own goroutines: the runtime's
+# goroutines, each scanned at gp.sched.sp where it waits (hi - sp, bytes), measured on
+# go1.27.3 linux/amd64 by scripts/measure_scanned_stacks.py (scanstack patched to print
+# goid, hi - sp and the start function). Named by start function; all exist from the
+# first GC's scan on (the mark worker is started by gcStart before the roots are taken).
+RUNTIME_SCANNED: tuple[tuple[str, int], ...] = (
+    ("runtime.forcegchelper", 120),  # proc.go init: forcegc, parked in goparkunlock
+    ("runtime.gcenable.gowrap1", 152),  # mgc.go gcenable: bgsweep, parked
+    ("runtime.gcenable.gowrap2", 168),  # mgc.go gcenable: bgscavenge, parked
+    ("runtime.updateMaxProcsGoroutine", 152),  # proc.go: the GOMAXPROCS updater (Go 1.25+)
+    ("runtime.runFinalizers", 512),  # mfinal.go: started by the first SetFinalizer (os)
+    ("runtime.gcBgMarkStartWorkers.gowrap1", 208),  # mgc.go: gcBgMarkWorker, GOMAXPROCS=1
+)
+# Go's main goroutine inside runtime.GC (gcWaitOnMark -> gopark) is scanned at
+# hi - E(main.main) = 40 (newproc's reserve + goexit's PC) + runtime.main's $288 + 8
+# (objdump: SUBQ $0x118 after PUSHQ BP), plus main.main's frame, plus GC_PARK_DEPTH.
+MAIN_ENTRY_DEPTH = 336
+MAIN_FRAME_DEFAULT = 64  # main.main of every scene probe (its -S TEXT line)
+
+
+def main_gc_scanned(main_frame: int = MAIN_FRAME_DEFAULT) -> int:
+    """hi - sched.sp of Go's main goroutine parked in runtime.GC (536 for a $64 main)."""
+    return MAIN_ENTRY_DEPTH + main_frame + GC_PARK_DEPTH
+
+
+def unmodelled_scanned(main_frame: int = MAIN_FRAME_DEFAULT) -> tuple[int, ...]:
+    """The scanned sizes a GC of a probe adds for main (in runtime.GC) and the runtime's
+    own goroutines: what Runtime(adaptive_start=True) counts beside its goroutines."""
+    return (main_gc_scanned(main_frame), *(n for _, n in RUNTIME_SCANNED))
 
 
 class StackAllocator:
