@@ -163,3 +163,42 @@ def test_shrink_painter_redraws_in_place():
     painter(l08.shrink_run(400, 0, 3))
     assert sum(p.get_visible() for p in ax.patches) == 2 * 3
     assert [t.get_text() for t in ax.get_xticklabels()] == ["GC 1", "GC 2", "GC 3"]
+
+
+# ---- lesson 08's figures: the hot split, parked goroutines ------------------------------
+
+def test_hot_split_figure_says_the_contiguous_growths_came_before_the_loop():
+    """The right panel's contiguous line sits at 3 growths from 0 iterations on (all before
+    the loop), as the text says; its label must not read as 0 on a 0-1,000 scale."""
+    import matplotlib.pyplot as plt
+    hs = l08.hot_split(frame=160, args=16, iterations=1000)
+    # 47 frames of 160 + 8 on top of the worker: the first growths come at calls 7, 20, 44
+    # (lesson 07), all before depth 47; the loop adds none.
+    assert {c for _, _, c in hs.by_iterations} == {3}
+    fig, axes = plt.subplots(1, 2)
+    l08.draw_hot_split(hs, axes)
+    labels = [t.get_text() for t in axes[1].get_legend().get_texts()]
+    assert labels == ["segmented, at the boundary", "contiguous: 3 growths, all before the loop"]
+    plt.close(fig)
+
+
+def test_parked_figure_shows_each_operation_and_the_recorded_points():
+    import matplotlib.pyplot as plt
+
+    from gostack import realgo
+    from gostack.lessons import l08_parked as l08p
+    runs = l08p.parked_runs()
+    real = l08p.recorded_ladders(realgo.load_recorded()["scenes"])
+    fig, axes = plt.subplots(1, 2)
+    l08p.draw_parked(runs, real, axes)
+    left, right = axes
+    # own 80 + park depth + 800 per operation (recv 192, select 352, Gosched 0)
+    widths = [round(p.get_width()) for p in left.patches]
+    assert widths == [80, 192, 800, 80, 352, 800, 80, 0, 800]
+    labels = [t.get_text() for t in right.get_legend().get_texts()]
+    assert labels == ["v := <-c (recv): 4 KiB", "select: 4 KiB", "runtime.Gosched(): 2 KiB",
+                      "go1.27.3, recorded"]
+    circles = [line for line in right.get_lines() if line.get_marker() == "o"
+               and len(line.get_xdata())]
+    assert len(circles) == 2  # recv and Gosched are recorded ladders; select is an edge
+    plt.close(fig)

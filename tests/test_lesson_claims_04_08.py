@@ -404,6 +404,100 @@ def test_08_adaptive_start_recorded(recorded):
     assert 8192 < 50 * 168 + GUARD <= 16384
 
 
+# ---- lesson 08: parked goroutines, a deferred shrink, asynchronous preemption's room ------
+
+# The runtime frames of each blocking call, from go1.27.3's TEXT lines ($framesize, each plus
+# a return address): chanrecv1 $32 -> chanrecv $112 -> gopark $24; selectgo $312 -> gopark
+# $24; runtime.Gosched is inlined (mcall from the caller's frame); syscall.read $56 ->
+# syscall.Syscall $88, whose SP entersyscall saves as g.syscallsp.
+PARK = {"recv": (32 + RA) + (112 + RA) + (24 + RA), "select": (312 + RA) + (24 + RA),
+        "gosched": 0, "syscall": (56 + RA) + (88 + RA)}
+AT_WORKER = 32 + RA + WORKER  # hi - SP in worker: newproc's 32, goexit's return PC, its frame
+
+
+def _scenes() -> dict:
+    from gostack import realgo
+    return realgo.load_recorded()["scenes"]
+
+
+def test_08_park_depths_are_the_measured_ones():
+    assert PARK == {"recv": 192, "select": 352, "gosched": 0, "syscall": 160}
+    assert {op: gs.arch.PARK_DEPTH[op] for op in PARK} == PARK
+
+
+def test_08_parked_in_worker_each_operation_stops_where_its_depth_says():
+    from gostack.lessons import l08_parked as l08p
+    assert AT_WORKER == 80
+    expect = {"recv": 4096, "select": 4096, "gosched": 2048}
+    # 80 + 192 + 800 = 1,072 and 80 + 352 + 800 = 1,232 are not under 4,096 / 4; 880 is.
+    for op, final in expect.items():
+        sizes = _halvings(AT_WORKER + PARK[op], 128 * KiB, 8)
+        assert sizes[-1] == final
+        run = l08p.parked_run(op, calls=400, stay=0, gcs=8)
+        assert (run.own, run.park, run.used) == (AT_WORKER, PARK[op], AT_WORKER + PARK[op])
+        assert run.peak == 128 * KiB and run.sizes == tuple(sizes)
+    assert AT_WORKER + PARK["select"] + 800 < 8192 // 4  # select still reaches 4 KiB
+    table = l08p.parked_table(l08p.parked_runs()).splitlines()
+    assert [line.split()[-2] for line in table[1:]] == ["4,096", "4,096", "2,048"]
+
+
+def test_08_go_parked_the_same_way():
+    """The circles of the figure: go1.27.3's recorded ladders, and its select edge."""
+    from gostack import realgo
+    from gostack.lessons import l08_parked as l08p
+    from gostack.scene import SCENES
+    scenes = _scenes()
+    real = l08p.recorded_ladders(scenes)
+    assert real == {"recv": (65536, 32768, 16384, 8192, 4096, 4096, 4096, 4096),
+                    "gosched": (65536, 32768, 16384, 8192, 4096, 2048, 2048, 2048)}
+    assert real["recv"] == tuple(_halvings(AT_WORKER + PARK["recv"], 128 * KiB, 8))
+    assert real["gosched"] == tuple(_halvings(AT_WORKER + PARK["gosched"], 128 * KiB, 8))
+    # park_select_edge: worker (40) -> keep -> grow, parked in keep on 8 KiB. keep $808:
+    # 40 + 40 + 8 + 808 + 352 + 800 = 2,048, not under 2,048: kept; keep $800 halves.
+    edge = scenes["park_select_edge"]
+    assert edge["frames"]["main.keep1"] == 808 and edge["frames"]["main.keep2"] == 800
+    assert 32 + RA + 40 + RA + 808 + PARK["select"] + 800 == 8192 // 4
+    assert [m for m in edge["moves"] if m[1] == "main"] == [[2, "main", 1, 1, 4096]]
+    for name in ("parked_shrink_ladder", "gosched_ladder", "park_select_edge"):
+        assert realgo.compare_recorded(SCENES[name], realgo.load_recorded()).agree, name
+
+
+def test_08_a_system_call_defers_the_shrink_to_the_next_preemption():
+    from gostack.lessons import l08_parked as l08p
+    d = l08p.deferred_shrink(calls=400, stay=2, gcs=2)
+    in_use = AT_WORKER + 2 * (REC_A + RA)  # 416
+    assert d.used == in_use + PARK["syscall"] == 576
+    assert 576 + 800 < 128 * KiB // 4  # a shrink-safe goroutine would have halved
+    assert d.sizes == (128 * KiB, 128 * KiB) and d.pending
+    # newstack's preempt path: shrinkstack from sched.sp = the next recA's E (+ its RA)
+    assert (d.after_preempt, d.shrink_used) == (64 * KiB, in_use + RA)
+    moves = _scenes()["syscall_defers_shrink"]["moves"]
+    assert [m for m in moves if m[1] == "main"] == [[1, "main", 1, 3, 64 * KiB],
+                                                   [1, "main", 1, 4, 32 * KiB]]
+
+
+def test_08_asynchronous_preemption_needs_room_below_sp():
+    from gostack import realgo
+    from gostack.lessons import l08_parked as l08p
+    # funcMaxSPDelta: asyncPreempt PUSHQ BP, PUSHFQ, ADJSP $112 (preempt_amd64.s) = 128;
+    # asyncPreempt2 and xRegRestore, 24 and 48 (objdump of go1.27.3); plus 8 words.
+    assert l08p.ASYNC_PREEMPT_STACK == 8 + 8 + 112 + 24 + 48 + 8 * 8 == 264 <= 800
+    # A checked body: SP > lo + 928 at the check, then at most 128 more (StackSmall), or
+    # the frame beyond 128 already counted in the check: more than 800 bytes are left.
+    assert GUARD - 128 == 800 >= l08p.ASYNC_PREEMPT_STACK
+    points = dict(l08p.async_points(calls=6, leaf=720))
+    body = 2048 - (AT_WORKER + 6 * (REC_A + RA))
+    assert list(points.values()) == [body, body - RA - 720] == [960, 232]
+    table = l08p.async_table(list(points.items())).splitlines()
+    assert table[1].endswith("room") and "no room" in table[2]
+    go = realgo.available()
+    if not go or not go.goroot:
+        pytest.skip("no Go source here")
+    src = (Path(go.goroot) / "src" / "runtime" / "preempt.go").read_text(encoding="utf-8")
+    assert "sp-gp.stack.lo < asyncPreemptStack" in src
+    assert "asyncPreemptStack > stackNosplit" in src and 'throw("async stack too large")' in src
+
+
 # ---- real Go, heavy: the ceiling ----------------------------------------------------------
 
 

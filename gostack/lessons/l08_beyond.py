@@ -251,8 +251,9 @@ def draw_hot_split(hs, axes: Sequence[Axes]) -> Sequence[Axes]:
     ns = [n for n, _, _ in hs.by_iterations]
     b.plot(ns, [s for _, s, _ in hs.by_iterations], "o-", color=PALETTE["guard"],
            label="segmented, at the boundary")
+    grows = hs.by_iterations[-1][2]  # all of them before the loop: the same at 0 iterations
     b.plot(ns, [c for _, _, c in hs.by_iterations], "o-", color=PALETTE["frame"][0],
-           label="contiguous")
+           label=f"contiguous: {plural(grows, 'growth')}, all before the loop")
     b.set_xlabel("loop iterations")
     b.set_ylabel("stack switches / growths")
     b.set_title(f"at depth {hs.boundary}: the hot split")
