@@ -311,7 +311,9 @@ class Runtime:
                     without.append(gp)
                 else:
                     with_stack.append(gp)
-            self._gfree_stack[:0] = with_stack  # gList.pushAll: the queue goes in front
+            # gQueue.push adds at the head, so each queue is in reverse pop order;
+            # gList.pushAll puts the queue in front of the list.
+            self._gfree_stack[:0] = with_stack[::-1]
             self._gfree_nostack[:0] = without
 
     def _gfget(self) -> Stack | None:

@@ -159,6 +159,24 @@ class NoReturnAddressRuntime(gs.Runtime):
         return g
 
 
+class AdaptiveKeepsAnyStackRuntime(gs.Runtime):
+    """Adaptive start whose gfget hands a recycled G its kept stack whatever its size
+    (Go frees a stack that is no longer startingStackSize and allocates one that is)."""
+
+    def _gfget(self) -> gs.Stack | None:
+        if not self._gfree:
+            return None
+        stack = self._gfree.pop()
+        return stack if stack is not None else self.alloc.stackalloc(self.starting_stack_size)
+
+
+class AdaptiveFreshTooRuntime(gs.Runtime):
+    """Adaptive start that gives a fresh G the start size too (newproc1: malg(stackMin))."""
+
+    def _gfget(self) -> gs.Stack | None:
+        return super()._gfget() or self.alloc.stackalloc(self.starting_stack_size)
+
+
 @dataclass(frozen=True)
 class Mutant:
     name: str
@@ -186,6 +204,10 @@ MUTANTS: dict[str, Mutant] = {
         ),
         _stage_mutant("shrink_half_rule", shrink=shrink_half_rule),
         _stage_mutant("shrink_half_rule_no_floor", shrink=shrink_half_rule_no_floor),
+        Mutant("adaptive_keeps_any_stack", AdaptiveKeepsAnyStackRuntime),
+        Mutant("adaptive_fresh_too", AdaptiveFreshTooRuntime),
+        # counts only the goroutines it runs, not main and the runtime's own
+        Mutant("adaptive_own_goroutines_only", partial(gs.Runtime, unmodelled=())),
     )
 }
 
@@ -425,12 +447,85 @@ def shrink_floor_failures(make: MakeRuntime) -> list[str]:
     return failures
 
 
+# gcComputeStartingStackSize's inputs besides the model's goroutines: main parked in
+# runtime.GC (536 for a $64 main.main) and the runtime's forcegc, bgsweep, bgscavenge,
+# GOMAXPROCS updater, finalizer goroutine and mark worker, as scanstack printed them on
+# go1.27.3 (scripts/measure_scanned_stacks.py): 1848 bytes over 7 goroutines.
+UNMODELLED_SUM, UNMODELLED_N = 536 + 120 + 152 + 168 + 152 + 512 + 208, 7
+# A goroutine worker ($40) -> D x rec ($168) parked in recv (192 below rec's SP) is
+# scanned at 40 + 40 + 176 D + 192.
+
+
+def _deep(rt: gs.Runtime, depth: int) -> gs.Goroutine:
+    g = rt.go(gs.Func("main.worker", frame=40))
+    for _ in range(depth):
+        g.call(gs.Func("main.rec", frame=168))
+    g.park("recv")
+    return g
+
+
+def _exit(g: gs.Goroutine) -> int:
+    lo = g.lo
+    g.unpark()
+    while g.depth:
+        g.ret()
+    return lo
+
+
+def adaptive_start_failures(make: MakeRuntime) -> list[str]:
+    """Go's default adaptive start (stack.go gcComputeStartingStackSize, proc.go gfput,
+    gfget, newproc1), with every value derived by hand from the source rule."""
+    failures = []
+
+    def want(what: str, got: object, expected: object) -> None:
+        if got != expected:
+            failures.append(f"{what}: {got}, expected {expected}")
+
+    try:
+        rt = make(adaptive_start=True, trace=False)
+        gs1 = [_deep(rt, 15) for _ in range(4)]  # 80 + 2640 + 192 = 2912 each, 4 KiB
+        rt.gc()  # (1848 + 4 * 2912) / 11 = 1226, + 928 = 2154 -> 4096
+        want("start after GC 1", rt.starting_stack_size, 4096)
+        los = [_exit(g) for g in gs1]  # 4 KiB == the start size: each G keeps its stack
+        g5 = rt.go(gs.Func("main.worker", frame=40))  # gfget: the last G freed (LIFO)
+        want("g5's start (g4's kept stack)", (g5.stack_size, g5.lo), (4096, los[3]))
+        g5.park("recv")  # 40 + 40 + 192 = 272
+        rt.gc()  # (1848 + 272) / 8 = 265, + 928 = 1193 -> 2048
+        want("start after GC 2", rt.starting_stack_size, 2048)
+        g6 = rt.go(gs.Func("main.worker", frame=40))  # g3's 4 KiB stack: freed, 2 KiB new
+        want("g6's start", g6.stack_size, 2048)
+        if g6.lo == los[2]:
+            failures.append("g6 kept g3's 4 KiB stack although the start size is 2048")
+
+        rt = make(adaptive_start=True, trace=False)
+        g1, _ = _deep(rt, 100), _deep(rt, 100)  # 80 + 17600 + 192 = 17872, 32 KiB
+        rt.gc()  # (1848 + 2 * 17872) / 9 = 4176, + 928 = 5104 -> 8192
+        want("start after deep GC", rt.starting_stack_size, 8192)
+        _exit(g1)  # 32 KiB != 8 KiB: gfput frees it
+        g3 = rt.go(gs.Func("main.worker", frame=40))  # g1's G, a new 8 KiB stack
+        g4 = rt.go(gs.Func("main.worker", frame=40))  # no free G: malg(stackMin)
+        want("recycled and fresh starts", (g3.stack_size, g4.stack_size), (8192, 2048))
+
+        rt = make(adaptive_start=True, trace=False)
+        _deep(rt, 100), _deep(rt, 100)
+        rt.set_max_stack(4000)
+        rt.gc()  # 5104 capped at maxstacksize 4000 -> 4096 (not 8192)
+        want("start capped at the limit, then rounded up", rt.starting_stack_size, 4096)
+        rt.set_max_stack(1000)
+        rt.gc()  # capped at 1000, then raised to fixedStack: 2048
+        want("start under a 1000-byte limit", rt.starting_stack_size, 2048)
+    except gs.GostackError as e:
+        failures.append(f"raised {type(e).__name__}: {e}")
+    return failures
+
+
 CHECKS: dict[str, Callable[[MakeRuntime], list[str]]] = {
     "measured_growth": measured_growth_failures,
     "overflow": overflow_failures,
     "pointers": pointer_failures,
     "shrink": shrink_failures,
     "shrink_floor": shrink_floor_failures,
+    "adaptive_start": adaptive_start_failures,
 }
 
 # Which check(s) must catch each mutant (test_mutants.py asserts it).
@@ -444,4 +539,7 @@ CAUGHT_BY: dict[str, tuple[str, ...]] = {
     "shrink_no_floor": (),  # equivalent on linux/amd64, see its docstring
     "shrink_half_rule": ("shrink",),  # (d): 4096 -> 2048 although 1032 >= 1024
     "shrink_half_rule_no_floor": ("shrink", "shrink_floor"),
+    "adaptive_keeps_any_stack": ("adaptive_start",),  # g6 would start on 4 KiB
+    "adaptive_fresh_too": ("adaptive_start",),  # g4 would start on 8 KiB
+    "adaptive_own_goroutines_only": ("adaptive_start",),  # 17872 + 928 -> 32 KiB
 }
