@@ -816,9 +816,9 @@ _add(Scene(
             "rounds up to 8 KiB; a recycled G starts above the limit and its first growth "
             "overflows"))
 _add(Scene(
-    "race_adaptive_start", (_rec_goroutine(1, 100), _rec_goroutine(2, 100),
+    "race_adaptive_start", (_rec_goroutine(1, 50), _rec_goroutine(2, 50),
                             _rec_goroutine(3, 60)),
-    ((ParkAt(100, "recv"),), (ParkAt(100, "recv"),), (ParkAt(60, "recv"),)),
+    ((ParkAt(50, "recv"),), (ParkAt(50, "recv"),), (ParkAt(60, "recv"),)),
     ("run 1", "run 2", "gc", "run 1", "run 3", "run 3"), race=True, adaptive_start=True,
-    summary="-race: two goroutines parked deep raise the start; its guard is 1728 "
-            "(stackGuard under -race); a recycled G starts at the rounded average"))
+    summary="-race: two goroutines parked at depth 50 raise the start; the average plus "
+            "-race's stackGuard (1728) rounds to 8 KiB, where plus 928 it would be 4 KiB"))

@@ -160,6 +160,15 @@ def test_recorded_back_to_2k_reallocates_the_kept_stack():
     assert [m[2:] for m in moves if m[0] == 6] == [[7, 2, 4096], [19, 2, 8192]]  # 2 KiB
 
 
+def test_recorded_race_start_needs_the_race_guard():
+    # main.main is $120 under -race: main 336 + 120 + 136 = 592; each goroutine
+    # 40 + 152 + 50 * (208 + 8) + 192 = 11184
+    assert [3, "entry", 0, 1, 8192] in RECORDED["race_adaptive_start"]["moves"]
+    scanned = [592, *RUNTIME_OWN, 11184, 11184]  # 24272 / 9 = 2696
+    assert start_size(scanned, 10**9, 1728) == 8192
+    assert start_size(scanned, 10**9, 928) == 4096
+
+
 # ---- the runtime model ---------------------------------------------------------------
 
 
