@@ -89,11 +89,11 @@ class StackSpec:
         return self.which is Which.GOROUTINE
 
     def row(self) -> str:
-        size = "the thread's stack" if self.size is None else f"{self.size:,} B"
-        g1 = "~0 (any check fails)" if self.guard1 is None else f"lo + {self.guard1}"
+        size = "thread's" if self.size is None else f"{self.size:,} B"
+        g1 = "~0" if self.guard1 is None else f"lo + {self.guard1}"
         grows = "grows" if self.grows else "never grows"
-        return (f"{self.name:<20} {size:>18}  stackguard0 = lo + {self.guard0:<5} "
-                f"stackguard1 = {g1:<20} {grows:<12} {self.source}")
+        return (f"{self.name:<16} {size:>9}  stackguard1 = {g1:<9} {grows:<11}  "
+                f"({self.source})")
 
 
 def specs(race: bool = False, cgo: bool = False) -> tuple[StackSpec, ...]:

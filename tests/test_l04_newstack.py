@@ -180,3 +180,20 @@ def test_growths_are_counted_in_english_and_ticks_are_whole_calls():
     fig = l04.growth_figure(one)
     assert fig.axes[0].get_title() == "160-byte frames: 1 growth"
     assert all(float(t).is_integer() for t in fig.axes[0].get_xticks())
+
+
+def test_doubling_growths_stand_apart_on_the_call_axis():
+    """The learner's report: at a 65,536-byte frame the labels 1, 2, 4, 8, 16, 32 crowded in
+    a column against the y axis. Calls are on a log scale now: growths at calls 1, 2, 4,
+    ..., 1,024 (hand-derived: each growth doubles a stack that holds one more frame per
+    call) stand evenly apart, and every one is labelled."""
+    fig = l04.growth_figure(l04.growth_run(65536, 2000))
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    xs = list(ax.lines[1].get_xdata())
+    assert xs == [2**k for k in range(11)]
+    px = [ax.transData.transform((x, 1 << 20))[0] for x in xs]
+    gaps = [b - a for a, b in zip(px, px[1:], strict=False)]
+    assert max(gaps) - min(gaps) < 1 and min(gaps) > 20  # pixels at 100 dpi
+    assert sorted(int(t.get_text()) for t in ax.texts if t.get_visible()) == xs
+    assert ax.get_xlabel() == "call index (log scale)"
