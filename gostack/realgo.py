@@ -43,7 +43,10 @@ Beyond one goroutine (issue 14): ``run_scene``/``compare`` take a
 main following a script; see scene.py), recorded under "scenes". A program or
 scene with ``race=True`` is built with ``-race`` (cgo on; the observer is then a
 NOSPLIT call, not inlined, and the entry is ``//go:nocheckptr``), and one with
-``gcshrinkstackoff=True`` runs with that GODEBUG setting. A probe the linker
+``gcshrinkstackoff=True`` runs with that GODEBUG setting; a scene with
+``adaptive_start=True`` runs with Go's default ``adaptivestackstart=1`` (it replaces
+RUN_ENV's 0), and its recorded frames include ``main.main``'s, since main, parked in
+runtime.GC(), counts in the average. A probe the linker
 refuses (a NOSPLIT chain over StackNosplit - 8) is an observation too:
 ``Observation.link_error``, the linker's first line.
 """
