@@ -288,7 +288,8 @@ class Runtime:
         ``stack_size`` starts it on a new stack of that size instead.
         """
         stack = self._gfget() if stack_size is None and self.adaptive_start else None
-        size = stack.size if stack is not None else stack_size or STACK_MIN
+        size = stack.size if stack is not None else STACK_MIN if stack_size is None \
+            else stack_size
         g = Goroutine(self, len(self.goroutines) + 1, size, stack)
         self.goroutines.append(g)
         g.call(entry)
