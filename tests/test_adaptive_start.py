@@ -302,3 +302,92 @@ def test_live_scanned_sizes_are_the_table(go, capsys):
     out = capsys.readouterr().out
     assert re.findall(r"startingStackSize (\d+)", out) == ["4096", "2048"]
     assert "runtime.runFinalizers                512" in out
+
+
+# Which dead G each of 65 new goroutines reuses after 64 exited in order 1..64 (all on
+# kept 2 KiB stacks), by stack address; 0: a fresh G. go1.27.3 printed exactly the
+# order test_free_list_order_past_64_dead_goroutines derives, in both modes.
+GFREE_ORDER_GO = """\
+// The order in which new goroutines reuse dead Gs (proc.go gfput/gfget).
+package main
+
+import (
+	"fmt"
+	"runtime"
+	"unsafe"
+)
+
+func curg() uintptr
+
+type stk struct{ lo, hi uintptr }
+
+const n, m = 64, 65
+
+var (
+	los [n + m]uintptr
+	ch  [n + m]chan int
+)
+
+//go:noinline
+func w(i int) {
+	los[i] = (*stk)(unsafe.Pointer(curg())).lo
+	<-ch[i]
+}
+
+func main() {
+	for i := range ch {
+		ch[i] = make(chan int)
+	}
+	base := runtime.NumGoroutine()
+	for i := 0; i < n; i++ {
+		go w(i)
+		for los[i] == 0 {
+			runtime.Gosched()
+		}
+	}
+	for i := 0; i < n; i++ {
+		ch[i] <- 1
+		for runtime.NumGoroutine() > base+n-1-i {
+			runtime.Gosched()
+		}
+	}
+	old := map[uintptr]int{}
+	for i := 0; i < n; i++ {
+		old[los[i]] = i + 1
+	}
+	for j := n; j < n+m; j++ {
+		go w(j)
+		for los[j] == 0 {
+			runtime.Gosched()
+		}
+		fmt.Print(old[los[j]], " ")
+	}
+	fmt.Println()
+}
+"""
+
+
+def _model_gfree_order() -> list[int]:
+    rt = gs.Runtime(adaptive_start=True, trace=False)
+    los = {}
+    for k in range(1, 65):
+        g = _entry(rt)
+        los[g.lo] = k
+    for g in list(rt.goroutines):
+        g.ret()
+    return [los.get(_entry(rt).lo, 0) for _ in range(65)]
+
+
+@pytest.mark.go
+@pytest.mark.parametrize("godebug", [(), ("adaptivestackstart=1",)])
+def test_live_free_list_order(go, godebug):
+    import subprocess
+
+    from gostack import program as P
+
+    files = {"go.mod": P.go_mod(go.version or ""), "main.go": GFREE_ORDER_GO,
+             "curg_amd64.s": P.CURG_ASM}
+    b = realgo.build_files(files, label="gfree-order")
+    r = subprocess.run([str(b.binary)], env=realgo.run_env(godebug), capture_output=True,
+                       text=True, timeout=60, check=True)
+    assert [int(x) for x in r.stdout.split()] == _model_gfree_order()
