@@ -14,6 +14,7 @@ matplotlib.use("Agg")
 import pytest  # noqa: E402
 from lesson_widgets import kinds as _kinds  # noqa: E402
 
+from gostack import realgo  # noqa: E402
 from gostack.lessons import l06_stack_maps as l06  # noqa: E402
 from gostack.lessons import recorder  # noqa: E402
 
@@ -78,3 +79,65 @@ def test_explorer_readout_leaves_the_slot_table_to_the_lesson():
     assert l06.adjust_run(3).table() == ""
     box = l06.adjust_explorer()
     assert "slot  kind" not in box.children[2].children[1].children[0].value
+
+
+# ---- section 5: the runtime's own pointers into a stack (issue 14) ----------------------
+
+RECORDED = realgo.load_recorded()
+LADDER = RECORDED["scenes"]["parked_shrink_ladder"]
+
+
+def test_a_receive_parked_through_five_shrinks_lands_in_the_moved_slot():
+    """Expected sizes from go1.27.3 (recorded scene parked_shrink_ladder): the last growth
+    seen at an entry, then what main saw after each GC while the goroutine sat in recv."""
+    grown = [m[4] for m in LADDER["moves"] if m[1] == "entry"][-1]
+    shrunk = [m[4] for m in LADDER["moves"] if m[1] == "main"]
+    assert (grown, shrunk) == (131072, [65536, 32768, 16384, 8192, 4096])
+    w = l06.parked_recv(LADDER["frames"], sent=42)
+    assert w.sizes == (grown, *shrunk)
+    assert w.got == 42 and w.v_after != w.v_before  # (tests/test_scene.py has the mutant
+    assert w.lines()[2].endswith("v = 42")          # whose elem is not adjusted)
+
+
+def _bp_offsets(calls: int) -> list[int]:
+    """hi - slot of each saved-BP slot, innermost first, by hand: the entry's E is hi-40
+    (its slot hi-48, as real Go's entry in the recorded frame-pointer cases), the worker's
+    $56 puts its SP at hi-96, and each recA ($160 + 8 for its return address) has its slot
+    8 below its E: hi-112 for the first, 168 lower for each next."""
+    return [112 + 168 * (k - 1) for k in range(calls, 0, -1)] + [48]
+
+
+def test_the_entry_slot_is_where_real_go_has_it():
+    for case in RECORDED["frame_pointers"].values():
+        assert case["before"][1][-1] == case["after"][1][-1] == 48
+
+
+def test_bp_move_every_saved_bp_moves_by_delta():
+    m = l06.bp_move(calls=7)
+    assert (m.grow.call_index, m.grow.old_size, m.grow.new_size) == (7, 2048, 4096)
+    old = [m.before.hi - slot for slot, _ in m.before.bp_chain()]
+    new = [m.after.hi - slot for slot, _ in m.after.bp_chain()]
+    assert old == _bp_offsets(6)
+    assert new == _bp_offsets(7)  # recA#7's own frame on top
+    delta = m.after.hi - m.before.hi
+    assert delta == m.grow.delta
+    rows = m.rows()
+    assert len(rows) == 5 and all(r.endswith(f"+{delta:,}") for r in rows[1:])
+    for (s0, v0), (s1, v1) in zip(m.before.bp_chain(), m.after.bp_chain()[1:], strict=True):
+        assert s1 - s0 == delta and (v1 - v0 == delta if v0 else v1 == 0)
+
+
+def test_bp_picture_draws_the_same_arcs_before_and_after():
+    """Four links in each stack at the same offsets from hi (the innermost four of the six
+    recA frames before the growth), each slot labelled with its own address."""
+    m = l06.bp_move(calls=7)
+    fig = l06.draw_bp_move(m)
+    old_ax, new_ax = fig.axes
+    offs = _bp_offsets(6)
+    want = [(offs[k], offs[k + 1]) for k in range(4)]
+    for ax, snap in ((old_ax, m.before), (new_ax, m.after)):
+        arcs = [p for p in ax.patches if type(p).__name__ == "FancyArrowPatch"
+                and p.get_visible() and p._posA_posB[0][0] == 0.0]
+        assert [(round(a._posA_posB[0][1]), round(a._posA_posB[1][1])) for a in arcs] == want
+        labels = {t.get_text() for t in ax.texts if t.get_text().startswith("0x")}
+        assert labels == {f"{snap.hi - o:#x}" for o in offs[:5]}

@@ -17,9 +17,10 @@ from matplotlib.patches import Rectangle
 
 from .. import adjust as adj
 from .. import arch
-from ..runtime import Goroutine, Runtime, Stages
+from ..runtime import Goroutine, Runtime, Snapshot, Stages
 from ..symtab import POINTER, SCALAR, UINTPTR, Func, Local
-from . import draw, view
+from ..trace import Grow
+from . import draw, stacks, view
 from .draw import PALETTE, plural
 from .l05_copystack import SlotRow, fmt_delta, slot_rows, slot_table, word_bytes
 from .recorder import Phase, Recorder, Step, Tape
@@ -211,3 +212,119 @@ def draw_stack_map(func, ax: Axes | None = None) -> Axes:
     ax.set_title(f"{func.name}: frame {func.frame} B", fontsize=9)
     return ax
 
+
+
+# ---- the runtime's own pointers into a stack: a sudog's elem, the saved frame pointers ----
+
+@dataclass(frozen=True)
+class ParkedRecv:
+    """A goroutine blocked in ``v := <-c`` while GCs shrink its stack, then sent ``sent``:
+    where v was when it parked and when the value arrived, and what v reads then."""
+
+    sizes: tuple[int, ...]  # the stack's size when it parked, then after each shrink
+    v_before: int  # &v when it parked (the sudog's elem)
+    v_after: int  # &v when the sender's value arrived
+    sent: int
+    got: int  # v after the receive
+
+    def lines(self) -> list[str]:
+        moved = self.v_after - self.v_before
+        return [f"parked in v := <-c on a {self.sizes[0]:,}-byte stack; &v = {self.v_before:#x}",
+                "while it waits, each GC halves the stack: "
+                + " -> ".join(f"{s:,}" for s in self.sizes),
+                f"the sender's {self.sent} lands at {self.v_after:#x} (sudog.elem moved by "
+                f"{fmt_delta(moved)}); v = {self.got}"]
+
+
+def parked_recv(frames: dict[str, int], *, calls: int = 400, gcs: int = 8,
+                sent: int = 42) -> ParkedRecv:
+    """The recorded scene parked_shrink_ladder on the simulator: the entry (with v in its
+    frame) recurses ``calls`` deep and back, blocks in a receive into v, ``gcs`` GCs run,
+    then a sender hands over ``sent`` through the sudog's elem (chan.go sendDirect)."""
+    rt = Runtime(trace=True)
+    g = rt.go(Func("main.worker1", frame=frames["main.worker1"],
+                   locals=(Local("v", SCALAR, 0),)))
+    rec = Func("main.rec1", frame=frames["main.rec1"])
+    for _ in range(calls):
+        g.call(rec)
+    for _ in range(calls):
+        g.ret()
+    g.park("recv", elem="v")
+    before, size = g.addr("v"), g.stack_size
+    for _ in range(gcs):
+        rt.gc()
+    g.unpark(sent)
+    sizes = (size, *(e.new_size for e in g.trace.shrinks))
+    return ParkedRecv(sizes, before, g.addr("v"), sent, g.load("v"))
+
+
+@dataclass(frozen=True)
+class BPMove:
+    """The saved frame pointers across a growth: the chain before and after the move."""
+
+    before: Snapshot
+    after: Snapshot
+    grow: Grow
+
+    def rows(self, n: int = 4) -> list[str]:
+        """The innermost ``n`` links common to both chains: each slot and the saved BP in
+        it, before and after, and how far each moved."""
+        old, new = self.before.bp_chain(), self.after.bp_chain()[1:]  # after: + the new frame
+        out = [f"{'before: slot':>14} {'holds':>14}   {'after: slot':>14} {'holds':>14}   "
+               "both moved by"]
+        for (slot, saved), (slot2, saved2) in list(zip(old, new, strict=True))[:n]:
+            moved = {slot2 - slot, saved2 - saved}
+            by = fmt_delta(moved.pop()) if len(moved) == 1 else \
+                f"{fmt_delta(slot2 - slot)} and {fmt_delta(saved2 - saved)}"
+            out.append(f"{slot:>#14x} {saved:>#14x}   {slot2:>#14x} {saved2:>#14x}   {by}")
+        return out
+
+
+def bp_move(calls: int = 7) -> BPMove:
+    """Lesson 06's worker and ``calls`` calls of recA; the snapshots just before the call
+    that grows the stack and just after it (its own frame added)."""
+    g = Runtime().go(pointer_worker())
+    rec = running_funcs()[1]
+    before = g.snapshot()
+    for _ in range(calls):
+        snap = g.snapshot()
+        g.call(rec)
+        if g.trace.grows:
+            before = snap
+            break
+    return BPMove(before, g.snapshot(), g.trace.grows[0])
+
+
+def draw_bp_move(move: BPMove, fig=None, frames: int = 4):
+    """The top of both stacks on one scale, the same ``frames`` saved BPs in each (the
+    growing call's new frame left out) arced left of the column to the caller's slot, each
+    slot labelled with its address: the arcs sit at the same offsets from hi, the
+    addresses differ by delta."""
+    fig = draw.canvas(fig, (8.4, 4.8))
+    axs = [fig.add_axes(r) for r in ((0.17, 0.04, 0.33, 0.82), (0.64, 0.04, 0.33, 0.82))]
+    g = move.grow
+    top = -(-(move.after.used + 160) // 256) * 256  # the frames in use, and a little more
+    art = stacks.MoveArt(axs)
+    art.update(move.before, move.after, pointer_frames=0, copied=False)  # no memmove arrow
+    for side, snap, skip, title in ((art.old, move.before, 0, f"before: stack {g.old_size:,} B"),
+                                    (art.new, move.after, 1, f"after: stack {g.new_size:,} B")):
+        side.update(snap, title=title, span=top, bps=stacks.bp_links(snap, frames, skip))
+        ax = side.ax
+        ax.set_ylim(top, 0)
+        ax.set_yticks([0], ["hi"])
+        ax.spines["left"].set_bounds(0, min(top, snap.size))
+        for text in ax.texts:  # the guard's label, if the guard is below the part shown
+            text.set_clip_on(True)
+        for slot, _ in snap.bp_chain()[skip:skip + frames + 1]:
+            ax.text(-0.3, snap.hi - slot, f"{slot:#x}", ha="right", va="center", fontsize=7,
+                    color=stacks.BP_COLOR)
+    fig.suptitle(f"the top {top:,} B of each stack: each saved BP (address at left) holds "
+                 f"its caller's; call {g.call_index} moved all by {fmt_delta(g.delta)}",
+                 fontsize=9)
+    return fig
+
+
+def show_bp_move(move: BPMove) -> None:
+    """Display draw_bp_move's picture."""
+    with draw.styled():
+        view.show(draw_bp_move(move))

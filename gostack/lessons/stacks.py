@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from matplotlib.axes import Axes
 from matplotlib.collections import PatchCollection
 from matplotlib.patches import ConnectionPatch, FancyArrowPatch, Rectangle
+from matplotlib.transforms import offset_copy
 
 from ..arch import STACK_GUARD
 from ..runtime import Snapshot
@@ -24,6 +25,9 @@ from .draw import PALETTE, axes
 
 # (from, to): a pointer as two offsets below hi, the slot's and its target's.
 Arrow = tuple[int, int]
+
+GUARD_GAP = 8  # points between the guard's label and the stack column
+BP_COLOR = PALETTE["edge"]  # the saved frame pointers' arcs, left of the column
 
 
 def _frame_color(name: str, names: list[str]) -> str:
@@ -44,9 +48,17 @@ def step_pointers(snap: Snapshot, pointer_frames: int = 3) -> list[Arrow]:
     return out
 
 
-def _arrow(color: str, **kw) -> FancyArrowPatch:
+def bp_links(snap: Snapshot, frames: int = 4, skip: int = 0) -> list[Arrow]:
+    """The frame-pointer chain, ``frames`` links after the ``skip`` innermost: (slot, the
+    caller's slot it holds) as offsets below hi; the entry's saved 0 (no caller) is left
+    out."""
+    return [(snap.hi - slot, snap.hi - saved)
+            for slot, saved in snap.bp_chain()[skip:skip + frames] if saved]
+
+
+def _arrow(color: str, x: float = 1.0, rad: float = -0.5, **kw) -> FancyArrowPatch:
     # shrinkA/B 0: the arrow ends exactly at its points, with no path splitting per draw.
-    return FancyArrowPatch((1.0, 0), (1.0, 0), connectionstyle="arc3,rad=-0.5",
+    return FancyArrowPatch((x, 0), (x, 0), connectionstyle=f"arc3,rad={rad}",
                            arrowstyle="->", mutation_scale=10, color=color, linewidth=1.2,
                            shrinkA=0, shrinkB=0, **kw)
 
@@ -79,8 +91,12 @@ class StackArt:
             # sat near the guard (as it did lesson 03's labels).
             (line,) = ax.plot([0, 1], [0, 0], color=PALETTE["guard"], linestyle="--",
                               linewidth=1)
-            text = ax.text(-0.05, 0, f"stackguard0\n= lo + {STACK_GUARD}", va="center",
-                           color=PALETTE["guard"], ha="right", fontsize=7)
+            # A fixed gap in points: at 0.05 of the axis the label touched the frame that
+            # sat on the guard (lesson 07, call 20).
+            text = ax.text(0, 0, f"stackguard0\n= lo + {STACK_GUARD}", va="center",
+                           color=PALETTE["guard"], ha="right", fontsize=7,
+                           transform=offset_copy(ax.transData, ax.figure, x=-GUARD_GAP,
+                                                 units="points"))
             self.guard = (zone, line, text)
         # A label and a line with an arrowhead marker: an annotation's arrow cost more to
         # draw than the rest of the column.
@@ -88,12 +104,16 @@ class StackArt:
         (self.sp_arrow,) = ax.plot([1.02, 1.22], [0, 0], color=PALETTE["sp"], linewidth=1,
                                    marker="<", markersize=4, markevery=[0])
         self.arrows: list[FancyArrowPatch] = []
+        self.bp_arrows: list[FancyArrowPatch] = []
         ax.set_xlim(-0.9, 1.9)
         ax.set_xticks([])
         ax.spines["bottom"].set_visible(False)
 
     def update(self, snap: Snapshot, *, title: str | None = None,
-               pointers: Sequence[Arrow] = (), span: int | None = None) -> None:
+               pointers: Sequence[Arrow] = (), span: int | None = None,
+               bps: Sequence[Arrow] = ()) -> None:
+        """``pointers`` arc right of the column; ``bps`` (saved frame pointers, see
+        bp_links) arc left of it."""
         ax, size, used = self.ax, snap.size, snap.used
         self.free.set_height(size)
         reserve_top = snap.frames[0].e + 8 if snap.frames else snap.sp
@@ -129,8 +149,16 @@ class StackArt:
             if k < len(pointers):
                 arrow.set_positions((1.0, pointers[k][0]), (1.0, pointers[k][1]))
             arrow.set_visible(k < len(pointers))
+        while len(self.bp_arrows) < len(bps):
+            self.bp_arrows.append(ax.add_patch(_arrow(BP_COLOR, x=0.0, rad=0.5)))
+        for k, arrow in enumerate(self.bp_arrows):
+            if k < len(bps):
+                arrow.set_positions((0.0, bps[k][0]), (0.0, bps[k][1]))
+            arrow.set_visible(k < len(bps))
         ax.set_ylim(max(span or size, size), 0)  # hi at the top
-        ax.set_yticks([0, size], ["hi", f"lo\n({size:,} B)"])
+        # Just "lo": "lo (131,072 B)" read as an address, and the size is in the title
+        # (every caller's title gives it; "lo\n128 KiB stack" overran the figure's edge).
+        ax.set_yticks([0, size], ["hi", "lo"])
         ax.spines["left"].set_bounds(0, size)  # the stack ends at lo, whatever the span
         ax.set_title(title or f"stack {size:,} B, used {used:,} B")
 
@@ -181,8 +209,12 @@ class MoveArt:
         self.memmove = a_new.add_artist(ConnectionPatch(
             xyA=(1.9, 0), coordsA=a_old.transData, xyB=(-0.9, 0), coordsB=a_new.transData,
             arrowstyle="->", color=PALETTE["grow"], linewidth=1.5, shrinkA=0, shrinkB=0))
-        self.memmove_text = a_old.text(1.9, 0, "", fontsize=7, va="bottom",
-                                       color=PALETTE["grow"])
+        # Under the bytes in use, where no dangling arrow runs (each joins two slots in
+        # use): above the arrow, lesson 05's dashed arrow struck the label through.
+        self.memmove_text = a_old.text(1.9, 0, "", fontsize=7, va="top",
+                                       color=PALETTE["grow"],
+                                       transform=offset_copy(a_old.transData, a_old.figure,
+                                                             y=-4, units="points"))
         self.freed = a_old.add_patch(Rectangle((0, 0), 1, 0, facecolor=PALETTE["reserve"],
                                                alpha=0.85, hatch="xx",
                                                edgecolor=PALETTE["edge"], zorder=3))
@@ -206,7 +238,7 @@ class MoveArt:
             bar.set_visible(show)
         self.memmove.xy1, self.memmove.xy2 = (1.9, used / 2), (-0.9, used / 2)
         self.memmove.set_visible(show)
-        self.memmove_text.set_y(used / 2)
+        self.memmove_text.set_y(used)
         self.memmove_text.set_text(f" memmove\n {used:,} B")
         self.memmove_text.set_visible(show)
         self.freed.set_height(old.size)
