@@ -23,7 +23,8 @@ current). The source strings are the English messages: a message missing from a 
 shown in English. :func:`using` switches the language for one block, for the current thread
 or task only (the grader writes each student's feedback in that student's language).
 
-Lesson figures and readouts are the next users: their code calls ``gostack.i18n._`` too.
+Lesson figures and readouts call ``gostack.i18n._`` too, and draw their text inside
+:func:`figure_fonts`, which gives a figure Hangul in any language but English.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from __future__ import annotations
 import gettext
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
@@ -212,3 +213,15 @@ def use_hangul_font() -> tuple[str, ...]:
     family = font_family()
     matplotlib.rcParams["font.family"] = list(family)
     return family
+
+
+def figure_fonts():
+    """A context for making a figure's text: in English nothing changes (the kit's figures
+    stay as they were, byte for byte); in another language matplotlib's ``font.family``
+    is :func:`font_family`, so text made inside can hold Hangul. A text takes its font when
+    it is made, so a widget's figure keeps it for later states."""
+    if language() == DEFAULT:
+        return nullcontext()
+    import matplotlib
+
+    return matplotlib.rc_context({"font.family": list(font_family())})

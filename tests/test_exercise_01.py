@@ -119,3 +119,18 @@ def test_4096_is_medium_but_no_reachable_state_shows_it():
         for sp in range(max(4104, guard - 128), guard + 4400, 8):
             assert ref(sp, 4096, guard) == as_huge(sp, 4096, guard), (lo, sp)
     assert ref(0x800, 4096, 0x400) != as_huge(0x800, 4096, 0x400)  # SP below StackBig only
+
+
+def test_a_cases_comment_follows_the_language():
+    from gostack import i18n
+
+    above = {"tags": ["large"], "args": [G + 48, 168, G], "size": 168}
+    below = {"tags": ["small"], "args": [G - 8, 56, G], "size": 56}
+    preempt = {"tags": ["preempt"], "args": [G + 4096, 56, PREEMPT], "size": 56}
+    assert EX.call_text(above).endswith("  # SP is 48 bytes above stackguard0")
+    assert EX.call_text(below).endswith("  # SP is 8 bytes below stackguard0")
+    with i18n.using("ko"):
+        assert EX.call_text(above) == (f"morestack_needed(sp={G + 48:#x}, frame=168, "
+                                       f"stackguard0={G:#x})  # SP가 stackguard0보다 48바이트 위")
+        assert EX.call_text(below).endswith("  # SP가 stackguard0보다 8바이트 아래")
+        assert EX.call_text(preempt).endswith("STACK_PREEMPT)  # stackguard0 = stackPreempt")

@@ -434,3 +434,67 @@ def test_lab_main_picks_the_edition_from_lang_or_the_locale(monkeypatch):
     fronts = [next(a for a in argv if a.startswith("--LabApp.default_url=")) for argv in ran]
     assert ["/ko/" in f for f in fronts] == [True, False, True, False]
     assert ran[0][-1] == "--no-browser" and "--lang" not in ran[0]
+
+
+# ---------------------------------------------------------------------------
+# What a Korean learner sees in lessons 00-02 and exercise 01
+# ---------------------------------------------------------------------------
+
+
+def test_the_lesson_map_speaks_korean_and_lines_up():
+    from gostack import course
+
+    # English: lesson 00's map as it printed before (title padded to 60 characters).
+    assert course.lesson_map() == "\n".join(
+        f"{le.number:02d}  {le.title:<60} {le.teaches}" for le in course.LESSONS)
+    titles = {e.msgctxt: e.msgstr for e in polib.pofile(str(tn.course_po("ko")))
+              if not e.obsolete}
+    with i18n.using("ko"):
+        lines = course.lesson_map().splitlines()
+    assert len(lines) == len(course.LESSONS)
+    for le, line in zip(course.LESSONS, lines, strict=True):
+        title, teaches = titles[f"{le.stem}:title"], titles[f"{le.stem}:teaches"]
+        assert line.startswith(f"{le.number:02d}  {title}") and line.endswith(f" {teaches}")
+        # Hangul takes two columns: every "what it teaches" starts in column 65.
+        assert i18n.text_width(line[:-len(teaches)]) == 4 + 60 + 1
+
+
+def test_the_package_catalog_has_the_course_lists_titles():
+    """gostack's catalog (lesson 00's map) and i18n/ko/course.po (README.ko.md) agree."""
+    course_po = {e.msgid: e.msgstr for e in polib.pofile(str(tn.course_po("ko")))
+                 if not e.obsolete and e.msgstr}
+    from gostack import course
+
+    with i18n.using("ko"):
+        for le in course.LESSONS:
+            for text in (le.title, le.teaches):
+                assert i18n._(text) == course_po[text]
+
+
+def test_korean_lesson_00_names_the_korean_menu_and_folders():
+    """The menu path as JupyterLab's Korean language pack shows it (its own catalog)."""
+    import json
+
+    pack = importlib.util.find_spec("jupyterlab_language_pack_ko_KR")
+    if pack is None:
+        pytest.skip("JupyterLab's Korean language pack (the `ko` extra) is not installed")
+    words = json.loads((Path(pack.origin).parent / "locale" / "ko_KR" / "LC_MESSAGES"
+                        / "jupyterlab.json").read_text(encoding="utf-8"))
+    run, restart = words["menu\x04Run"][0], words["Restart Kernel and Run All Cells…"][0]
+    text = "\n".join(c.source for c in nbformat.read(ROOT / "notebooks" / "ko" / "00-welcome.ipynb",
+                                                     as_version=4).cells
+                     if c.cell_type == "markdown")
+    assert f"*{run} → {restart}*" in text
+    assert "Run All Cells" not in text
+    assert "`exercises/ko/`" in text and "`exercises/`" not in text
+
+
+def test_figures_get_hangul_only_outside_english():
+    import matplotlib
+
+    before = list(matplotlib.rcParams["font.family"])
+    with i18n.using("en"), i18n.figure_fonts():
+        assert list(matplotlib.rcParams["font.family"]) == before
+    with i18n.using("ko"), i18n.figure_fonts():
+        assert tuple(matplotlib.rcParams["font.family"]) == i18n.font_family()
+    assert list(matplotlib.rcParams["font.family"]) == before

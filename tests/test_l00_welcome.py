@@ -57,3 +57,41 @@ def test_the_guard_line_strikes_no_label():
     (guard,) = [ln for ln in ax.lines if ln.get_linestyle() == "--"]
     (sp,) = [t for t in ax.texts if t.get_text() == "SP"]
     assert not guard.get_window_extent(r).overlaps(sp.get_window_extent(r))
+
+
+def test_readout_writes_the_frame_with_a_thousands_separator():
+    # 10,280 B as lesson 03's huge frame; 40 + 40 + 10,288 = 10,368 B in use after one call.
+    state = l00.depth_state(frame=10280, calls=1)
+    assert state.readout.startswith("after 1 call of 10,280-byte frames: ")
+    assert f"used {40 + 40 + 10288:,} B" in state.readout
+
+
+def test_readout_and_chart_in_korean():
+    from gostack import i18n
+
+    with i18n.using("ko"):
+        # The English test's call 7: 40 + 40 + 7 * 168 = 1,256 B, one growth 2,048 -> 4,096.
+        assert l00.depth_state(calls=7).readout == (
+            "160바이트 프레임 호출 7번 뒤: 스택 4,096 B, 사용 1,256 B, 증가 1번; "
+            "마지막 증가는 7번째 호출 (2,048 → 4,096 B)")
+        fig = l00.depth_figure(l00.depth_state(calls=20))
+        chart = fig.axes[1]
+        assert (chart.get_xlabel(), chart.get_ylabel(), chart.get_title()) == (
+            "호출 번호", "스택 크기 (바이트)", "증가 2번")
+        if i18n.hangul_font_file() is not None:
+            assert "NanumGothic" in chart.title.get_fontfamily()
+    fig = l00.depth_figure(l00.depth_state(calls=20))
+    chart = fig.axes[1]
+    assert (chart.get_xlabel(), chart.get_title()) == ("call index", "2 growths")
+    assert "NanumGothic" not in chart.title.get_fontfamily()  # English figures unchanged
+
+
+def test_the_taste_chart_keeps_the_lessons_words():
+    import gostack as gs
+
+    g = gs.Runtime().go(gs.Func("main.worker", frame=40))
+    for _call in range(400):
+        g.call(gs.Func("main.recA", frame=160))
+    ax = l00.draw_growth(g.trace, calls=400)
+    assert ax.get_title() == "stack size of one goroutine, 400 calls of a 160-byte frame"
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("call index", "stack size (bytes)")

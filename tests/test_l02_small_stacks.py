@@ -95,3 +95,38 @@ def test_the_initial_dropdown_always_shows_a_choice(start) -> None:
         assert init.index is not None and init.label, p
         assert init.value == P.DEFAULT_INITIAL[P.Policy(p)], p
     assert init.label == "computed at each GC"
+
+
+def _one_copy() -> P.Summary:
+    """One goroutine that grew once, from 2 KiB to 4 KiB, copying 1,096 bytes."""
+    return P.Summary(CONTIGUOUS, 2048, "contiguous, 2 KiB start (Go 1.4+)", n=1, seed=0,
+                     used=1256, reserved=4096, resident=4096, moves=1, bytes_copied=1096,
+                     overflows=0, sizes=((4096, 1),))
+
+
+def test_one_copy_is_singular():
+    s = _one_copy()
+    assert l02.moves(s) == "1 copy"
+    assert l02.readout(s) == ("contiguous, 2 KiB start (Go 1.4+): 1 goroutine, reserved 4 KiB, "
+                              "resident 4 KiB, used 1.2 KiB, waste 2.8 KiB (69%), 1 copy, "
+                              "1.1 KiB copied")
+
+
+def test_readouts_are_the_lessons_in_english_and_korean():
+    from gostack import i18n
+
+    state = P.explorer_state(n=10_000, initial=None, policy="contiguous", seed=1)
+    # As lesson 02 printed it before its words were translated.
+    english = ("contiguous, 2 KiB start (Go 1.4+): 10,000 goroutines, reserved 34.5 MiB, "
+               "resident 34.5 MiB, used 15.4 MiB, waste 19.1 MiB (55%), 5,799 copies, "
+               "9.4 MiB copied")
+    assert l02.readout(state) == english
+    assert [l02.label(p, i) for p, i in P.LINEUP] == [
+        "threads, 8 MiB stacks", "segmented, 4 KiB (Go 1.1)", "segmented, 8 KiB (Go 1.2)",
+        "contiguous, 8 KiB start (Go 1.3)", "contiguous, 2 KiB start (Go 1.4+)",
+        "adaptive start (Go 1.19+)"]
+    with i18n.using("ko"):
+        assert l02.readout(state) == (
+            "연속 스택, 2 KiB로 시작 (Go 1.4+): 고루틴 10,000개, 예약 34.5 MiB, 상주 34.5 MiB, "
+            "사용 15.4 MiB, 낭비 19.1 MiB (55%), 복사 5,799번, 9.4 MiB 복사")
+        assert l02.moves(_one_copy()) == "복사 1번"

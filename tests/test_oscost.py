@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import sys
 import time
 from pathlib import Path
@@ -642,3 +643,24 @@ def test_lesson_01_runs_top_to_bottom_without_proc(tmp_path, monkeypatch):
     text = "".join(o.get("text", "") for o in first.outputs)
     assert "note: limits: recorded on " in text and "note: lazy: recorded on " in text
     assert "10,000 threads take 10-20 GB" in text
+
+
+@linux
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's malloc arenas")
+def test_live_reserve_beyond_the_stacks_is_mallocs_arenas():
+    """Lesson 01's 100-thread row reserved 17.6 MiB per thread next to 8 MiB stacks. Each new
+    thread's first malloc takes a new glibc arena, a 64 MiB reservation (HEAP_MAX_SIZE = 2 *
+    DEFAULT_MMAP_THRESHOLD_MAX on 64-bit), until there are 8 per CPU (malloc/arena.c
+    arena_get2, NARENAS_FROM_NCORES), the main arena among them; MALLOC_ARENA_MAX=1 keeps
+    every thread on the main arena, and the extra reserve goes."""
+    lim = oscost.read_limits()
+    if lim.allows(100):
+        pytest.skip(lim.allows(100))
+
+    def beyond_stacks(env):
+        d = oscost.run.run_python("threads", 60, env=env, n=100).get()
+        return d["VmSize"] - d["stack_mappings"] * (d["stack"] + d["guard"])
+
+    arenas = min(100, 8 * (os.cpu_count() or 1) - 1)
+    assert beyond_stacks(None) >= 0.9 * arenas * 64 * MIB
+    assert beyond_stacks({"MALLOC_ARENA_MAX": "1"}) < 16 * MIB

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 
 from matplotlib.figure import Figure
 
+from .. import i18n
+from ..i18n import _, ngettext
 from ..runtime import Runtime, Snapshot
 from ..symtab import Func
 from ..trace import Trace
 from . import draw, stacks, view
-from .draw import plural
 from .running import RUNNING_FRAMES
 
 ENTRY, FRAME = RUNNING_FRAMES["main.worker"], RUNNING_FRAMES["main.recA"]
@@ -34,12 +35,41 @@ class DepthState:
 
     @property
     def readout(self) -> str:
+        """One line, in the language in use."""
         grows = self.trace.grows
-        last = (f"; last growth at call {grows[-1].call_index} "
-                f"({grows[-1].old_size:,} → {grows[-1].new_size:,} B)") if grows else ""
-        return (f"after {plural(self.calls, 'call')} of {self.frame}-byte frames: stack "
-                f"{self.snapshot.size:,} B, used {self.snapshot.used:,} B, "
-                f"{plural(len(grows), 'growth')}{last}")
+        last = _("; last growth at call {call} ({old:,} → {new:,} B)").format(
+            call=grows[-1].call_index, old=grows[-1].old_size,
+            new=grows[-1].new_size) if grows else ""
+        return _("after {calls} of {frame:,}-byte frames: stack {size:,} B, used {used:,} B, "
+                 "{growths}{last}").format(
+            calls=ngettext("{n:,} call", "{n:,} calls", self.calls).format(n=self.calls),
+            frame=self.frame, size=self.snapshot.size, used=self.snapshot.used,
+            growths=growths(len(grows)), last=last)
+
+
+def growths(n: int) -> str:
+    """'1 growth', '2 growths', in the language in use."""
+    return ngettext("{n:,} growth", "{n:,} growths", n).format(n=n)
+
+
+def _label_chart(chart: draw.GrowthChart) -> None:
+    """The growth chart's axis labels in the language in use (draw.GrowthChart's are
+    English: lesson 04 draws it too)."""
+    chart.ax.set_xlabel(_("call index"))
+    chart.ax.set_ylabel(_("stack size (bytes)"))
+
+
+def draw_growth(trace: Trace, calls: int, frame: int = FRAME):
+    """The taste's staircase: one goroutine's stack size over ``calls`` calls of
+    ``frame``-byte frames (draw.draw_growth, with its words in the language in use)."""
+    with i18n.figure_fonts():
+        ax = draw.axes(None, (6.0, 3.2))
+        chart = draw.GrowthChart(ax)
+        _label_chart(chart)
+        chart.update(trace.grows, calls=calls, title=_(
+            "stack size of one goroutine, {calls} calls of a {frame:,}-byte frame").format(
+                calls=calls, frame=frame))
+    return ax
 
 
 @functools.lru_cache(maxsize=512)  # a widget revisits states; the value is frozen
@@ -47,7 +77,7 @@ def depth_state(frame: int = FRAME, calls: int = 6, entry: int = ENTRY) -> Depth
     """Run a recursion of ``frame``-byte frames for ``calls`` calls from an ``entry`` frame."""
     g = Runtime(trace=False).go(Func("main.worker", frame=entry))
     rec = Func("main.recA", frame=frame)
-    for _ in range(calls):
+    for _call in range(calls):
         g.call(rec)
     return DepthState(frame, calls, g.snapshot(), g.trace)
 
@@ -60,16 +90,18 @@ class _Depth:
         left, right = fig.subplots(1, 2, width_ratios=(1, 2))
         self.stack = stacks.StackArt(left, label_frames=3)
         self.chart = draw.GrowthChart(right)
+        _label_chart(self.chart)
 
     def update(self, state: DepthState) -> None:
         self.stack.update(state.snapshot)
-        self.chart.update(state.trace.grows, calls=max(state.calls, 1))
+        self.chart.update(state.trace.grows, calls=max(state.calls, 1),
+                          title=growths(len(state.trace.grows)))
 
 
 def depth_figure(state: DepthState, fig: Figure | None = None) -> Figure:
     """The stack after the last call, and its size against the call index; a widget's
     figure (``fig``) keeps its axes and layout, its chart's artists moved in place."""
-    with draw.styled():
+    with draw.styled(), i18n.figure_fonts():
         art = draw.kept(fig, "depth", None)
         if art is None:
             fig = draw.canvas(fig, (9, 4.2))

@@ -12,13 +12,16 @@ from matplotlib.axes import Axes
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import FixedLocator, NullLocator
 
+from .. import i18n
+from ..i18n import N_, _
 from ..oscost import fmt_bytes, fmt_ns
 from .draw import PALETTE, STYLE
 
 COST_COLORS = {"thread": PALETTE["grow"], "goroutine": PALETTE["ok"], "other": PALETTE["uintptr"]}
 
 
-COST_NAMES = {"thread": "OS thread", "goroutine": "goroutine", "other": "Python generator"}
+COST_NAMES = {"thread": N_("OS thread"), "goroutine": N_("goroutine"),
+              "other": N_("Python generator")}
 
 
 def _cost_ticks(unit: str, lo: float, hi: float) -> list[float]:
@@ -38,8 +41,13 @@ def draw_cost_comparison(panels: Sequence[tuple[str, str, Sequence]], axes=None,
                          title: str | None = None):
     """Horizontal bars on log axes, one panel per (title, unit, bars); unit is "bytes" or
     "ns". Each bar has ``label``, ``value`` and ``who`` ("thread", "goroutine", "other"),
-    which picks the colour. Returns the list of Axes."""
+    which picks the colour. Titles and labels are shown in the language in use (oscost
+    gives them in English). Returns the list of Axes."""
+    with i18n.figure_fonts():
+        return _draw_cost_comparison(panels, axes, title)
 
+
+def _draw_cost_comparison(panels, axes, title):
     if axes is None:  # pyplot's, as lesson 01 shows it with plt.show()
         with plt.rc_context(STYLE):
             fig, axes = plt.subplots(
@@ -58,17 +66,17 @@ def draw_cost_comparison(panels: Sequence[tuple[str, str, Sequence]], axes=None,
         ax.xaxis.set_minor_locator(NullLocator())
         ax.xaxis.set_major_formatter(lambda v, _pos, fmt=fmt: fmt(v))
         ax.set_yticks(list(ys))
-        ax.set_yticklabels([b.label for b in bars])
+        ax.set_yticklabels([_(b.label) for b in bars])
         ax.invert_yaxis()
         for y, b in zip(ys, bars, strict=True):
             ax.text(b.value * 1.12, y, fmt(b.value), va="center", fontsize=8)
-        ax.set_title(name, loc="left")
+        ax.set_title(_(name), loc="left")
         ax.grid(axis="x", color="#DDDDDD", linewidth=0.6)
         ax.set_axisbelow(True)
     fig = axes[0].figure
     handles = [Rectangle((0, 0), 1, 1, color=COST_COLORS[k]) for k in COST_COLORS]
-    fig.legend(handles, list(COST_NAMES.values()), loc="lower center", ncols=3, frameon=False,
-               fontsize=8)
+    fig.legend(handles, [_(n) for n in COST_NAMES.values()], loc="lower center", ncols=3,
+               frameon=False, fontsize=8)
     top = 1.0
     if title:
         import textwrap

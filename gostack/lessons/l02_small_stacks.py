@@ -13,19 +13,75 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 
+from .. import i18n
 from .. import population as pp
 from ..arch import STACK_GUARD
+from ..i18n import _, ngettext
 from ..population import Policy, Summary, fmt_bytes
+from ..segmented import GO1_1
 from . import draw, view
 from .draw import PALETTE
 
+# --------------------------------------------------------------------------- words
+# population.label and Summary.readout in the language in use (gostack.population keeps
+# the model, and its English words; the lesson shows these).
+
+
+def label(policy: Policy | str, initial: int | None = None) -> str:
+    """A configuration's short name, e.g. 'contiguous, 2 KiB start (Go 1.4+)'."""
+    p = Policy(policy)
+    size = pp.DEFAULT_INITIAL[p] if initial is None and p is not pp.ADAPTIVE else initial
+    if p is pp.FIXED:
+        return _("threads, {size} stacks").format(size=fmt_bytes(size))
+    if p is pp.SEGMENTED:
+        era = "Go 1.1" if size == GO1_1.stack_min else "Go 1.2"
+        return _("segmented, {size} ({era})").format(size=fmt_bytes(size), era=era)
+    if p is pp.CONTIGUOUS:
+        era = {2048: " (Go 1.4+)", 8192: " (Go 1.3)"}.get(size, "")
+        return _("contiguous, {size} start{era}").format(size=fmt_bytes(size), era=era)
+    return _("adaptive start (Go 1.19+)")
+
+
+def moves(s: Summary) -> str:
+    """'227 copies', '1 copy', '1,110 new segments', '0 moves'."""
+    n = s.moves
+    if s.policy is pp.SEGMENTED:
+        return ngettext("{n:,} new segment", "{n:,} new segments", n).format(n=n)
+    if s.policy is pp.FIXED:
+        return ngettext("{n:,} move", "{n:,} moves", n).format(n=n)
+    return ngettext("{n:,} copy", "{n:,} copies", n).format(n=n)
+
+
+def readout(s: Summary) -> str:
+    """One configuration's costs in one line (what the explorer shows)."""
+    who = (ngettext("{n:,} thread", "{n:,} threads", s.n) if s.policy is pp.FIXED
+           else ngettext("{n:,} goroutine", "{n:,} goroutines", s.n)).format(n=s.n)
+    kernel = (_(" ({kernel} of it kernel)").format(kernel=fmt_bytes(s.kernel))
+              if s.kernel else "")
+    text = _("{label}: {who}, reserved {reserved}, resident {resident}{kernel}, used {used}, "
+             "waste {waste} ({share:.0%}), {moves}, {copied} copied").format(
+        label=label(s.policy, s.initial), who=who, reserved=fmt_bytes(s.reserved),
+        resident=fmt_bytes(s.resident), kernel=kernel, used=fmt_bytes(s.used),
+        waste=fmt_bytes(s.waste), share=s.waste_fraction, moves=moves(s),
+        copied=fmt_bytes(s.bytes_copied))
+    if s.overflows:
+        text += ngettext(", {n:,} overflow", ", {n:,} overflows", s.overflows).format(
+            n=s.overflows)
+    return text
+
+
+# --------------------------------------------------------------------------- figures
 
 def draw_population(used: Sequence[int], ax: Axes | None = None, *,
                     title: str | None = None) -> Axes:
     """How many goroutines use how many bytes at their deepest point (two bins per
     doubling, log axis), with the guard line of a 2, 4 and 8 KiB stack: what each holds
     before it grows."""
-    ax = draw.axes(ax, (7.2, 3.0))
+    with i18n.figure_fonts():
+        return _draw_population(used, draw.axes(ax, (7.2, 3.0)), title)
+
+
+def _draw_population(used: Sequence[int], ax: Axes, title: str | None) -> Axes:
     k0, k1 = max(64, min(used)).bit_length() - 1, max(used).bit_length()
     bins = [2 ** (k / 2) for k in range(2 * k0, 2 * k1 + 1)]
     ax.hist(used, bins=bins, color=PALETTE["frame"][0], edgecolor="white", linewidth=0.5)
@@ -35,15 +91,16 @@ def draw_population(used: Sequence[int], ax: Axes | None = None, *,
     for size in (2048, 4096, 8192):
         x = size - STACK_GUARD
         ax.axvline(x, color=PALETTE["guard"], linestyle="--", linewidth=1)
-        ax.text(x * 1.05, top * 0.98, f"{fmt_bytes(size)} stack:\nguard at\n{x:,} B",
-                color=PALETTE["guard"], fontsize=7, va="top")
+        note = _("{size} stack:\nguard at\n{guard:,} B").format(size=fmt_bytes(size), guard=x)
+        ax.text(x * 1.05, top * 0.98, note, color=PALETTE["guard"], fontsize=7, va="top")
     ticks = [2 ** k for k in range(k0, k1 + 1)]
     ax.set_xticks(ticks)
     ax.set_xticklabels([fmt_bytes(t).replace(" ", "\u00a0") for t in ticks], fontsize=7)
     ax.minorticks_off()
-    ax.set_xlabel("bytes in use at the deepest point (hi − SP)")
-    ax.set_ylabel("goroutines")
-    ax.set_title(title or f"{len(used):,} goroutines (a model: log-normal bytes used)")
+    ax.set_xlabel(_("bytes in use at the deepest point (hi − SP)"))
+    ax.set_ylabel(_("goroutines"))
+    ax.set_title(title or _("{n:,} goroutines (a model: log-normal bytes used)").format(
+        n=len(used)))
     return ax
 
 
@@ -51,21 +108,26 @@ def draw_stack_sizes(summaries: Sequence, ax: Axes | None = None, *,
                      title: str | None = None) -> Axes:
     """Goroutines per final stack size, one bar colour per policy (log scale: the tail shows)."""
 
-    ax = draw.axes(ax, (6.4, 3.0))
+    with i18n.figure_fonts():
+        return _draw_stack_sizes(summaries, draw.axes(ax, (6.4, 3.0)), title)
+
+
+def _draw_stack_sizes(summaries: Sequence, ax: Axes, title: str | None) -> Axes:
     sizes = sorted({s for summ in summaries for s, _ in summ.sizes})
     width = 0.8 / len(summaries)
     for i, summ in enumerate(summaries):
         counts = dict(summ.sizes)
         xs = [j + (i - (len(summaries) - 1) / 2) * width for j in range(len(sizes))]
-        ax.bar(xs, [counts.get(s, 0) for s in sizes], width=width, label=summ.label,
+        ax.bar(xs, [counts.get(s, 0) for s in sizes], width=width,
+               label=label(summ.policy, summ.initial),
                color=PALETTE["frame"][i % len(PALETTE["frame"])])
     ax.set_yscale("log")
     ax.set_xticks(range(len(sizes)))
     ax.set_xticklabels([fmt_bytes(s) for s in sizes], fontsize=8)
-    ax.set_xlabel("stack size at the deepest point")
-    ax.set_ylabel("goroutines (log scale)")
+    ax.set_xlabel(_("stack size at the deepest point"))
+    ax.set_ylabel(_("goroutines (log scale)"))
     ax.legend(fontsize=7, frameon=False)
-    ax.set_title(title or "where the goroutines end up")
+    ax.set_title(title or _("where the goroutines end up"))
     return ax
 
 
@@ -99,13 +161,13 @@ def _draw_row(mem: Axes, work: Axes, y: int, s: Summary, *, highlight: bool = Fa
                     color=PALETTE["reserve"], hatch="///", **kw)
     note = fmt_bytes(s.resident)
     if s.reserved > s.resident:
-        note += f"  (reserved {fmt_bytes(s.reserved)})"
+        note += _("  (reserved {reserved})").format(reserved=fmt_bytes(s.reserved))
     out.append(mem.text(s.resident / _MIB, y, "  " + note, va="center", fontsize=7,
                         animated=animated))
     out += _bar(work, y, s.moves, color=PALETTE["grow"], **kw)
-    out.append(work.text(s.moves, y, f"  {s.moves:,} {s.move_kind}, "
-                         f"{fmt_bytes(s.bytes_copied)} copied", va="center", fontsize=7,
-                         animated=animated))
+    out.append(work.text(s.moves, y, "  " + _("{moves}, {copied} copied").format(
+        moves=moves(s), copied=fmt_bytes(s.bytes_copied)), va="center", fontsize=7,
+        animated=animated))
     return out
 
 
@@ -118,15 +180,15 @@ def _decorate(mem: Axes, work: Axes, rows: Sequence[Summary], labels: list[str],
         mem.get_yticklabels()[-1].set_color(PALETTE["pointer"])
     mem.set_ylim(len(labels) - 0.5, -0.5)  # first row on top
     mem.set_xlim(0, limits[0])
-    mem.set_xlabel("MiB (resident)")
+    mem.set_xlabel(_("MiB (resident)"))
     kernel = any(s.kernel for s in rows)
-    mem.set_title("memory: used (dark), waste (light)"
-                  + (", kernel (hatched)" if kernel else ""))
+    mem.set_title(_("memory: used (dark), waste (light), kernel (hatched)") if kernel
+                  else _("memory: used (dark), waste (light)"))
     work.set_xlim(0, limits[1])
     work.xaxis.set_major_locator(MaxNLocator(nbins=3, integer=True))
     work.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
-    work.set_xlabel("stack copies / new segments")
-    work.set_title("growth work")
+    work.set_xlabel(_("stack copies / new segments"))
+    work.set_title(_("growth work"))
 
 
 def draw_policies(summaries: Sequence, axes: tuple[Axes, Axes] | None = None, *,
@@ -138,18 +200,23 @@ def draw_policies(summaries: Sequence, axes: tuple[Axes, Axes] | None = None, *,
     if axes is None:  # a pyplot figure, as draw.axes makes
         import matplotlib.pyplot as plt
 
-        with draw.styled():
-            _, axes = plt.subplots(1, 2, figsize=(10.0, 0.45 * len(rows) + 1.4), sharey=True,
+        with draw.styled(), i18n.figure_fonts():
+            _fig, axes = plt.subplots(1, 2, figsize=(10.0, 0.45 * len(rows) + 1.4), sharey=True,
                                    width_ratios=(3, 2))
     mem, work = axes
-    for y, s in enumerate(rows):
-        _draw_row(mem, work, y, s, highlight=s is highlight)
-    labels = [s.label for s in rows]
-    if highlight is not None:
-        labels[-1] = "your choice: " + labels[-1]
-    _decorate(mem, work, rows, labels, _limits(rows), highlight=highlight is not None)
-    mem.figure.suptitle(f"{rows[0].n:,} goroutines, each at its deepest point", fontsize=10)
+    with i18n.figure_fonts():
+        for y, s in enumerate(rows):
+            _draw_row(mem, work, y, s, highlight=s is highlight)
+        labels = [label(s.policy, s.initial) for s in rows]
+        if highlight is not None:
+            labels[-1] = _("your choice: {label}").format(label=labels[-1])
+        _decorate(mem, work, rows, labels, _limits(rows), highlight=highlight is not None)
+        mem.figure.suptitle(_deepest(rows[0].n), fontsize=10)
     return mem, work
+
+
+def _deepest(n: int) -> str:
+    return _("{n:,} goroutines, each at its deepest point").format(n=n)
 
 
 class _Policies:
@@ -183,20 +250,21 @@ class _Policies:
                         a.remove()
             for y, s in enumerate(base):
                 _draw_row(self.mem, self.work, y, s)
-            _decorate(self.mem, self.work, rows, [s.label for s in base] + [""], limits,
-                      highlight=False)
-            self.title.set_text(f"{base[0].n:,} goroutines, each at its deepest point")
+            _decorate(self.mem, self.work, rows, [label(s.policy, s.initial) for s in base]
+                      + [""], limits, highlight=False)
+            self.title.set_text(_deepest(base[0].n))
             self.drawn = key
         self.choice = _draw_row(self.mem, self.work, len(base), state, highlight=True,
                                 animated=True)
-        self.label.set_text("your choice: " + state.label)
+        self.label.set_text(_("your choice: {label}").format(
+            label=label(state.policy, state.initial)))
         self.panels.set_keys([key])
         self.panels.dynamic = [(*self.choice, self.label)]
 
 
 def _longest_choice(n: int, seed: int) -> Summary:
     """The explorer's choice with the longest label (its layout leaves room for it)."""
-    labels = [(len(pp.label(p, size)), p, size) for p in Policy
+    labels = [(len(label(p, size)), p, size) for p in Policy
               for _, size in pp.initial_choices(p)]
     _, p, size = max(labels, key=lambda t: t[0])
     return pp.explorer_state(n, size, p, seed)
@@ -206,7 +274,7 @@ def policies_figure(state: Summary, base: Sequence[Summary],
                     fig: Figure | None = None) -> Figure:
     """The explorer's figure: the lineup ``base`` with ``state`` highlighted on top; a
     widget's figure (``fig``) redraws only the highlighted row when the lineup is the same."""
-    with draw.styled():
+    with draw.styled(), i18n.figure_fonts():
         art = draw.kept(fig, "policies", len(base))
         if art is None:
             fig = draw.canvas(fig, (10.0, 0.45 * (len(base) + 1) + 1.4))
@@ -258,7 +326,7 @@ def explorer(n: int = 10_000, initial: int | None = None,
         key = (n_slider.value, init.value, pol.value, seed_box.value)
         state = pp.explorer_state(*key)
         picture.show(key, lambda: (state, lineup(key[0], key[3])))  # then the text: both
-        text.value = view.code(state.readout)  # change at once
+        text.value = view.code(readout(state))  # change at once
 
     def on_policy(change):
         # The new options and their default reach the browser in one message (hold_sync):

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..i18n import N_
 from . import run
 from .proc import HERE, KIB, fmt_bytes, fmt_ns
 from .run import MeasurementError, Result
@@ -87,10 +88,10 @@ def run_go(binary: str, *args: str | int, timeout: float = 60.0) -> Result:
     return run.run_json([binary, *map(str, args)], timeout, env=_go_env())
 
 
-GO_LABELS = {
-    "chan_p1": "goroutines, channel, GOMAXPROCS=1",
-    "chan_p2": "goroutines, channel, GOMAXPROCS=2",
-    "locked": "goroutines + LockOSThread",
+GO_LABELS = {  # English; lesson 01's figure translates them (N_)
+    "chan_p1": N_("goroutines, channel, GOMAXPROCS=1"),
+    "chan_p2": N_("goroutines, channel, GOMAXPROCS=2"),
+    "locked": N_("goroutines + LockOSThread"),
 }
 
 

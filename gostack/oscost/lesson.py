@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ..i18n import N_
 from . import proc
 from .gocost import GoCosts, goroutines, machine
 from .limits import THREAD_COUNTS, Limits, Plan, plan_threads, read_limits
@@ -43,29 +44,30 @@ class Bar:
 
 def comparison(mem: ThreadMemory, creation: Mapping[str, Creation], rungs: Mapping[str, Rung],
                go: GoCosts) -> list[tuple[str, str, list[Bar]]]:
-    """(title, unit, bars): the panels that gostack.lessons.l01_thread_cost draws."""
+    """(title, unit, bars): the panels that gostack.lessons.l01_thread_cost draws (titles
+    and labels in English, marked for the catalog: the figure translates them)."""
     g = go.memory[min(go.memory, key=lambda n: abs(n - mem.n))]
     gl = go.largest
     memory = [
-        Bar("thread: reserved (VmSize)", mem.reserved, "thread"),
-        Bar("thread: resident + kernel", mem.real, "thread"),
-        Bar("thread: resident (VmRSS)", mem.resident, "thread"),
-        Bar("goroutine: resident", g.resident, "goroutine"),
-        Bar("goroutine: stack", g.stack, "goroutine"),
+        Bar(N_("thread: reserved (VmSize)"), mem.reserved, "thread"),
+        Bar(N_("thread: resident + kernel"), mem.real, "thread"),
+        Bar(N_("thread: resident (VmRSS)"), mem.resident, "thread"),
+        Bar(N_("goroutine: resident"), g.resident, "goroutine"),
+        Bar(N_("goroutine: stack"), g.stack, "goroutine"),
     ]
-    create = [Bar("Python thread", creation["python"].cpu_ns, "thread")]
+    create = [Bar(N_("Python thread"), creation["python"].cpu_ns, "thread")]
     if "pthread" in creation:
-        create.append(Bar("raw pthread", creation["pthread"].cpu_ns, "thread"))
-    create.append(Bar("goroutine", gl.create_cpu_ns, "goroutine"))
+        create.append(Bar(N_("raw pthread"), creation["pthread"].cpu_ns, "thread"))
+    create.append(Bar(N_("goroutine"), gl.create_cpu_ns, "goroutine"))
     order = [("event", "thread"), ("lock", "thread"), ("pipe", "thread")]
     switch = [Bar(rungs[k].label, rungs[k].ns, who) for k, who in order if k in rungs]
     switch += [Bar(go.rungs["locked"].label, go.rungs["locked"].ns, "thread"),
                Bar(go.rungs["chan_p1"].label, go.rungs["chan_p1"].ns, "goroutine")]
     if "generator" in rungs:
         switch.append(Bar(rungs["generator"].label, rungs["generator"].ns, "other"))
-    return [("memory per unit", "bytes", memory),
-            ("creation, CPU time per unit", "ns", create),
-            ("one switch, wall time", "ns", switch)]
+    return [(N_("memory per unit"), "bytes", memory),
+            (N_("creation, CPU time per unit"), "ns", create),
+            (N_("one switch, wall time"), "ns", switch)]
 
 
 def ratios(mem: ThreadMemory, creation: Mapping[str, Creation], rungs: Mapping[str, Rung],

@@ -6,6 +6,7 @@ import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from ..i18n import N_
 from . import run
 from .children import PY_RUNGS
 from .proc import fmt_ns
@@ -36,11 +37,11 @@ class Rung:
                    statistics.median(csw), share, (min(ns), max(ns)))
 
 
-PY_LABELS = {
-    "pipe": "threads, pipe (kernel handoff)",
-    "lock": "threads, Lock handoff",
-    "event": "threads, Event handoff",
-    "generator": "generator send()",
+PY_LABELS = {  # English; lesson 01's figure translates them (N_)
+    "pipe": N_("threads, pipe (kernel handoff)"),
+    "lock": N_("threads, Lock handoff"),
+    "event": N_("threads, Event handoff"),
+    "generator": N_("generator send()"),
 }
 
 

@@ -192,7 +192,7 @@ LESSON_PLANS: dict[str, LessonPlan] = {p.notebook: p for p in (
             Act("drag", "calls", to=0.5, readout=_depth_readout),
             Act("select", "frame", to="4096", value="4096", readout=_depth_readout),
             Act("keys", "calls", keys=("Home",), value="0",
-                readout=r"after 0 calls of 4096-byte frames: stack 2,048 B, .*0 growths"),
+                readout=r"after 0 calls of 4,096-byte frames: stack 2,048 B, .*0 growths"),
         )),
     )),
     LessonPlan("notebooks/02-small-stacks.ipynb", cells=(

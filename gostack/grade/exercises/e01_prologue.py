@@ -29,7 +29,7 @@ import random
 from collections.abc import Callable
 
 from ...arch import STACK_BIG, STACK_GUARD, STACK_PREEMPT, STACK_SMALL
-from ...i18n import N_
+from ...i18n import N_, _
 from ..spec import (
     Aspect,
     Exercise,
@@ -120,16 +120,17 @@ def _prologue_run(fns: dict[str, Callable], case: dict) -> bool:
 
 
 def _prologue_call(case: dict) -> str:
-    """The call, pasteable, and where SP stands (the distance a learner reasons from)."""
+    """The call, pasteable, and where SP stands (the distance a learner reasons from); the
+    comment in the language in use."""
     sp, frame, guard = case["args"]
     if guard == STACK_PREEMPT:
         return (f"morestack_needed(sp={sp:#x}, frame={frame}, "
-                "stackguard0=gs.arch.STACK_PREEMPT)  # stackguard0 = stackPreempt")
+                "stackguard0=gs.arch.STACK_PREEMPT)  # " + _("stackguard0 = stackPreempt"))
     d = sp - guard
-    where = (f"{d:,} bytes above" if d > 0 else f"{-d:,} bytes below" if d < 0
-             else "exactly at")
-    return (f"morestack_needed(sp={sp:#x}, frame={frame}, stackguard0={guard:#x})"
-            f"  # SP is {where} stackguard0")
+    note = (_("SP is {d:,} bytes above stackguard0") if d > 0
+            else _("SP is {d:,} bytes below stackguard0") if d < 0
+            else _("SP is exactly at stackguard0")).format(d=abs(d))
+    return f"morestack_needed(sp={sp:#x}, frame={frame}, stackguard0={guard:#x})  # {note}"
 
 
 # --- the bug zoo: answers learners write, and correct ones written differently ---------------
