@@ -498,6 +498,39 @@ def test_08_asynchronous_preemption_needs_room_below_sp():
     assert "asyncPreemptStack > stackNosplit" in src and 'throw("async stack too large")' in src
 
 
+ASYNC_PROBE = """package main
+
+import (
+\t"fmt"
+\t_ "unsafe"
+)
+
+//go:linkname asyncPreemptStack runtime.asyncPreemptStack
+var asyncPreemptStack uintptr
+
+func main() { fmt.Println("asyncPreemptStack", asyncPreemptStack) }
+"""
+
+
+@pytest.mark.go
+def test_08_live_async_preempt_stack():
+    """Lesson 08's 264: runtime.asyncPreemptStack read from a go1.27.3 binary (a linkname
+    to a runtime variable needs -checklinkname=0)."""
+    import subprocess
+
+    from gostack import program, realgo
+    go = realgo.available()
+    if not go:
+        pytest.skip(go.reason)
+    b = realgo.build_files({"go.mod": program.go_mod(go.version or ""), "main.go": ASYNC_PROBE},
+                           label="asyncPreemptStack", flags=("-ldflags=-checklinkname=0",))
+    r = subprocess.run([str(b.binary)], capture_output=True, text=True, timeout=60,
+                       env=realgo.run_env(), check=True)
+    from gostack.lessons import l08_parked as l08p
+    assert r.stdout.split() == ["asyncPreemptStack", str(l08p.ASYNC_PREEMPT_STACK)] \
+        == ["asyncPreemptStack", "264"]
+
+
 # ---- real Go, heavy: the ceiling ----------------------------------------------------------
 
 
