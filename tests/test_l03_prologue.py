@@ -94,3 +94,23 @@ def test_prologue_explorer_follows_its_controls():
     assert frame.value == 160 and "the frame fits" in text.value
     used.value = 1088
     assert "call morestack" in text.value
+
+
+def test_the_leaf_is_counted_so_recas_seventh_call_is_call_8():
+    """The learner's report: lesson 03 printed growth at call 8, lesson 04 at call 7. Hand
+    count: worker is call 0, recA calls 1-6 bring hi - SP to 40 + 40 + 6 * 168 = 1,088; the
+    NOSPLIT leaf is call 7; recA's 7th call, call 8, enters at E = hi - 1,096 and compares
+    E - 32, 1,128 >= 1,120 below hi: it grows. Without the leaf it is call 7 (lesson 04)."""
+    import gostack as gs
+
+    rec = gs.Func("main.recA", frame=160)
+    for leaf, index in ((True, 8), (False, 7)):
+        g = gs.Runtime().go(gs.Func("main.worker", frame=40))
+        for _ in range(6):
+            g.call(rec)
+        assert g.used == 1088
+        if leaf:
+            g.call(gs.Func("main.leaf", frame=120, nosplit=True))
+            g.ret()
+        g.call(rec)
+        assert [e.call_index for e in g.trace.grows] == [index]
