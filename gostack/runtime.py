@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
 
-from . import adjust, copystack, newstack, prologue, shrink
+from . import adjust, copystack, newstack, prologue, shrink, systemstack
 from .arch import (
     ENTRY_USED,
     GC_ENTRY_CHECK,
@@ -645,6 +645,8 @@ class Goroutine:
             raise GoroutineExited(f"goroutine {self.goid} is {self.status.value}; it cannot call")
         if not isinstance(func, Func):
             raise ProgramError(f"call needs a gostack.Func, got {type(func).__name__} {func!r}")
+        # a //go:systemstack function on a goroutine: stackguard1 is ~0, morestackc throws
+        systemstack.check_on_goroutine(self, func)
 
     def ret(self) -> None:
         """RET from the innermost frame; returning from the entry ends the goroutine."""

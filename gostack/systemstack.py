@@ -192,12 +192,18 @@ class SystemStack:
         raise ProgramError(f"{func.name}: no failure in {limit} calls")
 
 
-def call_on_goroutine(g, func: Func) -> None:
-    """CALL ``func`` on goroutine ``g`` (a gostack Goroutine). A :class:`SystemFunc`'s check
-    compares with the goroutine's stackguard1, ^uintptr(0), which every SP is below, so it
-    always calls morestackc and dies; any other function is an ordinary ``g.call``."""
+def check_on_goroutine(g, func: Func) -> None:
+    """The prologue of ``func`` about to run on goroutine ``g`` (a gostack Goroutine). A
+    :class:`SystemFunc`'s check compares with the goroutine's stackguard1, ^uintptr(0), which
+    every SP is below, so it always calls morestackc and dies; any other function passes.
+    ``Goroutine.call`` runs this for every SystemFunc."""
     if is_systemstack(func) and not func.nosplit:
         e = g.sp - RETURN_ADDRESS_SIZE
         if prologue.morestack_needed(e, func.frame, STACKGUARD1_USER):
             raise SystemStackOnUserStack(func.name, sp=e, stackguard1=STACKGUARD1_USER)
+
+
+def call_on_goroutine(g, func: Func) -> None:
+    """CALL ``func`` on goroutine ``g``: ``g.call(func)``, which checks it as
+    :func:`check_on_goroutine` says."""
     g.call(func)

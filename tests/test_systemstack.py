@@ -243,3 +243,14 @@ def test_mutants_are_caught(monkeypatch):
     assert n == 1933  # the mutant (<) fires one call late: caught below
     monkeypatch.undo()
     assert SystemStack.g0().depth_reached(gs.Func("runtime.f", frame=0))[0] == 1932
+
+
+def test_goroutine_call_itself_refuses_system_stack_code():
+    # Goroutine.call runs a SystemFunc's stackguard1 check: ~0 on a goroutine (proc.go malg),
+    # so morestackc throws whatever the depth; a NOSPLIT one has no check and runs.
+    g = gs.Runtime().go(RECA)
+    with pytest.raises(SystemStackOnUserStack):
+        g.call(SystemFunc("runtime.stackalloc", frame=128))
+    assert g.depth == 1
+    g.call(SystemFunc("runtime.tryAllocMSpan", frame=8, nosplit=True))
+    assert g.depth == 2
