@@ -99,6 +99,15 @@ def test_a_receive_parked_through_five_shrinks_lands_in_the_moved_slot():
     assert w.lines()[2].endswith("v = 42")          # whose elem is not adjusted)
 
 
+def test_the_recorded_scene_is_the_lessons_program():
+    """What the lesson says of parked_shrink_ladder: 400 calls deep and back, a receive at
+    the entry, eight GCs while it waits, then the wake-up."""
+    scene = LADDER["scene"]
+    assert scene["parks"] == [[[400, "recv", False], [0, "recv", True]]]
+    assert scene["steps"] == ["run 1", "run 1", *["gc"] * 8, "run 1"]
+    assert LADDER["exit_status"] == 0
+
+
 def _bp_offsets(calls: int) -> list[int]:
     """hi - slot of each saved-BP slot, innermost first, by hand: the entry's E is hi-40
     (its slot hi-48, as real Go's entry in the recorded frame-pointer cases), the worker's

@@ -239,14 +239,17 @@ class ParkedRecv:
 def parked_recv(frames: dict[str, int], *, calls: int = 400, gcs: int = 8,
                 sent: int = 42) -> ParkedRecv:
     """The recorded scene parked_shrink_ladder on the simulator: the entry (with v in its
-    frame) recurses ``calls`` deep and back, blocks in a receive into v, ``gcs`` GCs run,
-    then a sender hands over ``sent`` through the sudog's elem (chan.go sendDirect)."""
+    frame) recurses ``calls`` deep, blocks there in a receive and is woken, returns, blocks
+    in a receive into v, ``gcs`` GCs run, then a sender hands over ``sent`` through the
+    sudog's elem (chan.go send -> sendDirect)."""
     rt = Runtime(trace=True)
     g = rt.go(Func("main.worker1", frame=frames["main.worker1"],
                    locals=(Local("v", SCALAR, 0),)))
     rec = Func("main.rec1", frame=frames["main.rec1"])
     for _ in range(calls):
         g.call(rec)
+    g.park("recv")
+    g.unpark()
     for _ in range(calls):
         g.ret()
     g.park("recv", elem="v")
