@@ -95,3 +95,12 @@ def test_the_taste_chart_keeps_the_lessons_words():
     ax = l00.draw_growth(g.trace, calls=400)
     assert ax.get_title() == "stack size of one goroutine, 400 calls of a 160-byte frame"
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("call index", "stack size (bytes)")
+
+
+def test_the_stack_pictures_title_in_both_languages():
+    from gostack import i18n
+
+    state = l00.depth_state(calls=6)  # 40 + 40 + 6 * 168 = 1,088 B on the 2 KiB stack
+    assert l00.depth_figure(state).axes[0].get_title() == "stack 2,048 B, used 1,088 B"
+    with i18n.using("ko"):
+        assert l00.depth_figure(state).axes[0].get_title() == "스택 2,048 B, 사용 1,088 B"

@@ -93,7 +93,9 @@ class _Depth:
         _label_chart(self.chart)
 
     def update(self, state: DepthState) -> None:
-        self.stack.update(state.snapshot)
+        snap = state.snapshot
+        self.stack.update(snap, title=_("stack {size:,} B, used {used:,} B").format(
+            size=snap.size, used=snap.used))
         self.chart.update(state.trace.grows, calls=max(state.calls, 1),
                           title=growths(len(state.trace.grows)))
 
