@@ -5,6 +5,12 @@ experiment (a worker holding x, &x, uintptr(&x) and a heap pointer, then recA ca
 adjustframe on or off and returns what each slot held and what following it now reads;
 :func:`adjust_explorer` wires the three controls to it and to the stackfree step's
 picture. :func:`pointer_sim` runs the simulator on the real-Go pointer demo's frames.
+
+Section 5, the runtime's own pointers into a stack (issue 14): :func:`parked_recv` is a
+receive whose stack GCs shrink while it waits (the sudog's elem follows, stack.go
+adjustsudogs), on the recorded scene parked_shrink_ladder's frames; :func:`bp_move` and
+:func:`draw_bp_move` show the saved frame pointers before and after a growth (adjustframe,
+adjustctxt).
 """
 
 from __future__ import annotations

@@ -8,6 +8,9 @@ Speed: a widget redraws a stack for every step, so the artists live in :class:`S
 (one stack) and :class:`MoveArt` (two, on one scale), built once per Axes and updated in
 place for each snapshot (no axes cleared, no patch rebuilt). ``draw_*`` build one and draw
 one snapshot, for a static picture.
+
+Pointers arc right of a column; saved frame pointers (:func:`bp_links`, on request) arc
+left of it, each frame's saved-BP slot to its caller's.
 """
 
 from __future__ import annotations
