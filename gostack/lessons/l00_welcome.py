@@ -108,7 +108,7 @@ def depth_figure(state: DepthState, fig: Figure | None = None) -> Figure:
         if art is None:
             fig = draw.canvas(fig, (9, 4.2))
             art = draw.keep(fig, "depth", None, _Depth(fig))
-            # Laid out once, for a deep stack's long "lo (4,194,304 B)" tick label.
+            # Laid out once, wide enough for the deepest stack's labels.
             art.update(depth_state(10280, 200))
             draw.fix_layout(fig)
         art.update(state)

@@ -94,8 +94,8 @@ class Cursor:
             yield self.step()
 
 
-# Fixed layouts (fractions of the figure), wide enough for the longest labels ("lo\n(131,072
-# B)" left of an axis, "stackguard0 = lo + 928" inside it): no layout pass per step, and
+# Fixed layouts (fractions of the figure), wide enough for the longest labels ("hi"/"lo" left
+# of an axis, "stackguard0 = lo + 928" inside it): no layout pass per step, and
 # nothing moves between steps.
 ONE_STACK = (4.2, 4.6), ((0.2, 0.07, 0.77, 0.85),)
 TWO_STACKS = (8.4, 4.6), ((0.1, 0.07, 0.375, 0.8), (0.6, 0.07, 0.375, 0.8))
