@@ -250,3 +250,14 @@ def test_blocking_explorer_options_give_nothing_away():
     wait, count = box.children[0].children
     assert [label for label, _ in wait.options] == list(l09.KINDS.values())
     assert [v for _, v in count.options] == [20, 60, 1_000, 10_000]
+
+
+def test_live_rerun_checks_the_recorded_claims():
+    a = realgo.available()
+    if not a:
+        pytest.skip(f"no Go here: {a.reason}")
+    lines = l09.live_lines(runs=1)
+    assert [line.split("  ", 1)[1] for line in lines] == [
+        c.text for c in l09.stats.CLAIMS if c.name in l09.LIVE_CLAIMS]
+    # 20 channel waiters created no thread in 20 of 20 recorded runs
+    assert lines[0] == "live 1/1  20 goroutines blocked on a channel: no thread created"

@@ -355,15 +355,22 @@ def blocking_explorer(kind: str = "read", n: int = 20):
 
 # ---- an optional live rerun ---------------------------------------------------------------
 
-def live_lines(runs: int = 3, n: int = 20) -> list[str]:
-    """Run statprobe's program here, ``runs`` times for each kind of wait (needs Go)."""
+#: The claims the live rerun checks, one per kind of wait (statprobe's configs with N=20).
+LIVE_CLAIMS: tuple[str, ...] = ("chan_no_threads_20", "read_thread_each_20",
+                                "nanosleep_thread_each")
+
+
+def live_lines(runs: int = 3) -> list[str]:
+    """Run statprobe's program here, ``runs`` times for each claim of :data:`LIVE_CLAIMS`
+    (needs Go), and say how often each held: the same function of a run as for the
+    recorded runs, so the lines read the same wherever the claims hold."""
     from ..sched import statprobe
 
     binary = statprobe.build()
     out = []
-    for kind in KINDS:
-        work = 50_000 if kind == "nanosleep" else 0
-        made = [statprobe.run_once(binary, kind, n, work, 1) for _ in range(runs)]
-        out.append(f"{n} x {KINDS[kind]:<32} threads created: "
-                   + ", ".join(str(stats.created(r)) for r in made))
+    for c in (c for c in stats.CLAIMS if c.name in LIVE_CLAIMS):
+        cfg = stats.CONFIGS[c.config]
+        made = [statprobe.run_once(binary, cfg.mode, cfg.n, cfg.work, cfg.gomaxprocs)
+                for _ in range(runs)]
+        out.append(f"live {sum(map(c.holds, made))}/{runs}  {c.text}")
     return out
