@@ -14,6 +14,7 @@ matplotlib.use("Agg")
 
 import json  # noqa: E402
 import re  # noqa: E402
+import subprocess  # noqa: E402
 from importlib.resources import files  # noqa: E402
 from pathlib import Path  # noqa: E402
 from statistics import median  # noqa: E402
@@ -153,8 +154,8 @@ def _proc_go() -> str:
     a = realgo.available()
     if not a:
         pytest.skip(f"no Go here: {a.reason}")
-    root = a.goroot or realgo.subprocess.run([a.go, "env", "GOROOT"], capture_output=True,
-                                             text=True, check=True).stdout.strip()
+    root = a.goroot or subprocess.run([a.go, "env", "GOROOT"], capture_output=True, text=True,
+                                      check=True).stdout.strip()
     return (Path(root) / "src" / "runtime" / "proc.go").read_text()
 
 
