@@ -62,6 +62,9 @@ LESSONS: tuple[Lesson, ...] = (
            N_("one program stepped event by event, beside real Go")),
     Lesson(8, "beyond-growth", N_("Beyond growth"),
            N_("shrinking at GC, hot splits, preemption, adaptive start")),
+    Lesson(9, "why-a-scheduler", N_("Why a scheduler in user space"),
+           N_("M:N: why 10,000 goroutines need a few threads, and why a blocking system call "
+              "costs one (sysmon's handoff)")),
 )
 
 GLOSSARY = "glossary.ipynb"  # notebooks/: every term the lessons use; not a lesson

@@ -8,6 +8,8 @@
     l05_copystack     stackalloc's paths, slots before and after a move, the address map
     l06_stack_maps    stack maps, adjustframe on and off, the adjust explorer
     l08_beyond        shrinking at GC, the hot split, the shrink explorer
+    l09_why_scheduler lesson 01's costs, threads for N waiting goroutines, the blocking explorer
+                      (model: gostack.sched.procs; real runs: gostack.sched.stats)
 
 Shared by several lessons:
 

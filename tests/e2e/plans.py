@@ -156,6 +156,12 @@ def _shrink_readout(v: dict) -> str:
     return _lines(run.lines())
 
 
+def _blocking_readout(v: dict) -> str:
+    from gostack.lessons import l09_why_scheduler as l09
+    kind = {label: k for k, label in l09.KINDS.items()}[v["waiting on"]]
+    return _lines(l09.blocking_run(kind, _num(v["N"])).lines())
+
+
 def _step_readout(v: dict) -> str:
     """A stepper (gostack.lessons.stepper) counts from 1 on its slider and in its readout:
     "step k of n" beside k."""
@@ -252,6 +258,19 @@ LESSON_PLANS: dict[str, LessonPlan] = {p.notebook: p for p in (
             Act("select", "worker", to="56", readout=_shrink_readout),
             Act("keys", "GCs", keys=("ArrowLeft",), value="7", readout=_shrink_readout),
             Act("drag", "GCs", to=0.3, readout=_shrink_readout),
+        )),
+    )),
+    LessonPlan("notebooks/09-why-a-scheduler.ipynb", cells=(
+        CellPlan("blocking_explorer(", acts=(
+            # The lesson's questions: 10,000 channel waiters, then 10,000 pipe reads.
+            Act("select", "waiting on", to="channel receive", value="channel receive",
+                readout=r"0 threads created, 0 handoffs by sysmon"),
+            Act("select", "N", to="10,000", value="10,000",
+                readout=r"10,000 goroutines in a channel receive[\s\S]*: 0 threads created"),
+            Act("select", "waiting on", to="pipe read (blocking syscall)",
+                readout=r'9,999 threads created[\s\S]*"thread exhaustion" \(checkmcount\)'),
+            Act("select", "waiting on", to="syscall.Nanosleep 50 ms", readout=_blocking_readout),
+            Act("select", "N", to="60", value="60", readout=_blocking_readout),
         )),
     )),
 )}

@@ -1,0 +1,376 @@
+"""Lesson 09, why a scheduler in user space: what lesson 01's threads cost, and how many
+threads N waiting goroutines really need (a channel wait: none more; a blocking system
+call: one each).
+
+The numbers are recorded: lesson 01's (``gostack.oscost``'s recordings of threads and of
+goroutines) and stage 2's real runs (gostack/data/sched_stats_recorded.json, read through
+``gostack.sched.stats``). The predictions are ``gostack.sched.procs``'s seeded simulation.
+:func:`blocking_run` is one state (a kind of wait, N goroutines); the figures take those
+states; :func:`blocking_explorer` wires two controls to both.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from statistics import median
+
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from ..oscost import fmt_ns, gocost, threads
+from ..sched import procs, stats
+from ..sched.syscall import SyscallEnter
+from ..sched.sysmon import Retake
+from ..sched.trace import StartM
+from . import draw, view
+from .draw import PALETTE
+
+#: What the N goroutines wait on, in statprobe's words (its ``mode`` argument).
+KINDS: dict[str, str] = {
+    "chan": "channel receive",
+    "read": "pipe read (blocking syscall)",
+    "nanosleep": "syscall.Nanosleep 50 ms",
+}
+NS: tuple[int, ...] = (20, 60, 1_000, 10_000)
+#: go1.27.3 proc.go schedinit: ``sched.maxmcount = 10000``; ``checkmcount`` throws
+#: "thread exhaustion" when a new M would go over it (debug.SetMaxThreads changes it).
+MAX_THREADS = 10_000
+#: Threads every run has besides the Ms it creates: m0 (main's thread) and sysmon's.
+BASE_THREADS = 2
+COLORS = {"chan": PALETTE["ok"], "read": PALETTE["grow"], "nanosleep": PALETTE["pointer"]}
+
+
+# ---- lesson 01's recorded costs -----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Costs:
+    """Lesson 01's recorded measurements that a scheduler in user space is about."""
+
+    thread_create_ns: float  # a raw pthread: clone + mmap, CPU
+    thread_switch_ns: float  # one kernel handoff between two threads (pipe ping-pong)
+    goroutine_create_ns: float  # CPU per goroutine, 100,000 started
+    goroutine_switch_ns: float  # one channel handoff between two goroutines, GOMAXPROCS=1
+    goroutines: int  # the most goroutines the Go probe parked at once
+    goroutine_threads: int  # the OS threads of that process meanwhile
+    thread_date: str
+    go_date: str
+
+    def lines(self) -> list[str]:
+        return [
+            f"{'':22}{'OS thread':>12}{'goroutine':>12}   ratio",
+            f"{'create (CPU)':22}{fmt_ns(self.thread_create_ns):>12}"
+            f"{fmt_ns(self.goroutine_create_ns):>12}   {self.create_ratio:>4.0f}x",
+            f"{'switch to another':22}{fmt_ns(self.thread_switch_ns):>12}"
+            f"{fmt_ns(self.goroutine_switch_ns):>12}   {self.switch_ratio:>4.0f}x",
+            f"{self.goroutines:,} parked goroutines ran in a process of "
+            f"{self.goroutine_threads} OS threads",
+            f"(recorded: threads {self.thread_date}, goroutines {self.go_date})"]
+
+    @property
+    def create_ratio(self) -> float:
+        return self.thread_create_ns / self.goroutine_create_ns
+
+    @property
+    def switch_ratio(self) -> float:
+        return self.thread_switch_ns / self.goroutine_switch_ns
+
+
+def lesson01_costs() -> Costs:
+    t = threads.load_recorded_threads()
+    go = gocost.recorded_costs()
+    big = go.largest
+    return Costs(t["creation"]["pthread"].cpu_ns, t["switch"]["pipe"].ns, big.create_cpu_ns,
+                 go.rungs["chan_p1"].ns, big.n, big.threads, t["date"], go.date)
+
+
+# ---- threads for N waiting goroutines: real runs and the model ------------------------------
+
+def config_name(kind: str, n: int) -> str | None:
+    """The recorded configuration with GOMAXPROCS=1 for this wait and N, if there is one."""
+    name = f"{kind}_p1_n{n}"
+    return name if name in stats.CONFIGS else None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """Threads created after main.main started, in each recorded real run of one config."""
+
+    config: str
+    created: tuple[int, ...]
+
+    @property
+    def median(self) -> float:
+        return median(self.created)
+
+    def text(self) -> str:
+        lo, hi = min(self.created), max(self.created)
+        spread = f"{lo}" if lo == hi else f"{lo}-{hi}"
+        return (f"median {self.median:g}, range {spread} in "
+                f"{len(self.created)} runs")
+
+
+def recorded(kind: str, n: int) -> Recorded | None:
+    name = config_name(kind, n)
+    if name is None:
+        return None
+    return Recorded(name, tuple(stats.created(r) for r in stats.real_runs(name)))
+
+
+def workload(kind: str, n: int) -> procs.Workload:
+    """statprobe's program for ``kind`` and ``n`` with GOMAXPROCS=1, calibrated as stats
+    calibrates it from the recorded runs of N=20."""
+    return replace(stats.workload(f"{kind}_p1_n20"), n=n)
+
+
+@dataclass(frozen=True)
+class Blocking:
+    """N goroutines waiting on one kind of thing: one seeded model run, the real runs."""
+
+    kind: str
+    n: int
+    seed: int
+    created: int  # the model's threads created after main.main started
+    new_m_ms: tuple[float, ...]  # when the model created each thread (ms)
+    retake_ms: tuple[float, ...]  # when sysmon's retake took the P from a syscall (ms)
+    drain_ms: float
+    real: Recorded | None
+
+    @property
+    def threads(self) -> int:
+        """Threads the process ever had: m0, sysmon, the idle ones of runtime.main, the
+        created ones (what the threadcreate profile counts)."""
+        return BASE_THREADS + workload(self.kind, self.n).idle_ms + self.created
+
+    @property
+    def title(self) -> str:
+        return f"{self.n:,} goroutines in a {KINDS[self.kind]}, GOMAXPROCS=1"
+
+    def lines(self) -> list[str]:
+        out = [self.title,
+               f"simulator (seed {self.seed}): {self.created:,} threads created, "
+               f"{len(self.retake_ms):,} handoffs by sysmon"]
+        out.append(f"real go1.27.3: {self.real.text()}" if self.real
+                   else "real go1.27.3: no run recorded for this N")
+        if self.threads > MAX_THREADS:
+            out.append(f"{self.threads:,} threads > {MAX_THREADS:,}: real Go would stop with "
+                       "\"thread exhaustion\" (checkmcount)")
+        return out
+
+
+@functools.lru_cache(maxsize=64)  # a widget revisits states; the value is frozen
+def blocking_run(kind: str = "read", n: int = 20, seed: int = 0) -> Blocking:
+    if kind not in KINDS:
+        raise ValueError(f"kind {kind!r}: one of {sorted(KINDS)}")
+    o = procs.simulate(workload(kind, n), seed)
+    new = tuple(a.t / 1e6 for a in o.trace if isinstance(a.what, StartM) and a.what.new)
+    retakes = tuple(a.t / 1e6 for a in o.trace if isinstance(a.what, Retake))
+    return Blocking(kind, n, seed, o.threads_created, new, retakes, o.drain_ns / 1e6,
+                    recorded(kind, n))
+
+
+def handoff_story(kind: str = "read", n: int = 3, seed: int = 0) -> list[str]:
+    """The model's first thread events for ``n`` goroutines, one line each: who enters a
+    system call, sysmon's retakes, the Ms that start (and whether a thread was created)."""
+    out = []
+    for a in procs.simulate(workload(kind, n), seed).trace:
+        e, at = a.what, f"{a.t / 1e6:7.3f} ms  "
+        if isinstance(e, SyscallEnter):
+            out.append(at + f"G{e.goid} enters a system call on M{e.m}; M{e.m} keeps P{e.p}")
+        elif isinstance(e, Retake):
+            out.append(at + f"sysmon: retake takes P{e.p} from M{e.m}, handoffp")
+        elif isinstance(e, StartM) and e.why.startswith("handoffp"):
+            how = "a new thread (newm)" if e.new else "an idle thread"
+            out.append(at + f"startm: M{e.m} runs P{e.p}: {how}")
+        if len(out) == 3 * n:
+            break
+    return out
+
+
+def threads_table(seeds: range = range(100)) -> str:
+    """Every recorded configuration with GOMAXPROCS=1 that waits: threads created, real
+    runs against the model's seeded runs."""
+    rows = ["threads created after main.main started",
+            f"{'N goroutines waiting in a':<38}{'real go1.27.3, 20 runs':<26}simulator",
+            f"{'':<38}{'median (range)':<26}median ({len(seeds)} runs)"]
+    for kind in KINDS:
+        for n in NS:
+            rec = recorded(kind, n)
+            if rec is None:
+                continue
+            model = [o.threads_created for o in stats.model_runs(rec.config, seeds)]
+            real = f"{rec.median:g} ({min(rec.created)}-{max(rec.created)})"
+            rows.append(f"{n:>3} x {KINDS[kind]:<32}{real:<26}{median(model):g}")
+    return "\n".join(rows)
+
+
+#: The claims of stats.CLAIMS this lesson makes: what was measured and how often it held.
+CLAIMS: tuple[str, ...] = ("chan_no_threads_20", "chan_no_threads_60", "read_thread_each_20",
+                           "read_thread_each_60", "nanosleep_thread_each",
+                           "nanosleep_overlap")
+
+
+@dataclass(frozen=True)
+class ClaimRow:
+    name: str
+    text: str
+    real: int
+    real_runs: int
+    model: int
+    model_runs: int
+    leaves_out: str
+
+    def line(self) -> str:
+        known = "  (a known miss, see below)" if self.leaves_out else ""
+        return (f"real {self.real:>2}/{self.real_runs}  simulator {self.model:>3}/"
+                f"{self.model_runs}  {self.text}{known}")
+
+
+def claim_rows(seeds: range = range(100)) -> tuple[ClaimRow, ...]:
+    chosen = [c for c in stats.CLAIMS if c.name in CLAIMS]
+    return tuple(ClaimRow(c.name, c.text, k, n, mk, mn, c.leaves_out)
+                 for c, k, n, mk, mn in stats.compare(chosen, seeds=seeds))
+
+
+# ---- figures ------------------------------------------------------------------------------
+
+class ThreadsArt:
+    """Threads created over time on one Axes, one step line per state, updated in place:
+    the model's thread creations, sysmon's retakes as ticks under the line, and the real
+    runs' median as a dashed line."""
+
+    def __init__(self, ax: Axes, kinds: Sequence[str]) -> None:
+        self.ax = ax
+        self.lines = {k: ax.plot([], [], drawstyle="steps-post", color=COLORS[k],
+                                 linewidth=1.6)[0] for k in kinds}
+        self.reals = {k: ax.axhline(0, color=COLORS[k], linestyle="--", linewidth=1)
+                      for k in kinds}
+        self.ticks = {k: ax.plot([], [], "|", color=COLORS[k], markersize=6)[0]
+                      for k in kinds}
+        ax.set_xlabel("ms since main spawned them (simulator)")
+        ax.set_ylabel("threads created")
+        ax.grid(axis="y", color="#DDDDDD", linewidth=0.6)
+        ax.set_axisbelow(True)
+
+    def update(self, states: Sequence[Blocking], title: str) -> None:
+        ax, shown = self.ax, {s.kind: s for s in states}
+        end = max([max(s.new_m_ms, default=0.0) for s in states] + [1.0]) * 1.15
+        top = max([s.created for s in states]
+                  + [s.real.median for s in states if s.real] + [1])
+        labels = []
+        for kind, line in self.lines.items():
+            s = shown.get(kind)
+            for art in (line, self.reals[kind], self.ticks[kind]):
+                art.set_visible(s is not None)
+            if s is None:
+                continue
+            xs = [0.0, *s.new_m_ms, end]
+            line.set_data(xs, list(range(len(xs) - 1)) + [s.created])
+            self.ticks[kind].set_data(s.retake_ms, [-top * 0.04] * len(s.retake_ms))
+            real = self.reals[kind]
+            real.set_visible(s.real is not None)
+            if s.real:
+                real.set_ydata([s.real.median, s.real.median])
+            tail = f"; real median {s.real.median:g}" if s.real else "; no real run"
+            labels.append((line, f"{s.n:,} x {KINDS[kind]}: {s.created:,}{tail}"))
+        ax.set_xlim(0, end)
+        ax.set_ylim(-top * 0.08, top * 1.12)
+        ax.set_title(title, loc="left")
+        if ax.get_legend():
+            ax.get_legend().remove()
+        ax.legend([a for a, _ in labels], [t for _, t in labels], fontsize=7, frameon=False,
+                  loc="upper left")
+
+
+def draw_threads(states: Sequence[Blocking], ax: Axes | None = None, *,
+                 title: str = "threads created while N goroutines wait") -> Axes:
+    """One step line per state: threads the model created over time; ticks: sysmon's
+    handoffs; dashed: the real runs' median."""
+    ax = draw.axes(ax, (7.0, 3.2))
+    ThreadsArt(ax, [s.kind for s in states]).update(states, title)
+    return ax
+
+
+class ThreadsPainter:
+    """The explorer's figure: built once, redrawn in place for each state."""
+
+    SIZE, RECT = (7.2, 3.3), (0.09, 0.14, 0.88, 0.76)
+
+    def __init__(self) -> None:
+        self.fig: Figure | None = None
+        self.art: ThreadsArt | None = None
+
+    def __call__(self, state: Blocking, fig: Figure | None = None) -> Figure:
+        with draw.styled():
+            if self.fig is None:
+                self.fig = draw.canvas(None, self.SIZE)
+                self.art = ThreadsArt(self.fig.add_axes(self.RECT), list(KINDS))
+            self.art.update([state], "threads created: each tick is a handoff by sysmon")
+        return self.fig
+
+
+def threads_figure(states: Sequence[Blocking]) -> Figure:
+    with draw.styled():
+        fig = draw.canvas(None, ThreadsPainter.SIZE)
+        draw_threads(states, fig.add_axes(ThreadsPainter.RECT))
+    return fig
+
+
+def show_threads(states: Sequence[Blocking]) -> None:
+    view.show(threads_figure(states))
+
+
+# ---- the explorer -------------------------------------------------------------------------
+
+def blocking_explorer(kind: str = "read", n: int = 20):
+    """What the goroutines wait on and how many of them in; threads created out, the
+    simulator's against the recorded real runs."""
+    import ipywidgets as w
+
+    wait = w.Dropdown(options=[(label, k) for k, label in KINDS.items()], value=kind,
+                      description="waiting on", style={"description_width": "initial"})
+    count = w.Dropdown(options=[(f"{v:,}", v) for v in NS], value=n, description="N")
+    text = w.HTML()
+    picture = view.Picture(ThreadsPainter())
+    ahead = view.Prefetch(picture)
+
+    def state(key):
+        return lambda: blocking_run(*key)
+
+    def render(*_):
+        key = (wait.value, count.value)
+        picture.render(key, state(key))  # the picture first: text and picture change together
+        text.value = view.pre(blocking_run(*key).lines())
+        picture.show(key, state(key))
+        nexts = [(k, count.value) for k in KINDS if k != wait.value]
+        nexts += [(wait.value, v) for v in NS if v != count.value and v <= 1_000]
+        ahead.after((k, state(k)) for k in nexts)
+
+    for wid in (wait, count):
+        wid.observe(render, "value")
+    render()
+    return view.box([[wait, count], text], picture)
+
+
+# ---- an optional live rerun ---------------------------------------------------------------
+
+#: The claims the live rerun checks, one per kind of wait (statprobe's configs with N=20).
+LIVE_CLAIMS: tuple[str, ...] = ("chan_no_threads_20", "read_thread_each_20",
+                                "nanosleep_thread_each")
+
+
+def live_lines(runs: int = 3) -> list[str]:
+    """Run statprobe's program here, ``runs`` times for each claim of :data:`LIVE_CLAIMS`
+    (needs Go), and say how often each held: the same function of a run as for the
+    recorded runs, so the lines read the same wherever the claims hold."""
+    from ..sched import statprobe
+
+    binary = statprobe.build()
+    out = []
+    for c in (c for c in stats.CLAIMS if c.name in LIVE_CLAIMS):
+        cfg = stats.CONFIGS[c.config]
+        made = [statprobe.run_once(binary, cfg.mode, cfg.n, cfg.work, cfg.gomaxprocs)
+                for _ in range(runs)]
+        out.append(f"live {sum(map(c.holds, made))}/{runs}  {c.text}")
+    return out
