@@ -799,6 +799,8 @@ def run_scene(scene: Scene, progress: Progress = _quiet, timeout: float | None =
     names = {f.qualname for f in scene.functions}
     if scene.adaptive_start:  # main is scanned in runtime.GC: its frame counts (S.MAIN_FRAME)
         names.add(S.MAIN_FRAME)
+    if scene.spins:  # the preemption is taken in probeSpin's prologue
+        names.add(S.SPIN_FUNC)
     frames = {n: fi.frame for n, fi in b.frames.items() if n in names}
     nosplit = tuple(sorted(n for n in frames if b.frames[n].nosplit))
     progress(f"running {scene.name}")

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
 
-from . import adjust, copystack, newstack, prologue, shrink, systemstack
+from . import adjust, copystack, newstack, parkpath, prologue, shrink, systemstack
 from .arch import (
     ENTRY_USED,
     GC_ENTRY_CHECK,
@@ -87,6 +87,7 @@ REFERENCE = Stages()
 class Status(Enum):
     RUNNING = "running"
     WAITING = "waiting"  # parked in a blocking operation (gopark): park() .. unpark()
+    RUNNABLE = "runnable"  # preempted in a prologue (gopreempt_m): spin() .. unpark()
     DEAD = "dead"  # returned from its entry function
     FATAL = "fatal"  # the runtime threw (stack overflow, bad pointer)
 
@@ -264,6 +265,9 @@ class Runtime:
         self._gfree: list[Stack | None] = []
         self._gfree_stack: list[Stack] = []
         self._gfree_nostack: list[None] = []
+        # The P's free sudogs (pp.sudogcache): a blocking operation that finds too few
+        # allocates more, deeper on its stack (parkpath).
+        self.sudogs = parkpath.SUDOGS_AT_MAIN
 
     @staticmethod
     def _check_limit(n: object) -> int:
@@ -357,12 +361,14 @@ class Runtime:
         scanned at its innermost frame's SP. ``caller=None``: a goroutine the
         simulator does not model (Go's main) called runtime.GC().
         """
+        if self.gcs == 0 and self.sudogs == 0:
+            self.sudogs = 1  # gcBgMarkStartWorkers: main's <-ready allocated one
         self.gcs += 1
         self.alloc.gc_running = True  # stacks freed by shrinks go on stackLarge
         scanned = list(self.unmodelled)
         try:
             for g in self.goroutines:
-                if g.status is Status.RUNNING or g.status is Status.WAITING:
+                if g.status is not Status.DEAD and g.status is not Status.FATAL:
                     # isShrinkStackSafe (stack.go) refuses a goroutine in a syscall
                     scanned.append(g._scan(self.gcs, GC_PARK_DEPTH if g is caller else g._park,
                                            g._parked != "syscall"))
@@ -427,7 +433,8 @@ class Goroutine:
     __slots__ = (
         "rt", "goid", "stack", "status", "_reference_prologue", "_tracing", "_stackguard0",
         "_fire_at", "_funcs", "_indexes", "_used", "_ncalls", "_events", "_frozen",
-        "_park", "_parked", "_elem", "_preempt_shrink", "_ctxt",
+        "_park", "_parked", "_elem", "_preempt_shrink", "_ctxt", "_spin", "_sudogs",
+        "_timer",
     )
 
     def __init__(self, rt: Runtime, goid: int, stack_size: int = STACK_MIN,
@@ -458,6 +465,9 @@ class Goroutine:
         self._elem: int | None = None  # sudog.elem of a channel operation while parked
         self._preempt_shrink = False  # gp.preemptShrink: a shrink the GC had to defer
         self._ctxt = 0  # DX, the closure context, during a call_closure's prologue
+        self._spin: Func | None = None  # the function preempted in its prologue (spin())
+        self._sudogs = 0  # sudogs held while parked, back in the P's cache on unpark
+        self._timer = False  # gp.timer: allocated by its first time.Sleep
         self._events: list[Event] = []
         self._frozen = Trace(())  # the last trace handed out; events are only appended
 
@@ -638,7 +648,7 @@ class Goroutine:
         return out
 
     def _check_call(self, func: object) -> None:
-        if self.status is Status.WAITING:
+        if self.status is Status.WAITING or self.status is Status.RUNNABLE:
             raise GoroutineExited(f"goroutine {self.goid} is parked in {self._parked}; "
                                   "unpark() it first")
         if self.status is not Status.RUNNING:
@@ -699,8 +709,13 @@ class Goroutine:
             addr = self.addr(elem)
         e_used = self._used
         index = self._indexes[-1] if self._indexes else 0
-        for name, frame, nosplit in self.rt.park_chains[op]:
+        chain = self.rt.park_chains[op]
+        extra = self._park_path(op) if chain and chain[-1][0] == "runtime.gopark" else ()
+        for name, frame, nosplit in chain:
             e_used += RETURN_ADDRESS_SIZE
+            if name == "runtime.gopark":  # gopark's caller ran these first (parkpath)
+                for xname, xframe, offset in extra:
+                    self._gc_check(xname, xframe, e_used + offset - self._used)
             if not nosplit:
                 func = _RUNTIME_FUNCS.setdefault((name, frame), Func(name, frame=frame))
                 while self.rt.stages.prologue(self.stack.hi - e_used, frame, self.stackguard0):
@@ -715,6 +730,21 @@ class Goroutine:
         if self._tracing:
             self._events.append(Park(index, op, self._used + self._park))
 
+    def _park_path(self, op: str) -> tuple[parkpath.Check, ...]:
+        """The checks ``op`` makes below gopark's E before it parks (parkpath): takes
+        its sudogs from the P's cache, allocating those missing, and the timer of a
+        first sleep. Not modelled under -race (its runtime frames differ)."""
+        if self.rt.race:
+            return ()
+        need = parkpath.SUDOGS.get(op, 0)
+        cached = min(need, self.rt.sudogs)
+        self.rt.sudogs -= cached
+        self._sudogs = need
+        first_sleep = op == "sleep" and not self._timer
+        if op == "sleep":
+            self._timer = True
+        return parkpath.before_gopark(op, need - cached, first_sleep)
+
     def unpark(self, value: int | None = None) -> int | None:
         """The blocking operation completed (goready): the goroutine runs again, back in
         its innermost frame.
@@ -723,10 +753,15 @@ class Goroutine:
         through the sudog's elem (chan.go send -> sendDirect). Parked in send with an
         elem: returns the word a receiver took through it (recv -> recvDirect). Through a
         stale elem these would hit the old, freed stack."""
+        if self.status is Status.RUNNABLE:
+            self._resume()
+            return None
         if self.status is not Status.WAITING:
             raise ProgramError(f"goroutine {self.goid} is {self.status.value}, not parked")
         op, self._parked, self._park = self._parked, None, 0
         elem, self._elem = self._elem, None
+        self.rt.sudogs += self._sudogs  # releaseSudog
+        self._sudogs = 0
         got = None
         if elem is not None:
             if op == "send":
@@ -745,6 +780,47 @@ class Goroutine:
     def preempt(self) -> None:
         """preemptone: poison stackguard0 so the next checked prologue enters newstack."""
         self.stackguard0 = STACK_PREEMPT
+
+    def spin(self, func: Func) -> None:
+        """Loop calling ``func``, a checked function, until a synchronous preemption
+        stops the goroutine in its prologue: sysmon (proc.go retake -> preemptone) sets
+        gp.preempt and stackguard0 = stackPreempt once a goroutine has run for 10 ms
+        (forcePreemptNS); ``func``'s prologue then enters newstack, which does a shrink
+        the GC deferred (gp.preemptShrink, stack.go: "We're at a synchronous safe point
+        now"), measured from sched.sp = ``func``'s E, and yields (gopreempt_m).
+
+        The goroutine is then RUNNABLE: a GC scans it at ``func``'s E (one return
+        address below its innermost frame) and may shrink it (isShrinkStackSafe holds
+        at a synchronous safe point). unpark() resumes it: ``func``'s prologue runs
+        again (it may grow the stack) and the loop ends. The model takes the
+        preemption at the first call; Go takes it some 10 ms of calls later, which
+        leaves the stack as it is (each call returns). Asynchronous preemption (a
+        signal, preempt.go) is not modelled: the real probe of a spin runs with
+        GODEBUG=asyncpreemptoff=1, so that the request is always taken in a prologue.
+        """
+        if self.status is not _RUNNING or type(func) is not Func:
+            self._check_call(func)
+        if func.nosplit:
+            raise ProgramError(f"spin: {func.name} is NOSPLIT: no prologue of it can take "
+                               "a preemption")
+        self.preempt()
+        e_used = self._used + RETURN_ADDRESS_SIZE
+        index = self._indexes[-1] if self._indexes else 0
+        if self.rt.stages.prologue(self.stack.hi - e_used, func.frame, self.stackguard0):
+            self._morestack(func, e_used, index)
+        self._spin, self._park, self._parked = func, RETURN_ADDRESS_SIZE, "spin"
+        self.status = Status.RUNNABLE
+
+    def _resume(self) -> None:
+        """The scheduler runs a preempted goroutine again: gogo to sched.pc, the start
+        of the preempted function, whose prologue checks again."""
+        func, self._spin, self._park, self._parked = self._spin, None, 0, None
+        self.status = Status.RUNNING
+        assert func is not None
+        e_used = self._used + RETURN_ADDRESS_SIZE
+        index = self._indexes[-1] if self._indexes else 0
+        while self.rt.stages.prologue(self.stack.hi - e_used, func.frame, self.stackguard0):
+            self._morestack(func, e_used, index)
 
     def runtime_gc(self) -> int:
         """This goroutine calls runtime.GC(); returns the GC cycle number.

@@ -33,7 +33,11 @@ default), ``sleep`` (``time.Sleep`` in a loop until main says), ``gosched``
 (``runtime.Gosched`` in a loop), ``mutex`` (``sync.Mutex.Lock`` of a mutex main
 holds), ``wg`` (``sync.WaitGroup.Wait`` on a group main holds), ``syscall``
 (``syscall.Read`` of a pipe main writes: not parked but in a system call, where the GC
-scans from g.syscallsp and defers any shrink).
+scans from g.syscallsp and defers any shrink); and ``spin``, not a park: a loop of
+calls to ``probeSpin`` until sysmon preempts the goroutine in that function's
+prologue (newstack's preempt path, where a deferred shrink is done; see
+``Goroutine.spin``). A scene with a spin runs with ``GODEBUG=asyncpreemptoff=1``, so
+that the preemption is always the synchronous one.
 """
 
 from __future__ import annotations
@@ -58,7 +62,9 @@ from .program import (
 )
 from .stackalloc import unmodelled_scanned
 
-PARK_OPS = tuple(PARK_CHAINS)
+PARK_OPS = (*PARK_CHAINS, "spin")
+# The function a spin calls in its loop, whose prologue takes the preemption.
+SPIN_FUNC = "main.probeSpin"
 # An adaptive-start scene records main.main's frame too: main is scanned inside runtime.GC.
 MAIN_FRAME = "main.main"
 
@@ -109,7 +115,13 @@ class Scene:
     def godebug(self) -> tuple[str, ...]:
         """GODEBUG settings on top of realgo.RUN_ENV's (a later setting of a key wins)."""
         return Program.godebug.fget(self) + (  # type: ignore[attr-defined]
-            ("adaptivestackstart=1",) if self.adaptive_start else ())
+            ("adaptivestackstart=1",) if self.adaptive_start else ()) + (
+            ("asyncpreemptoff=1",) if self.spins else ())
+
+    @property
+    def spins(self) -> bool:
+        """Some goroutine spins until preempted (op "spin"): the probe has probeSpin."""
+        return any(p.op == "spin" for ps in self.parks for p in ps)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "goroutines", tuple(self.goroutines))
@@ -144,8 +156,8 @@ class Scene:
                 f = g.func_at(p.call_index)
                 if f.nosplit:
                     raise ValueError(f"{self.name}: nosplit {f.name} cannot block")
-                if p.op == "syscall" and self.race:
-                    raise ValueError(f"{self.name}: syscall is not measured under -race")
+                if p.op in ("syscall", "spin") and self.race:
+                    raise ValueError(f"{self.name}: {p.op} is not measured under -race")
         runs = [0] * n
         for s in self.steps:
             if s == "gc" or re.fullmatch(r"maxstack -?[0-9]+", s):
@@ -253,6 +265,7 @@ def run_simulator(scene: Scene, frames: Mapping[str, int],
     funcs = {f.name: gs.Func(f.qualname, frame=_frame_of(frames, f),
                              nosplit=f.nosplit or f.name in marked or f.qualname in marked)
              for f in scene.functions}
+    spin = gs.Func(SPIN_FUNC, frame=frames[SPIN_FUNC]) if scene.spins else None
     mode = {"race": scene.race, "gcshrinkstackoff": scene.gcshrinkstackoff}
     if scene.adaptive_start:
         if MAIN_FRAME not in frames:
@@ -283,7 +296,10 @@ def run_simulator(scene: Scene, frames: Mapping[str, int],
         def block(i: int, up: bool) -> Iterator[None]:
             if (i, up) in ops:
                 at[k] = i
-                g.park(ops[i, up])
+                if ops[i, up] == "spin":
+                    g.spin(spin)  # type: ignore[arg-type]
+                else:
+                    g.park(ops[i, up])
                 yield
                 g.unpark()
                 look(k, "wake", i)
@@ -419,6 +435,21 @@ func probeLook{k}() {{
 '''
 
 
+_SPIN_GO = '''
+// probeSpin is what a spinning goroutine calls in its loop: a function with a
+// prologue check (it is not a leaf), where sysmon's preemption request
+// (stackguard0 = stackPreempt) enters newstack.
+//
+//go:noinline
+func probeSpin() {
+	probeSpinLeaf()
+}
+
+//go:noinline
+func probeSpinLeaf() {}
+'''
+
+
 def _value(j: int) -> str:
     return f"uint64(d)*3+{j + 1}"
 
@@ -428,7 +459,7 @@ def _park_vars(k: int, parks: tuple[ParkAt, ...]) -> str:
     for j, p in enumerate(parks):
         if p.op in ("recv", "send", "select"):
             out.append(f"\tprobeCh{k}_{j} = make(chan uint64)")
-        elif p.op in ("sleep", "gosched"):
+        elif p.op in ("sleep", "gosched", "spin"):
             out.append(f"\tprobeFlag{k}_{j} int")
         elif p.op == "mutex":
             out.append(f"\tprobeMu{k}_{j} sync.Mutex")
@@ -460,6 +491,8 @@ def _op(k: int, j: int, op: str, t: str) -> list[str]:
         return [f"{t}probeWg{k}_{j}.Wait()"]
     if op == "syscall":
         return [f"{t}syscall.Read(probeFd{k}_{j}[0], probeBuf[:])"]
+    if op == "spin":
+        return [f"{t}for probeFlag{k}_{j} == 0 {{", f"{t}\tprobeSpin()", f"{t}}}"]
     raise ValueError(op)
 
 
@@ -509,7 +542,7 @@ def _release(k: int, j: int, op: str) -> list[str]:
     if op == "send":
         return [f"{t}if v := <-probeCh{k}_{j}; v != probeAt{k}*3+{j + 1} {{",
                 f"{t}\tprobeRes.h.bad++", f"{t}}}"]
-    if op in ("sleep", "gosched"):
+    if op in ("sleep", "gosched", "spin"):
         return [f"{t}probeFlag{k}_{j} = 1"]
     if op == "mutex":
         return [f"{t}probeMu{k}_{j}.Unlock()"]
@@ -544,6 +577,8 @@ def render_go(scene: Scene) -> str:
     out = [_HEADER.format(name=scene.name, summary=summary,
                           imports=imports, max_events=MAX_EVENTS,
                           event_note="kind: event | goroutine<<8")]
+    if scene.spins:
+        out.append(_SPIN_GO)
     for k, (g, parks) in enumerate(zip(scene.goroutines, scene.parks, strict=True), 1):
         out.append(_PER_G.format(k=k, depth=g.depth, park_vars=_park_vars(k, parks),
                                  seen_main=SEEN_BY_MAIN))
@@ -822,3 +857,56 @@ _add(Scene(
     ("run 1", "run 2", "gc", "run 1", "run 3", "run 3"), race=True, adaptive_start=True,
     summary="-race: two goroutines parked at depth 50 raise the start; the average plus "
             "-race's stackGuard (1728) rounds to 8 KiB, where plus 928 it would be 4 KiB"))
+
+# Deferred shrink done in newstack: a shrink the GC could not do in a syscall
+# (gp.preemptShrink) happens at the next synchronous preemption, here sysmon's after
+# 10 ms of spinning (op "spin", under asyncpreemptoff=1). When the preemption comes is
+# a matter of timing; the sizes are not.
+_add(Scene(
+    "deferred_shrink_at_preemption", (_rec_goroutine(1, 400), _rec_goroutine(2, 400)),
+    ((ParkAt(400, "recv"), ParkAt(2, "syscall", unwinding=True),
+      ParkAt(1, "spin", unwinding=True), ParkAt(0, "recv", unwinding=True)),
+     (ParkAt(400, "recv"), ParkAt(2, "recv", unwinding=True),
+      ParkAt(1, "spin", unwinding=True))),
+    ("run 1", "run 1", "run 2", "run 2", "gc", "gc", "run 1", "run 2", "gc", "run 1",
+     "run 2", "gc", "run 1"),
+    summary="goroutine 1 in read(2) on 128 KiB through two GCs (shrinks deferred), back "
+            "and spinning: sysmon's preemption does the pending shrink in newstack, once; "
+            "goroutine 2, shrunk by both GCs, spins with none pending; a GC while both sit "
+            "preempted shrinks each from its probeSpin's E"))
+
+# A blocking call's own runtime frames can grow the stack (parkpath): each goroutine
+# blocks in its entry function, whose frame leaves one word more or less than the
+# deepest check on the way to gopark needs on 2 KiB (growth when that E's hi - E
+# reaches 2048 - 928 = 1120).
+
+
+def _entry_goroutine(k: int, words: int) -> Program:
+    return Program(f"g{k}", Function(f"worker{k}", words=words))
+
+
+_add(Scene(
+    "park_grows_recv_edge", tuple(_entry_goroutine(k, w) for k, w in
+                                  enumerate((105, 106, 95, 81, 82), 1)),
+    ((ParkAt(0, "recv"),),) * 5,
+    ("run 1", "run 1", "run 2", "run 2", "run 3", "run 4", "run 5", "run 3", "run 4",
+     "run 5"),
+    summary="recv from an entry frame one word apart: gopark's (and lock2's) check at "
+            "E = SP - 168 grows goroutine 2 but not 1; with goroutine 3 holding the "
+            "cached sudog, 4 and 5 allocate theirs (mallocgcSmallScanNoHeader at "
+            "SP - 360)"))
+_add(Scene(
+    "park_grows_select_edge", tuple(_entry_goroutine(k, w) for k, w in
+                                    enumerate((53, 54, 72, 73), 1)),
+    ((ParkAt(0, "select"),),) * 4,
+    ("run 1", "run 2", "run 1", "run 2", "run 3", "run 3", "run 4", "run 4"),
+    summary="select's sellock -> lock2 checks at SP - 368, below gopark's SP - 328: "
+            "goroutine 4 grows, 3 does not; goroutines 1 and 2 allocate sudogs for both "
+            "cases (the cache holds one, then none): down to SP - 520"))
+_add(Scene(
+    "park_grows_sleep_edge", tuple(_entry_goroutine(k, w) for k, w in
+                                   enumerate((106, 107), 1)),
+    ((ParkAt(0, "sleep"),),) * 2,
+    ("run 1", "run 1", "run 2", "run 2"),
+    summary="a goroutine's first time.Sleep allocates its timer: mallocgcSmallScanNoHeader "
+            "checks at SP - 184, below gopark's SP - 96: goroutine 2 grows, 1 does not"))
