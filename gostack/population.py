@@ -411,11 +411,14 @@ class Summary:
 
     @property
     def move_kind(self) -> str:
-        return {SEGMENTED: "new segments", FIXED: "moves"}.get(self.policy, "copies")
+        """What the moves are, counted: '1 copy' but '2 copies' (and '0 copies')."""
+        one, many = {SEGMENTED: ("new segment", "new segments"),
+                     FIXED: ("move", "moves")}.get(self.policy, ("copy", "copies"))
+        return one if self.moves == 1 else many
 
     @property
     def readout(self) -> str:
-        who = "threads" if self.policy is FIXED else "goroutines"
+        who = ("thread" if self.policy is FIXED else "goroutine") + ("" if self.n == 1 else "s")
         text = (f"{self.label}: {self.n:,} {who}, reserved {fmt_bytes(self.reserved)}, "
                 f"resident {fmt_bytes(self.resident)}"
                 + (f" ({fmt_bytes(self.kernel)} of it kernel)" if self.kernel else "")
@@ -423,7 +426,7 @@ class Summary:
                 f"waste {fmt_bytes(self.waste)} ({self.waste_fraction:.0%}), "
                 f"{self.moves:,} {self.move_kind}, {fmt_bytes(self.bytes_copied)} copied")
         if self.overflows:
-            text += f", {self.overflows:,} overflow"
+            text += f", {self.overflows:,} overflow" + ("" if self.overflows == 1 else "s")
         return text
 
 

@@ -24,6 +24,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from ..i18n import _, ngettext
 from ..trace import Trace
 
 PALETTE = {
@@ -77,8 +78,16 @@ def canvas(fig: Figure | None = None, size: tuple[float, float] = (6.0, 3.2)) ->
 
 
 def styled():
-    """The kit's rc settings, as a context manager (see STYLE)."""
-    return matplotlib.rc_context(STYLE)
+    """The kit's rc settings, as a context manager (see STYLE), with a Hangul font outside
+    English (i18n.figure_fonts; in English nothing else changes)."""
+    from contextlib import ExitStack
+
+    from .. import i18n
+
+    stack = ExitStack()
+    stack.enter_context(matplotlib.rc_context(STYLE))
+    stack.enter_context(i18n.figure_fonts())
+    return stack
 
 
 # What a widget's figure function keeps on its figure: (kind, layout key, its artists).
@@ -149,7 +158,7 @@ class Panels:
             self._full(size)
         else:
             renderer = canvas.get_renderer()
-            for k, (arts, _, _) in enumerate(self.panels):
+            for k, (arts, _lo, _hi) in enumerate(self.panels):
                 if self.keys[k] != self.drawn[k]:
                     canvas.restore_region(self._blank[k])
                     for a in arts:
@@ -172,7 +181,7 @@ class Panels:
         self._size = size
         # The blank panels: the figure's background alone, copied once per size.
         hidden = [(a, a.get_visible()) for a in fig.get_children() if a is not fig.patch]
-        for a, _ in hidden:
+        for a, _shown in hidden:
             a.set_visible(False)
         try:
             canvas.draw()
@@ -212,7 +221,7 @@ def axes(ax: Axes | None, size: tuple[float, float] = (3.2, 5.0)) -> Axes:
     """``ax``, or the single Axes of a new pyplot figure of ``size``: a lesson cell that
     calls a draw_* function alone shows it with plt.show(), as any matplotlib plot."""
     if ax is not None:
-        return ax
+        return adopt(ax)
     import matplotlib.pyplot as plt
 
     with styled():
@@ -220,9 +229,37 @@ def axes(ax: Axes | None, size: tuple[float, float] = (3.2, 5.0)) -> Axes:
     return ax
 
 
+# The counted words the lessons use, each with its forms (one function a word: gettext
+# extracts literal messages only).
+_COUNTED = {
+    "call": lambda n: ngettext("{n:,} call", "{n:,} calls", n),
+    "growth": lambda n: ngettext("{n:,} growth", "{n:,} growths", n),
+    "halving": lambda n: ngettext("{n:,} halving", "{n:,} halvings", n),
+    "GC": lambda n: ngettext("{n:,} GC", "{n:,} GCs", n),
+}
+
+
+def adopt(ax: Axes) -> Axes:
+    """An Axes made outside i18n.figure_fonts (a lesson cell's plt.subplots) given the
+    Hangul font for its titles and axis labels, which the Axes made with the font of its
+    day; in English nothing changes."""
+    from .. import i18n
+
+    if i18n.language() != i18n.DEFAULT:
+        family = list(i18n.font_family())
+        for text in (ax.title, ax._left_title, ax._right_title, ax.xaxis.label,
+                     ax.yaxis.label):
+            text.set_fontfamily(family)
+    return ax
+
+
 def plural(n: int, word: str) -> str:
-    """'1 growth', '2 growths', '0 growths'."""
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
+    """'1 growth', '2 growths', '0 growths', in the language in use (``word`` one of
+    _COUNTED's; another word is counted in English)."""
+    form = _COUNTED.get(word)
+    if form is None:
+        return f"{n:,} {word}{'' if n == 1 else 's'}"
+    return form(n).format(n=n)
 
 class GrowthChart:
     """Stack size against call index: a step at every growth, marked and labelled with its
@@ -243,8 +280,8 @@ class GrowthChart:
         self.labels: list = []
         ax.set_yscale("log", base=2)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # calls are counted, never halved
-        ax.set_xlabel("call index")
-        ax.set_ylabel("stack size (bytes)")
+        ax.set_xlabel(_("call index"))
+        ax.set_ylabel(_("stack size (bytes)"))
 
     def update(self, grows: Sequence, calls: int | None = None,
                title: str | None = None) -> None:

@@ -144,3 +144,9 @@ def stack_explorer(frame: int = FRAME, max_calls: int = 200):
     size.observe(render, "value")
     render()
     return view.box([[calls, size], text], picture)
+
+
+def growth_line(e) -> str:
+    """One growth of the taste's recursion (a trace.Grow), as lesson 00 prints it."""
+    return _("call {call:>3}: {old:>6,} -> {new:>7,} bytes, {copied:>6,} bytes copied").format(
+        call=e.call_index, old=e.old_size, new=e.new_size, copied=e.used)

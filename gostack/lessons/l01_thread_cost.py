@@ -87,3 +87,45 @@ def _draw_cost_comparison(panels, axes, title):
     fig.tight_layout(rect=(0, 0.035, 1, top))
     return axes
 
+
+
+# ---- the lesson's printed lines, in the language in use (its cells print these) ----------
+
+def comparison_title(cost) -> str:
+    """The comparison figure's title (``cost``: oscost.thread_cost())."""
+    return _("OS threads vs goroutines; goroutines {label}").format(label=cost.go.label)
+
+
+def reservation_line(cost) -> str:
+    """What one new thread's stack reserves, by ulimit -s."""
+    st = cost.reservation
+    limit = fmt_bytes(st.rlimit_stack) if st.rlimit_stack else "unlimited"
+    return _("ulimit -s {limit}: a new thread's stack is {stack} + a {guard} guard page").format(
+        limit=limit, stack=fmt_bytes(st.live_thread_stack), guard=fmt_bytes(st.guard))
+
+
+def address_space_lines(cost) -> list[str]:
+    """How many threads fit under the address-space limit, for two stack sizes."""
+    demo = cost.address_space
+    return [_("stack {stack:>8}: {n:>5,} threads fit under {limit}").format(
+                stack=fmt_bytes(stack), n=n, limit=fmt_bytes(demo.limit))
+            for stack, n in [(demo.default_stack, demo.default_threads),
+                             (demo.small_stack, demo.small_threads)]]
+
+
+def goroutine_line(cost) -> str:
+    """The largest goroutine run: its stack, resident memory and creation time."""
+    go = cost.go.largest
+    return _("a goroutine: {stack:,.0f} B of stack, {resident} resident, created in {cpu} of "
+             "CPU; {n:,} of them in one process").format(
+        stack=go.stack, resident=fmt_bytes(go.resident), cpu=fmt_ns(go.create_cpu_ns), n=go.n)
+
+
+def creation_lines(cost) -> list[str]:
+    """What creating a thread costs (Python's and pthread's), and a goroutine."""
+    out = [_("{kind:>7}: CPU {cpu} per thread, resident {resident}").format(
+               kind=c.kind, cpu=fmt_ns(c.cpu_ns), resident=fmt_bytes(c.resident))
+           for c in cost.creation.values()]
+    out.append(_("goroutine: CPU {cpu} per goroutine").format(
+        cpu=fmt_ns(cost.go.largest.create_cpu_ns)))
+    return out

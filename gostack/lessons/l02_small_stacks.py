@@ -346,3 +346,41 @@ def explorer(n: int = 10_000, initial: int | None = None,
         ctl.observe(render, "value")
     render()
     return view.box([[n_slider, seed_box], [pol, init], text], picture)
+
+
+# ---- the lesson's printed lines, in the language in use (its cells print these) ----------
+
+def usage_lines(pop: pp.Population) -> list[str]:
+    """How many bytes the goroutines use at their deepest point: three quantiles, the
+    deepest, and how many distinct workloads."""
+    used = sorted(pop.used)
+    out = [_("{q:.0%} of the goroutines use at most {used:>6,} bytes").format(
+               q=q, used=used[int(q * pop.n) - 1]) for q in (0.5, 0.9, 0.99)]
+    out.append(_("the deepest uses {used:,} bytes; {n} distinct workloads").format(
+        used=used[-1], n=len(pop.shapes)))
+    return out
+
+
+def per_thread_lines(threads: Summary, n: int) -> list[str]:
+    """A fixed-stack thread's memory on average, and what lesson 01 measured of it."""
+    tm = pp.thread_memory()  # lesson 01's measurement, recorded in gostack/data
+    source = _("lesson 01's measurement ({threads:,} threads, {machine}, {date})").format(
+        threads=tm.threads, machine=tm.machine, date=tm.date)
+    return [_("per thread: {reserved} reserved, {resident} resident on average").format(
+                reserved=fmt_bytes(threads.reserved / n), resident=fmt_bytes(threads.resident / n)),
+            _("of which a thread's own: {resident} VmRSS + {kernel} kernel memory, from "
+              "{source}").format(resident=fmt_bytes(tm.resident), kernel=fmt_bytes(tm.kernel),
+                                 source=source)]
+
+
+def never_grow_line(s: Summary, n: int) -> str:
+    """How many goroutines of a 2 KiB start never grow, and what growing copied."""
+    return _("2 KiB start: {never:,} goroutines never grow; {copied} copied per goroutine on "
+             "average").format(never=dict(s.sizes)[2048], copied=fmt_bytes(s.bytes_copied / n))
+
+
+def adaptive_line(pop: pp.Population) -> str:
+    """The adaptive start's arithmetic: the average scanned + 928, rounded up."""
+    mean = sum(pop.used) // pop.n
+    return _("average scanned {mean:,} B + 928 = {total:,} B -> startingStackSize {size:,} B"
+             ).format(mean=mean, total=mean + 928, size=pp.adaptive_start_size(pop.used))

@@ -16,8 +16,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from .. import prologue
+from .. import i18n, prologue
 from ..arch import STACK_GUARD, STACK_SMALL
+from ..i18n import _
 from . import draw, view
 from .draw import PALETTE
 from .running import RUNNING_FRAMES
@@ -41,10 +42,12 @@ class PrologueState:
     @property
     def readout(self) -> str:
         what = "SP" if self.frame <= STACK_SMALL else f"SP-{self.frame - STACK_SMALL}"
-        verdict = ("<= stackguard0: call morestack" if self.fires
-                   else "> stackguard0: the frame fits")
-        return (f"{self.form.name.lower()} form; {what} is {self.compared:,} B below hi, the "
-                f"guard {self.guard_used:,} B below hi: {verdict}")
+        verdict = (_("<= stackguard0: call morestack") if self.fires
+                   else _("> stackguard0: the frame fits"))
+        return _("{form} form; {what} is {compared:,} B below hi, the guard {guard:,} B below "
+                 "hi: {verdict}").format(form=self.form.name.lower(), what=what,
+                                         compared=self.compared, guard=self.guard_used,
+                                         verdict=verdict)
 
 
 @functools.lru_cache(maxsize=1024)  # a widget revisits states; the value is frozen
@@ -80,7 +83,7 @@ class _Prologue:
         self.guard = ax.annotate("stackguard0\n= lo + 928", xy=(1, guard), xytext=(1.2, guard),
                                  color=PALETTE["guard"], fontsize=7, va="center",
                                  arrowprops={"arrowstyle": "->", "color": PALETTE["guard"]})
-        self.e = ax.annotate("E (SP at entry)", xy=(1, 0), xytext=(1.2, 0), va="center",
+        self.e = ax.annotate(_("E (SP at entry)"), xy=(1, 0), xytext=(1.2, 0), va="center",
                              fontsize=8, arrowprops={"arrowstyle": "->"})
         self.probe = ax.annotate("E - (F-128)", xy=(0, 0), xytext=(-0.95, 0), va="center",
                                  fontsize=8, arrowprops={"arrowstyle": "->"})
@@ -104,8 +107,9 @@ class _Prologue:
         self.probe.set_visible(frame > STACK_SMALL)
         self.probe.xy = (0, probe)
         self.probe.xyann = (-0.95, probe)
-        verdict = "morestack" if state.fires else "fits"
-        self.ax.set_title(f"{state.form.name.lower()} form, frame {frame}: {verdict}",
+        verdict = "morestack" if state.fires else _("fits")
+        self.ax.set_title(_("{form} form, frame {frame}: {verdict}").format(
+                              form=state.form.name.lower(), frame=frame, verdict=verdict),
                           color=PALETTE["guard"] if state.fires else PALETTE["ok"])
         self.ax.set_ylim(top, 0)
 
@@ -123,8 +127,9 @@ class _Prologue:
 
 def draw_prologue(state: PrologueState, ax: Axes | None = None) -> Axes:
     """One prologue check: E and the frame below it, E-(F-128) against the guard line."""
-    ax = draw.axes(ax, (3.6, 5.0))
-    _Prologue(ax, state.size).update(state)
+    with i18n.figure_fonts():
+        ax = draw.axes(ax, (3.6, 5.0))
+        _Prologue(ax, state.size).update(state)
     return ax
 
 

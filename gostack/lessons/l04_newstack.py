@@ -16,9 +16,10 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator
 
-from .. import arch, newstack
+from .. import arch, i18n, newstack
 from ..arch import MAX_STACK_DEFAULT, STACK_GUARD
 from ..errors import StackOverflow
+from ..i18n import _, ngettext
 from ..runtime import Runtime
 from ..symtab import Func
 from ..trace import Call, Grow, Overflow
@@ -69,19 +70,22 @@ class Sizing:
 
     def lines(self) -> list[str]:
         need = f"{self.frame:,} + {STACK_GUARD} = {self.frame + STACK_GUARD:,}"
-        out = [f"old stack {self.old_size:,} B, {self.used:,} B in use; the frame needs "
-               f"{need} B below them"]
+        out = [_("old stack {old:,} B, {used:,} B in use; the frame needs {need} B below "
+                 "them").format(old=self.old_size, used=self.used, need=need)]
         for c in self.candidates:
-            verdict = ">= needed: fits" if c.fits else "< needed: double again"
-            out.append(f"  try {c.size:>13,}: room {c.size:,} - {self.used:,} = "
-                       f"{c.room:,} {verdict}")
+            verdict = _(">= needed: fits") if c.fits else _("< needed: double again")
+            out.append(_("  try {size:>13,}: room {size:,} - {used:,} = {room:,} {verdict}")
+                       .format(size=c.size, used=self.used, room=c.room, verdict=verdict))
         last = self.candidates[-1].size
         if self.new_size is None:
-            out.append(f"  {last:,} > limit {self.limit:,}: runtime: goroutine stack exceeds "
-                       f"{self.limit}-byte limit; fatal error: stack overflow")
+            out.append(_("  {last:,} > limit {limit:,}: ").format(last=last, limit=self.limit)
+                       + f"runtime: goroutine stack exceeds {self.limit}-byte limit; "
+                       "fatal error: stack overflow")
         else:
-            times = "1 doubling" if self.doublings == 1 else f"{self.doublings} doublings"
-            out.append(f"new stack {self.new_size:,} B ({times} in one copy)")
+            times = ngettext("{n} doubling", "{n} doublings", self.doublings).format(
+                n=self.doublings)
+            out.append(_("new stack {size:,} B ({times} in one copy)").format(
+                size=self.new_size, times=times))
         return out
 
 
@@ -138,18 +142,20 @@ class GrowthRun:
     size: int  # stack size at the end
 
     def lines(self) -> list[str]:
-        head = (f"{plural(self.calls, 'call')} of a {self.frame:,}-byte frame "
-                f"(entry frame {self.entry}, limit {self.limit:,} B): "
-                f"{plural(len(self.grows), 'growth')}")
+        head = _("{calls} of a {frame:,}-byte frame (entry frame {entry}, limit {limit:,} B): "
+                 "{growths}").format(calls=plural(self.calls, "call"), frame=self.frame,
+                                     entry=self.entry, limit=self.limit,
+                                     growths=plural(len(self.grows), "growth"))
         out = [head]
         for e in self.grows:
-            d = f" ({e.doublings} doublings)" if e.doublings > 1 else ""
-            out.append(f"  call {e.call_index:>6,}: {e.old_size:>11,} -> {e.new_size:>11,} B{d}, "
-                       f"{e.used:,} B copied")
+            d = _(" ({n} doublings)").format(n=e.doublings) if e.doublings > 1 else ""
+            out.append(_("  call {call:>6,}: {old:>11,} -> {new:>11,} B{d}, {copied:,} B copied")
+                       .format(call=e.call_index, old=e.old_size, new=e.new_size, d=d,
+                               copied=e.used))
         if self.overflow is not None:
             o = self.overflow
-            out.append(f"  call {o.call_index:>6,}: {o.old_size:,} -> {o.new_size:,} B is over "
-                       f"the limit: fatal error: stack overflow")
+            out.append(_("  call {call:>6,}: {old:,} -> {new:,} B is over the limit: ").format(
+                call=o.call_index, old=o.old_size, new=o.new_size) + "fatal error: stack overflow")
         return out
 
 
@@ -197,7 +203,7 @@ def copy_cost(frame: int = 160, calls: int = 400, *, entry: int = 40) -> CopyCos
     """Trace a recursion and add up, call by call, the bytes its growths copied."""
     g = Runtime().go(Func("main.worker", frame=entry))
     rec = Func("main.rec", frame=frame)
-    for _ in range(calls):
+    for _call in range(calls):
         g.call(rec)
     idx, size, in_use, copied = [], [], [], []
     cur, total = arch.STACK_MIN, 0
@@ -227,7 +233,11 @@ def draw_sizing(sizing, ax: Axes | None = None, *, title: str | None = None) -> 
     Each row is a stack drawn from hi (left) to lo: the bytes in use that will be copied,
     then the frame + 928 that must fit below them. A row whose need runs past lo is red.
     """
-    ax = draw.axes(ax, (4.2, 2.8))
+    with i18n.figure_fonts():
+        return _draw_sizing(sizing, draw.axes(ax, (4.2, 2.8)), title)
+
+
+def _draw_sizing(sizing, ax: Axes, title: str | None) -> Axes:
     rows = sizing.candidates
     top = max(max(c.size for c in rows), max(c.used + c.needed for c in rows))
     for k, c in enumerate(rows):
@@ -240,22 +250,23 @@ def draw_sizing(sizing, ax: Axes | None = None, *, title: str | None = None) -> 
         ax.add_patch(Rectangle((c.used, y - 0.25), max(c.needed, top * 0.006), 0.5, alpha=0.85,
                                facecolor=PALETTE["ok"] if ok else PALETTE["guard"],
                                hatch=None if ok else "//", edgecolor="white"))
-        verdict = "over the limit" if over else ("fits" if c.fits else "too small")
+        verdict = _("over the limit") if over else (_("fits") if c.fits else _("too small"))
         ax.text(max(c.size, c.used + c.needed) + top * 0.03, y, f"{c.size:,}: {verdict}",
                 va="center", fontsize=8,
                 color=PALETTE["ok"] if ok else PALETTE["guard"])
     if sizing.overflow:
         ax.axvline(sizing.limit, color=PALETTE["guard"], linestyle="--", linewidth=1)
-        ax.text(sizing.limit, len(rows) - 0.45, f"limit {sizing.limit:,}", ha="center",
-                fontsize=7, color=PALETTE["guard"])
+        ax.text(sizing.limit, len(rows) - 0.45, _("limit {limit:,}").format(limit=sizing.limit),
+                ha="center", fontsize=7, color=PALETTE["guard"])
     ax.set_xlim(0, top * 1.6)
     ax.set_ylim(-0.7, len(rows) - 0.3)
     ax.set_yticks([])
     ax.xaxis.set_major_locator(MultipleLocator(1 << max(0, int(top * 1.6 / 3).bit_length() - 1)))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _kib(v)))
-    ax.set_xlabel("bytes below hi")
+    ax.set_xlabel(_("bytes below hi"))
     ax.spines["left"].set_visible(False)
-    ax.set_title(title or f"newstack: {sizing.used:,} B in use + frame {sizing.frame:,} + 928",
+    ax.set_title(title or _("newstack: {used:,} B in use + frame {frame:,} + 928").format(
+                     used=sizing.used, frame=sizing.frame),
                  fontsize=9)
     handles = [Rectangle((0, 0), 1, 1, facecolor=PALETTE["frame"][0]),
                Rectangle((0, 0), 1, 1, facecolor=PALETTE["ok"]),
@@ -263,7 +274,8 @@ def draw_sizing(sizing, ax: Axes | None = None, *, title: str | None = None) -> 
                          edgecolor="white")]
     # Below the axis: inside, a 65,536-byte frame's last row ("131,072: fits") sat under it.
     # Every kind of bar drawn has its entry: the red, hatched "too small" ones too.
-    ax.legend(handles, ["in use (copied)", "frame + 928: fits", "frame + 928: too small"],
+    ax.legend(handles, [_("in use (copied)"), _("frame + 928: fits"),
+                        _("frame + 928: too small")],
               fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=3,
               frameon=False, handlelength=1.5, columnspacing=1.0)
     return ax
@@ -272,22 +284,26 @@ def draw_sizing(sizing, ax: Axes | None = None, *, title: str | None = None) -> 
 def draw_amortised(cost, ax: Axes | None = None) -> Axes:
     """Stack size, bytes in use and bytes copied so far, after every call (an
     :class:`CopyCost`): the copies never add up to the stack they built."""
-    ax = draw.axes(ax, (6.0, 3.2))
+    with i18n.figure_fonts():
+        return _draw_amortised(cost, draw.axes(ax, (6.0, 3.2)))
+
+
+def _draw_amortised(cost, ax: Axes) -> Axes:
     xs = cost.call
     kib = [s / 1024 for s in cost.size]
-    ax.step(xs, kib, where="post", color=PALETTE["frame"][0], label="stack size")
+    ax.step(xs, kib, where="post", color=PALETTE["frame"][0], label=_("stack size"))
     ax.step(xs, [c / 1024 for c in cost.copied], where="post", color=PALETTE["grow"],
-            label="bytes copied so far (all growths)")
+            label=_("bytes copied so far (all growths)"))
     ax.plot(xs, [u / 1024 for u in cost.in_use], color=PALETTE["uintptr"], linewidth=1,
-            label="bytes in use")
+            label=_("bytes in use"))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("call index")
+    ax.set_xlabel(_("call index"))
     ax.set_ylabel("KiB")
     ax.set_xlim(0, xs[-1])
     ax.set_ylim(0, max(kib) * 1.08)
     ax.legend(fontsize=8, frameon=False, loc="upper left")
-    ax.set_title(f"{cost.frame}-byte frames: {cost.total_copied:,} B copied in all, "
-                 f"final stack {cost.final_size:,} B")
+    ax.set_title(_("{frame}-byte frames: {copied:,} B copied in all, final stack {size:,} B")
+                 .format(frame=cost.frame, copied=cost.total_copied, size=cost.final_size))
     return ax
 
 
@@ -316,11 +332,11 @@ def _draw_fit_loop(run: GrowthRun, ax: Axes) -> None:
     ev = featured_growth(run)
     if ev is None:
         ax.axis("off")
-        ax.text(0.5, 0.5, "no growth yet", ha="center", va="center")
+        ax.text(0.5, 0.5, _("no growth yet"), ha="center", va="center")
         return
     siz = sizing(ev.old_size, ev.used, run.frame, run.limit)
-    draw_sizing(siz, ax, title=f"call {ev.call_index:,}: {ev.used:,} B in use + "
-                f"frame {run.frame:,} + 928")
+    draw_sizing(siz, ax, title=_("call {call:,}: {used:,} B in use + frame {frame:,} + 928")
+                .format(call=ev.call_index, used=ev.used, frame=run.frame))
 
 
 class _Growth:
@@ -336,13 +352,14 @@ class _Growth:
         # frame's 1, 2, 4, 8, 16, 32 crowded into a column against the y axis.
         self.a.set_xscale("symlog", linthresh=1, linscale=0.4)
         self.a.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
-        self.a.set_xlabel("call index (log scale)")
+        self.a.set_xlabel(_("call index (log scale)"))
         self.fit = object()  # the fit loop's key: none drawn yet
 
     def update(self, run: GrowthRun) -> None:
         self.chart.update(run.grows, calls=max(run.calls, 1),
-                          title=f"{run.frame:,}-byte frames: {plural(len(run.grows), 'growth')}"
-                          + (" then overflow" if run.overflow else ""))
+                          title=_("{frame:,}-byte frames: {growths}").format(
+                              frame=run.frame, growths=plural(len(run.grows), "growth"))
+                          + (_(" then overflow") if run.overflow else ""))
         key = _sizing_key(run)
         if key != self.fit:
             self.b.cla()
@@ -381,14 +398,16 @@ def explorer_lines(run: GrowthRun) -> list[str]:
     out = [run.lines()[0]]
     if run.grows:
         e = run.grows[0]
-        d = f", {e.doublings} doublings" if e.doublings > 1 else ""
-        out.append(f"first growth: call {e.call_index:,}, {e.old_size:,} -> {e.new_size:,} B{d}")
+        d = _(", {n} doublings").format(n=e.doublings) if e.doublings > 1 else ""
+        out.append(_("first growth: call {call:,}, {old:,} -> {new:,} B{d}").format(
+            call=e.call_index, old=e.old_size, new=e.new_size, d=d))
     ev = featured_growth(run)
     if ev is None:
-        out.append(f"no growth: the stack stays at {run.size:,} B")
+        out.append(_("no growth: the stack stays at {size:,} B").format(size=run.size))
         return out
-    what = ", the overflow" if isinstance(ev, Overflow) else ""
-    out.append(f"on the right, newstack's fit loop at call {ev.call_index:,}{what}:")
+    what = _(", the overflow") if isinstance(ev, Overflow) else ""
+    out.append(_("on the right, newstack's fit loop at call {call:,}{what}:").format(
+        call=ev.call_index, what=what))
     out += ["  " + line for line in sizing(ev.old_size, ev.used, run.frame, run.limit).lines()]
     return out
 
@@ -402,7 +421,6 @@ def show_growth(run: GrowthRun) -> None:
 def growth_explorer(frame: int = 160, calls: int = 400, *, entry: int = 40):
     """Frame size, number of calls and limit in; the growth events and the fit loop out."""
     import ipywidgets as w
-
 
     size = w.Dropdown(options=sorted({64, 160, 616, 4096, 10272, 65536, frame}), value=frame,
                       description="frame")

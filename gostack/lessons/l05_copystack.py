@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from matplotlib.axes import Axes
 from matplotlib.patches import Rectangle
 
-from .. import arch
+from .. import arch, i18n
 from ..arch import STACK_CACHE_SIZE
+from ..i18n import N_, _
 from ..runtime import Snapshot
 from ..stackalloc import stack_order
 from ..symtab import Kind
@@ -30,12 +31,12 @@ def alloc_path(size: int) -> str:
     order = stack_order(size)
     if order is not None:
         kib = size // 1024
-        return (f"small stack: order {order} ({kib} KiB) from the P's cache of {kib} KiB stacks, "
-                f"refilled from the global pool of them (32 KiB spans cut in "
-                f"{STACK_CACHE_SIZE // size})")
+        return _("small stack: order {order} ({kib} KiB) from the P's cache of {kib} KiB "
+                 "stacks, refilled from the global pool of them (32 KiB spans cut in {parts})"
+                 ).format(order=order, kib=kib, parts=STACK_CACHE_SIZE // size)
     pages = size // arch.PAGE_SIZE
-    return (f"large stack: a span of its own ({pages:,} pages of 8 KiB), from the free list of "
-            "large stacks if one is there, else from the heap")
+    return _("large stack: a span of its own ({pages:,} pages of 8 KiB), from the free list "
+             "of large stacks if one is there, else from the heap").format(pages=pages)
 
 
 def fmt_delta(delta: int) -> str:
@@ -79,15 +80,15 @@ def describe(value: int, snap: Snapshot, *, old: tuple[int, int] | None = None,
         name = local_at(snap, value)
         return f"&{name}" if name else f"hi-{snap.hi - value:,}"
     if old is not None and old[0] <= value < old[1]:
-        return f"old stack hi-{old[1] - value:,}"
+        return _("old stack hi-{offset:,}").format(offset=old[1] - value)
     for lo, hi in freed:
         if lo <= value < hi:
-            return f"freed stack hi-{hi - value:,}"
+            return _("freed stack hi-{offset:,}").format(offset=hi - value)
     if value in heap:
-        return "heap object"
+        return _("heap object")
     if value in (arch.POISON_OLD, arch.POISON_NEW):
-        return f"poison {word_bytes(value)}"
-    return "another address"
+        return _("poison {bytes}").format(bytes=word_bytes(value))
+    return _("another address")
 
 
 @dataclass(frozen=True)
@@ -127,14 +128,24 @@ def slot_rows(before: Snapshot, after: Snapshot, grow: Grow | Shrink,
     return tuple(rows)
 
 
+# Headings the lessons pass to slot_table (translated where the table is made).
+HEADINGS = (N_("before the move"), N_("after the move"), N_("old stack"),
+            N_("new stack, just copied"), N_("before the last move"), N_("after it"))
+KINDS = (N_("pointer"), N_("scalar"))  # symtab.Kind's values, shown in the tables
+
+
 def slot_table(rows: Sequence[SlotRow], *, adjusted: bool = True,
-               headings: tuple[str, str] = ("before the move", "after the move")) -> str:
-    """The rows as an aligned text table (offsets from hi, never addresses)."""
-    head = ("slot", "kind", "at", *headings) + (("adjusted",) if adjusted else ())
-    body = [(f"{r.frame}.{r.local}", r.kind.value, f"hi-{r.offset:,}", r.before, r.after)
-            + (("yes" if r.adjusted else "no",) if adjusted else ()) for r in rows]
-    widths = [max(len(x[i]) for x in (head, *body)) for i in range(len(head))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+               headings: tuple[str, str] = HEADINGS[:2]) -> str:
+    """The rows as an aligned text table (offsets from hi, never addresses), its words in
+    the language in use (columns padded by i18n.text_width: Hangul takes two)."""
+    head = (_("slot"), _("kind"), _("at"), *map(_, headings)) + ((_("adjusted"),) if adjusted
+                                                                   else ())
+    body = [(f"{r.frame}.{r.local}", _(r.kind.value), f"hi-{r.offset:,}", r.before, r.after)
+            + ((_("yes") if r.adjusted else _("no"),) if adjusted else ()) for r in rows]
+    width = i18n.text_width
+    widths = [max(width(x[i]) for x in (head, *body)) for i in range(len(head))]
+    return "\n".join("  ".join(c + " " * (w - width(c)) for c, w in zip(row, widths,
+                                                                      strict=True)).rstrip()
                      for row in (head, *body))
 
 
@@ -143,7 +154,11 @@ def draw_address_map(moves: Sequence[Grow | Shrink], ax: Axes | None = None, *,
     """Where each stack of a goroutine lived: one bar per stack at its addresses (offsets
     from ``base``, by default the lowest one), an arrow from each old hi to the new hi."""
     stacks = [(m.old_lo, m.old_hi) for m in moves] + [(moves[-1].new_lo, moves[-1].new_hi)]
-    ax = draw.axes(ax, (6.4, 0.9 + 0.42 * len(stacks)))
+    with i18n.figure_fonts():
+        return _address_map(moves, stacks, draw.axes(ax, (6.4, 0.9 + 0.42 * len(stacks))), base)
+
+
+def _address_map(moves, stacks, ax: Axes, base: int | None) -> Axes:
     base = min(lo for lo, _ in stacks) if base is None else base
     n = len(stacks)
     for i, (lo, hi) in enumerate(stacks):
@@ -153,7 +168,7 @@ def draw_address_map(moves: Sequence[Grow | Shrink], ax: Axes | None = None, *,
                                facecolor=PALETTE["frame"][0] if live else PALETTE["reserve"],
                                edgecolor=PALETTE["edge"], linewidth=0.6))
         ax.text((hi - base) / 1024, y, f"  {(hi - lo) // 1024} KiB"
-                + ("" if live else " (freed)"), va="center", fontsize=7)
+                + ("" if live else _(" (freed)")), va="center", fontsize=7)
     for i, m in enumerate(moves):
         y0, y1 = n - 1 - i, n - 2 - i
         ax.annotate("", xy=((m.new_hi - base) / 1024, y1 + 0.3),
@@ -168,7 +183,7 @@ def draw_address_map(moves: Sequence[Grow | Shrink], ax: Axes | None = None, *,
     ax.set_ylim(-0.7, n - 0.3)
     ax.set_yticks([])
     ax.spines["left"].set_visible(False)
-    ax.set_xlabel("address - lowest stack's lo (KiB)")
-    ax.set_title("each new stack is somewhere else: delta = new.hi - old.hi")
+    ax.set_xlabel(_("address - lowest stack's lo (KiB)"))
+    ax.set_title(_("each new stack is somewhere else: delta = new.hi - old.hi"))
     return ax
 

@@ -22,7 +22,8 @@ from matplotlib.axes import Axes
 from matplotlib.patches import Rectangle
 
 from .. import adjust as adj
-from .. import arch
+from .. import arch, i18n
+from ..i18n import _, ngettext
 from ..runtime import Goroutine, Runtime, Snapshot, Stages
 from ..symtab import POINTER, SCALAR, UINTPTR, Func, Local
 from ..trace import Grow
@@ -85,14 +86,17 @@ class AdjustRun:
         u now gives (the slot table is :meth:`table`, printed once by the lesson)."""
         grows = self.tape.trace.grows
         how = "adjustframe" if self.adjust else "no_adjust"
-        head = (f"{plural(self.calls, 'call')} of recA, {how}, "
-                f"{'poisoned' if self.poison else 'unpoisoned'} old stacks: ")
+        head = (_("{calls} of recA, {how}, poisoned old stacks: ") if self.poison else
+                _("{calls} of recA, {how}, unpoisoned old stacks: ")).format(
+                    calls=plural(self.calls, "call"), how=how)
         if not grows:
-            return [head + "the stack has not moved (2,048 B)", "", *self.reads]
+            return [head + _("the stack has not moved (2,048 B)"), "", *self.reads]
         g = grows[-1]
-        moves = f"{len(grows)} move{'s' * (len(grows) != 1)}"
-        return [head + f"{moves}, the last at call {g.call_index}: {g.old_size:,} "
-                f"-> {g.new_size:,} B, delta {fmt_delta(g.delta)}", "", *self.reads]
+        moves = ngettext("{n} move", "{n} moves", len(grows)).format(n=len(grows))
+        return [head + _("{moves}, the last at call {call}: {old:,} -> {new:,} B, delta "
+                         "{delta}").format(moves=moves, call=g.call_index, old=g.old_size,
+                                           new=g.new_size, delta=fmt_delta(g.delta)),
+                "", *self.reads]
 
     def table(self) -> str:
         """The worker's slots across the last move (empty if the stack never moved)."""
@@ -114,7 +118,7 @@ def adjust_run(calls: int = 7, *, adjust: bool = True, poison: bool = True) -> A
     rec = running_funcs()[1]
     # Where the stack last grows depends on frame sizes only, not on adjustment or poison.
     probe = Runtime(trace=False).go(pointer_worker())
-    for _ in range(calls):
+    for _i in range(calls):
         probe.call(rec)
     last_growth = probe.trace.grows[-1].call_index if probe.trace.grows else calls + 1
     for i in range(1, calls + 1):  # each recA holds &worker.x and a pointer to its own buf
@@ -128,14 +132,14 @@ def adjust_run(calls: int = 7, *, adjust: bool = True, poison: bool = True) -> A
     rows: tuple[SlotRow, ...] = ()
     if tape.trace.grows:
         last = len(tape.trace.grows) - 1
-        check, *_, free = tape.growth(last, (Phase.CHECK, Phase.FREE))
+        check, *_between, free = tape.growth(last, (Phase.CHECK, Phase.FREE))
         freed = [(e.old_lo, e.old_hi) for e in tape.trace.grows[:last]]
         rows = slot_rows(check.stack, free.new, tape.trace.grows[last], heap=[heap],
                          frames=(0,), freed=freed)
     x, p, u = g.addr("x", 0), g.load("p", 0), g.load("u", 0)
     reads = (
-        f"*p = {_read(rt.read(p))}" + ("" if p == x else "   (p no longer points to x)"),
-        f"*h = {_read(rt.heap_load(heap))}   (new(int), on the heap: it never moves)",
+        f"*p = {_read(rt.read(p))}" + ("" if p == x else _("   (p no longer points to x)")),
+        f"*h = {_read(rt.heap_load(heap))}" + _("   (new(int), on the heap: it never moves)"),
         f"u == &x: {u == x}" + ("" if u == x else f"   *(*int)(u) = {_read(rt.read(u))}"),
     )
     return AdjustRun(calls, adjust, poison, tape, rows, reads)
@@ -180,7 +184,7 @@ def pointer_sim(frames: dict[str, int]) -> tuple[int, int]:
     """The simulator on GO_POINTER's shape: (stack size after deep(100), number of moves)."""
     g = Runtime(trace=False).go(Func("main.worker", frame=frames["main.worker"]))
     deep = Func("main.deep", frame=frames["main.deep"])
-    for _ in range(101):  # deep(100) .. deep(0)
+    for _i in range(101):  # deep(100) .. deep(0)
         g.call(deep)
     return g.stack_size, len(g.trace.grows)
 
@@ -188,7 +192,11 @@ def pointer_sim(frames: dict[str, int]) -> tuple[int, int]:
 def draw_stack_map(func, ax: Axes | None = None) -> Axes:
     """One frame word by word, SP at the bottom: its locals by kind, the saved BP and the
     return address above, and the stack map's bit for each word (1: a pointer)."""
-    ax = draw.axes(ax, (3.4, 4.2))
+    with i18n.figure_fonts():
+        return _stack_map(func, draw.axes(ax, (3.4, 4.2)))
+
+
+def _stack_map(func, ax: Axes) -> Axes:
     kinds = {lc.offset: lc for lc in func.locals}
     words = func.frame // 8
     colors = {"pointer": PALETTE["pointer"], "uintptr": PALETTE["uintptr"],
@@ -196,12 +204,12 @@ def draw_stack_map(func, ax: Axes | None = None) -> Axes:
     for w in range(words + 1):
         off = 8 * w
         if w == words:
-            label, color, bit = "return address", PALETTE["reserve"], ""
+            label, color, bit = _("return address"), PALETTE["reserve"], ""
         elif w == words - 1:
-            label, color, bit = "saved BP", PALETTE["reserve"], ""
+            label, color, bit = _("saved BP"), PALETTE["reserve"], ""
         elif off in kinds:
             lc = kinds[off]
-            label, color = f"{lc.name}  ({lc.kind.value})", colors[lc.kind.value]
+            label, color = f"{lc.name}  ({_(lc.kind.value)})", colors[lc.kind.value]
             bit = "1" if lc.kind.value == "pointer" else "0"
         else:
             label, color, bit = "", PALETTE["free"], "0"
@@ -211,11 +219,12 @@ def draw_stack_map(func, ax: Axes | None = None) -> Axes:
         ax.text(-0.08, w + 0.5, f"SP+{off}", ha="right", va="center", fontsize=7)
         ax.text(1.15, w + 0.5, bit, ha="center", va="center", fontsize=9,
                 fontweight="bold", color=PALETTE["pointer"] if bit == "1" else PALETTE["edge"])
-    ax.text(1.15, words + 1.2, "map", ha="center", fontsize=8)
+    ax.text(1.15, words + 1.2, _("map"), ha="center", fontsize=8)
     ax.set_xlim(-0.7, 1.4)
     ax.set_ylim(0, words + 1.6)
     ax.axis("off")
-    ax.set_title(f"{func.name}: frame {func.frame} B", fontsize=9)
+    ax.set_title(_("{name}: frame {frame} B").format(name=func.name, frame=func.frame),
+                 fontsize=9)
     return ax
 
 
@@ -235,11 +244,13 @@ class ParkedRecv:
 
     def lines(self) -> list[str]:
         moved = self.v_after - self.v_before
-        return [f"parked in v := <-c on a {self.sizes[0]:,}-byte stack; &v = {self.v_before:#x}",
-                "while it waits, each GC halves the stack: "
+        return [_("parked in v := <-c on a {size:,}-byte stack; &v = {addr:#x}").format(
+                    size=self.sizes[0], addr=self.v_before),
+                _("while it waits, each GC halves the stack: ")
                 + " -> ".join(f"{s:,}" for s in self.sizes),
-                f"the sender's {self.sent} lands at {self.v_after:#x} (sudog.elem moved by "
-                f"{fmt_delta(moved)}); v = {self.got}"]
+                _("the sender's {sent} lands at {addr:#x} (sudog.elem moved by {delta}); "
+                  "v = {got}").format(sent=self.sent, addr=self.v_after,
+                                      delta=fmt_delta(moved), got=self.got)]
 
 
 def parked_recv(frames: dict[str, int], *, calls: int = 400, gcs: int = 8,
@@ -252,15 +263,15 @@ def parked_recv(frames: dict[str, int], *, calls: int = 400, gcs: int = 8,
     g = rt.go(Func("main.worker1", frame=frames["main.worker1"],
                    locals=(Local("v", SCALAR, 0),)))
     rec = Func("main.rec1", frame=frames["main.rec1"])
-    for _ in range(calls):
+    for _i in range(calls):
         g.call(rec)
     g.park("recv")
     g.unpark()
-    for _ in range(calls):
+    for _i in range(calls):
         g.ret()
     g.park("recv", elem="v")
     before, size = g.addr("v"), g.stack_size
-    for _ in range(gcs):
+    for _i in range(gcs):
         rt.gc()
     g.unpark(sent)
     sizes = (size, *(e.new_size for e in g.trace.shrinks))
@@ -279,14 +290,20 @@ class BPMove:
         """The innermost ``n`` links common to both chains: each slot and the saved BP in
         it, before and after, and how far each moved."""
         old, new = self.before.bp_chain(), self.after.bp_chain()[1:]  # after: + the new frame
-        out = [f"{'before: slot':>14} {'holds':>14}   {'after: slot':>14} {'holds':>14}   "
-               "both moved by"]
+        pad = _pad_left
+        out = [f"{pad(_('before: slot'), 14)} {pad(_('holds'), 14)}   "
+               f"{pad(_('after: slot'), 14)} {pad(_('holds'), 14)}   " + _("both moved by")]
         for (slot, saved), (slot2, saved2) in list(zip(old, new, strict=True))[:n]:
             moved = {slot2 - slot, saved2 - saved}
             by = fmt_delta(moved.pop()) if len(moved) == 1 else \
-                f"{fmt_delta(slot2 - slot)} and {fmt_delta(saved2 - saved)}"
+                _("{a} and {b}").format(a=fmt_delta(slot2 - slot), b=fmt_delta(saved2 - saved))
             out.append(f"{slot:>#14x} {saved:>#14x}   {slot2:>#14x} {saved2:>#14x}   {by}")
         return out
+
+
+def _pad_left(text: str, width: int) -> str:
+    """``text`` right-aligned in ``width`` columns (Hangul takes two)."""
+    return " " * (width - i18n.text_width(text)) + text
 
 
 def bp_move(calls: int = 7) -> BPMove:
@@ -295,7 +312,7 @@ def bp_move(calls: int = 7) -> BPMove:
     g = Runtime().go(pointer_worker())
     rec = running_funcs()[1]
     before = g.snapshot()
-    for _ in range(calls):
+    for _call in range(calls):
         snap = g.snapshot()
         g.call(rec)
         if g.trace.grows:
@@ -309,14 +326,19 @@ def draw_bp_move(move: BPMove, fig=None, frames: int = 4):
     growing call's new frame left out) arced left of the column to the caller's slot, each
     slot labelled with its address: the arcs sit at the same offsets from hi, the
     addresses differ by delta."""
-    fig = draw.canvas(fig, (8.4, 4.8))
+    with i18n.figure_fonts():
+        return _bp_move(move, draw.canvas(fig, (8.4, 4.8)), frames)
+
+
+def _bp_move(move: BPMove, fig, frames: int):
     axs = [fig.add_axes(r) for r in ((0.17, 0.04, 0.33, 0.82), (0.64, 0.04, 0.33, 0.82))]
     g = move.grow
     top = -(-(move.after.used + 160) // 256) * 256  # the frames in use, and a little more
     art = stacks.MoveArt(axs)
     art.update(move.before, move.after, pointer_frames=0, copied=False)  # no memmove arrow
-    for side, snap, skip, title in ((art.old, move.before, 0, f"before: stack {g.old_size:,} B"),
-                                    (art.new, move.after, 1, f"after: stack {g.new_size:,} B")):
+    for side, snap, skip, title in (
+            (art.old, move.before, 0, _("before: stack {size:,} B").format(size=g.old_size)),
+            (art.new, move.after, 1, _("after: stack {size:,} B").format(size=g.new_size))):
         side.update(snap, title=title, span=top, bps=stacks.bp_links(snap, frames, skip))
         ax = side.ax
         ax.set_ylim(top, 0)
@@ -324,11 +346,12 @@ def draw_bp_move(move: BPMove, fig=None, frames: int = 4):
         ax.spines["left"].set_bounds(0, min(top, snap.size))
         for text in ax.texts:  # the guard's label, if the guard is below the part shown
             text.set_clip_on(True)
-        for slot, _ in snap.bp_chain()[skip:skip + frames + 1]:
+        for slot, _saved in snap.bp_chain()[skip:skip + frames + 1]:
             ax.text(-0.3, snap.hi - slot, f"{slot:#x}", ha="right", va="center", fontsize=7,
                     color=stacks.BP_COLOR)
-    fig.suptitle(f"the top {top:,} B of each stack: each saved BP (address at left) holds "
-                 f"its caller's; call {g.call_index} moved all by {fmt_delta(g.delta)}",
+    fig.suptitle(_("the top {top:,} B of each stack: each saved BP (address at left) holds "
+                   "its caller's; call {call} moved all by {delta}").format(
+                       top=top, call=g.call_index, delta=fmt_delta(g.delta)),
                  fontsize=9)
     return fig
 

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from .. import i18n
 from .. import segmented as seg
 from ..arch import FIXED_STACK, STACK_NOSPLIT
+from ..i18n import _
 from ..runtime import Runtime
 from ..symtab import Func
 from ..trace import GC, Trace
@@ -27,6 +29,11 @@ from .running import RUNNING_FRAMES
 # What shrinkstack compares with a quarter of the stack: the bytes in use plus stackNosplit
 # (the 800 bytes the guard keeps for NOSPLIT functions). Not a number of calls.
 NOSPLIT_LABEL = f"in use + {STACK_NOSPLIT} B (stackNosplit)"
+
+
+def nosplit_label() -> str:
+    """NOSPLIT_LABEL in the language in use."""
+    return _("in use + {n} B (stackNosplit)").format(n=STACK_NOSPLIT)
 
 
 @dataclass(frozen=True)
@@ -50,7 +57,7 @@ def shrink_rows(trace: Trace) -> tuple[ShrinkRow, ...]:
 
 def shrink_table(rows: Sequence[ShrinkRow]) -> str:
     """One line per GC; "in use + 800 B" counts stackNosplit's 800 bytes as in use."""
-    out = [f"GC  size before  in use + {STACK_NOSPLIT} B  size / 4  shrinks to"]
+    out = [_("GC  size before  in use + {n} B  size / 4  shrinks to").format(n=STACK_NOSPLIT)]
     for r in rows:
         new = f"{r.new_size:,}" if r.new_size else "-"
         out.append(f"{r.gc:>2}  {r.size:>11,}  {r.used + STACK_NOSPLIT:>13,}  "
@@ -78,30 +85,37 @@ class ShrinkRun:
     @property
     def counts(self) -> str:
         n, gcs = self.halvings, len(self.rows)
-        return f"{plural(n, 'halving')} in {plural(gcs, 'GC')}"
+        return _("{halvings} in {gcs}").format(halvings=plural(n, "halving"),
+                                               gcs=plural(gcs, "GC"))
 
     @property
     def title(self) -> str:
-        return f"{plural(self.calls, 'call')} deep, back to depth {self.stay:,}: {self.counts}"
+        return _("{calls} deep, back to depth {stay:,}: {counts}").format(
+            calls=plural(self.calls, "call"), stay=self.stay, counts=self.counts)
 
     @property
     def stop(self) -> str:
         """Why the halving stopped: the first GC that kept the stack, and the rule it met."""
         r = next((r for r in self.rows if not r.new_size), None)
         if r is None:
-            return "every GC halved the stack: one more could halve it again"
+            return _("every GC halved the stack: one more could halve it again")
         if r.size // 2 < FIXED_STACK:
-            return f"GC {r.gc} keeps {r.size:,} B: 2 KiB is the floor"
-        return (f"GC {r.gc} keeps {r.size:,} B: {NOSPLIT_LABEL} = {r.used + STACK_NOSPLIT:,}"
-                f" is not under {r.size:,} / 4 = {r.threshold:,}")
+            return _("GC {gc} keeps {size:,} B: 2 KiB is the floor").format(gc=r.gc, size=r.size)
+        return _("GC {gc} keeps {size:,} B: {label} = {used:,} is not under {size:,} / 4 = "
+                 "{quarter:,}").format(gc=r.gc, size=r.size, label=nosplit_label(),
+                                       used=r.used + STACK_NOSPLIT, quarter=r.threshold)
 
     def lines(self) -> list[str]:
         """What the explorer shows beside the picture (the bars give each GC's numbers)."""
         used = self.rows[0].used if self.rows else 0
-        grew = "grew to" if self.peak > FIXED_STACK else "stayed at"
-        return [f"{plural(self.calls, 'call')} of a {self.frame}-byte frame from a "
-                f"{self.worker}-byte worker: the stack {grew} {self.peak:,} B",
-                f"back at depth {self.stay:,}, parked in runtime.GC: {used:,} B in use",
+        grew = (_("{calls} of a {frame}-byte frame from a {worker}-byte worker: the stack "
+                  "grew to {peak:,} B") if self.peak > FIXED_STACK else
+                _("{calls} of a {frame}-byte frame from a {worker}-byte worker: the stack "
+                  "stayed at {peak:,} B"))
+        return [grew.format(calls=plural(self.calls, "call"), frame=self.frame,
+                            worker=self.worker, peak=self.peak),
+                _("back at depth {stay:,}, parked in runtime.GC: {used:,} B in use").format(
+                    stay=self.stay, used=used),
                 f"{self.counts}: {self.peak:,} → {self.final:,} B", self.stop]
 
 
@@ -113,12 +127,12 @@ def shrink_run(calls: int = 400, stay: int = 0, gcs: int = 8, *,
     stay = min(stay, calls)
     g = Runtime(trace=False).go(Func("main.worker", frame=worker))
     rec = Func("main.recA", frame=frame)
-    for _ in range(calls):
+    for _i in range(calls):
         g.call(rec)
     peak = g.stack_size
-    for _ in range(calls - stay):
+    for _i in range(calls - stay):
         g.ret()
-    for _ in range(gcs):
+    for _i in range(gcs):
         g.runtime_gc()
     rows = shrink_rows(g.trace)
     # runtime.GC's own calls may grow the stack first (arch.GC_FIRST_CHECK): count that too.
@@ -178,10 +192,10 @@ class ShrinkArt:
         self.marks: list = []
         self.used = ax.axhline(1, color=PALETTE["guard"], linestyle="--", linewidth=1)
         ax.set_yscale("log", base=2)
-        ax.set_ylabel("bytes")
+        ax.set_ylabel(_("bytes"))
         self._grow(1)
         self.legend = ax.legend([self.sizes[0], self.quarters[0], self.used],
-                                ["stack size when scanned", "size / 4", NOSPLIT_LABEL],
+                                [_("stack size when scanned"), "size / 4", nosplit_label()],
                                 fontsize=7, frameon=False, loc="upper right")
 
     def _grow(self, n: int) -> None:
@@ -204,12 +218,12 @@ class ShrinkArt:
                 size.set_height(r.size)
                 quarter.set_height(r.threshold)
                 mark.set_y(r.size)
-                mark.set_text("halve" if r.new_size else "keep")
+                mark.set_text(_("halve") if r.new_size else _("keep"))
                 mark.set_color(PALETTE["ok"] if r.new_size else PALETTE["edge"])
         used = rows[0].used + STACK_NOSPLIT if rows else 0
         self.used.set_ydata([used, used])
         self.used.set_visible(bool(rows))
-        self.legend.get_texts()[2].set_text(f"{NOSPLIT_LABEL} = {used:,}")
+        self.legend.get_texts()[2].set_text(f"{nosplit_label()} = {used:,}")
         low = min([used, *(r.threshold for r in rows)]) if rows else 512
         high = max((r.size for r in rows), default=4096)
         ax.set_ylim(low / 2, high * 6)  # room above the tallest bar for its mark and the legend
@@ -219,46 +233,52 @@ class ShrinkArt:
 
 
 def draw_shrinks(rows, ax: Axes | None = None, *,
-                 title: str = "shrinking at GC: at most one halving per cycle") -> Axes:
+                 title: str | None = None) -> Axes:
     """One GC per group (:class:`ShrinkRow`): the stack size when scanned, its quarter,
     and what was in use + 800 (stackNosplit); the stack halves only when that is under the
     quarter."""
-    ax = draw.axes(ax, (6.0, 3.0))
-    ShrinkArt(ax).update(rows, title)
+    with i18n.figure_fonts():
+        ax = draw.axes(ax, (6.0, 3.0))
+        ShrinkArt(ax).update(rows, title or _("shrinking at GC: at most one halving per cycle"))
     return ax
 
 
 def draw_hot_split(hs, axes: Sequence[Axes]) -> Sequence[Axes]:
     """Segmented (Go 1.2) against contiguous (go1.27) stacks (a :class:`HotSplit`):
     stack switches for a loop run at each depth, and at the boundary as the loop runs."""
-    a, b = axes
+    with i18n.figure_fonts():
+        _hot_split(hs, *map(draw.adopt, axes))
+    return axes
+
+
+def _hot_split(hs, a: Axes, b: Axes) -> None:
     xs = list(hs.depths)
     for dx, ys, color, label in ((-0.2, hs.segmented_splits, PALETTE["guard"],
-                                  "segmented: morestack calls"),
+                                  _("segmented: morestack calls")),
                                  (0.2, hs.contiguous_grows, PALETTE["frame"][0],
-                                  "contiguous: growths")):
+                                  _("contiguous: growths"))):
         a.bar([x + dx for x in xs], ys, width=0.4, color=color, label=label)
         for x, y in zip(xs, ys, strict=True):
             a.text(x + dx, max(y, 0.6) * 1.15, f"{y:,}", ha="center", fontsize=6, color=color)
     a.set_yscale("log")
     a.set_ylim(0.5, max(hs.segmented_splits) * 4)
-    a.set_xlabel("depth of the loop (frames already on the stack)")
-    a.set_ylabel("count")
-    a.set_title(f"{plural(hs.iterations, 'call')} in a loop, by depth")
+    a.set_xlabel(_("depth of the loop (frames already on the stack)"))
+    a.set_ylabel(_("count"))
+    a.set_title(_("{calls} in a loop, by depth").format(calls=plural(hs.iterations, "call")))
     a.legend(fontsize=7, frameon=False, loc="upper left")
     a.set_xticks(xs)
     a.tick_params(axis="x", labelsize=7)
-    ns = [n for n, _, _ in hs.by_iterations]
-    b.plot(ns, [s for _, s, _ in hs.by_iterations], "o-", color=PALETTE["guard"],
-           label="segmented, at the boundary")
+    ns = [n for n, _s, _c in hs.by_iterations]
+    b.plot(ns, [s for _n, s, _c in hs.by_iterations], "o-", color=PALETTE["guard"],
+           label=_("segmented, at the boundary"))
     grows = hs.by_iterations[-1][2]  # all of them before the loop: the same at 0 iterations
-    b.plot(ns, [c for _, _, c in hs.by_iterations], "o-", color=PALETTE["frame"][0],
-           label=f"contiguous: {plural(grows, 'growth')}, all before the loop")
-    b.set_xlabel("loop iterations")
-    b.set_ylabel("stack switches / growths")
-    b.set_title(f"at depth {hs.boundary}: the hot split")
+    b.plot(ns, [c for _n, _s, c in hs.by_iterations], "o-", color=PALETTE["frame"][0],
+           label=_("contiguous: {growths}, all before the loop").format(
+               growths=plural(grows, "growth")))
+    b.set_xlabel(_("loop iterations"))
+    b.set_ylabel(_("stack switches / growths"))
+    b.set_title(_("at depth {boundary}: the hot split").format(boundary=hs.boundary))
     b.legend(fontsize=7, frameon=False, loc="upper left")
-    return axes
 
 
 class ShrinkPainter:

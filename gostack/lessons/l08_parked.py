@@ -17,9 +17,12 @@ from dataclasses import dataclass
 from matplotlib.axes import Axes
 from matplotlib.patches import Patch
 
+from .. import i18n
 from ..arch import FIXED_STACK, PARK_DEPTH, STACK_NOSPLIT
+from ..i18n import _
 from ..runtime import Goroutine, Runtime
 from ..symtab import Func
+from . import draw
 from .draw import PALETTE
 from .l08_beyond import ShrinkRow, shrink_rows
 from .running import RUNNING_FRAMES
@@ -68,14 +71,14 @@ def parked_run(op: str, calls: int = 400, stay: int = 0, gcs: int = 8) -> Parked
     rt = Runtime()
     g = rt.go(Func("main.worker", frame=RUNNING_FRAMES["main.worker"]))
     rec = Func("main.recA", frame=RUNNING_FRAMES["main.recA"])
-    for _ in range(calls):
+    for _i in range(calls):
         g.call(rec)
     peak = g.stack_size
-    for _ in range(calls - min(stay, calls)):
+    for _i in range(calls - min(stay, calls)):
         g.ret()
     own = g.used
     g.park(op)
-    for _ in range(gcs):
+    for _i in range(gcs):
         rt.gc()
     return ParkedRun(op, own, PARK_DEPTH[op], peak, shrink_rows(g.trace))
 
@@ -85,7 +88,10 @@ def parked_runs(ops: Sequence[str] = OPS, **kw) -> tuple[ParkedRun, ...]:
 
 
 def parked_table(runs: Sequence[ParkedRun]) -> str:
-    out = [f"{'blocked in':<20}{'park depth':>11}{'in use':>8}{' + 800':>7}   stops at"]
+    w = i18n.text_width
+    blocked, park, used = _("blocked in"), _("park depth"), _("in use")
+    out = [blocked + " " * (20 - w(blocked)) + " " * (11 - w(park)) + park
+           + " " * (8 - w(used)) + used + f"{' + 800':>7}   " + _("stops at")]
     for r in runs:
         out.append(f"{OP_LABELS[r.op]:<20}{r.park:>11,}{r.used:>8,}"
                    f"{r.used + STACK_NOSPLIT:>7,}   {r.final:>8,} B")
@@ -113,7 +119,13 @@ def draw_parked(runs: Sequence[ParkedRun], real: Mapping[str, Sequence[int]],
     """Left: what the GC counts for each operation (own frames, park depth, stackNosplit)
     against a quarter of 4 KiB and of 8 KiB. Right: the size after each GC, the
     simulator's line and go1.27.3's recorded points where there is a recorded scene."""
-    a, b = axes
+    with i18n.figure_fonts():
+        _draw_parked(runs, real, *map(draw.adopt, axes))
+    return axes
+
+
+def _draw_parked(runs: Sequence[ParkedRun], real: Mapping[str, Sequence[int]], a: Axes,
+                 b: Axes) -> None:
     colors = (PALETTE["frame"][0], PALETTE["guard"], PALETTE["frame"][3])
     ys = range(len(runs))
     for y, r in zip(ys, runs, strict=True):
@@ -129,11 +141,11 @@ def draw_parked(runs: Sequence[ParkedRun], real: Mapping[str, Sequence[int]],
     a.invert_yaxis()
     a.set_xlim(0, 3000)
     a.set_ylim(len(runs) - 0.3, -0.6)
-    a.set_xlabel("bytes the GC counts (hi - gp.sched.sp + 800)")
+    a.set_xlabel(_("bytes the GC counts (hi - gp.sched.sp + 800)"))
     a.legend([Patch(color=c) for c in colors],
-             ["own frames", "park depth", f"stackNosplit {STACK_NOSPLIT}"],
+             [_("own frames"), _("park depth"), f"stackNosplit {STACK_NOSPLIT}"],
              fontsize=7, frameon=False, loc="lower right")
-    a.set_title("where the GC scans a parked goroutine")
+    a.set_title(_("where the GC scans a parked goroutine"))
     for r, color, style in zip(runs, colors, ("-", "--", ":"), strict=True):
         xs = range(len(r.rows) + 1)
         b.step(xs, (r.peak, *r.sizes), where="post", color=color, linestyle=style,
@@ -142,14 +154,13 @@ def draw_parked(runs: Sequence[ParkedRun], real: Mapping[str, Sequence[int]],
             b.plot(xs, (r.peak, *real[r.op]), "o", color=color, markersize=4,
                    markerfacecolor="none")
     b.plot([], [], "o", color=PALETTE["edge"], markerfacecolor="none", markersize=4,
-           label="go1.27.3, recorded")
+           label=_("go1.27.3, recorded"))
     b.set_yscale("log", base=2)
     b.set_ylim(FIXED_STACK / 1.5, max(r.peak for r in runs) * 1.5)
-    b.set_xlabel("GC cycles")
-    b.set_ylabel("stack size (bytes)")
-    b.set_title("one halving per GC, down to where each stops")
+    b.set_xlabel(_("GC cycles"))
+    b.set_ylabel(_("stack size (bytes)"))
+    b.set_title(_("one halving per GC, down to where each stops"))
     b.legend(fontsize=7, frameon=False, loc="upper right")
-    return axes
 
 
 @dataclass(frozen=True)
@@ -169,13 +180,13 @@ def deferred_shrink(calls: int = 400, stay: int = 2, gcs: int = 2) -> DeferredSh
     rt = Runtime()
     g = rt.go(Func("main.worker", frame=RUNNING_FRAMES["main.worker"]))
     rec = Func("main.recA", frame=RUNNING_FRAMES["main.recA"])
-    for _ in range(calls):
+    for _i in range(calls):
         g.call(rec)
-    for _ in range(calls - min(stay, calls)):
+    for _i in range(calls - min(stay, calls)):
         g.ret()
     g.park("syscall")
     sizes = []
-    for _ in range(gcs):
+    for _i in range(gcs):
         rt.gc()
         sizes.append(g.stack_size)
     pending = g.shrink_pending
@@ -189,12 +200,17 @@ def deferred_shrink(calls: int = 400, stay: int = 2, gcs: int = 2) -> DeferredSh
 
 
 def deferred_lines(d: DeferredShrink) -> str:
-    keeps = ", ".join(f"GC {k} keeps {size:,} B" for k, size in enumerate(d.sizes, 1))
-    after = (f"newstack halves it to {d.after_preempt:,} B ({d.shrink_used:,} B in use)"
-             if d.shrink_used is not None else f"it stays at {d.after_preempt:,} B")
-    return "\n".join([f"in read(2): {d.used:,} B in use at each scan; {keeps}",
+    keeps = ", ".join(_("GC {gc} keeps {size:,} B").format(gc=k, size=size)
+                      for k, size in enumerate(d.sizes, 1))
+    after = (_("newstack halves it to {size:,} B ({used:,} B in use)").format(
+                 size=d.after_preempt, used=d.shrink_used)
+             if d.shrink_used is not None else
+             _("it stays at {size:,} B").format(size=d.after_preempt))
+    return "\n".join([_("in read(2): {used:,} B in use at each scan; {keeps}").format(
+                          used=d.used, keeps=keeps),
                       f"gp.preemptShrink: {d.pending}",
-                      f"back from read(2), preempted at its next call: {after}"])
+                      _("back from read(2), preempted at its next call: {after}").format(
+                          after=after)])
 
 
 def async_room(g: Goroutine) -> int:
@@ -208,18 +224,20 @@ def async_points(calls: int = 6, leaf: int = 720) -> tuple[tuple[str, int], ...]
     function with a ``leaf``-byte frame that recA then calls."""
     g = Runtime().go(Func("main.worker", frame=RUNNING_FRAMES["main.worker"]))
     rec = Func("main.recA", frame=RUNNING_FRAMES["main.recA"])
-    for _ in range(calls):
+    for _i in range(calls):
         g.call(rec)
     body = async_room(g)
     g.call(Func("main.leaf", frame=leaf, nosplit=True))
-    return ((f"in recA's body, call {calls}", body),
-            (f"in a NOSPLIT function of {leaf} B it calls", async_room(g)))
+    return ((_("in recA's body, call {calls}").format(calls=calls), body),
+            (_("in a NOSPLIT function of {leaf} B it calls").format(leaf=leaf), async_room(g)))
 
 
 def async_table(points: Sequence[tuple[str, int]]) -> str:
-    out = [f"asyncPreemptStack: {ASYNC_PREEMPT_STACK} B (go1.27.3; at most stackNosplit, "
-           f"{STACK_NOSPLIT})"]
+    out = [_("asyncPreemptStack: {size} B (go1.27.3; at most stackNosplit, {nosplit})").format(
+        size=ASYNC_PREEMPT_STACK, nosplit=STACK_NOSPLIT)]
     for where, room in points:
-        verdict = "room" if room >= ASYNC_PREEMPT_STACK else "no room: isAsyncSafePoint says no"
-        out.append(f"{where:<44} SP - lo = {room:>4,}   {verdict}")
+        verdict = (_("room") if room >= ASYNC_PREEMPT_STACK
+                   else _("no room: isAsyncSafePoint says no"))
+        pad = " " * (44 - i18n.text_width(where))
+        out.append(f"{where}{pad} SP - lo = {room:>4,}   {verdict}")
     return "\n".join(out)

@@ -19,6 +19,8 @@ from statistics import median
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from .. import i18n
+from ..i18n import N_, _
 from ..oscost import fmt_ns, gocost, threads
 from ..sched import procs, stats
 from ..sched.syscall import SyscallEnter
@@ -29,8 +31,8 @@ from .draw import PALETTE
 
 #: What the N goroutines wait on, in statprobe's words (its ``mode`` argument).
 KINDS: dict[str, str] = {
-    "chan": "channel receive",
-    "read": "pipe read (blocking syscall)",
+    "chan": N_("channel receive"),
+    "read": N_("pipe read (blocking syscall)"),
     "nanosleep": "syscall.Nanosleep 50 ms",
 }
 NS: tuple[int, ...] = (20, 60, 1_000, 10_000)
@@ -58,15 +60,21 @@ class Costs:
     go_date: str
 
     def lines(self) -> list[str]:
+        def cell(text: str, width: int, left: bool = False) -> str:  # Hangul takes two
+            pad = " " * (width - i18n.text_width(text))
+            return text + pad if left else pad + text
+
         return [
-            f"{'':22}{'OS thread':>12}{'goroutine':>12}   ratio",
-            f"{'create (CPU)':22}{fmt_ns(self.thread_create_ns):>12}"
+            cell("", 22, True) + cell(_("OS thread"), 12) + cell(_("goroutine"), 12)
+            + "   " + _("ratio"),
+            f"{cell(_('create (CPU)'), 22, True)}{fmt_ns(self.thread_create_ns):>12}"
             f"{fmt_ns(self.goroutine_create_ns):>12}   {self.create_ratio:>4.0f}x",
-            f"{'switch to another':22}{fmt_ns(self.thread_switch_ns):>12}"
+            f"{cell(_('switch to another'), 22, True)}{fmt_ns(self.thread_switch_ns):>12}"
             f"{fmt_ns(self.goroutine_switch_ns):>12}   {self.switch_ratio:>4.0f}x",
-            f"{self.goroutines:,} parked goroutines ran in a process of "
-            f"{self.goroutine_threads} OS threads",
-            f"(recorded: threads {self.thread_date}, goroutines {self.go_date})"]
+            _("{n:,} parked goroutines ran in a process of {threads} OS threads").format(
+                n=self.goroutines, threads=self.goroutine_threads),
+            _("(recorded: threads {threads}, goroutines {goroutines})").format(
+                threads=self.thread_date, goroutines=self.go_date)]
 
     @property
     def create_ratio(self) -> float:
@@ -107,8 +115,8 @@ class Recorded:
     def text(self) -> str:
         lo, hi = min(self.created), max(self.created)
         spread = f"{lo}" if lo == hi else f"{lo}-{hi}"
-        return (f"median {self.median:g}, range {spread} in "
-                f"{len(self.created)} runs")
+        return _("median {median:g}, range {spread} in {runs} runs").format(
+            median=self.median, spread=spread, runs=len(self.created))
 
 
 def recorded(kind: str, n: int) -> Recorded | None:
@@ -145,17 +153,20 @@ class Blocking:
 
     @property
     def title(self) -> str:
-        return f"{self.n:,} goroutines in a {KINDS[self.kind]}, GOMAXPROCS=1"
+        return _("{n:,} goroutines in a {kind}, GOMAXPROCS=1").format(
+            n=self.n, kind=_(KINDS[self.kind]))
 
     def lines(self) -> list[str]:
         out = [self.title,
-               f"simulator (seed {self.seed}): {self.created:,} threads created, "
-               f"{len(self.retake_ms):,} handoffs by sysmon"]
-        out.append(f"real go1.27.3: {self.real.text()}" if self.real
-                   else "real go1.27.3: no run recorded for this N")
+               _("simulator (seed {seed}): {created:,} threads created, {handoffs:,} handoffs "
+                 "by sysmon").format(seed=self.seed, created=self.created,
+                                     handoffs=len(self.retake_ms))]
+        out.append(_("real go1.27.3: {text}").format(text=self.real.text()) if self.real
+                   else _("real go1.27.3: no run recorded for this N"))
         if self.threads > MAX_THREADS:
-            out.append(f"{self.threads:,} threads > {MAX_THREADS:,}: real Go would stop with "
-                       "\"thread exhaustion\" (checkmcount)")
+            out.append(_("{threads:,} threads > {max:,}: real Go would stop with \"thread "
+                         "exhaustion\" (checkmcount)").format(threads=self.threads,
+                                                              max=MAX_THREADS))
         return out
 
 
@@ -177,12 +188,14 @@ def handoff_story(kind: str = "read", n: int = 3, seed: int = 0) -> list[str]:
     for a in procs.simulate(workload(kind, n), seed).trace:
         e, at = a.what, f"{a.t / 1e6:7.3f} ms  "
         if isinstance(e, SyscallEnter):
-            out.append(at + f"G{e.goid} enters a system call on M{e.m}; M{e.m} keeps P{e.p}")
+            out.append(at + _("G{g} enters a system call on M{m}; M{m} keeps P{p}").format(
+                g=e.goid, m=e.m, p=e.p))
         elif isinstance(e, Retake):
-            out.append(at + f"sysmon: retake takes P{e.p} from M{e.m}, handoffp")
+            out.append(at + _("sysmon: retake takes P{p} from M{m}, handoffp").format(
+                p=e.p, m=e.m))
         elif isinstance(e, StartM) and e.why.startswith("handoffp"):
-            how = "a new thread (newm)" if e.new else "an idle thread"
-            out.append(at + f"startm: M{e.m} runs P{e.p}: {how}")
+            how = _("a new thread (newm)") if e.new else _("an idle thread")
+            out.append(at + _("startm: M{m} runs P{p}: {how}").format(m=e.m, p=e.p, how=how))
         if len(out) == 3 * n:
             break
     return out
@@ -191,9 +204,14 @@ def handoff_story(kind: str = "read", n: int = 3, seed: int = 0) -> list[str]:
 def threads_table(seeds: range = range(100)) -> str:
     """Every recorded configuration with GOMAXPROCS=1 that waits: threads created, real
     runs against the model's seeded runs."""
-    rows = ["threads created after main.main started",
-            f"{'N goroutines waiting in a':<38}{'real go1.27.3, 20 runs':<26}simulator",
-            f"{'':<38}{'median (range)':<26}median ({len(seeds)} runs)"]
+    def left(text: str, width: int) -> str:  # Hangul takes two columns
+        return text + " " * (width - i18n.text_width(text))
+
+    rows = [_("threads created after main.main started"),
+            left(_("N goroutines waiting in a"), 38) + left(_("real go1.27.3, 20 runs"), 26)
+            + _("simulator"),
+            left("", 38) + left(_("median (range)"), 26)
+            + _("median ({runs} runs)").format(runs=len(seeds))]
     for kind in KINDS:
         for n in NS:
             rec = recorded(kind, n)
@@ -201,7 +219,7 @@ def threads_table(seeds: range = range(100)) -> str:
                 continue
             model = [o.threads_created for o in stats.model_runs(rec.config, seeds)]
             real = f"{rec.median:g} ({min(rec.created)}-{max(rec.created)})"
-            rows.append(f"{n:>3} x {KINDS[kind]:<32}{real:<26}{median(model):g}")
+            rows.append(f"{n:>3} x {left(_(KINDS[kind]), 32)}{real:<26}{median(model):g}")
     return "\n".join(rows)
 
 
@@ -222,9 +240,10 @@ class ClaimRow:
     leaves_out: str
 
     def line(self) -> str:
-        known = "  (a known miss, see below)" if self.leaves_out else ""
-        return (f"real {self.real:>2}/{self.real_runs}  simulator {self.model:>3}/"
-                f"{self.model_runs}  {self.text}{known}")
+        known = _("  (a known miss, see below)") if self.leaves_out else ""
+        return _("real {real:>2}/{real_runs}  simulator {model:>3}/{model_runs}  ").format(
+            real=self.real, real_runs=self.real_runs, model=self.model,
+            model_runs=self.model_runs) + f"{self.text}{known}"
 
 
 def claim_rows(seeds: range = range(100)) -> tuple[ClaimRow, ...]:
@@ -248,8 +267,8 @@ class ThreadsArt:
                       for k in kinds}
         self.ticks = {k: ax.plot([], [], "|", color=COLORS[k], markersize=6)[0]
                       for k in kinds}
-        ax.set_xlabel("ms since main spawned them (simulator)")
-        ax.set_ylabel("threads created")
+        ax.set_xlabel(_("ms since main spawned them (simulator)"))
+        ax.set_ylabel(_("threads created"))
         ax.grid(axis="y", color="#DDDDDD", linewidth=0.6)
         ax.set_axisbelow(True)
 
@@ -272,23 +291,26 @@ class ThreadsArt:
             real.set_visible(s.real is not None)
             if s.real:
                 real.set_ydata([s.real.median, s.real.median])
-            tail = f"; real median {s.real.median:g}" if s.real else "; no real run"
-            labels.append((line, f"{s.n:,} x {KINDS[kind]}: {s.created:,}{tail}"))
+            tail = (_("; real median {median:g}").format(median=s.real.median) if s.real
+                    else _("; no real run"))
+            labels.append((line, f"{s.n:,} x {_(KINDS[kind])}: {s.created:,}{tail}"))
         ax.set_xlim(0, end)
         ax.set_ylim(-top * 0.08, top * 1.12)
         ax.set_title(title, loc="left")
         if ax.get_legend():
             ax.get_legend().remove()
-        ax.legend([a for a, _ in labels], [t for _, t in labels], fontsize=7, frameon=False,
+        ax.legend([a for a, _t in labels], [t for _a, t in labels], fontsize=7, frameon=False,
                   loc="upper left")
 
 
 def draw_threads(states: Sequence[Blocking], ax: Axes | None = None, *,
-                 title: str = "threads created while N goroutines wait") -> Axes:
+                 title: str | None = None) -> Axes:
     """One step line per state: threads the model created over time; ticks: sysmon's
     handoffs; dashed: the real runs' median."""
-    ax = draw.axes(ax, (7.0, 3.2))
-    ThreadsArt(ax, [s.kind for s in states]).update(states, title)
+    with i18n.figure_fonts():
+        ax = draw.axes(ax, (7.0, 3.2))
+        ThreadsArt(ax, [s.kind for s in states]).update(
+            states, title or _("threads created while N goroutines wait"))
     return ax
 
 
@@ -306,7 +328,7 @@ class ThreadsPainter:
             if self.fig is None:
                 self.fig = draw.canvas(None, self.SIZE)
                 self.art = ThreadsArt(self.fig.add_axes(self.RECT), list(KINDS))
-            self.art.update([state], "threads created: each tick is a handoff by sysmon")
+            self.art.update([state], _("threads created: each tick is a handoff by sysmon"))
         return self.fig
 
 
@@ -371,6 +393,7 @@ def live_lines(runs: int = 3) -> list[str]:
     for c in (c for c in stats.CLAIMS if c.name in LIVE_CLAIMS):
         cfg = stats.CONFIGS[c.config]
         made = [statprobe.run_once(binary, cfg.mode, cfg.n, cfg.work, cfg.gomaxprocs)
-                for _ in range(runs)]
-        out.append(f"live {sum(map(c.holds, made))}/{runs}  {c.text}")
+                for _i in range(runs)]
+        out.append(_("live {held}/{runs}  ").format(held=sum(map(c.holds, made)), runs=runs)
+                   + c.text)
     return out

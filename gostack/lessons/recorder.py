@@ -17,6 +17,7 @@ from enum import Enum
 from .. import prologue
 from ..arch import FIXED_STACK, STACK_GUARD, STACK_NOSPLIT, STACK_PREEMPT, STACK_SMALL
 from ..errors import StackOverflow
+from ..i18n import N_, _
 from ..runtime import FrameState, Goroutine, Runtime, Snapshot
 from ..symtab import Func
 from ..trace import GC, Grow, Overflow, Preempt, Shrink, Trace
@@ -27,21 +28,22 @@ from .l05_copystack import alloc_path, fmt_delta, local_at
 class Phase(Enum):
     """What a step shows; a growth is CHECK ... RETRY."""
 
-    CALL = "call"  # a prologue check passed and the frame was allocated
-    CHECK = "prologue check fails"
+    # The values are English; a picture shows them translated (``_(phase.value)``).
+    CALL = N_("call")  # a prologue check passed and the frame was allocated
+    CHECK = N_("prologue check fails")
     MORESTACK = "morestack"
-    NEWSIZE = "newstack: the new size"
+    NEWSIZE = N_("newstack: the new size")
     ALLOC = "stackalloc"
-    COPY = "copystack: copy"
-    ADJUST = "copystack: adjust pointers"
+    COPY = N_("copystack: copy")
+    ADJUST = N_("copystack: adjust pointers")
     FREE = "stackfree"
-    RETRY = "retry"
-    RET = "return"
-    PREEMPT_REQUEST = "preemption requested"
-    PREEMPT = "preempted"
-    GC = "GC scan"
-    SHRINK = "shrink"
-    OVERFLOW = "stack overflow"
+    RETRY = N_("retry")
+    RET = N_("return")
+    PREEMPT_REQUEST = N_("preemption requested")
+    PREEMPT = N_("preempted")
+    GC = N_("GC scan")
+    SHRINK = N_("shrink")
+    OVERFLOW = N_("stack overflow")
 
 
 GROWTH_PHASES = (Phase.CHECK, Phase.MORESTACK, Phase.NEWSIZE, Phase.ALLOC, Phase.COPY,
@@ -112,11 +114,13 @@ def _check_lines(func: Func, size: int, used: int) -> tuple[str, ...]:
     compared = used + max(0, func.frame - STACK_SMALL)
     what = "SP" if func.frame <= STACK_SMALL else f"SP-{func.frame - STACK_SMALL}"
     return (
-        "  " + "; ".join(prologue.instructions(func.frame)) + "   (SP = E, the entry SP)",
-        f"  {what} is {compared:,} B below hi; stackguard0 = lo + {STACK_GUARD} is "
-        f"{size - STACK_GUARD:,} B below hi",
-        f"  {compared:,} >= {size - STACK_GUARD:,}: {what} <= stackguard0, so JLS jumps to "
-        "the slow path, which calls runtime.morestack_noctxt",
+        "  " + "; ".join(prologue.instructions(func.frame)) + _("   (SP = E, the entry SP)"),
+        _("  {what} is {compared:,} B below hi; stackguard0 = lo + {guard} is {below:,} B "
+          "below hi").format(what=what, compared=compared, guard=STACK_GUARD,
+                             below=size - STACK_GUARD),
+        _("  {compared:,} >= {below:,}: {what} <= stackguard0, so JLS jumps to the slow path, "
+          "which calls runtime.morestack_noctxt").format(compared=compared,
+                                                        below=size - STACK_GUARD, what=what),
     )
 
 
@@ -131,49 +135,54 @@ def _growth_steps(func: Func, ev: Grow, before: Snapshot, after: Snapshot,
     adjusted = _shift(before, ev.new_lo, ev.new_hi, used, values=after.frames[:-1])
     empty = Snapshot(before.goid, ev.new_lo, ev.new_hi, ev.new_hi, ev.new_lo + STACK_GUARD, ())
     siz = sizing(old, used, ev.frame, limit)
-    adj_lines = [f"  {local_at(adjusted, a.addr) or a.func + '.' + a.local} "
-                 f"({_offset(adjusted, a.addr)}): old {_offset(before, a.old)} -> "
-                 f"new {_offset(adjusted, a.new)}" for a in ev.adjusted]
+    adj_lines = [_("  {slot} ({at}): old {old} -> new {new}").format(
+                     slot=local_at(adjusted, a.addr) or a.func + "." + a.local,
+                     at=_offset(adjusted, a.addr), old=_offset(before, a.old),
+                     new=_offset(adjusted, a.new)) for a in ev.adjusted]
     if len(adj_lines) > ADJUST_LINES:
         hidden = len(adj_lines) - (ADJUST_LINES - 2) - 1
-        adj_lines = [*adj_lines[:ADJUST_LINES - 2], f"  ... {hidden} more ...", adj_lines[-1]]
+        adj_lines = [*adj_lines[:ADJUST_LINES - 2], _("  ... {n} more ...").format(n=hidden),
+                     adj_lines[-1]]
     if not adj_lines:
-        adj_lines = ["  no pointer slot held an address in the old stack"]
+        adj_lines = [_("  no pointer slot held an address in the old stack")]
     return [
-        Step(Phase.CHECK, i, f"call {i}: {name}'s prologue check fails", _check_lines(
-            func, old, used), before, event=ev),
-        Step(Phase.MORESTACK, i, "morestack saves where the goroutine was and switches to g0", (
-            f"  g.sched.pc = {name}'s PC, just after its CALL in the slow path",
-            f"  g.sched.sp = E = hi-{used:,}, {name}'s SP at entry; g.sched.bp = BP; "
-            "g.sched.ctxt = 0 (morestack_noctxt)",
-            "  it also notes the caller's PC and SP (for tracebacks); then SP = g0's stack: "
-            "newstack must not run on the stack it is about to free",
+        Step(Phase.CHECK, i, _("call {i}: {name}'s prologue check fails").format(
+            i=i, name=name), _check_lines(func, old, used), before, event=ev),
+        Step(Phase.MORESTACK, i, _("morestack saves where the goroutine was and switches to "
+                                   "g0"), (
+            _("  g.sched.pc = {name}'s PC, just after its CALL in the slow path").format(
+                name=name),
+            _("  g.sched.sp = E = hi-{used:,}, {name}'s SP at entry; g.sched.bp = BP; "
+              "g.sched.ctxt = 0 (morestack_noctxt)").format(used=used, name=name),
+            _("  it also notes the caller's PC and SP (for tracebacks); then SP = g0's stack: "
+              "newstack must not run on the stack it is about to free"),
         ), before, event=ev),
-        Step(Phase.NEWSIZE, i, "newstack: double, and keep doubling until the frame fits",
+        Step(Phase.NEWSIZE, i, _("newstack: double, and keep doubling until the frame fits"),
              tuple("  " + x for x in siz.lines()), before, event=ev),
         Step(Phase.ALLOC, i, f"stackalloc({ev.new_size:,})", (
             "  " + alloc_path(ev.new_size),
             f"  delta = new.hi - old.hi = {fmt_delta(delta)}",
         ), before, empty, ev),
-        Step(Phase.COPY, i, f"copystack: memmove the {used:,} B in use", (
-            f"  [old.hi-{used:,}, old.hi) -> [new.hi-{used:,}, new.hi): every byte keeps its "
-            "distance from hi",
-            "  pointer slots still hold old-stack addresses",
+        Step(Phase.COPY, i, _("copystack: memmove the {used:,} B in use").format(used=used), (
+            _("  [old.hi-{used:,}, old.hi) -> [new.hi-{used:,}, new.hi): every byte keeps its "
+              "distance from hi").format(used=used),
+            _("  pointer slots still hold old-stack addresses"),
         ), before, copied, ev),
-        Step(Phase.ADJUST, i, "copystack: switch to the new stack, adjust every frame", (
+        Step(Phase.ADJUST, i, _("copystack: switch to the new stack, adjust every frame"), (
             f"  g.stack = new; stackguard0 = new.lo + {STACK_GUARD}; "
             f"g.sched.sp = new.hi-{used:,}",
-            f"  the unwinder walks the frames; {len(ev.adjusted)} pointer slots pointed into "
-            f"the old stack and move by {fmt_delta(delta)}:",
+            _("  the unwinder walks the frames; {n} pointer slots pointed into the old stack "
+              "and move by {delta}:").format(n=len(ev.adjusted), delta=fmt_delta(delta)),
             *adj_lines,
         ), before, adjusted, ev),
-        Step(Phase.FREE, i, "stackfree(old): the old stack goes back to the allocator", (
-            "  with stackPoisonCopy it is first filled with 0xfc bytes, so a pointer "
-            "left behind reads garbage",
+        Step(Phase.FREE, i, _("stackfree(old): the old stack goes back to the allocator"), (
+            _("  with stackPoisonCopy it is first filled with 0xfc bytes, so a pointer left "
+              "behind reads garbage"),
         ), old_after, adjusted, ev),
-        Step(Phase.RETRY, i, f"call {i}: gogo(&g.sched) retries {name}'s prologue: it passes", (
-            f"  stack {ev.new_size:,} B; {name}'s frame is allocated, "
-            f"{after.used:,} B in use",
+        Step(Phase.RETRY, i, _("call {i}: gogo(&g.sched) retries {name}'s prologue: it passes")
+             .format(i=i, name=name), (
+            _("  stack {size:,} B; {name}'s frame is allocated, {used:,} B in use").format(
+                size=ev.new_size, name=name, used=after.used),
         ), after, event=ev),
     ]
 
@@ -217,11 +226,12 @@ class Recorder:
             body(self.g)
         snap = self.g.snapshot()
         grows = self.g.trace.grows
-        note = (f" (its prologue grew the stack to {grows[0].new_size:,} B first)"
-                if grows else "")
-        self._steps.append(Step(Phase.CALL, 0, f"call 0: go {entry.name}(){note}", (
-            f"  a new goroutine: stack {snap.size:,} B; {entry.name}'s frame is "
-            f"allocated, {snap.used:,} B in use",), snap))
+        note = (_(" (its prologue grew the stack to {size:,} B first)").format(
+                    size=grows[0].new_size) if grows else "")
+        self._steps.append(Step(Phase.CALL, 0, _("call 0: go {name}(){note}").format(
+            name=entry.name, note=note), (
+            _("  a new goroutine: stack {size:,} B; {name}'s frame is allocated, {used:,} B "
+              "in use").format(size=snap.size, name=entry.name, used=snap.used),), snap))
 
     @property
     def steps(self) -> tuple[Step, ...]:
@@ -243,9 +253,10 @@ class Recorder:
             ev = g.trace.overflow
             siz = sizing(ev.old_size, ev.used, func.frame, self.rt.max_stack)
             self._steps += [
-                Step(Phase.CHECK, ev.call_index, f"call {ev.call_index}: {func.name}'s prologue "
-                     "check fails", _check_lines(func, ev.old_size, ev.used), before, event=ev),
-                Step(Phase.NEWSIZE, ev.call_index, "newstack: the new size is over the limit",
+                Step(Phase.CHECK, ev.call_index, _("call {i}: {name}'s prologue check fails")
+                     .format(i=ev.call_index, name=func.name),
+                     _check_lines(func, ev.old_size, ev.used), before, event=ev),
+                Step(Phase.NEWSIZE, ev.call_index, _("newstack: the new size is over the limit"),
                      tuple("  " + x for x in siz.lines()), before, event=ev),
                 Step(Phase.OVERFLOW, ev.call_index, "fatal error: stack overflow",
                      tuple("  " + x for x in overflow_lines(e)), before, event=ev),
@@ -258,11 +269,13 @@ class Recorder:
         for ev in g.trace[n:]:
             if isinstance(ev, Preempt):
                 self._steps.append(Step(
-                    Phase.PREEMPT, ev.call_index, f"call {ev.call_index}: {func.name}'s "
-                    "prologue fails: stackguard0 is stackPreempt", (
-                        "  morestack -> newstack sees stackguard0 == stackPreempt: no copy",
-                        "  gopreempt_m: the goroutine yields its M; when it runs again "
-                        f"stackguard0 = lo + {STACK_GUARD} and the prologue runs again",
+                    Phase.PREEMPT, ev.call_index, _("call {i}: {name}'s prologue fails: "
+                                                    "stackguard0 is stackPreempt").format(
+                        i=ev.call_index, name=func.name), (
+                        _("  morestack -> newstack sees stackguard0 == stackPreempt: no copy"),
+                        _("  gopreempt_m: the goroutine yields its M; when it runs again "
+                          "stackguard0 = lo + {guard} and the prologue runs again").format(
+                              guard=STACK_GUARD),
                     ), before, event=ev))
             elif isinstance(ev, Grow):
                 grew = True
@@ -270,26 +283,29 @@ class Recorder:
                                              self.rt.max_stack)
         if not grew:
             i = after.frames[-1].call_index
-            self._steps.append(Step(Phase.CALL, i, f"call {i}: {func.name}", (
-                f"  the prologue check passes; frame {func.frame} B allocated, "
-                f"{after.used:,} B in use of {after.size:,}",), after))
+            self._steps.append(Step(Phase.CALL, i, _("call {i}: {name}").format(
+                i=i, name=func.name), (
+                _("  the prologue check passes; frame {frame} B allocated, {used:,} B in use "
+                  "of {size:,}").format(frame=func.frame, used=after.used, size=after.size),),
+                after))
         return True
 
     def ret(self) -> None:
         fr = self.g.frames[-1]
         self.g.ret()
         snap = self.g.snapshot()
-        self._steps.append(Step(Phase.RET, fr.call_index, f"return from {fr.func.name} "
-                                f"(call {fr.call_index})", (
-                                    f"  {snap.used:,} B in use of {snap.size:,}",), snap))
+        self._steps.append(Step(Phase.RET, fr.call_index, _(
+            "return from {name} (call {i})").format(name=fr.func.name, i=fr.call_index), (
+                _("  {used:,} B in use of {size:,}").format(used=snap.used, size=snap.size),),
+            snap))
 
     def preempt(self) -> None:
         self.g.preempt()
-        self._steps.append(Step(Phase.PREEMPT_REQUEST, None, "the scheduler asks the "
-                                "goroutine to yield", (
-                                    f"  stackguard0 = stackPreempt = {STACK_PREEMPT:#_x}: "
-                                    "larger than any SP, so the next checked prologue fails",),
-                                self.g.snapshot()))
+        self._steps.append(Step(Phase.PREEMPT_REQUEST, None, _(
+            "the scheduler asks the goroutine to yield"), (
+                _("  stackguard0 = stackPreempt = {preempt}: larger than any SP, so the next "
+                  "checked prologue fails").format(preempt=f"{STACK_PREEMPT:#_x}"),),
+            self.g.snapshot()))
 
     def gc(self) -> None:
         g = self.g
@@ -301,14 +317,16 @@ class Recorder:
                 quarter = ev.size // 4
                 ok = ev.used + STACK_NOSPLIT < quarter and ev.size // 2 >= FIXED_STACK
                 self._steps.append(Step(Phase.GC, None, f"GC {ev.gc}: scanstack", (
-                    f"  parked in runtime.GC: {ev.used:,} B in use; {ev.used:,} + "
-                    f"{STACK_NOSPLIT} {'<' if ok else '>='} {ev.size:,} / 4 = {quarter:,}"
-                    + ("" if ev.size // 2 >= FIXED_STACK else " (and 2 KiB is the floor)"),
-                    "  shrink to half" if ok else "  no shrink",
+                    _("  parked in runtime.GC: {used:,} B in use; ").format(used=ev.used)
+                    + f"{ev.used:,} + {STACK_NOSPLIT} {'<' if ok else '>='} {ev.size:,} / 4 = "
+                    f"{quarter:,}"
+                    + ("" if ev.size // 2 >= FIXED_STACK else _(" (and 2 KiB is the floor)")),
+                    _("  shrink to half") if ok else _("  no shrink"),
                 ), before, event=ev))
             elif isinstance(ev, Shrink):
                 self._steps.append(Step(Phase.SHRINK, None, f"GC {ev.gc}: shrinkstack "
                                         f"{ev.old_size:,} -> {ev.new_size:,}", (
-                                            f"  copystack to half the size; delta "
-                                            f"{fmt_delta(ev.delta)}",), before, after, ev))
+                                            _("  copystack to half the size; delta {delta}")
+                                            .format(delta=fmt_delta(ev.delta)),), before, after,
+                                        ev))
 

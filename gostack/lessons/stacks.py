@@ -23,6 +23,7 @@ from matplotlib.patches import ConnectionPatch, FancyArrowPatch, Rectangle
 from matplotlib.transforms import offset_copy
 
 from ..arch import STACK_GUARD
+from ..i18n import _
 from ..runtime import Snapshot
 from .draw import PALETTE, axes
 
@@ -85,7 +86,7 @@ class StackArt:
         self.frames = PatchCollection([], edgecolor="white", linewidth=0.5)
         ax.add_collection(self.frames, autolim=False)
         self.labels = [ax.text(0.5, 0, "", ha="center", va="center", fontsize=7, color="white",
-                               visible=False) for _ in range(label_frames)]
+                               visible=False) for _i in range(label_frames)]
         self.guard = None
         if show_guard:
             zone = ax.add_patch(Rectangle((0, 0), 1, STACK_GUARD, edgecolor="none", alpha=0.5,
@@ -163,7 +164,7 @@ class StackArt:
         # (every caller's title gives it; "lo\n128 KiB stack" overran the figure's edge).
         ax.set_yticks([0, size], ["hi", "lo"])
         ax.spines["left"].set_bounds(0, size)  # the stack ends at lo, whatever the span
-        ax.set_title(title or f"stack {size:,} B, used {used:,} B")
+        ax.set_title(title or _("stack {size:,} B, used {used:,} B").format(size=size, used=used))
 
 
 def draw_stack(
@@ -247,7 +248,7 @@ class MoveArt:
         self.freed.set_height(old.size)
         self.freed.set_visible(freed is not None)
         self.freed_text.set_y(old.size * 0.75)
-        self.freed_text.set_text(f"freed\n{freed}")
+        self.freed_text.set_text(_("freed\n{freed}").format(freed=freed))
         self.freed_text.set_visible(freed is not None)
         ends = []  # the innermost frame's pointer slots still aimed at the old stack
         for fr in new.frames[-1:] if pointer_frames else ():
@@ -276,6 +277,10 @@ def draw_move(old: Snapshot, new: Snapshot, axes: Sequence[Axes], *, pointer_fra
     as a dashed red arrow into the old stack. ``freed`` (e.g. the poison's bytes) greys
     the old stack out as freed memory, with that text.
     """
-    MoveArt(axes).update(old, new, pointer_frames=pointer_frames, titles=titles,
-                         copied=copied, freed=freed)
+    from .. import i18n
+    from .draw import adopt
+
+    with i18n.figure_fonts():
+        MoveArt([adopt(a) for a in axes]).update(old, new, pointer_frames=pointer_frames,
+                                                 titles=titles, copied=copied, freed=freed)
     return axes

@@ -14,6 +14,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from ..i18n import _
 from . import draw, stacks, view
 from .l05_copystack import word_bytes
 from .recorder import Phase, Step
@@ -126,7 +127,8 @@ class StepPainter:
                     fig, (ax,) = self._figure(ONE_STACK)
                     self._one = fig, stacks.StackArt(ax, label_frames=4)
                 fig, art = self._one
-                art.update(step.stack, title=f"{step.phase.value}: stack {step.stack.size:,} B",
+                art.update(step.stack, title=_("{phase}: stack {size:,} B").format(
+                               phase=_(step.phase.value), size=step.stack.size),
                            pointers=stacks.step_pointers(step.stack, self.pointer_frames))
                 return fig
             if self._two is None:
@@ -136,12 +138,12 @@ class StepPainter:
             freed = None
             if step.phase is Phase.FREE:
                 words = {lc.value for f in step.stack.frames for lc in f.locals}
-                freed = word_bytes(words.pop()) if len(words) == 1 else "(stale contents)"
+                freed = word_bytes(words.pop()) if len(words) == 1 else _("(stale contents)")
             move.update(step.stack, step.new, pointer_frames=self.pointer_frames,
-                        titles=(f"old stack {step.stack.size:,} B",
-                                f"new stack {step.new.size:,} B"),
+                        titles=(_("old stack {size:,} B").format(size=step.stack.size),
+                                _("new stack {size:,} B").format(size=step.new.size)),
                         copied=step.phase in (Phase.COPY, Phase.ADJUST), freed=freed)
-            fig.suptitle(step.phase.value, fontsize=10)
+            fig.suptitle(_(step.phase.value), fontsize=10)
             return fig
 
 
@@ -157,7 +159,8 @@ def show_step(step: Step, *, pointer_frames: int = 3) -> None:
 
 
 def _html(step: Step, position: int, total: int) -> str:
-    return (f"<b>step {position + 1} of {total}</b>: {html.escape(step.title)}"
+    where = _("step {n} of {total}").format(n=position + 1, total=total)
+    return (f"<b>{html.escape(where)}</b>: {html.escape(step.title)}"
             f"<pre style='font-size: 11px; line-height: 1.25; {view.PRE_STYLE}'>"
             f"{html.escape(chr(10).join(step.lines))}</pre>")
 

@@ -25,11 +25,13 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from ..i18n import N_, _
 from . import draw
 
 # What a widget cell shows where no kernel runs it (a notebook before Run All, a viewer):
 # the widget's first picture, if it has one, and this line (gostack.nbtools keeps both).
-STATIC_NOTE = "An interactive explorer: run this cell (or Run All) to use it."
+# English here (gostack.nbtools.WIDGET_NOTE is the same text); the bundle has it translated.
+STATIC_NOTE = N_("An interactive explorer: run this cell (or Run All) to use it.")
 
 # A readout's lines are never broken (tables stay tables): a readout beside a picture with
 # no room for its longest line goes under the picture instead (see box).
@@ -183,7 +185,7 @@ def _box_class():
 
         def _repr_mimebundle_(self, **kwargs):
             bundle = super()._repr_mimebundle_(**kwargs)
-            bundle["text/plain"] = STATIC_NOTE
+            bundle["text/plain"] = _(STATIC_NOTE)
             if self._first:
                 bundle["image/png"] = base64.b64encode(self._first).decode("ascii")
             return bundle
