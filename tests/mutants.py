@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import partial
 
 import gostack as gs
-from gostack import adjust, prologue
+from gostack import adjust, parkpath, prologue
 from gostack.arch import (
     ENTRY_USED,
     FIXED_STACK,
@@ -27,6 +27,7 @@ from gostack.arch import (
     MIN_LEGAL_POINTER,
     RETURN_ADDRESS_SIZE,
     STACK_BIG,
+    STACK_MIN,
     STACK_NOSPLIT,
     STACK_SMALL,
     UINTPTR_MASK,
@@ -177,6 +178,72 @@ class AdaptiveFreshTooRuntime(gs.Runtime):
         return super()._gfget() or self.alloc.stackalloc(self.starting_stack_size)
 
 
+class _NoDeferredShrinkGoroutine(gs.Goroutine):
+    """newstack's preempt path forgets gp.preemptShrink: a shrink the GC deferred in a
+    syscall never happens at the next synchronous preemption."""
+
+    def _morestack(self, func: gs.Func, e_used: int, index: int) -> None:
+        self._preempt_shrink = False
+        super()._morestack(func, e_used, index)
+
+
+class _SpinScannedAtSpGoroutine(gs.Goroutine):
+    """A goroutine preempted in a prologue scanned at its innermost frame's SP, not
+    at sched.sp (the preempted function's E, one return address lower)."""
+
+    def spin(self, func: gs.Func) -> None:
+        super().spin(func)
+        self._park = 0
+
+
+class _SudogsAlwaysCachedGoroutine(gs.Goroutine):
+    """acquireSudog always finds one in the P's cache: never new(sudog)."""
+
+    def _park_path(self, op: str) -> tuple[parkpath.Check, ...]:
+        self.rt.sudogs = max(self.rt.sudogs, 2)
+        return super()._park_path(op)
+
+
+class _SelectWithoutSellockGoroutine(gs.Goroutine):
+    """selectgo's deepest check taken as gopark's: sellock -> lock2 forgotten."""
+
+    def _park_path(self, op: str) -> tuple[parkpath.Check, ...]:
+        return tuple(c for c in super()._park_path(op)
+                     if op != "select" or c not in parkpath.ALWAYS["select"])
+
+
+class _SleepWithoutTimerGoroutine(gs.Goroutine):
+    """time.Sleep's first call allocates no timer: no mallocgc below it."""
+
+    def _park_path(self, op: str) -> tuple[parkpath.Check, ...]:
+        return () if op == "sleep" else super()._park_path(op)
+
+
+def _runtime_of(goroutine: type[gs.Goroutine]) -> MakeRuntime:
+    """A runtime whose goroutines are of the class ``goroutine``."""
+
+    class _Runtime(gs.Runtime):
+        def go(self, entry: gs.Func, *, stack_size: int | None = None) -> gs.Goroutine:
+            g = goroutine(self, len(self.goroutines) + 1,
+                          STACK_MIN if stack_size is None else stack_size)
+            self.goroutines.append(g)
+            g.call(entry)
+            return g
+
+    return _Runtime
+
+
+class FirstGcAddsNoSudogRuntime(gs.Runtime):
+    """The first GC leaves the sudog cache as it was (no gcBgMarkStartWorkers receive
+    on main, which allocates a sudog when the cache is empty)."""
+
+    def gc(self, caller: gs.Goroutine | None = None) -> int:
+        sudogs = self.sudogs
+        n = super().gc(caller)
+        self.sudogs = sudogs
+        return n
+
+
 @dataclass(frozen=True)
 class Mutant:
     name: str
@@ -208,6 +275,12 @@ MUTANTS: dict[str, Mutant] = {
         Mutant("adaptive_fresh_too", AdaptiveFreshTooRuntime),
         # counts only the goroutines it runs, not main and the runtime's own
         Mutant("adaptive_own_goroutines_only", partial(gs.Runtime, unmodelled=())),
+        Mutant("no_deferred_shrink", _runtime_of(_NoDeferredShrinkGoroutine)),
+        Mutant("spin_scanned_at_sp", _runtime_of(_SpinScannedAtSpGoroutine)),
+        Mutant("sudogs_always_cached", _runtime_of(_SudogsAlwaysCachedGoroutine)),
+        Mutant("select_without_sellock", _runtime_of(_SelectWithoutSellockGoroutine)),
+        Mutant("sleep_without_timer", _runtime_of(_SleepWithoutTimerGoroutine)),
+        Mutant("first_gc_adds_no_sudog", FirstGcAddsNoSudogRuntime),
     )
 }
 
@@ -519,6 +592,85 @@ def adaptive_start_failures(make: MakeRuntime) -> list[str]:
     return failures
 
 
+def preemption_failures(make: MakeRuntime) -> list[str]:
+    """A shrink deferred in a syscall (mgcmark.go scanstack: gp.preemptShrink) happens
+    at the next synchronous preemption (stack.go newstack), from sched.sp = the
+    preempted function's E, where a GC also scans a preempted goroutine. Hand-derived
+    (the recorded scene deferred_shrink_at_preemption shows the same in go1.27.3)."""
+    failures = []
+    spin = gs.Func("main.probeSpin", frame=8)
+    try:
+        rt = make(trace=False)
+        g = rt.go(gs.Func("main.worker", frame=40))
+        for _ in range(100):  # 80 + 100 * 176 = 17680 in use: 32 KiB
+            g.call(gs.Func("main.rec", frame=168))
+        for _ in range(99):
+            g.ret()  # 80 + 176 = 256 in use
+        g.park("syscall")
+        rt.gc(), rt.gc()  # isShrinkStackSafe refuses twice: 32 KiB, pending
+        g.unpark()
+        g.spin(spin)  # newstack: 264 + 800 < 32768/4, one halving
+        if (g.stack_size, g.shrink_pending) != (16384, False):
+            failures.append(f"after the preemption: {g.stack_size} bytes, pending "
+                            f"{g.shrink_pending}; expected 16384, no longer pending")
+        rt.gc()  # scanned at probeSpin's E, 264: 264 + 800 < 16384/4
+        if g.stack_size != 8192:
+            failures.append(f"GC of the preempted goroutine: {g.stack_size}, expected 8192")
+
+        rt = make(trace=False)
+        g = rt.go(gs.Func("main.worker", frame=1200))  # SP: 40 + 1200 = 1240 in use
+        g.call(gs.Func("main.big", frame=5000))  # 1248 + 5000 + 928 > 4096: 8 KiB
+        g.ret()
+        g.spin(spin)
+        rt.gc()  # scanned at E = 1248: 1248 + 800 == 8192/4, no shrink (1240 would)
+        if g.stack_size != 8192:
+            failures.append(f"preempted at 1240 in use, scanned at {g.stack_size} bytes "
+                            "after a GC; expected 8192 (sched.sp is probeSpin's E, 1248)")
+    except gs.GostackError as e:
+        failures.append(f"raised {type(e).__name__}: {e}")
+    return failures
+
+
+def park_path_failures(make: MakeRuntime) -> list[str]:
+    """Blocking from an entry frame of $F on 2 KiB: the deepest check before gopark is
+    at hi - E = 40 + F + offset (parkpath), and grows the stack once that reaches
+    2048 - 928 = 1120. The frames are the recorded scenes park_grows_*'s."""
+    failures = []
+
+    def parked(rt: gs.Runtime, frame: int, op: str, wake: bool = True) -> int:
+        g = rt.go(gs.Func("main.w", frame=frame))
+        g.park(op)
+        if wake:
+            g.unpark()
+        return g.stack_size
+
+    def want(what: str, got: list[int], expected: list[int]) -> None:
+        if got != expected:
+            failures.append(f"{what}: {got}, expected {expected}")
+
+    try:
+        rt = make(trace=False)  # recv: gopark at +168; a new sudog's malloc at +360
+        want("recv", [parked(rt, 904, "recv"), parked(rt, 912, "recv"),
+                      parked(rt, 824, "recv", False), parked(rt, 712, "recv", False),
+                      parked(rt, 720, "recv", False)], [2048, 4096, 2048, 2048, 4096])
+        rt = make(trace=False)  # select: two sudogs, one cached (+520); sellock's lock2 +368
+        want("select", [parked(rt, 552, "select", False), parked(rt, 560, "select", False)],
+             [2048, 4096])
+        for g in rt.goroutines:
+            g.unpark()
+        want("select, sudogs cached", [parked(rt, 704, "select"), parked(rt, 712, "select")],
+             [2048, 4096])
+        rt = make(trace=False)  # a first time.Sleep's timer: mallocgc's callee at +184
+        want("sleep", [parked(rt, 888, "sleep"), parked(rt, 896, "sleep")], [2048, 4096])
+        rt = make(trace=False)  # the first GC leaves main's <-ready sudog in the cache
+        parked(rt, 40, "recv", False)
+        rt.gc()
+        want("recv after the first GC", [parked(rt, 720, "recv")], [2048])
+    except gs.GostackError as e:
+        failures.append(f"raised {type(e).__name__}: {e}")
+    return failures
+
+
 CHECKS: dict[str, Callable[[MakeRuntime], list[str]]] = {
     "measured_growth": measured_growth_failures,
     "overflow": overflow_failures,
@@ -526,6 +678,8 @@ CHECKS: dict[str, Callable[[MakeRuntime], list[str]]] = {
     "shrink": shrink_failures,
     "shrink_floor": shrink_floor_failures,
     "adaptive_start": adaptive_start_failures,
+    "preemption": preemption_failures,
+    "park_path": park_path_failures,
 }
 
 # Which check(s) must catch each mutant (test_mutants.py asserts it).
@@ -542,4 +696,10 @@ CAUGHT_BY: dict[str, tuple[str, ...]] = {
     "adaptive_keeps_any_stack": ("adaptive_start",),  # g6 would start on 4 KiB
     "adaptive_fresh_too": ("adaptive_start",),  # g4 would start on 8 KiB
     "adaptive_own_goroutines_only": ("adaptive_start",),  # 17872 + 928 -> 32 KiB
+    "no_deferred_shrink": ("preemption",),  # 32 KiB after the spin
+    "spin_scanned_at_sp": ("preemption",),  # 1240 + 800 < 2048: halved
+    "sudogs_always_cached": ("park_path",),  # 760 + 168 fits: no growth at $720
+    "select_without_sellock": ("park_path",),  # 752 + 328 fits: no growth at $712
+    "sleep_without_timer": ("park_path",),  # 936 + 96 fits: no growth at $896
+    "first_gc_adds_no_sudog": ("park_path",),  # 760 + 360 == 1120: grows at $720
 }

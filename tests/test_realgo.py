@@ -273,7 +273,9 @@ def test_program_without_calls_renders_for_go():
 
 # Issue 14: scenes (several goroutines, blocking, GC), build modes and the linker's check.
 SCENE_SUBSET = ["park_recv_edge", "park_select_edge", "interleave_three",
-                "race_park_send_edge", "gcshrinkstackoff_parked"]
+                "race_park_send_edge", "gcshrinkstackoff_parked",
+                "deferred_shrink_at_preemption", "park_grows_recv_edge",
+                "park_grows_select_edge"]
 MODE_SUBSET = ["race_gc_shrink_edge_no", "gcshrinkstackoff_after", "link_nosplit_chain"]
 
 
