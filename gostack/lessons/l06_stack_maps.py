@@ -60,7 +60,8 @@ def _pointer_worker_body(g: Goroutine) -> None:
 
 
 def _read(value: int) -> str:
-    return f"poison {word_bytes(value)}" if value in (arch.POISON_OLD, arch.POISON_NEW) \
+    return _("poison {bytes}").format(bytes=word_bytes(value)) \
+        if value in (arch.POISON_OLD, arch.POISON_NEW) \
         else f"{value:,}"
 
 
@@ -104,14 +105,18 @@ class AdjustRun:
             if self.rows else ""
 
 
-@functools.lru_cache(maxsize=256)  # a widget revisits states; the value is frozen
 def adjust_run(calls: int = 7, *, adjust: bool = True, poison: bool = True) -> AdjustRun:
     """Run lesson 06's experiment; the adjustframe stage is the reference or no_adjust.
 
     Only the calls from the last growth on are recorded as steps (that is all the run
     shows); the calls before it run plainly, since recording every call of a deep run
-    costs a snapshot of the whole stack per call.
+    costs a snapshot of the whole stack per call. Its words are in the language in use.
     """
+    return _adjust_run(calls, adjust, poison, i18n.language())
+
+
+@functools.lru_cache(maxsize=256)  # a widget revisits states; the value is frozen
+def _adjust_run(calls: int, adjust: bool, poison: bool, _lang: str) -> AdjustRun:
     stages = Stages() if adjust else Stages().replace(adjustframe=adj.no_adjust)
     rt = Runtime(poison=poison, stages=stages)
     r = Recorder(pointer_worker(), runtime=rt, body=_pointer_worker_body)

@@ -195,7 +195,7 @@ class ShrinkArt:
         ax.set_ylabel(_("bytes"))
         self._grow(1)
         self.legend = ax.legend([self.sizes[0], self.quarters[0], self.used],
-                                [_("stack size when scanned"), "size / 4", nosplit_label()],
+                                [_("stack size when scanned"), _("size / 4"), nosplit_label()],
                                 fontsize=7, frameon=False, loc="upper right")
 
     def _grow(self, n: int) -> None:

@@ -1,0 +1,223 @@
+"""The Korean edition's figures and readouts speak Korean (issue 15), lesson by lesson.
+
+Each lesson's main figures are drawn under ``i18n.using("ko")`` and every visible text in them
+is checked, as are the lesson's readouts and printed lines: a text either holds Hangul (a
+translation from gostack's catalog) or is made of numbers, code and identifiers only
+(``main.recA``, ``stackguard0``, ``SP``, ``KiB``...). An English sentence left untranslated
+(``fits``, ``call index``, ``stack size when scanned``) fails, with the text named.
+
+The expected words are independent of the code under test: the allowed identifiers are the Go
+runtime's and the kit's names, listed here by hand; anything else in Latin letters must have
+been translated.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import matplotlib
+import pytest
+from matplotlib.figure import Figure
+from matplotlib.text import Text
+
+from gostack import i18n
+
+matplotlib.use("Agg")
+
+# Lower-case words that are code or units, not English (Go identifiers, registers' names,
+# the stack's ends, units, the running example's locals).
+CODE_WORDS = {
+    "hi", "lo", "fc", "recv", "select", "memmove", "morestack", "newstack", "copystack",
+    "stackalloc", "stackfree", "scanstack", "shrinkstack", "handoffp", "retake", "startm",
+    "sysmon", "newm", "uintptr", "adjustframe", "no_adjust", "delta", "runtime", "go",
+    "gogo", "int", "new", "elem", "sudog", "read", "nil", "poison", "syscall",
+}
+# Messages Go itself prints, quoted as Go prints them (the lesson compares them with real runs).
+GO_MESSAGES = ("fatal error: stack overflow", "runtime: goroutine stack exceeds",
+               "-byte limit", "thread exhaustion")
+
+
+def english_words(text: str) -> list[str]:
+    """The words of ``text`` that are neither code nor numbers nor units."""
+    for quote in GO_MESSAGES:
+        text = text.replace(quote, " ")
+    text = re.sub(r"\$[^$]*\$", " ", text)  # mathtext tick labels: 2^{11}
+    out = []
+    for w in re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", text):
+        w = w.rstrip(".")
+        code = (any(c in w for c in "._#0123456789") or w != w.lower() or len(w) <= 2
+                or w in CODE_WORDS)
+        if not code:
+            out.append(w)
+    return out
+
+
+def untranslated(text: str) -> bool:
+    """An English sentence left in the Korean edition: no Hangul, English words."""
+    return not i18n.korean(text) and bool(english_words(text))
+
+
+def figure_texts(fig: Figure) -> list[str]:
+    fig.canvas.draw()  # tick labels exist once drawn
+    return [t.get_text() for t in fig.findobj(Text)
+            if t.get_visible() and t.get_text().strip()]
+
+
+def assert_korean(texts, where: str) -> None:
+    bad = [t for t in texts if untranslated(t)]
+    assert not bad, f"{where}: English left in the Korean edition: {bad}"
+
+
+@pytest.fixture
+def ko():
+    with warnings.catch_warnings():
+        # A glyph missing from every font of a text (Hangul in DejaVu Sans alone) fails.
+        warnings.filterwarnings("error", message="Glyph .* missing from font")
+        with i18n.using("ko"):
+            yield
+
+
+def test_the_check_itself():
+    """The rule catches English and lets code, numbers and Korean through."""
+    assert untranslated("stack size when scanned") and untranslated("16,384: fits")
+    assert untranslated("call index (log scale)")
+    for ok in ("main.recA (160)", "stackguard0\n= lo + 928", "hi", "SP", "2,048 B", "GC 3",
+               "스택 크기 (바이트)", "$\\mathdefault{2^{11}}$", "v := <-c (recv)", "32 KiB",
+               "  LEAQ -32(SP), R12; CMPQ R12, 16(R14); JLS morestack",
+               "fatal error: stack overflow", "*p = 42", "u == &x: False"):
+        assert not untranslated(ok), ok
+
+
+def _draw(fig_or_ax):
+    return fig_or_ax if isinstance(fig_or_ax, Figure) else fig_or_ax.figure
+
+
+def test_lessons_00_to_02(ko):
+    from gostack import population as pp
+    from gostack.lessons import l00_welcome as l00
+    from gostack.lessons import l02_small_stacks as l02
+    from gostack.runtime import Runtime
+    from gostack.symtab import Func
+
+    state = l00.depth_state(160, 20)
+    assert_korean(figure_texts(l00.depth_figure(state)), "lesson 00 depth figure")
+    assert_korean([state.readout], "lesson 00 readout")
+    g = Runtime().go(Func("main.worker", frame=40))
+    for _i in range(100):
+        g.call(Func("main.recA", frame=160))
+    assert_korean([l00.growth_line(e) for e in g.trace.grows], "lesson 00 growths")
+    pop = pp.population(1_000, seed=1)
+    threads, go14 = pp.simulate(pop, "fixed"), pp.simulate(pop, "contiguous", 2048)
+    lines = [*l02.usage_lines(pop), *l02.per_thread_lines(threads, pop.n),
+             l02.never_grow_line(go14, pop.n), l02.adaptive_line(pop), l02.readout(go14)]
+    assert_korean(lines, "lesson 02 lines")
+
+
+def test_lesson_03(ko):
+    from gostack.lessons import l03_prologue as l03
+
+    for e_used, frame in ((1000, 160), (1200, 160), (100, 64)):
+        state = l03.prologue_state(2048, e_used, frame)
+        assert_korean(figure_texts(l03.prologue_figure(state)), "lesson 03 figure")
+        assert_korean([state.readout], "lesson 03 readout")
+
+
+def test_lesson_04(ko):
+    from gostack.lessons import l04_newstack as l04
+
+    for run in (l04.growth_run(10272, 30), l04.growth_run(160, 400, limit=32768)):
+        assert_korean(figure_texts(l04.growth_figure(run)), "lesson 04 growth figure")
+        assert_korean([*run.lines(), *l04.explorer_lines(run)], "lesson 04 lines")
+    assert_korean(figure_texts(_draw(l04.draw_amortised(l04.copy_cost(160, 2000)))),
+                  "lesson 04 copy cost")
+
+
+def _tape_texts(tape) -> list[str]:
+    return [line for s in tape for line in (s.title, *s.lines)]
+
+
+def test_lessons_05_and_07(ko):
+    """Lesson 05's slot table, allocation paths and address map; the stepper's pictures and
+    steps, which lesson 07 walks through (every phase of a growth)."""
+    from gostack.lessons import l05_copystack as l05
+    from gostack.lessons import stepper
+    from gostack.lessons.recorder import Phase
+    from gostack.lessons.running import running_example
+
+    tape = running_example(30)
+    assert_korean(_tape_texts(tape), "recorder steps")
+    shown = set()
+    for step in tape:
+        if step.phase not in shown:
+            shown.add(step.phase)
+            assert_korean(figure_texts(stepper.step_figure(step)), f"step {step.phase.name}")
+    assert {Phase.CHECK, Phase.COPY, Phase.ADJUST, Phase.FREE, Phase.RETRY} <= shown
+    check, copy = tape.growth(0, (Phase.CHECK, Phase.COPY))
+    rows = l05.slot_rows(copy.stack, copy.new, tape.trace.grows[0], frames=(0, -1))
+    assert_korean(l05.slot_table(rows).splitlines(), "lesson 05 slot table")
+    assert_korean([l05.alloc_path(s) for s in (2048, 32768)], "lesson 05 stackalloc paths")
+    assert_korean(figure_texts(_draw(l05.draw_address_map(tape.trace.grows))),
+                  "lesson 05 address map")
+
+
+def test_lesson_06(ko):
+    import matplotlib.pyplot as plt
+
+    from gostack.lessons import l06_stack_maps as l06
+
+    run = l06.adjust_run(20, adjust=False, poison=True)
+    assert_korean([*run.lines(), *run.table().splitlines()], "lesson 06 readout")
+    fig, ax = plt.subplots()  # made outside the lesson's fonts, as a lesson cell makes it
+    try:
+        l06.draw_stack_map(l06.pointer_worker(), ax)
+        assert_korean(figure_texts(fig), "lesson 06 stack map")
+    finally:
+        plt.close(fig)
+    move = l06.bp_move()
+    assert_korean(figure_texts(l06.draw_bp_move(move)), "lesson 06 frame pointers")
+    assert_korean(move.rows(), "lesson 06 frame pointer table")
+
+
+def test_lesson_08(ko):
+    import matplotlib.pyplot as plt
+
+    from gostack.lessons import l08_beyond as l08
+    from gostack.lessons import l08_parked as l08p
+
+    run = l08.shrink_run(400, 0, 8)
+    assert_korean(figure_texts(l08.shrink_figure(run)), "lesson 08 shrink figure")
+    assert_korean([*run.lines(), *l08.shrink_table(run.rows).splitlines()], "lesson 08 lines")
+    runs = l08p.parked_runs()
+    fig, axes = plt.subplots(1, 2)
+    try:
+        l08p.draw_parked(runs, {}, axes)
+        assert_korean(figure_texts(fig), "lesson 08 parked figure")
+    finally:
+        plt.close(fig)
+    lines = [*l08p.parked_table(runs).splitlines(),
+             *l08p.async_table(l08p.async_points()).splitlines(),
+             *l08p.deferred_lines(l08p.deferred_shrink(calls=400, stay=2, gcs=2)).splitlines()]
+    assert_korean(lines, "lesson 08 tables")
+
+
+def test_lesson_09(ko):
+    from gostack.lessons import l09_why_scheduler as l09
+
+    states = [l09.blocking_run(kind, 20) for kind in ("chan", "read")]
+    assert_korean(figure_texts(l09.threads_figure(states)), "lesson 09 threads figure")
+    assert_korean([line for s in states for line in s.lines()], "lesson 09 readout")
+    assert_korean(l09.handoff_story(), "lesson 09 handoffs")
+    assert_korean(l09.threads_table(range(3)).splitlines(), "lesson 09 table")
+
+
+def test_english_stays_english():
+    """The same calls in English give the English words (the catalog is not applied)."""
+    from gostack.lessons import l03_prologue as l03
+    from gostack.lessons import l04_newstack as l04
+
+    with i18n.using("en"):
+        assert l03.prologue_state(2048, 1000, 160).readout.endswith(
+            "> stackguard0: the frame fits")
+        assert l04.growth_run(160, 400).lines()[0] == (
+            "400 calls of a 160-byte frame (entry frame 40, limit 1,000,000,000 B): 6 growths")
