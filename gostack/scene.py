@@ -912,3 +912,12 @@ _add(Scene(
     ("run 1", "run 1", "run 2", "run 2"),
     summary="a goroutine's first time.Sleep allocates its timer: mallocgcSmallScanNoHeader "
             "checks at SP - 184, below gopark's SP - 96: goroutine 2 grows, 1 does not"))
+_add(Scene(
+    "park_grows_sema_edge", tuple(_entry_goroutine(k, w) for k, w in
+                                  enumerate((90, 73, 74, 79, 80), 1)),
+    ((ParkAt(0, "mutex"),),) * 3 + ((ParkAt(0, "wg"),),) * 2,
+    ("run 1", "run 2", "run 3", "run 4", "run 5", "run 1", "run 2", "run 3", "run 4",
+     "run 5"),
+    summary="semaphores: goroutine 1 blocks in Mutex.Lock with the cached sudog; the "
+            "others allocate theirs in semacquire1 (mallocgcSmallScanNoHeader at SP - 440 "
+            "for a mutex, SP - 400 for a WaitGroup): 3 and 5 grow, 2 and 4 do not"))

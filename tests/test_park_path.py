@@ -56,6 +56,11 @@ EDGES = {
     ("park_grows_select_edge", 2): GOPARK_E["select"] + NEW_SUDOG,  # two new
     ("park_grows_select_edge", 3): GOPARK_E["select"] + SELLOCK_LOCK2,  # four cached now
     ("park_grows_select_edge", 4): GOPARK_E["select"] + SELLOCK_LOCK2,
+    ("park_grows_sema_edge", 1): GOPARK_E["mutex"],  # the cached sudog, kept
+    ("park_grows_sema_edge", 2): GOPARK_E["mutex"] + NEW_SUDOG,
+    ("park_grows_sema_edge", 3): GOPARK_E["mutex"] + NEW_SUDOG,
+    ("park_grows_sema_edge", 4): GOPARK_E["wg"] + NEW_SUDOG,
+    ("park_grows_sema_edge", 5): GOPARK_E["wg"] + NEW_SUDOG,
     ("park_grows_sleep_edge", 1): GOPARK_E["sleep"] + NEW_TIMER,
     ("park_grows_sleep_edge", 2): GOPARK_E["sleep"] + NEW_TIMER,
 }
@@ -80,7 +85,8 @@ def test_recorded_park_edges_grow_where_the_deepest_check_reaches_the_guard(name
 
 def test_without_the_park_path_the_recorded_edges_disagree(monkeypatch):
     monkeypatch.setattr(gs.Goroutine, "_park_path", lambda self, op: ())
-    for name in ("park_grows_recv_edge", "park_grows_select_edge", "park_grows_sleep_edge"):
+    for name in ("park_grows_recv_edge", "park_grows_select_edge", "park_grows_sleep_edge",
+                 "park_grows_sema_edge"):
         assert not realgo.compare_recorded(SCENES[name]).agree, name
 
 
