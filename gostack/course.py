@@ -65,6 +65,9 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson(9, "why-a-scheduler", N_("Why a scheduler in user space"),
            N_("M:N: why 10,000 goroutines need a few threads, and why a blocking system call "
               "costs one (sysmon's handoff)")),
+    Lesson(10, "run-queues", N_("Run queues and fairness"),
+           N_("runnext, the 256-slot ring and the global queue: why ten goroutines print "
+              "9, 0, 1, ..., 8, and the check every 61 ticks")),
 )
 
 GLOSSARY = "glossary.ipynb"  # notebooks/: every term the lessons use; not a lesson

@@ -162,6 +162,14 @@ def _blocking_readout(v: dict) -> str:
     return _lines(l09.blocking_run(kind, _num(v["N"])).lines())
 
 
+def _queues_readout(v: dict) -> str:
+    """Lesson 10's step-through: "step k of n" and the event of step k of the probe shown."""
+    from gostack.lessons import l10_run_queues as l10
+    st = l10.steps(v["probe"])
+    k = _num(v["step"])
+    return rf"step {k} of {len(st)}[\s\S]*" + re.escape(st[k - 1].text)
+
+
 def _step_readout(v: dict) -> str:
     """A stepper (gostack.lessons.stepper) counts from 1 on its slider and in its readout:
     "step k of n" beside k."""
@@ -271,6 +279,21 @@ LESSON_PLANS: dict[str, LessonPlan] = {p.notebook: p for p in (
                 readout=r'9,999 threads created[\s\S]*"thread exhaustion" \(checkmcount\)'),
             Act("select", "waiting on", to="syscall.Nanosleep 50 ms", readout=_blocking_readout),
             Act("select", "N", to="60", value="60", readout=_blocking_readout),
+        )),
+    )),
+    LessonPlan("notebooks/10-run-queues.ipynb", cells=(
+        CellPlan("queues_explorer(", acts=(
+            Act("click", "step ▶", readout=_queues_readout),
+            Act("click", "◀ back", readout=_queues_readout),
+            # The lesson's question: after main parks, which goroutine runs? (w9, then G5)
+            Act("keys", "step", keys=("ArrowRight",) * 21, value="22",
+                readout=r"main parks \(gopark: sync\.WaitGroup\.Wait\)"),
+            Act("click", "next run »", readout=r"schedule: w9 from runnext"),
+            Act("click", "next run »", readout=r"schedule: G5 from the ring.s head"),
+            Act("drag", "step", to=0.8, readout=_queues_readout),
+            Act("keys", "step", keys=("End",), readout=_queues_readout),
+            Act("select", "probe", to="main_gosched", value="main_gosched",
+                readout=_queues_readout),
         )),
     )),
 )}
