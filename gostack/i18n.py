@@ -34,6 +34,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
@@ -202,6 +203,14 @@ def font_family() -> tuple[str, ...]:
 
     if HANGUL_FONT not in {f.name for f in font_manager.fontManager.ttflist}:
         font_manager.fontManager.addfont(str(path))
+        # its bold face too: bold text (lesson 06's stack-map bits) would otherwise fall back
+        # to the regular face with a findfont warning in the cell's output
+        # (the file declares weight 600, so it is entered as the family's bold, 700)
+        bold = path.with_name(f"{HANGUL_FONT}Bold.ttf")
+        if bold.is_file():
+            font_manager.fontManager.addfont(str(bold))
+            entry = font_manager.fontManager.ttflist[-1]
+            font_manager.fontManager.ttflist[-1] = replace(entry, weight=700)
     return (HOUSE_FONT, HANGUL_FONT)
 
 

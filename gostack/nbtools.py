@@ -10,6 +10,7 @@ so re-running an unchanged notebook gives a byte-identical file.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import tempfile
@@ -27,6 +28,16 @@ WIDGET_TAG = "widget"  # on a code cell whose output was a widget view
 WIDGET_NOTE = "An interactive explorer: run this cell (or Run All) to use it."
 # Environment of the kernel that executes a notebook: stable hashing, no user config.
 KERNEL_ENV = {"PYTHONHASHSEED": "0", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+
+
+@functools.cache
+def widget_notes() -> frozenset[str]:
+    """WIDGET_NOTE in every language of the kit: a translated edition's widgets say it in
+    their own language (gostack.lessons.view), and clean keeps that."""
+    from . import i18n
+
+    return frozenset({WIDGET_NOTE} | {i18n.translations(lang).gettext(WIDGET_NOTE)
+                                      for lang in i18n.LANGUAGES})
 
 
 def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -54,7 +65,8 @@ def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
                 data = out.get("data", {})
                 if data.pop(WIDGET_VIEW, None) is not None:
                     widget = True
-                    data["text/plain"] = WIDGET_NOTE
+                    if data.get("text/plain") not in widget_notes():
+                        data["text/plain"] = WIDGET_NOTE
             tags = cell.metadata.get("tags", [])
             if widget and WIDGET_TAG not in tags:
                 cell.metadata["tags"] = [*tags, WIDGET_TAG]

@@ -109,6 +109,19 @@ def test_no_stored_widget_output_is_a_repr():
                 assert nbtools.WIDGET_NOTE in texts, f"{path.name} cell {i}: {texts}"
 
 
+def test_a_korean_widget_keeps_its_korean_note():
+    # the Korean edition's widgets put the note in Korean (view.STATIC_NOTE through the
+    # catalog); clean keeps it, and writes English over anything else
+    ko = nbtools.widget_notes() - {nbtools.WIDGET_NOTE}
+    assert ko and all(any("\uac00" <= ch <= "\ud7a3" for ch in n) for n in ko)
+    for text, kept in [(next(iter(ko)), True), ("VBox(children=(...))", False)]:
+        cell = nbformat.v4.new_code_cell("w")
+        cell.outputs = [nbformat.v4.new_output("execute_result", data={
+            "text/plain": text, nbtools.WIDGET_VIEW: {"model_id": "1"}}, execution_count=1)]
+        nbtools.clean(nbformat.v4.new_notebook(cells=[cell]))
+        assert cell.outputs[0].data["text/plain"] == (text if kept else nbtools.WIDGET_NOTE)
+
+
 @pytest.mark.parametrize("path", ALL, ids=_ids(ALL))
 def test_notebook_is_clean(path):
     assert nbtools.is_clean(path), f"{path.name}: run `make notebooks` (noisy metadata)"
