@@ -72,6 +72,20 @@ def test_growth_steps_show_the_copy_then_the_adjustment(tape7):
     assert f"{grow.delta:+,}" in steps[Phase.ALLOC].text
 
 
+def test_growth_steps_move_the_saved_frame_pointers(tape7):
+    # each frame's saved-BP slot moves with it; the word in it is memmove's copy (the old
+    # stack's address) until adjustframe adds delta (stack.go adjustframe)
+    grow = tape7.trace.grows[0]
+    steps = {s.phase: s for s in tape7.growth(0)}
+    before, copy, adjust = steps[Phase.CHECK].stack, steps[Phase.COPY].new, steps[Phase.ADJUST].new
+    assert any(f.bp for f in before.frames)
+    for fb, fc, fa in zip(before.frames, copy.frames, adjust.frames, strict=True):
+        assert fc.bp == fa.bp == (fb.bp + grow.delta if fb.bp else 0)
+        assert fc.saved_bp == fb.saved_bp
+        assert fa.saved_bp == (fb.saved_bp + grow.delta if fb.saved_bp else 0)
+    assert adjust.guard_offset == before.guard_offset
+
+
 def test_steps_speak_the_learners_terms(tape7):
     """No runtime internals a lesson never defines in what a step says (m.morebuf was one)."""
     for step in tape7:

@@ -89,12 +89,17 @@ def _shift(snap: Snapshot, lo: int, hi: int, used: int,
     frames = []
     for i, fr in enumerate(snap.frames):
         src = values[i] if values is not None else fr
+        # a saved-BP slot moves with its frame; the word in it is memmove's copy (the old
+        # address) until adjustframe's (``values``) adds delta
         frames.append(replace(
             fr, e=fr.e + delta, sp=fr.sp + delta,
             locals=tuple(replace(lc, addr=lc.addr + delta, value=v.value)
                          for lc, v in zip(fr.locals, src.locals, strict=True)),
+            bp=fr.bp + delta if fr.bp else 0, saved_bp=src.saved_bp,
         ))
-    return Snapshot(snap.goid, lo, hi, hi - used, lo + STACK_GUARD, tuple(frames))
+    bp = snap.bp + delta if snap.bp and values is not None else snap.bp
+    return Snapshot(snap.goid, lo, hi, hi - used, lo + snap.guard_offset, tuple(frames),
+                    snap.guard_offset, bp)
 
 
 def _reread(snap: Snapshot, rt: Runtime) -> Snapshot:
