@@ -65,6 +65,9 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson(9, "why-a-scheduler", N_("Why a scheduler in user space"),
            N_("M:N: why 10,000 goroutines need a few threads, and why a blocking system call "
               "costs one (sysmon's handoff)")),
+    Lesson(11, "blocking", N_("Blocking: channels, system calls, handoff, the netpoller"),
+           N_("what a wait does to G, M and P: gopark, entersyscall, sysmon's handoff, and "
+              "os.File reads that park")),
 )
 
 GLOSSARY = "glossary.ipynb"  # notebooks/: every term the lessons use; not a lesson
