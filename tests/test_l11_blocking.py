@@ -100,7 +100,8 @@ HELD = {
 def test_claims_held_as_often_as_the_lesson_prints():
     assert [c.name for c in l11.CLAIMS] == list(HELD)
     lines = l11.claim_lines()
-    for (name, (config, holds, times)), c, line in zip(HELD.items(), l11.CLAIMS, lines):
+    rows = zip(HELD.items(), l11.CLAIMS, lines, strict=True)
+    for (name, (config, holds, times)), c, line in rows:
         assert c.config == config
         assert sum(map(holds, _runs(config))) == times, name
         assert line == f"real {times}/10  {c.text}"
