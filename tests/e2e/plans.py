@@ -162,6 +162,12 @@ def _blocking_readout(v: dict) -> str:
     return _lines(l09.blocking_run(kind, _num(v["N"])).lines())
 
 
+def _blocking11_readout(v: dict) -> str:
+    from gostack.lessons import l11_blocking as l11
+    kind = {label: k for k, label in l11.KINDS.items()}[v["blocked in"]]
+    return _lines(l11.blocking_state(kind, _num(v["N"])).lines())
+
+
 def _step_readout(v: dict) -> str:
     """A stepper (gostack.lessons.stepper) counts from 1 on its slider and in its readout:
     "step k of n" beside k."""
@@ -271,6 +277,20 @@ LESSON_PLANS: dict[str, LessonPlan] = {p.notebook: p for p in (
                 readout=r'9,999 threads created[\s\S]*"thread exhaustion" \(checkmcount\)'),
             Act("select", "waiting on", to="syscall.Nanosleep 50 ms", readout=_blocking_readout),
             Act("select", "N", to="60", value="60", readout=_blocking_readout),
+        )),
+    )),
+    LessonPlan("notebooks/11-blocking.ipynb", cells=(
+        CellPlan("blocking_explorer(", acts=(
+            # The lesson's question: 100 os.File readers, then 100 syscall.Read callers.
+            Act("select", "blocked in", to="pipe read through os.File (netpoller)",
+                value="pipe read through os.File (netpoller)",
+                readout=r"0 threads created, 0 handoffs by sysmon \(no netpoller"),
+            Act("select", "N", to="100", value="100",
+                readout=r"100 goroutines in a pipe read through os\.File[\s\S]*: 0 threads"),
+            Act("select", "blocked in", to="pipe read by syscall.Read (blocking)",
+                readout=r"99 threads created, 100 handoffs[\s\S]*range 73-99 in 10 runs"),
+            Act("select", "blocked in", to="channel receive", readout=_blocking11_readout),
+            Act("select", "N", to="2", value="2", readout=_blocking11_readout),
         )),
     )),
 )}
