@@ -283,7 +283,7 @@ LESSON_PLANS: dict[str, LessonPlan] = {p.notebook: p for p in (
         CellPlan("blocking_explorer(", acts=(
             # The lesson's question: 100 os.File readers, then 100 syscall.Read callers.
             Act("select", "blocked in", to="pipe read through os.File (netpoller)",
-                value="pipe read through os.File (netpoller)",
+                value=r"pipe read through os\.File \(netpoller\)",
                 readout=r"0 threads created, 0 handoffs by sysmon \(no netpoller"),
             Act("select", "N", to="100", value="100",
                 readout=r"100 goroutines in a pipe read through os\.File[\s\S]*: 0 threads"),
