@@ -68,6 +68,9 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson(10, "run-queues", N_("Run queues and fairness"),
            N_("runnext, the 256-slot ring and the global queue: why ten goroutines print "
               "9, 0, 1, ..., 8, and the check every 61 ticks")),
+    Lesson(11, "blocking", N_("Blocking: channels, system calls, handoff, the netpoller"),
+           N_("what a wait does to G, M and P: gopark, entersyscall, sysmon's handoff, and "
+              "os.File reads that park")),
 )
 
 GLOSSARY = "glossary.ipynb"  # notebooks/: every term the lessons use; not a lesson

@@ -25,7 +25,9 @@ the model's stated costs), sysmon (sleep schedule, retake, preemptone), syscall
 (entersyscall, exitsyscall, entersyscallblock), steal (stealOrder, stealWork), procs
 (Ms and Ps: startm, stopm, wakep, handoffp, spinning, findRunnable), statprobe (the
 real program that counts), stats (the claims and their tolerances; recorded by
-scripts/record_sched_stats.py). With GOMAXPROCS=1 procs reproduces stage 1's order
+scripts/record_sched_stats.py), netprobe (lesson 11's real program: N goroutines read
+pipes through os.File, the netpoller, or by syscall.Read; recorded by
+scripts/record_netpoll.py, not modelled). With GOMAXPROCS=1 procs reproduces stage 1's order
 for the spawn probes; stage 1's machine itself has no clock and is unchanged.
 
     from gostack.sched import procs

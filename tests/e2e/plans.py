@@ -168,6 +168,10 @@ def _queues_readout(v: dict) -> str:
     st = l10.steps(v["probe"])
     k = _num(v["step"])
     return rf"step {k} of {len(st)}[\s\S]*" + re.escape(st[k - 1].text)
+def _blocking11_readout(v: dict) -> str:
+    from gostack.lessons import l11_blocking as l11
+    kind = {label: k for k, label in l11.KINDS.items()}[v["blocked in"]]
+    return _lines(l11.blocking_state(kind, _num(v["N"])).lines())
 
 
 def _step_readout(v: dict) -> str:
@@ -294,6 +298,20 @@ LESSON_PLANS: dict[str, LessonPlan] = {p.notebook: p for p in (
             Act("keys", "step", keys=("End",), readout=_queues_readout),
             Act("select", "probe", to="main_gosched", value="main_gosched",
                 readout=_queues_readout),
+        )),
+    )),
+    LessonPlan("notebooks/11-blocking.ipynb", cells=(
+        CellPlan("blocking_explorer(", acts=(
+            # The lesson's question: 100 os.File readers, then 100 syscall.Read callers.
+            Act("select", "blocked in", to="pipe read through os.File (netpoller)",
+                value=r"pipe read through os\.File \(netpoller\)",
+                readout=r"0 threads created, 0 handoffs by sysmon \(no netpoller"),
+            Act("select", "N", to="100", value="100",
+                readout=r"100 goroutines in a pipe read through os\.File[\s\S]*: 0 threads"),
+            Act("select", "blocked in", to="pipe read by syscall.Read (blocking)",
+                readout=r"99 threads created, 100 handoffs[\s\S]*range 73-99 in 10 runs"),
+            Act("select", "blocked in", to="channel receive", readout=_blocking11_readout),
+            Act("select", "N", to="2", value="2", readout=_blocking11_readout),
         )),
     )),
 )}
