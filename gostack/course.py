@@ -65,6 +65,9 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson(9, "why-a-scheduler", N_("Why a scheduler in user space"),
            N_("M:N: why 10,000 goroutines need a few threads, and why a blocking system call "
               "costs one (sysmon's handoff)")),
+    Lesson(12, "stealing-and-preemption", N_("Many Ps: stealing and preemption"),
+           N_("spinning Ms, stealing half of a queue, and sysmon's preemption after 10 ms: "
+              "stackguard0, then a signal")),
 )
 
 GLOSSARY = "glossary.ipynb"  # notebooks/: every term the lessons use; not a lesson
