@@ -162,6 +162,11 @@ def _blocking_readout(v: dict) -> str:
     return _lines(l09.blocking_run(kind, _num(v["N"])).lines())
 
 
+def _timeline_readout(v: dict) -> str:
+    from gostack.lessons import l12_stealing_preemption as l12
+    return _lines(l12.timeline_run(v["workload"], _num(v["seed"])).lines())
+
+
 def _step_readout(v: dict) -> str:
     """A stepper (gostack.lessons.stepper) counts from 1 on its slider and in its readout:
     "step k of n" beside k."""
@@ -271,6 +276,21 @@ LESSON_PLANS: dict[str, LessonPlan] = {p.notebook: p for p in (
                 readout=r'9,999 threads created[\s\S]*"thread exhaustion" \(checkmcount\)'),
             Act("select", "waiting on", to="syscall.Nanosleep 50 ms", readout=_blocking_readout),
             Act("select", "N", to="60", value="60", readout=_blocking_readout),
+        )),
+    )),
+    LessonPlan("notebooks/12-stealing-and-preemption.ipynb", cells=(
+        CellPlan("timeline_explorer(", acts=(
+            # The lesson's questions: another seed; the loop without the signal; on 2 Ps.
+            Act("keys", "seed", keys=("ArrowRight",), value="1",
+                readout=r"seed 1[\s\S]*P3 steals 8 of its ring from P0"),
+            Act("drag", "seed", to=0.7, readout=_timeline_readout),
+            Act("select", "workload", to="the same, GODEBUG=asyncpreemptoff=1",
+                value="the same, GODEBUG=asyncpreemptoff=1",
+                readout=r"G23, the loop, ran to its end at 20\.04 ms: nothing stopped it"),
+            Act("select", "workload", to="a 20 ms loop without calls, 1 P",
+                readout=r"G23, the loop, stopped at 11\.22 ms by the signal"),
+            Act("select", "workload", to="a 20 ms loop without calls, 2 Ps",
+                readout=_timeline_readout),
         )),
     )),
 )}
