@@ -317,12 +317,14 @@ def test_preemptprobe_leaf_has_no_prologue_and_call_has_one():
 
 
 def test_preemptprobe_live_leaf_and_call():
-    """One live run each of the two loops that differ only in their prologue, with no signal."""
+    """Live runs of the two loops that differ only in their prologue, with no signal: the
+    leaf's can never be cut; the checked one was cut in 20 of 20 recorded runs (live: in
+    one of up to 3, since a loaded machine can shorten its calibrated loop under 10 ms)."""
     a = realgo.available()
     if not a:
         pytest.skip(f"no Go here: {a.reason}")
     from gostack.sched import preemptprobe as pp
 
     binary = pp.build()
-    assert pp.run_once(binary, pp.CONFIGS["call_asyncoff"]).cut
+    assert any(pp.run_once(binary, pp.CONFIGS["call_asyncoff"]).cut for _ in range(3))
     assert not pp.run_once(binary, pp.CONFIGS["leaf_asyncoff"]).cut
