@@ -71,6 +71,9 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson(11, "blocking", N_("Blocking: channels, system calls, handoff, the netpoller"),
            N_("what a wait does to G, M and P: gopark, entersyscall, sysmon's handoff, and "
               "os.File reads that park")),
+    Lesson(12, "stealing-and-preemption", N_("Many Ps: stealing and preemption"),
+           N_("spinning Ms, stealing half of a queue, and sysmon's preemption after 10 ms: "
+              "stackguard0, then a signal")),
 )
 
 GLOSSARY = "glossary.ipynb"  # notebooks/: every term the lessons use; not a lesson

@@ -29,6 +29,9 @@ scripts/record_sched_stats.py), netprobe (lesson 11's real program: N goroutines
 pipes through os.File, the netpoller, or by syscall.Read; recorded by
 scripts/record_netpoll.py, not modelled). With GOMAXPROCS=1 procs reproduces stage 1's order
 for the spawn probes; stage 1's machine itself has no clock and is unchanged.
+For lesson 12: timeline (which G ran on which P, when: a procs run recorded per P) and
+preemptprobe (a real program: which loops sysmon's preemption stops, with and without
+the signal; recorded by scripts/record_preempt.py).
 
     from gostack.sched import procs
     o = procs.simulate(procs.Workload("nanosleep", n=20, gomaxprocs=1, work_ns=50_000_000))

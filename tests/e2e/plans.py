@@ -168,10 +168,17 @@ def _queues_readout(v: dict) -> str:
     st = l10.steps(v["probe"])
     k = _num(v["step"])
     return rf"step {k} of {len(st)}[\s\S]*" + re.escape(st[k - 1].text)
+
+
 def _blocking11_readout(v: dict) -> str:
     from gostack.lessons import l11_blocking as l11
     kind = {label: k for k, label in l11.KINDS.items()}[v["blocked in"]]
     return _lines(l11.blocking_state(kind, _num(v["N"])).lines())
+
+
+def _timeline_readout(v: dict) -> str:
+    from gostack.lessons import l12_stealing_preemption as l12
+    return _lines(l12.timeline_run(v["workload"], _num(v["seed"])).lines())
 
 
 def _step_readout(v: dict) -> str:
@@ -312,6 +319,21 @@ LESSON_PLANS: dict[str, LessonPlan] = {p.notebook: p for p in (
                 readout=r"99 threads created, 100 handoffs[\s\S]*range 73-99 in 10 runs"),
             Act("select", "blocked in", to="channel receive", readout=_blocking11_readout),
             Act("select", "N", to="2", value="2", readout=_blocking11_readout),
+        )),
+    )),
+    LessonPlan("notebooks/12-stealing-and-preemption.ipynb", cells=(
+        CellPlan("timeline_explorer(", acts=(
+            # The lesson's questions: another seed; the loop without the signal; on 2 Ps.
+            Act("keys", "seed", keys=("ArrowRight",), value="1",
+                readout=r"seed 1[\s\S]*P3 steals 8 of its ring from P0"),
+            Act("drag", "seed", to=0.7, readout=_timeline_readout),
+            Act("select", "workload", to="the same, GODEBUG=asyncpreemptoff=1",
+                value="the same, GODEBUG=asyncpreemptoff=1",
+                readout=r"G23, the loop, ran to its end at 20\.04 ms: nothing stopped it"),
+            Act("select", "workload", to="a 20 ms loop without calls, 1 P",
+                readout=r"G23, the loop, stopped at 11\.22 ms by the signal"),
+            Act("select", "workload", to="a 20 ms loop without calls, 2 Ps",
+                readout=_timeline_readout),
         )),
     )),
 )}

@@ -1,0 +1,347 @@
+"""Lesson 12, many Ps: spinning Ms and ``wakep``, work stealing (``stealWork``,
+``runqsteal``), and preemption by sysmon (``retake``, ``preemptone``: ``stackguard0``
+and, since Go 1.14, a signal).
+
+The runs drawn are ``gostack.sched.procs``'s seeded simulation, recorded per P by
+``gostack.sched.timeline`` (one trace: the figure, the explorer and the tests read it);
+the claims are ``gostack.sched.stats``'s, with how often each held in the 20 recorded
+real runs per configuration (gostack/data/sched_stats_recorded.json).
+:func:`timeline_run` is one state (a workload, a seed); :func:`timeline_explorer` wires
+two controls to it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from statistics import median
+
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from ..sched import preemptprobe, procs, stats, timeline
+from ..sched.runq import queued, runqput, runqsteal
+from ..sched.runtime2 import G, World
+from ..sched.steal import RandomOrder
+from . import draw, view
+from .draw import PALETTE
+
+#: The explorer's workloads: statprobe's programs, calibrated from the recording (the
+#: spin ones with 100 goroutines instead of 1,000, so that one slice is wide enough to see).
+#: (configuration, n, GOMAXPROCS); the loop on 2 Ps is the recorded 1-P one with a second P.
+WORKLOADS: dict[str, tuple[str, int, int]] = {
+    "100 goroutines of ~33 µs, 4 Ps": ("spin_p4_w20000", 100, 4),
+    "100 goroutines of ~33 µs, 2 Ps": ("spin_p2_w20000", 100, 2),
+    "a 20 ms loop without calls, 1 P": ("hog_p1_n20", 20, 1),
+    "the same, GODEBUG=asyncpreemptoff=1": ("hog_p1_n20_asyncoff", 20, 1),
+    "a 20 ms loop without calls, 2 Ps": ("hog_p1_n20", 20, 2),
+}
+SEEDS = range(10)
+MAIN, RUNTIME_G = 1, 2  # main.main's goid; runtime.main's last goroutine (the GOMAXPROCS updater)
+SLICE_COLORS = ("#4C72B0", "#8FB0DA")  # alternate, so neighbouring slices stay apart
+
+
+def workload(name: str) -> procs.Workload:
+    config, n, procs_ = WORKLOADS[name]
+    return replace(stats.workload(config), n=n, gomaxprocs=procs_)
+
+
+def hog_goid(tl: timeline.Timeline) -> int | None:
+    """The loop without calls: spawned last, so it has the largest goid."""
+    wl = tl.outcome.workload
+    return wl.n + 3 if wl.mode == "hog" else None  # goids 3..n+2 first, the loop n+3
+
+
+# ---- stealing, by hand: stealOrder and half of a ring ------------------------------------
+
+def steal_orders(count: int = 4, starts: Sequence[int] = range(8)) -> list[str]:
+    """``stealOrder.start(i)`` for a few ``i`` (proc.go ``randomOrder``): where each
+    enumeration begins, its step (a number coprime with ``count``), the Ps it visits."""
+    order = RandomOrder.reset(count)
+    out = [f"{count} Ps: steps coprime with {count}: {', '.join(map(str, order.coprimes))}"]
+    for i in starts:
+        inc = order.coprimes[i // count % len(order.coprimes)]
+        ps = " ".join(f"P{p}" for p in order.start(i))
+        out.append(f"start({i}): first P{i % count}, step {inc}: {ps}")
+    return out
+
+
+@dataclass(frozen=True)
+class Grab:
+    """One ``runqsteal`` from a victim with ``ring`` Gs in its ring and ``runnext``."""
+
+    ring: int
+    runnext: bool
+    last_pass: bool
+    taken: int  # Gs that came over (the one to run included)
+    took_runnext: bool
+    left: int  # Gs left in the victim's ring (its runnext not counted)
+
+    def line(self) -> str:
+        nxt = " + runnext" if self.runnext else ""
+        when = "last pass" if self.last_pass else "passes 1-3"
+        what = "its runnext" if self.took_runnext else f"{self.taken} from the ring's head"
+        return (f"victim ring {self.ring:>2}{nxt:<10} ({when}): the thief takes "
+                f"{what if self.taken else 'nothing'}; {self.left} left in the ring")
+
+
+def grab(ring: int, runnext: bool = True, last_pass: bool = False) -> Grab:
+    """Build a victim P with ``ring`` queued Gs (and a runnext) and let P1 steal from it
+    with gostack.sched.runq.runqsteal."""
+    w = World.new(2)
+    victim, thief = w.allp
+    for i in range(ring):
+        runqput(w, victim, G(10 + i, "main.f", i), False)
+    if runnext:
+        victim.runnext = G(9, "main.f", -1)
+    before = victim.runnext
+    gp = runqsteal(thief, victim, last_pass)
+    taken = 0 if gp is None else 1 + len(queued(thief))
+    took_next = gp is not None and gp is before
+    return Grab(ring, runnext, last_pass, taken, took_next, len(victim.local()))
+
+
+def grab_table() -> list[str]:
+    return [grab(n, nxt, last).line()
+            for n, nxt, last in ((7, True, False), (8, True, False), (1, True, False),
+                                 (0, True, False), (0, True, True))]
+
+
+# ---- the claims: how often each held in the recorded real runs -----------------------------
+
+#: stats.CLAIMS this lesson makes, in the order it makes them.
+CLAIMS: tuple[str, ...] = ("every_p_ran_p4", "four_threads_ran_them_p4", "spin_no_new_threads",
+                           "stolen_share_p4", "stolen_share_p2", "short_work_every_p",
+                           "hog_preempted", "hog_asyncpreemptoff")
+#: stats.MEDIANS it quotes.
+MEDIANS: tuple[str, ...] = ("share_off_main_p4", "hog_preempt_delay_ms")
+
+
+@dataclass(frozen=True)
+class ClaimRow:
+    name: str
+    text: str
+    real: int
+    real_runs: int
+    model: int
+    model_runs: int
+    leaves_out: str
+
+    def line(self) -> str:
+        known = "  (a known miss, see below)" if self.leaves_out else ""
+        return (f"real {self.real:>2}/{self.real_runs}  simulator {self.model:>3}/"
+                f"{self.model_runs}  {self.text}{known}")
+
+
+def claim_rows(names: Sequence[str] = CLAIMS, seeds: range = range(100)) -> tuple[ClaimRow, ...]:
+    chosen = [c for n in names for c in stats.CLAIMS if c.name == n]
+    return tuple(ClaimRow(c.name, c.text, k, n, mk, mn, c.leaves_out)
+                 for c, k, n, mk, mn in stats.compare(chosen, seeds=seeds))
+
+
+def median_lines(seeds: range = range(60)) -> list[str]:
+    chosen = [m for n in MEDIANS for m in stats.MEDIANS if m.name == n]
+    return [f"median real {r:.3g}, simulator {m:.3g} ({nr} and {nm} runs): {md.text}"
+            for md, r, m, nr, nm in stats.compare_medians(chosen, seeds=seeds)]
+
+
+# ---- one state: a workload and a seed ------------------------------------------------------
+
+@dataclass(frozen=True)
+class TimelineState:
+    name: str
+    seed: int
+    tl: timeline.Timeline
+
+    @property
+    def title(self) -> str:
+        return f"{self.name}, seed {self.seed}"
+
+    def lines(self) -> list[str]:
+        tl, o = self.tl, self.tl.outcome
+        per_p = ", ".join(f"P{p} {n}" for p, n in sorted(o.per_p.items()))
+        out = [self.title,
+               f"done after {tl.end / 1e6:.2f} ms; goroutines started per P: {per_p}",
+               f"{draw.plural(len(tl.spinning_starts), 'spinning M')} started by wakep; "
+               f"{draw.plural(len(tl.steals), 'steal')}"]
+        for a in tl.steals[:3]:
+            s = a.what
+            what = "its runnext" if s.runnext else f"{s.n} of its ring"
+            out.append(f"  {a.t / 1e6:.3f} ms: P{s.thief} steals {what} from P{s.victim}"
+                       f" (after looking at {draw.plural(s.tries, 'victim')})")
+        for a in tl.preempts:
+            e = a.what
+            out.append(f"{a.t / 1e6:.2f} ms: sysmon preempts G{e.goid} on P{e.p}, "
+                       f"{e.ran_ns / 1e6:.1f} ms on one schedtick: {e.how}")
+        hog = hog_goid(tl)
+        if hog:
+            cut = [s for s in tl.of(hog) if s.ended == "runnable"]
+            out.append(f"G{hog}, the loop, stopped at {cut[0].end / 1e6:.2f} ms by the signal"
+                       if cut else f"G{hog}, the loop, ran to its end at "
+                       f"{tl.of(hog)[-1].end / 1e6:.2f} ms: nothing stopped it")
+        return out
+
+
+@functools.lru_cache(maxsize=64)  # a widget revisits states; the value is frozen
+def timeline_run(name: str = "100 goroutines of ~33 µs, 4 Ps", seed: int = 0) -> TimelineState:
+    if name not in WORKLOADS:
+        raise ValueError(f"workload {name!r}: one of {list(WORKLOADS)}")
+    return TimelineState(name, seed, timeline.run(workload(name), seed))
+
+
+def preempt_story(name: str = "a 20 ms loop without calls, 1 P", seed: int = 0) -> list[str]:
+    """The loop's slices on P0 and sysmon's request, one line each."""
+    tl = timeline_run(name, seed).tl
+    hog = hog_goid(tl)
+    out = []
+    for s in tl.of(hog):
+        then = {"runnable": "preempted, to the global queue", "dead": "done"}[s.ended]
+        out.append(f"{s.start / 1e6:7.3f} - {s.end / 1e6:7.3f} ms  G{hog} (the loop) runs on "
+                   f"P{s.p}; then {then}")
+    for a in tl.preempts:
+        out.append(f"{a.t / 1e6:7.3f} ms            sysmon: preemptone({a.what.how})")
+    others = [s.start for s in tl.slices if s.goid not in (hog, MAIN, RUNTIME_G)]
+    out.append(f"{min(others) / 1e6:7.3f} ms            the first of the "
+               f"{tl.outcome.workload.n} others starts")
+    return sorted(out)
+
+
+# ---- which loops preemption stops: preemptprobe's recorded real runs ------------------------
+
+LOOPS: dict[str, str] = {"nocall": "no calls", "leaf": "calls a leaf (NOSPLIT)",
+                         "call": "calls a function with a prologue"}
+
+
+def preempt_table(recorded: dict | None = None) -> list[str]:
+    """Per configuration of preemptprobe: in how many real runs another goroutine started
+    while the 50 ms loop ran, and the median ms from the loop's start until one did."""
+    recorded = recorded or preemptprobe.load_recorded()
+    out = [f"{'GOMAXPROCS=1, a 50 ms loop that':<34}{'GODEBUG':<20}{'cut':<8}"
+           "median ms to the first other"]
+    for name, c in preemptprobe.CONFIGS.items():
+        runs = preemptprobe.recorded_runs(name, recorded)
+        cut = sum(r.cut for r in runs)
+        out.append(f"{LOOPS[c.kind]:<34}{c.godebug or '-':<20}{f'{cut}/{len(runs)}':<8}"
+                   f"{median(r.delay_ms for r in runs):.0f}")
+    return out
+
+
+# ---- the figure: one lane per P ---------------------------------------------------------
+
+class TimelineArt:
+    """The lanes of one run on one Axes, redrawn for each state."""
+
+    def __init__(self, ax: Axes) -> None:
+        self.ax = ax
+
+    def update(self, st: TimelineState, title: str | None = None) -> None:
+        ax, tl = self.ax, st.tl
+        ax.clear()
+        hog, scale = hog_goid(tl), 1e6
+        for p in range(tl.gomaxprocs):
+            lane = sorted(tl.lane(p), key=lambda s: s.goid != hog)  # the loop under the rest
+            least = tl.end / scale / (800 if hog is None else 150)
+            bars = [(s.start / scale, max(s.ns / scale, least)) for s in lane]
+            colors = [PALETTE["grow"] if s.goid == hog else "#555555" if s.goid == MAIN
+                      else SLICE_COLORS[i % 2] for i, s in enumerate(lane)]
+            ax.broken_barh(bars, (p - 0.35, 0.7), facecolors=colors, linewidth=0)
+            for s in lane:
+                if s.ns > tl.end * 0.12:
+                    ax.text((s.start + s.ns / 2) / scale, p, f"G{s.goid}", ha="center",
+                            va="center", fontsize=7, color="white")
+            others = [s for s in lane if hog and s.goid not in (hog, MAIN, RUNTIME_G)]
+            if others:
+                ax.text(others[0].start / scale, p - 0.42, f" {len(others)} others", fontsize=7,
+                        va="bottom", color=SLICE_COLORS[0])
+        for a in tl.steals:
+            s = a.what
+            ax.annotate("", xy=(a.t / scale, s.thief), xytext=(a.t / scale, s.victim),
+                        arrowprops={"arrowstyle": "->", "color": PALETTE["pointer"],
+                                    "linewidth": 1.2})
+            ax.plot([a.t / scale], [s.thief], "v", color=PALETTE["pointer"], markersize=5)
+        for a in tl.preempts:
+            ax.plot([a.t / scale], [a.what.p + 0.5], "X", color=PALETTE["guard"], markersize=7)
+        ax.set_yticks(range(tl.gomaxprocs), [f"P{p}" for p in range(tl.gomaxprocs)])
+        ax.set_ylim(tl.gomaxprocs - 0.4, -0.6)
+        ax.set_xlim(0, tl.end / scale * 1.01)
+        ax.set_xlabel("ms since main.main began (simulator)")
+        ax.set_title(title or f"{st.title}: {draw.plural(len(tl.steals), 'steal')} (arrows), "
+                     f"{draw.plural(len(tl.preempts), 'preemption')} (X)", loc="left",
+                     fontsize=9)
+        ax.grid(axis="x", color="#DDDDDD", linewidth=0.6)
+        ax.set_axisbelow(True)
+
+
+def draw_timeline(st: TimelineState, ax: Axes | None = None, *, title: str | None = None) -> Axes:
+    ax = draw.axes(ax, (7.2, 2.6))
+    TimelineArt(ax).update(st, title)
+    return ax
+
+
+class TimelinePainter:
+    """The explorer's figure: built once, redrawn in place for each state."""
+
+    SIZE, RECT = (7.4, 2.9), (0.07, 0.17, 0.9, 0.72)
+
+    def __init__(self) -> None:
+        self.fig: Figure | None = None
+        self.art: TimelineArt | None = None
+
+    def __call__(self, state: TimelineState, fig: Figure | None = None) -> Figure:
+        with draw.styled():
+            if self.fig is None:
+                self.fig = draw.canvas(None, self.SIZE)
+                self.art = TimelineArt(self.fig.add_axes(self.RECT))
+            self.art.update(state)
+        return self.fig
+
+
+def timeline_figure(states: Sequence[TimelineState]) -> Figure:
+    """The states one above the other, one lane per P each."""
+    with draw.styled():
+        heights = [0.6 + 0.45 * s.tl.gomaxprocs for s in states]
+        fig = draw.canvas(None, (7.4, sum(heights) + 0.6 * len(states)))
+        top = 1.0
+        for s, h in zip(states, heights, strict=True):
+            frac = (h + 0.6) / (sum(heights) + 0.6 * len(states))
+            draw_timeline(s, fig.add_axes((0.07, top - frac + 0.45 / (sum(heights) + 1),
+                                           0.9, frac * h / (h + 0.6) * 0.8)))
+            top -= frac
+    return fig
+
+
+def show_timelines(states: Sequence[TimelineState]) -> None:
+    view.show(timeline_figure(states))
+
+
+# ---- the explorer ---------------------------------------------------------------------------
+
+def timeline_explorer(name: str = "100 goroutines of ~33 µs, 4 Ps", seed: int = 0):
+    """A workload and a seed in; the M/P/G timeline of that simulated run out."""
+    import ipywidgets as w
+
+    pick = w.Dropdown(options=list(WORKLOADS), value=name, description="workload",
+                      layout={"width": "26em"})
+    seeds = w.IntSlider(value=seed, min=SEEDS.start, max=SEEDS.stop - 1, description="seed",
+                        continuous_update=False)
+    text = w.HTML()
+    picture = view.Picture(TimelinePainter())
+    ahead = view.Prefetch(picture)
+
+    def state(key):
+        return lambda: timeline_run(*key)
+
+    def render(*_):
+        key = (pick.value, seeds.value)
+        picture.render(key, state(key))  # the picture first: text and picture change together
+        text.value = view.pre(timeline_run(*key).lines())
+        picture.show(key, state(key))
+        nexts = [(pick.value, s) for s in (seeds.value + 1, seeds.value - 1) if s in SEEDS]
+        nexts += [(k, seeds.value) for k in WORKLOADS if k != pick.value]
+        ahead.after((k, state(k)) for k in nexts)
+
+    for wid in (pick, seeds):
+        wid.observe(render, "value")
+    render()
+    return view.box([[pick, seeds], text], picture)

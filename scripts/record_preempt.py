@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+"""Record lesson 12's real preemption runs: each configuration of
+gostack/sched/preemptprobe.py's program (a loop without calls, with leaf calls, with
+calls that have a prologue; with and without GODEBUG=asyncpreemptoff=1) run N times.
+
+    python scripts/record_preempt.py              # every configuration, --runs each
+    python scripts/record_preempt.py --runs 10
+
+Writes gostack/data/sched_preempt_recorded.json: the Go version, the date, the machine's
+CPU count and load average, and per configuration the list of runs.
+tests/test_l12_stealing_preemption.py counts the claims on them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from dataclasses import asdict
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from gostack import realgo  # noqa: E402
+from gostack.sched import preemptprobe  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", type=int, default=20)
+    args = ap.parse_args(argv)
+    a = realgo.require()
+    binary = preemptprobe.build(print)
+    load = os.getloadavg()
+    configs = {}
+    for name, c in preemptprobe.CONFIGS.items():
+        runs = [asdict(preemptprobe.run_once(binary, c)) for _ in range(args.runs)]
+        configs[name] = {"kind": c.kind, "n": c.n, "ms": c.ms, "godebug": c.godebug,
+                         "gomaxprocs": 1, "runs": runs}
+        print(f"{name}: {sum(preemptprobe.Run(**r).cut for r in runs)}/{args.runs} cut",
+              flush=True)
+    data = {
+        "go": a.version,
+        "recorded": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "cpus": os.cpu_count(),
+        "loadavg_at_start": [round(x, 2) for x in load],
+        "env": {"GOGC": "off", "GOMAXPROCS": "1"},
+        "note": "one run = one process of gostack/sched/preemptprobe.py's GO_SOURCE",
+        "configs": configs,
+    }
+    preemptprobe.PATH.write_text(json.dumps(data, indent=1) + "\n")
+    print(f"wrote {preemptprobe.PATH}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
