@@ -572,8 +572,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.paths:
         wanted = {Path(p).resolve() for p in args.paths}
         chosen = [s for s in chosen if s.english.resolve() in wanted]
-    if args.command == "update":
-        update(args.lang, chosen)
+    if args.command == "update":  # no paths: every notebook and the course list (course.po)
+        update(args.lang, chosen if args.paths else None)
         return 0
     if args.command == "readme":
         changed = readme(args.lang, write=not args.check)
