@@ -32,6 +32,9 @@ CODE_WORDS = {
     "stackalloc", "stackfree", "scanstack", "shrinkstack", "handoffp", "retake", "startm",
     "sysmon", "newm", "uintptr", "adjustframe", "no_adjust", "delta", "runtime", "go",
     "gogo", "int", "new", "elem", "sudog", "read", "nil", "poison", "syscall",
+    # the scheduler's (lessons 09-12): proc.go's functions and fields, the probes' goroutines
+    "main", "runnext", "runq", "newproc", "runqput", "runqputslow", "globrunqput", "schedule",
+    "schedtick", "gopark", "goready", "goyield", "wakep", "preemptone", "gettid", "end",
 }
 # Messages Go itself prints, quoted as Go prints them (the lesson compares them with real runs).
 GO_MESSAGES = ("fatal error: stack overflow", "runtime: goroutine stack exceeds",
@@ -221,3 +224,74 @@ def test_english_stays_english():
             "> stackguard0: the frame fits")
         assert l04.growth_run(160, 400).lines()[0] == (
             "400 calls of a 160-byte frame (entry frame 40, limit 1,000,000,000 B): 6 growths")
+
+
+def test_lesson_10(ko):
+    from gostack.lessons import l10_run_queues as l10
+
+    lines = [*l10.rules_lines(), *l10.compare_lines(("spawn_3", "spawn_5000")),
+             *l10.landmark_lines("spawn_300", ("w299", "w127", "w0", "w1")),
+             l10.overflow_line()]
+    assert_korean(lines, "lesson 10 lines")
+    for name in ("spawn_10", "spawn_300", "main_gosched", "chan_ready_runnext",
+                 "wg_done_wakes_main", "tick61_once"):
+        steps = l10.steps(name)
+        assert_korean([line for s in steps for line in s.lines()], f"lesson 10 steps {name}")
+        assert_korean(figure_texts(l10.queues_figure(name, len(steps) // 2)),
+                      f"lesson 10 queues {name}")
+    assert_korean([l10._html(l10.steps("spawn_10")[0], 0, 3)], "lesson 10 step header")
+
+
+def test_lesson_11(ko):
+    from gostack.lessons import l11_blocking as l11
+
+    short, long = l11.syscall_pair()
+    lines = [*l11.syscall_story(short), *l11.syscall_story(long),
+             *l11.threads_table().splitlines(), *l11.claim_lines()]
+    assert_korean(lines, "lesson 11 lines")
+    assert_korean(figure_texts(l11.syscall_pair_figure()), "lesson 11 syscall figure")
+    for kind in l11.KINDS:
+        for n in l11.NS:
+            state = l11.blocking_state(kind, n)
+            assert_korean(state.lines(), f"lesson 11 readout {kind} {n}")
+    assert_korean(figure_texts(l11.TimelinePainter()(l11.blocking_state("raw", 100))),
+                  "lesson 11 explorer figure")
+
+
+def test_lesson_12(ko):
+    from gostack.lessons import l12_stealing_preemption as l12
+
+    rows = l12.claim_rows(l12.CLAIMS, seeds=range(3))
+    lines = [*(r.line() for r in rows), *l12.steal_orders(), *l12.grab_table(),
+             *l12.median_lines(seeds=range(3)), *l12.preempt_story(),
+             *l12.preempt_story("the same, GODEBUG=asyncpreemptoff=1"), *l12.preempt_table()]
+    assert_korean(lines, "lesson 12 lines")
+    states = [l12.timeline_run(name) for name in l12.WORKLOADS]
+    assert_korean([line for s in states for line in s.lines()], "lesson 12 readouts")
+    assert_korean(figure_texts(l12.timeline_figure(states[:2])), "lesson 12 timelines")
+    assert_korean(figure_texts(l12.TimelinePainter()(states[3])), "lesson 12 explorer")
+
+
+def test_lesson_09_claims(ko):
+    """Lesson 09's claims of gostack.sched.stats, as the lesson prints them."""
+    from gostack.lessons import l09_why_scheduler as l09
+
+    assert_korean([r.line() for r in l09.claim_rows(range(3))], "lesson 09 claims")
+
+
+def test_english_stays_english_10_to_12():
+    """Lessons 10-12 in English print what the English notebooks show (recorded there)."""
+    from gostack.lessons import l10_run_queues as l10
+    from gostack.lessons import l11_blocking as l11
+    from gostack.lessons import l12_stealing_preemption as l12
+
+    with i18n.using("en"):
+        assert l10.overflow_line() == (
+            "ring overflows in the simulator: spawn_300 1, spawn_5000 37")
+        assert l10.compare_lines(("spawn_3",))[0] == (
+            "spawn_3            11 real runs (1 distinct order): 11 as the model, 0 one tick "
+            "later,  0 other; sysmon quiet: 5/5 as the model")
+        assert l11.claim_lines()[0] == (
+            "real 10/10  20 goroutines reading os.File pipes: no thread created")
+        assert l12.grab_table()[3] == (
+            "victim ring  0 + runnext (passes 1-3): the thief takes nothing; 0 left in the ring")

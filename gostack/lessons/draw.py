@@ -236,6 +236,10 @@ _COUNTED = {
     "growth": lambda n: ngettext("{n:,} growth", "{n:,} growths", n),
     "halving": lambda n: ngettext("{n:,} halving", "{n:,} halvings", n),
     "GC": lambda n: ngettext("{n:,} GC", "{n:,} GCs", n),
+    "spinning M": lambda n: ngettext("{n:,} spinning M", "{n:,} spinning Ms", n),
+    "steal": lambda n: ngettext("{n:,} steal", "{n:,} steals", n),
+    "victim": lambda n: ngettext("{n:,} victim", "{n:,} victims", n),
+    "preemption": lambda n: ngettext("{n:,} preemption", "{n:,} preemptions", n),
 }
 
 

@@ -243,7 +243,7 @@ class ClaimRow:
         known = _("  (a known miss, see below)") if self.leaves_out else ""
         return _("real {real:>2}/{real_runs}  simulator {model:>3}/{model_runs}  ").format(
             real=self.real, real_runs=self.real_runs, model=self.model,
-            model_runs=self.model_runs) + f"{self.text}{known}"
+            model_runs=self.model_runs) + f"{_(self.text)}{known}"
 
 
 def claim_rows(seeds: range = range(100)) -> tuple[ClaimRow, ...]:
@@ -395,5 +395,5 @@ def live_lines(runs: int = 3) -> list[str]:
         made = [statprobe.run_once(binary, cfg.mode, cfg.n, cfg.work, cfg.gomaxprocs)
                 for _i in range(runs)]
         out.append(_("live {held}/{runs}  ").format(held=sum(map(c.holds, made)), runs=runs)
-                   + c.text)
+                   + _(c.text))
     return out

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from .. import i18n
+from ..i18n import N_, _, ngettext
 from ..sched import catalog, machine, realrun, replay
 from ..sched.runtime2 import GLOBAL_CHECK_TICKS, RUNQ_SIZE
 from ..sched.trace import (
@@ -67,11 +69,14 @@ class Recorded:
         return self.model == self.output
 
     def line(self) -> str:
-        orders = f"{self.orders} distinct order" + ("s" if self.orders != 1 else "")
-        return (f"{self.name:<19}{self.runs} real runs ({orders}): "
-                f"{self.as_model:>2} as the model, {self.as_startup_preempted} one tick "
-                f"later, {self.other:>2} other; sysmon quiet: {self.quiet_as_model}/"
-                f"{self.quiet_runs} as the model")
+        orders = ngettext("{n} distinct order", "{n} distinct orders",
+                          self.orders).format(n=self.orders)
+        return f"{self.name:<19}" + _(
+            "{runs} real runs ({orders}): {as_model:>2} as the model, {later} one tick later, "
+            "{other:>2} other; sysmon quiet: {quiet_as_model}/{quiet_runs} as the model").format(
+            runs=self.runs, orders=orders, as_model=self.as_model,
+            later=self.as_startup_preempted, other=self.other,
+            quiet_as_model=self.quiet_as_model, quiet_runs=self.quiet_runs)
 
     def position(self, token: str, model: bool = False) -> int:
         """1-based place of ``token`` in the recorded order (or the model's)."""
@@ -91,8 +96,8 @@ def order_text(tokens: tuple[str, ...], head: int = 12, tail: int = 3) -> str:
     """A printed order, shortened in the middle: ``w299 w127 ... w255 end0``."""
     if len(tokens) <= head + tail + 1:
         return " ".join(tokens)
-    return (" ".join(tokens[:head]) + f" ... ({len(tokens) - head - tail} more) ... "
-            + " ".join(tokens[-tail:]))
+    more = _("({n} more)").format(n=len(tokens) - head - tail)
+    return " ".join(tokens[:head]) + f" ... {more} ... " + " ".join(tokens[-tail:])
 
 
 def compare_lines(names: tuple[str, ...]) -> list[str]:
@@ -100,9 +105,9 @@ def compare_lines(names: tuple[str, ...]) -> list[str]:
     out = []
     for n in names:
         r = recorded(n)
-        real = "real:  " if r.orders < r.runs else "one:   "  # every run differed
+        real = _("real:  ") if r.orders < r.runs else _("one:   ")  # every run differed
         out += [r.line(), f"  {real}{order_text(r.output)}",
-                f"  model: {'the same' if r.agrees else order_text(r.model)}"]
+                "  " + _("model: ") + (_("the same") if r.agrees else order_text(r.model))]
     return out
 
 
@@ -143,53 +148,67 @@ class Step:
             " ..." if len(s.global_) > 16 else "")
         due = (s.schedtick // GLOBAL_CHECK_TICKS + 1) * GLOBAL_CHECK_TICKS
         return [self.text, "",
-                f"running    {self.label(s.running)}",
+                ljust(_("running"), 11) + self.label(s.running),
                 f"runnext    {self.label(s.runnext)}",
-                f"local ring {len(s.runq):>3}/{RUNQ_SIZE}  {ring or '–'}",
-                f"global     {len(s.global_):>3}      {glob or '–'}",
-                f"schedtick  {s.schedtick}  (next 61-tick check when it reaches {due})"]
+                ljust(_("local ring"), 11) + f"{len(s.runq):>3}/{RUNQ_SIZE}  {ring or '–'}",
+                ljust(_("global"), 11) + f"{len(s.global_):>3}      {glob or '–'}",
+                f"schedtick  {s.schedtick}  "
+                + _("(next 61-tick check when it reaches {due})").format(due=due)]
+
+
+def ljust(text: str, width: int) -> str:
+    """``text`` padded to ``width`` columns (Hangul takes two)."""
+    return text + " " * (width - i18n.text_width(text))
+
+
+def rjust(text: str, width: int) -> str:
+    return " " * (width - i18n.text_width(text)) + text
 
 
 def describe(e: object, before: replay.QueueState, nm: Callable[[int], str]) -> str:
     """What the runtime did, in its own functions' words."""
     if isinstance(e, NewProc):
-        return f"{nm(e.parent)}: go {e.name.removeprefix('main.')}({e.arg}): newproc"
+        return _("{parent}: go {name}({arg}): newproc").format(
+            parent=nm(e.parent), name=e.name.removeprefix("main."), arg=e.arg)
     if isinstance(e, RunqPut):
         if not e.next:
-            return f"runqput: {nm(e.goid)} to the ring's tail"
+            return _("runqput: {g} to the ring's tail").format(g=nm(e.goid))
         if not e.kicked:
-            return f"runqput: {nm(e.goid)} into the empty runnext"
-        full = "; the ring is full" if len(before.runq) == RUNQ_SIZE else ""
-        return f"runqput: {nm(e.goid)} into runnext, kicking {nm(e.kicked)} to the tail{full}"
+            return _("runqput: {g} into the empty runnext").format(g=nm(e.goid))
+        full = _("; the ring is full") if len(before.runq) == RUNQ_SIZE else ""
+        return _("runqput: {g} into runnext, kicking {kicked} to the tail").format(
+            g=nm(e.goid), kicked=nm(e.kicked)) + full
     if isinstance(e, RunqPutSlow):
         half = e.goids[:-1]
-        return (f"runqputslow: the ring's first {len(half)} ({nm(half[0])} ... {nm(half[-1])})"
-                f" and {nm(e.goids[-1])} go to the global queue")
+        return _("runqputslow: the ring's first {n} ({first} ... {last}) and {g} go to the "
+                 "global queue").format(n=len(half), first=nm(half[0]), last=nm(half[-1]),
+                                        g=nm(e.goids[-1]))
     if isinstance(e, GlobRunqPut):
-        return f"globrunqput: {nm(e.goid)} to the global queue's tail"
+        return _("globrunqput: {g} to the global queue's tail").format(g=nm(e.goid))
     if isinstance(e, GlobRunqBatch):
-        return (f"findRunnable: the local queue is empty: {len(e.goids)} from the global "
-                f"queue, {nm(e.goids[0])} to run, the rest to the ring")
+        return _("findRunnable: the local queue is empty: {n} from the global queue, {g} to "
+                 "run, the rest to the ring").format(n=len(e.goids), g=nm(e.goids[0]))
     if isinstance(e, Execute):
         t, g = e.schedtick, nm(e.goid)
-        return {"runnext": f"schedule: {g} from runnext, inheriting the time slice "
-                           f"(schedtick stays {t})",
-                "runq": f"schedule: {g} from the ring's head (schedtick {t})",
-                "global61": f"schedule: schedtick {t - 1} % 61 == 0: {g} from the global "
-                            f"queue first (schedtick {t})",
-                "global": f"schedule: {g}, the first of the batch (schedtick {t})",
-                }.get(e.where, f"schedule: {g} on its locked M (schedtick {t})")
+        how = {"runnext": _("schedule: {g} from runnext, inheriting the time slice "
+                            "(schedtick stays {t})"),
+               "runq": _("schedule: {g} from the ring's head (schedtick {t})"),
+               "global61": _("schedule: schedtick {t1} % 61 == 0: {g} from the global queue "
+                             "first (schedtick {t})"),
+               "global": _("schedule: {g}, the first of the batch (schedtick {t})"),
+               }.get(e.where, _("schedule: {g} on its locked M (schedtick {t})"))
+        return how.format(g=g, t=t, t1=t - 1)
     if isinstance(e, Park):
-        return f"{nm(e.goid)} parks (gopark: {e.reason})"
+        return _("{g} parks (gopark: {reason})").format(g=nm(e.goid), reason=e.reason)
     if isinstance(e, Ready):
-        return f"{nm(e.by)} readies {nm(e.goid)} (goready)"
+        return _("{by} readies {g} (goready)").format(by=nm(e.by), g=nm(e.goid))
     if isinstance(e, Yield):
-        return (f"{nm(e.goid)} calls Gosched: to the global queue" if e.to.startswith("global")
-                else f"{nm(e.goid)} yields to its own ring (goyield)")
+        return (_("{g} calls Gosched: to the global queue") if e.to.startswith("global")
+                else _("{g} yields to its own ring (goyield)")).format(g=nm(e.goid))
     if isinstance(e, Exit):
-        return f"{nm(e.goid)} returns (goexit0)"
+        return _("{g} returns (goexit0)").format(g=nm(e.goid))
     if isinstance(e, Output):
-        return f"{nm(e.goid)} records {e.token}"
+        return _("{g} records {token}").format(g=nm(e.goid), token=e.token)
     if isinstance(e, HandoffP):
         return f"P{e.p} from M{e.from_m} to M{e.to_m} ({e.why})"
     return type(e).__name__
@@ -208,7 +227,7 @@ def steps(name: str) -> tuple[Step, ...]:
         return nm.get(g, f"G{g}")
 
     first = states[start - 1] if start else replay.QueueState()
-    out = [Step(start - 1, None, first, first, "main.main starts", nm)]
+    out = [Step(start - 1, None, first, first, _("main.main starts"), nm)]
     for i in range(start, len(events)):
         e = events[i]
         if isinstance(e, Queues):
@@ -228,18 +247,25 @@ def overflows(name: str) -> int:
     return len(run(name).trace.of(RunqPutSlow))
 
 
-WHERE = {"runnext": "from runnext (inherits the slice)", "runq": "from the ring's head",
-         "global61": "from the global queue: the 61-tick check",
-         "global": "from the global queue: a batch, the ring being empty",
-         "locked": "on its locked M"}
+WHERE = {"runnext": N_("from runnext (inherits the slice)"),
+         "runq": N_("from the ring's head"),
+         "global61": N_("from the global queue: the 61-tick check"),
+         "global": N_("from the global queue: a batch, the ring being empty"),
+         "locked": N_("on its locked M")}
 
 
 def rules_lines() -> list[str]:
     """The model's two constants, where go1.27.3 has them."""
-    return [f"local ring: {RUNQ_SIZE} slots per P          (runtime2.go, type p: "
-            f"runq [{RUNQ_SIZE}]guintptr)",
-            f"global queue first every {GLOBAL_CHECK_TICKS} ticks   (proc.go, findRunnable: "
-            f"pp.schedtick%{GLOBAL_CHECK_TICKS} == 0)"]
+    return [_("local ring: {size} slots per P          (runtime2.go, type p: "
+              "runq [{size}]guintptr)").format(size=RUNQ_SIZE),
+            _("global queue first every {ticks} ticks   (proc.go, findRunnable: "
+              "pp.schedtick%{ticks} == 0)").format(ticks=GLOBAL_CHECK_TICKS)]
+
+
+def overflow_line(names: tuple[str, ...] = ("spawn_300", "spawn_5000")) -> str:
+    """How many times the model's ring overflowed in each of ``names``."""
+    counts = ", ".join(f"{n} {overflows(n)}" for n in names)
+    return _("ring overflows in the simulator: {counts}").format(counts=counts)
 
 
 def landmark_lines(name: str, tokens: tuple[str, ...]) -> list[str]:
@@ -251,11 +277,12 @@ def landmark_lines(name: str, tokens: tuple[str, ...]) -> list[str]:
         starts.setdefault(e.goid, e)
     nm = replay.names(res.trace.events)
     goid = {v: k for k, v in nm.items()}
-    out = [f"{'':8}{'real':>6}{'model':>7}   how the model's G started"]
+    out = [" " * 8 + rjust(_("real"), 6) + rjust(_("model"), 7) + "   "
+           + _("how the model's G started")]
     for t in tokens:
         e = starts[goid[t]]  # w(i) records "wi": its token is its name
         out.append(f"{t:<8}{'#' + str(r.position(t)):>6}{'#' + str(r.position(t, True)):>7}"
-                   f"   {WHERE[e.where]}, schedtick {e.schedtick}")
+                   f"   {_(WHERE[e.where])}, schedtick {e.schedtick}")
     return out
 
 
@@ -278,12 +305,13 @@ class QueuesArt:
         kw = dict(ha="center", va="center", fontsize=7)
         self.boxes: dict[str, list] = {}
         for key, x, y in (("running", 0.05, 3.2), ("runnext", X0 + 2.6 * W, 3.2)):
-            ax.text(x, y + 0.35, key, ha="left", va="center", fontsize=8)
+            ax.text(x, y + 0.35, _("running") if key == "running" else key, ha="left",
+                    va="center", fontsize=8)
             self.boxes[key] = [self._slot(x + (X0 - 0.05), y, 2 * W, kw)]
         self.tick = ax.text(X0 + 7.4 * W, 3.5, "", ha="left", va="center", fontsize=8)
         self.more, self.counts = {}, {}
         for key, y in ROWS.items():
-            ax.text(0.05, y + 0.35, "local ring" if key == "ring" else "global queue",
+            ax.text(0.05, y + 0.35, _("local ring") if key == "ring" else _("global queue"),
                     ha="left", va="center", fontsize=8)
             self.counts[key] = ax.text(0.05, y - 0.1, "", ha="left", va="center", fontsize=7)
             self.boxes[key] = [self._slot(X0 + k * W, y, W, kw) for k in range(SLOTS)]
@@ -319,7 +347,8 @@ class QueuesArt:
         self.counts["global"].set_text(f"{len(s.global_)}")
         self.gauge.set_width(SLOTS * W * len(s.runq) / RUNQ_SIZE)
         due = (s.schedtick // GLOBAL_CHECK_TICKS + 1) * GLOBAL_CHECK_TICKS
-        self.tick.set_text(f"schedtick {s.schedtick}\nglobal queue first at {due}")
+        self.tick.set_text(f"schedtick {s.schedtick}\n"
+                           + _("global queue first at {due}").format(due=due))
         self.title.set_text(title)
 
 
@@ -355,7 +384,8 @@ def show_queues(name: str, k: int | None = None) -> None:
 # ---- the step-through -------------------------------------------------------------------
 
 def _html(step: Step, position: int, total: int) -> str:
-    return (f"<b>step {position + 1} of {total}</b>"
+    head = _("step {n} of {total}").format(n=position + 1, total=total)
+    return (f"<b>{head}</b>"
             f"<pre style='font-size: 11px; line-height: 1.25; {view.PRE_STYLE}'>"
             f"{html.escape(chr(10).join(step.lines()))}</pre>")
 

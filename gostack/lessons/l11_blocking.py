@@ -22,6 +22,8 @@ from statistics import median
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from .. import i18n
+from ..i18n import N_, _, ngettext
 from ..sched import procs, stats
 from ..sched.syscall import SyscallEnter, SyscallExit
 from ..sched.sysmon import Retake
@@ -33,20 +35,20 @@ NETPOLL_PATH = Path(__file__).resolve().parent.parent / "data" / "sched_netpoll_
 
 #: What the N goroutines block on (netprobe's modes, and statprobe's ``chan``).
 KINDS: dict[str, str] = {
-    "chan": "channel receive",
-    "osfile": "pipe read through os.File (netpoller)",
-    "raw": "pipe read by syscall.Read (blocking)",
+    "chan": N_("channel receive"),
+    "osfile": N_("pipe read through os.File (netpoller)"),
+    "raw": N_("pipe read by syscall.Read (blocking)"),
 }
 NS: tuple[int, ...] = (2, 20, 100)
 #: The model's workload for each kind (procs' modes): no netpoller, so os.File reads
 #: run as channel waits.
 MODEL_MODE = {"chan": "chan", "osfile": "chan", "raw": "read"}
-MODEL_NOTE = {"osfile": "no netpoller in the model: run as a channel wait, both gopark"}
+MODEL_NOTE = {"osfile": N_("no netpoller in the model: run as a channel wait, both gopark")}
 
 #: An M's states on a timeline, and their colours.
-STATES = {"go": "holds a P: wakes, schedules or runs Go code",
-          "sys+P": "in a system call, still holding its P",
-          "sys": "in a system call, P handed off (thread in the kernel)"}
+STATES = {"go": N_("holds a P: wakes, schedules or runs Go code"),
+          "sys+P": N_("in a system call, still holding its P"),
+          "sys": N_("in a system call, P handed off (thread in the kernel)")}
 COLORS = {"go": PALETTE["ok"], "sys+P": PALETTE["pointer"], "sys": PALETTE["grow"]}
 
 
@@ -70,7 +72,8 @@ class Recorded:
     def text(self) -> str:
         lo, hi = min(self.created), max(self.created)
         spread = f"{lo}" if lo == hi else f"{lo}-{hi}"
-        return f"median {self.median:g}, range {spread} in {len(self.created)} runs"
+        return _("median {median:g}, range {spread} in {runs} runs").format(
+            median=self.median, spread=spread, runs=len(self.created))
 
 
 def recorded(kind: str, n: int) -> Recorded | None:
@@ -100,13 +103,13 @@ class Claim:
 
 CLAIMS: tuple[Claim, ...] = (
     Claim("osfile_none_20", "osfile_p1_n20",
-          "20 goroutines reading os.File pipes: no thread created", 0),
+          N_("20 goroutines reading os.File pipes: no thread created"), 0),
     Claim("osfile_none_100", "osfile_p1_n100",
-          "100 goroutines reading os.File pipes: no thread created", 0),
+          N_("100 goroutines reading os.File pipes: no thread created"), 0),
     Claim("raw_each_20", "raw_p1_n20",
-          "20 goroutines in syscall.Read: at least 18 threads created", 18),
+          N_("20 goroutines in syscall.Read: at least 18 threads created"), 18),
     Claim("raw_most_100", "raw_p1_n100",
-          "100 goroutines in syscall.Read: at least 70 threads created", 70),
+          N_("100 goroutines in syscall.Read: at least 70 threads created"), 70),
 )
 
 
@@ -116,7 +119,8 @@ def claim_lines(data: dict | None = None) -> list[str]:
     out = []
     for c in CLAIMS:
         runs = configs[c.config]["runs"]
-        out.append(f"real {sum(map(c.holds, runs)):>2}/{len(runs)}  {c.text}")
+        out.append(_("real {held:>2}/{runs}  ").format(held=sum(map(c.holds, runs)),
+                                                         runs=len(runs)) + _(c.text))
     return out
 
 
@@ -200,7 +204,7 @@ def syscall_story(t: Timeline) -> list[str]:
     for m, segs in t.lanes.items():
         for a, b, state, g in segs:
             who = f"G{g} " if state != "go" else ""
-            out.append(f"M{m} {a / 1e3:8.1f}-{b / 1e3:8.1f} µs  {who}{STATES[state]}")
+            out.append(f"M{m} {a / 1e3:8.1f}-{b / 1e3:8.1f} µs  {who}{_(STATES[state])}")
     return out
 
 
@@ -218,16 +222,18 @@ class Blocking:
 
     @property
     def title(self) -> str:
-        return f"{self.n:,} goroutines in a {KINDS[self.kind]}, GOMAXPROCS=1"
+        return _("{n:,} goroutines in a {kind}, GOMAXPROCS=1").format(
+            n=self.n, kind=_(KINDS[self.kind]))
 
     def lines(self) -> list[str]:
-        note = f" ({MODEL_NOTE[self.kind]})" if self.kind in MODEL_NOTE else ""
+        note = f" ({_(MODEL_NOTE[self.kind])})" if self.kind in MODEL_NOTE else ""
+        made = ngettext("simulator (seed {seed}): {created:,} thread created, ",
+                        "simulator (seed {seed}): {created:,} threads created, ", self.created)
         return [self.title,
-                f"simulator (seed {self.seed}): {self.created:,} "
-                f"thread{'' if self.created == 1 else 's'} created, "
-                f"{self.handoffs:,} handoffs by sysmon{note}",
-                f"real go1.27.3: {self.real.text()}" if self.real
-                else "real go1.27.3: no run recorded for this N"]
+                made.format(seed=self.seed, created=self.created)
+                + _("{handoffs:,} handoffs by sysmon").format(handoffs=self.handoffs) + note,
+                _("real go1.27.3: {text}").format(text=self.real.text()) if self.real
+                else _("real go1.27.3: no run recorded for this N")]
 
 
 @functools.lru_cache(maxsize=32)
@@ -242,9 +248,10 @@ def blocking_state(kind: str = "raw", n: int = 20, seed: int = 0) -> Blocking:
 
 def threads_table() -> str:
     """The recorded runs against the model, per kind and N (threads created by the end)."""
-    rows = ["threads created after main.main started (GOMAXPROCS=1)",
-            f"{'N goroutines blocked in a':<48}{'real go1.27.3':<23}simulator",
-            f"{'':<48}{'median (range), runs':<23}(seed 0)"]
+    rows = [_("threads created after main.main started (GOMAXPROCS=1)"),
+            ljust(_("N goroutines blocked in a"), 48) + ljust(_("real go1.27.3"), 23)
+            + _("simulator"),
+            " " * 48 + ljust(_("median (range), runs"), 23) + _("(seed 0)")]
     for kind in KINDS:
         for n in NS:
             rec = recorded(kind, n)
@@ -252,9 +259,14 @@ def threads_table() -> str:
                 continue
             b = blocking_state(kind, n)
             real = f"{rec.median:g} ({min(rec.created)}-{max(rec.created)}), {len(rec.created)}"
-            model = f"{b.created}" + (" as a channel wait" if kind in MODEL_NOTE else "")
-            rows.append(f"{n:>3} x {KINDS[kind]:<42}{real:<23}{model}")
+            model = f"{b.created}" + (_(" as a channel wait") if kind in MODEL_NOTE else "")
+            rows.append(f"{n:>3} x {ljust(_(KINDS[kind]), 42)}{real:<23}{model}")
     return "\n".join(rows)
+
+
+def ljust(text: str, width: int) -> str:
+    """``text`` padded to ``width`` columns (Hangul takes two)."""
+    return text + " " * (width - i18n.text_width(text))
 
 
 # ---- figures --------------------------------------------------------------------------------
@@ -287,13 +299,14 @@ class TimelineArt:
         ax.set_ylim(-0.6, top + 0.6)
         ax.invert_yaxis()
         ax.set_xlim(0, t.end / scale)
-        ax.set_xlabel(f"{unit} since main started the goroutines (simulator)")
+        ax.set_xlabel(_("{unit} since main started the goroutines (simulator)").format(
+            unit=unit))
         more = len(t.lanes) - len(ms)
-        tail = f" (+{more} Ms not shown)" if more > 0 else ""
+        tail = _(" (+{more} Ms not shown)").format(more=more) if more > 0 else ""
         ax.set_title(title + tail, loc="left", fontsize=9)
         if legend:
             for state, label in STATES.items():
-                ax.barh(0, 0, color=COLORS[state], label=label)
+                ax.barh(0, 0, color=COLORS[state], label=_(label))
             ax.legend(fontsize=7, frameon=False, loc="upper left", ncol=2,
                       bbox_to_anchor=(-0.1, -0.3))
 
@@ -310,9 +323,9 @@ def syscall_pair_figure() -> Figure:
     with draw.styled():
         fig = draw.canvas(None, (7.2, 5.0))
         draw_timeline(short, fig.add_axes((0.1, 0.67, 0.87, 0.26)), legend=False,
-                      title="2 goroutines, Nanosleep 5 µs: back before sysmon looks")
+                      title=_("2 goroutines, Nanosleep 5 µs: back before sysmon looks"))
         draw_timeline(long, fig.add_axes((0.1, 0.24, 0.87, 0.3)),
-                      title="2 goroutines, Nanosleep 1 ms: retake and handoffp")
+                      title=_("2 goroutines, Nanosleep 1 ms: retake and handoffp"))
     return fig
 
 
@@ -334,8 +347,9 @@ class TimelinePainter:
             if self.fig is None:
                 self.fig = draw.canvas(None, self.SIZE)
                 self.art = TimelineArt(self.fig.add_axes(self.RECT))
-            self.art.update(state.line, f"N={state.n:,}, {KINDS[state.kind]}: "
-                            f"{state.created:,} threads created")
+            made = ngettext("{n:,} thread created", "{n:,} threads created", state.created)
+            self.art.update(state.line, f"N={state.n:,}, {_(KINDS[state.kind])}: "
+                            + made.format(n=state.created))
         return self.fig
 
 
@@ -387,6 +401,7 @@ def live_lines(runs: int = 3) -> list[str]:
     for c in CLAIMS:
         cfg = load_netpoll()["configs"][c.config]
         made = [netprobe.run_once(binary, cfg["mode"], cfg["n"], cfg["gomaxprocs"]).as_dict()
-                for _ in range(runs)]
-        out.append(f"live {sum(map(c.holds, made))}/{runs}  {c.text}")
+                for _i in range(runs)]
+        out.append(_("live {held}/{runs}  ").format(held=sum(map(c.holds, made)), runs=runs)
+                   + _(c.text))
     return out

@@ -20,6 +20,8 @@ from statistics import median
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from .. import i18n
+from ..i18n import N_, _
 from ..sched import preemptprobe, procs, stats, timeline
 from ..sched.runq import queued, runqput, runqsteal
 from ..sched.runtime2 import G, World
@@ -31,11 +33,11 @@ from .draw import PALETTE
 #: spin ones with 100 goroutines instead of 1,000, so that one slice is wide enough to see).
 #: (configuration, n, GOMAXPROCS); the loop on 2 Ps is the recorded 1-P one with a second P.
 WORKLOADS: dict[str, tuple[str, int, int]] = {
-    "100 goroutines of ~33 µs, 4 Ps": ("spin_p4_w20000", 100, 4),
-    "100 goroutines of ~33 µs, 2 Ps": ("spin_p2_w20000", 100, 2),
-    "a 20 ms loop without calls, 1 P": ("hog_p1_n20", 20, 1),
-    "the same, GODEBUG=asyncpreemptoff=1": ("hog_p1_n20_asyncoff", 20, 1),
-    "a 20 ms loop without calls, 2 Ps": ("hog_p1_n20", 20, 2),
+    N_("100 goroutines of ~33 µs, 4 Ps"): ("spin_p4_w20000", 100, 4),
+    N_("100 goroutines of ~33 µs, 2 Ps"): ("spin_p2_w20000", 100, 2),
+    N_("a 20 ms loop without calls, 1 P"): ("hog_p1_n20", 20, 1),
+    N_("the same, GODEBUG=asyncpreemptoff=1"): ("hog_p1_n20_asyncoff", 20, 1),
+    N_("a 20 ms loop without calls, 2 Ps"): ("hog_p1_n20", 20, 2),
 }
 SEEDS = range(10)
 MAIN, RUNTIME_G = 1, 2  # main.main's goid; runtime.main's last goroutine (the GOMAXPROCS updater)
@@ -59,11 +61,13 @@ def steal_orders(count: int = 4, starts: Sequence[int] = range(8)) -> list[str]:
     """``stealOrder.start(i)`` for a few ``i`` (proc.go ``randomOrder``): where each
     enumeration begins, its step (a number coprime with ``count``), the Ps it visits."""
     order = RandomOrder.reset(count)
-    out = [f"{count} Ps: steps coprime with {count}: {', '.join(map(str, order.coprimes))}"]
+    out = [_("{count} Ps: steps coprime with {count}: {steps}").format(
+        count=count, steps=", ".join(map(str, order.coprimes)))]
     for i in starts:
         inc = order.coprimes[i // count % len(order.coprimes)]
         ps = " ".join(f"P{p}" for p in order.start(i))
-        out.append(f"start({i}): first P{i % count}, step {inc}: {ps}")
+        out.append(f"start({i}): " + _("first P{p}, step {inc}: {ps}").format(
+            p=i % count, inc=inc, ps=ps))
     return out
 
 
@@ -80,10 +84,12 @@ class Grab:
 
     def line(self) -> str:
         nxt = " + runnext" if self.runnext else ""
-        when = "last pass" if self.last_pass else "passes 1-3"
-        what = "its runnext" if self.took_runnext else f"{self.taken} from the ring's head"
-        return (f"victim ring {self.ring:>2}{nxt:<10} ({when}): the thief takes "
-                f"{what if self.taken else 'nothing'}; {self.left} left in the ring")
+        when = _("last pass") if self.last_pass else _("passes 1-3")
+        what = (_("its runnext") if self.took_runnext
+                else _("{n} from the ring's head").format(n=self.taken))
+        return (_("victim ring {ring:>2}").format(ring=self.ring) + f"{nxt:<10} ({when}): "
+                + _("the thief takes {what}; {left} left in the ring").format(
+                    what=what if self.taken else _("nothing"), left=self.left))
 
 
 def grab(ring: int, runnext: bool = True, last_pass: bool = False) -> Grab:
@@ -129,9 +135,10 @@ class ClaimRow:
     leaves_out: str
 
     def line(self) -> str:
-        known = "  (a known miss, see below)" if self.leaves_out else ""
-        return (f"real {self.real:>2}/{self.real_runs}  simulator {self.model:>3}/"
-                f"{self.model_runs}  {self.text}{known}")
+        known = _("  (a known miss, see below)") if self.leaves_out else ""
+        return _("real {real:>2}/{real_runs}  simulator {model:>3}/{model_runs}  ").format(
+            real=self.real, real_runs=self.real_runs, model=self.model,
+            model_runs=self.model_runs) + f"{_(self.text)}{known}"
 
 
 def claim_rows(names: Sequence[str] = CLAIMS, seeds: range = range(100)) -> tuple[ClaimRow, ...]:
@@ -142,7 +149,8 @@ def claim_rows(names: Sequence[str] = CLAIMS, seeds: range = range(100)) -> tupl
 
 def median_lines(seeds: range = range(60)) -> list[str]:
     chosen = [m for n in MEDIANS for m in stats.MEDIANS if m.name == n]
-    return [f"median real {r:.3g}, simulator {m:.3g} ({nr} and {nm} runs): {md.text}"
+    return [_("median real {real:.3g}, simulator {model:.3g} ({nr} and {nm} runs): ").format(
+                real=r, model=m, nr=nr, nm=nm) + _(md.text)
             for md, r, m, nr, nm in stats.compare_medians(chosen, seeds=seeds)]
 
 
@@ -156,31 +164,42 @@ class TimelineState:
 
     @property
     def title(self) -> str:
-        return f"{self.name}, seed {self.seed}"
+        return _("{name}, seed {seed}").format(name=_(self.name), seed=self.seed)
 
     def lines(self) -> list[str]:
         tl, o = self.tl, self.tl.outcome
         per_p = ", ".join(f"P{p} {n}" for p, n in sorted(o.per_p.items()))
         out = [self.title,
-               f"done after {tl.end / 1e6:.2f} ms; goroutines started per P: {per_p}",
-               f"{draw.plural(len(tl.spinning_starts), 'spinning M')} started by wakep; "
-               f"{draw.plural(len(tl.steals), 'steal')}"]
+               _("done after {ms:.2f} ms; goroutines started per P: {per_p}").format(
+                   ms=tl.end / 1e6, per_p=per_p),
+               _("{spinning} started by wakep; {steals}").format(
+                   spinning=draw.plural(len(tl.spinning_starts), "spinning M"),
+                   steals=draw.plural(len(tl.steals), "steal"))]
         for a in tl.steals[:3]:
             s = a.what
-            what = "its runnext" if s.runnext else f"{s.n} of its ring"
-            out.append(f"  {a.t / 1e6:.3f} ms: P{s.thief} steals {what} from P{s.victim}"
-                       f" (after looking at {draw.plural(s.tries, 'victim')})")
+            what = _("its runnext") if s.runnext else _("{n} of its ring").format(n=s.n)
+            out.append(f"  {a.t / 1e6:.3f} ms: " + _(
+                "P{thief} steals {what} from P{victim} (after looking at {tries})").format(
+                thief=s.thief, what=what, victim=s.victim,
+                tries=draw.plural(s.tries, "victim")))
         for a in tl.preempts:
             e = a.what
-            out.append(f"{a.t / 1e6:.2f} ms: sysmon preempts G{e.goid} on P{e.p}, "
-                       f"{e.ran_ns / 1e6:.1f} ms on one schedtick: {e.how}")
+            out.append(f"{a.t / 1e6:.2f} ms: " + _(
+                "sysmon preempts G{g} on P{p}, {ms:.1f} ms on one schedtick: {how}").format(
+                g=e.goid, p=e.p, ms=e.ran_ns / 1e6, how=how_text(e.how)))
         hog = hog_goid(tl)
         if hog:
             cut = [s for s in tl.of(hog) if s.ended == "runnable"]
-            out.append(f"G{hog}, the loop, stopped at {cut[0].end / 1e6:.2f} ms by the signal"
-                       if cut else f"G{hog}, the loop, ran to its end at "
-                       f"{tl.of(hog)[-1].end / 1e6:.2f} ms: nothing stopped it")
+            out.append(_("G{g}, the loop, stopped at {ms:.2f} ms by the signal").format(
+                g=hog, ms=cut[0].end / 1e6) if cut else _(
+                "G{g}, the loop, ran to its end at {ms:.2f} ms: nothing stopped it").format(
+                g=hog, ms=tl.of(hog)[-1].end / 1e6))
         return out
+
+
+def how_text(how: str) -> str:
+    """sysmon's request, ``stackguard0`` or ``stackguard0+signal``, with its word translated."""
+    return "+".join(_(N_("signal")) if part == "signal" else part for part in how.split("+"))
 
 
 @functools.lru_cache(maxsize=64)  # a widget revisits states; the value is frozen
@@ -196,35 +215,40 @@ def preempt_story(name: str = "a 20 ms loop without calls, 1 P", seed: int = 0) 
     hog = hog_goid(tl)
     out = []
     for s in tl.of(hog):
-        then = {"runnable": "preempted, to the global queue", "dead": "done"}[s.ended]
-        out.append(f"{s.start / 1e6:7.3f} - {s.end / 1e6:7.3f} ms  G{hog} (the loop) runs on "
-                   f"P{s.p}; then {then}")
+        then = {"runnable": _("preempted, to the global queue"), "dead": _("done")}[s.ended]
+        out.append(f"{s.start / 1e6:7.3f} - {s.end / 1e6:7.3f} ms  " + _(
+            "G{g} (the loop) runs on P{p}; then {then}").format(g=hog, p=s.p, then=then))
     for a in tl.preempts:
-        out.append(f"{a.t / 1e6:7.3f} ms            sysmon: preemptone({a.what.how})")
+        out.append(f"{a.t / 1e6:7.3f} ms            sysmon: preemptone({how_text(a.what.how)})")
     others = [s.start for s in tl.slices if s.goid not in (hog, MAIN, RUNTIME_G)]
-    out.append(f"{min(others) / 1e6:7.3f} ms            the first of the "
-               f"{tl.outcome.workload.n} others starts")
+    out.append(f"{min(others) / 1e6:7.3f} ms            " + _(
+        "the first of the {n} others starts").format(n=tl.outcome.workload.n))
     return sorted(out)
 
 
 # ---- which loops preemption stops: preemptprobe's recorded real runs ------------------------
 
-LOOPS: dict[str, str] = {"nocall": "no calls", "leaf": "calls a leaf (NOSPLIT)",
-                         "call": "calls a function with a prologue"}
+LOOPS: dict[str, str] = {"nocall": N_("no calls"), "leaf": N_("calls a leaf (NOSPLIT)"),
+                         "call": N_("calls a function with a prologue")}
 
 
 def preempt_table(recorded: dict | None = None) -> list[str]:
     """Per configuration of preemptprobe: in how many real runs another goroutine started
     while the 50 ms loop ran, and the median ms from the loop's start until one did."""
     recorded = recorded or preemptprobe.load_recorded()
-    out = [f"{'GOMAXPROCS=1, a 50 ms loop that':<34}{'GODEBUG':<20}{'cut':<8}"
-           "median ms to the first other"]
+    out = [ljust(_("GOMAXPROCS=1, a 50 ms loop that"), 34) + f"{'GODEBUG':<20}"
+           + ljust(_("cut"), 8) + _("median ms to the first other")]
     for name, c in preemptprobe.CONFIGS.items():
         runs = preemptprobe.recorded_runs(name, recorded)
         cut = sum(r.cut for r in runs)
-        out.append(f"{LOOPS[c.kind]:<34}{c.godebug or '-':<20}{f'{cut}/{len(runs)}':<8}"
-                   f"{median(r.delay_ms for r in runs):.0f}")
+        out.append(f"{ljust(_(LOOPS[c.kind]), 34)}{c.godebug or '-':<20}"
+                   f"{f'{cut}/{len(runs)}':<8}{median(r.delay_ms for r in runs):.0f}")
     return out
+
+
+def ljust(text: str, width: int) -> str:
+    """``text`` padded to ``width`` columns (Hangul takes two)."""
+    return text + " " * (width - i18n.text_width(text))
 
 
 # ---- the figure: one lane per P ---------------------------------------------------------
@@ -252,8 +276,9 @@ class TimelineArt:
                             va="center", fontsize=7, color="white")
             others = [s for s in lane if hog and s.goid not in (hog, MAIN, RUNTIME_G)]
             if others:
-                ax.text(others[0].start / scale, p - 0.42, f" {len(others)} others", fontsize=7,
-                        va="bottom", color=SLICE_COLORS[0])
+                ax.text(others[0].start / scale, p - 0.42,
+                        " " + _("{n} others").format(n=len(others)), fontsize=7, va="bottom",
+                        color=SLICE_COLORS[0])
         for a in tl.steals:
             s = a.what
             ax.annotate("", xy=(a.t / scale, s.thief), xytext=(a.t / scale, s.victim),
@@ -265,10 +290,10 @@ class TimelineArt:
         ax.set_yticks(range(tl.gomaxprocs), [f"P{p}" for p in range(tl.gomaxprocs)])
         ax.set_ylim(tl.gomaxprocs - 0.4, -0.6)
         ax.set_xlim(0, tl.end / scale * 1.01)
-        ax.set_xlabel("ms since main.main began (simulator)")
-        ax.set_title(title or f"{st.title}: {draw.plural(len(tl.steals), 'steal')} (arrows), "
-                     f"{draw.plural(len(tl.preempts), 'preemption')} (X)", loc="left",
-                     fontsize=9)
+        ax.set_xlabel(_("ms since main.main began (simulator)"))
+        ax.set_title(title or _("{title}: {steals} (arrows), {preempts} (X)").format(
+            title=st.title, steals=draw.plural(len(tl.steals), "steal"),
+            preempts=draw.plural(len(tl.preempts), "preemption")), loc="left", fontsize=9)
         ax.grid(axis="x", color="#DDDDDD", linewidth=0.6)
         ax.set_axisbelow(True)
 

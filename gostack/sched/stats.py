@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from statistics import median
 
+from ..i18n import N_
 from .clock import DEFAULT_COSTS, Costs
 from .procs import Outcome, Workload, simulate
 from .statprobe import Run
@@ -120,64 +121,64 @@ class Claim:
 
 CLAIMS: tuple[Claim, ...] = (
     Claim("every_p_ran_p4", "spin_p4_w20000",
-          "GOMAXPROCS=4, main spawns 1,000 goroutines of ~40 µs: every P starts some",
+          N_("GOMAXPROCS=4, main spawns 1,000 goroutines of ~40 µs: every P starts some"),
           lambda x: x.ps_used == 4),
     Claim("every_p_ran_p2", "spin_p2_w20000",
-          "GOMAXPROCS=2, 1,000 goroutines of ~40 µs: both Ps start some",
+          N_("GOMAXPROCS=2, 1,000 goroutines of ~40 µs: both Ps start some"),
           lambda x: x.ps_used == 2),
     Claim("stolen_share_p4", "spin_p4_w20000",
-          "GOMAXPROCS=4: 60-90 % of them start off main's P (stolen; even would be 75 %)",
+          N_("GOMAXPROCS=4: 60-90 % of them start off main's P (stolen; even would be 75 %)"),
           lambda x: 0.6 <= off_share(x) <= 0.9),
     Claim("stolen_share_p2", "spin_p2_w20000",
-          "GOMAXPROCS=2: 35-65 % of them start off main's P (even would be 50 %)",
+          N_("GOMAXPROCS=2: 35-65 % of them start off main's P (even would be 50 %)"),
           lambda x: 0.35 <= off_share(x) <= 0.65),
     Claim("short_work_every_p", "spin_p4_w2000",
-          "GOMAXPROCS=4, 1,000 goroutines of ~3 µs: every P starts some (the spinning Ms "
-          "must wake before main's P drains its queue)",
+          N_("GOMAXPROCS=4, 1,000 goroutines of ~3 µs: every P starts some (the spinning Ms "
+             "must wake before main's P drains its queue)"),
           lambda x: x.ps_used == 4,
           leaves_out="the OS's CPUs: on 2 shared CPUs a woken M waits for one, so main's "
                      "P often drains the 3 ms of work before the others steal; the model "
                      "wakes an M after one exponential latency (mean Costs.wake) and lets "
                      "every M run at once"),
     Claim("four_threads_ran_them_p4", "spin_p4_w20000",
-          "GOMAXPROCS=4: the 1,000 goroutines started on exactly 4 threads (gettid)",
+          N_("GOMAXPROCS=4: the 1,000 goroutines started on exactly 4 threads (gettid)"),
           lambda x: len(x.per_m) == 4),
     Claim("spin_no_new_threads", "spin_p4_w20000",
-          "GOMAXPROCS=4, CPU-bound goroutines: at most 1 thread created after main starts",
+          N_("GOMAXPROCS=4, CPU-bound goroutines: at most 1 thread created after main starts"),
           lambda x: created(x) <= 1),
     Claim("chan_no_threads_20", "chan_p1_n20",
-          "20 goroutines blocked on a channel: no thread created", lambda x: created(x) == 0),
+          N_("20 goroutines blocked on a channel: no thread created"), lambda x: created(x) == 0),
     Claim("chan_no_threads_60", "chan_p1_n60",
-          "60 goroutines blocked on a channel: no thread created", lambda x: created(x) == 0),
+          N_("60 goroutines blocked on a channel: no thread created"), lambda x: created(x) == 0),
     Claim("nanosleep_thread_each", "nanosleep_p1_n20",
-          "GOMAXPROCS=1, 20 goroutines in syscall.Nanosleep (50 ms): >= 18 threads created",
+          N_("GOMAXPROCS=1, 20 goroutines in syscall.Nanosleep (50 ms): >= 18 threads created"),
           lambda x: created(x) >= n_of(x) - 2),
     Claim("nanosleep_each_on_its_own_thread", "nanosleep_p1_n20",
-          "GOMAXPROCS=1, 20 sleepers: each started on a different thread (gettid)",
+          N_("GOMAXPROCS=1, 20 sleepers: each started on a different thread (gettid)"),
           lambda x: len(x.per_m) == n_of(x)),
     Claim("nanosleep_thread_each_p4", "nanosleep_p4_n20",
-          "GOMAXPROCS=4, 20 goroutines in syscall.Nanosleep: >= 16 threads created",
+          N_("GOMAXPROCS=4, 20 goroutines in syscall.Nanosleep: >= 16 threads created"),
           lambda x: created(x) >= n_of(x) - 4),
     Claim("nanosleep_overlap", "nanosleep_p1_n20",
-          "GOMAXPROCS=1, 20 x 50 ms Nanosleep drain in < 100 ms: the P is handed off, so "
-          "the sleeps overlap", lambda x: x.drain_ns < 100_000_000),
+          N_("GOMAXPROCS=1, 20 x 50 ms Nanosleep drain in < 100 ms: the P is handed off, so "
+             "the sleeps overlap"), lambda x: x.drain_ns < 100_000_000),
     Claim("read_thread_each_20", "read_p1_n20",
-          "GOMAXPROCS=1, 20 goroutines in a blocking pipe read: >= 18 threads created "
-          "within 30 ms", lambda x: created(x) >= n_of(x) - 2),
+          N_("GOMAXPROCS=1, 20 goroutines in a blocking pipe read: >= 18 threads created "
+             "within 30 ms"), lambda x: created(x) >= n_of(x) - 2),
     Claim("read_thread_each_60", "read_p1_n60",
-          "GOMAXPROCS=1, 60 goroutines in a blocking pipe read: >= 58 threads created "
-          "within 30 ms", lambda x: created(x) >= n_of(x) - 2,
+          N_("GOMAXPROCS=1, 60 goroutines in a blocking pipe read: >= 58 threads created "
+             "within 30 ms"), lambda x: created(x) >= n_of(x) - 2,
           leaves_out="the OS's CPUs again: each of the 60 handoffs waits for sysmon and "
                      "then for a new thread to get a CPU; on the loaded VM some runs had "
                      "only 11-50 readers in the kernel when main counted after 30 ms"),
     Claim("readied_stay_local", "chan_p4_n20",
-          "GOMAXPROCS=4, close readies 20 receivers into the closer's P: all 20 start there",
+          N_("GOMAXPROCS=4, close readies 20 receivers into the closer's P: all 20 start there"),
           lambda x: x.off_main_p == 0, tol=0.3),
     Claim("hog_preempted", "hog_p1_n20",
-          "GOMAXPROCS=1, a 20 ms loop without calls: the 20 waiting goroutines start "
-          "before it ends (sysmon's signal)", lambda x: hog_overlap_ns(x) > 100_000),
+          N_("GOMAXPROCS=1, a 20 ms loop without calls: the 20 waiting goroutines start "
+             "before it ends (sysmon's signal)"), lambda x: hog_overlap_ns(x) > 100_000),
     Claim("hog_asyncpreemptoff", "hog_p1_n20_asyncoff",
-          "the same with GODEBUG=asyncpreemptoff=1: they start only when the loop is over",
+          N_("the same with GODEBUG=asyncpreemptoff=1: they start only when the loop is over"),
           lambda x: hog_overlap_ns(x) < 100_000),
 )
 
@@ -232,32 +233,32 @@ def preempt_delay_ms(x: Run | Outcome) -> float:
 
 
 MEDIANS: tuple[Median, ...] = (
-    Median("share_off_main_p2", "spin_p2_w20000", "share started off main's P, GOMAXPROCS=2",
+    Median("share_off_main_p2", "spin_p2_w20000", N_("share started off main's P, GOMAXPROCS=2"),
            off_share, 0.05),
-    Median("share_off_main_p4", "spin_p4_w20000", "share started off main's P, GOMAXPROCS=4",
+    Median("share_off_main_p4", "spin_p4_w20000", N_("share started off main's P, GOMAXPROCS=4"),
            off_share, 0.05),
     Median("threads_created_nanosleep_p1", "nanosleep_p1_n20",
-           "threads created, 20 sleepers, GOMAXPROCS=1", created, 1),
+           N_("threads created, 20 sleepers, GOMAXPROCS=1"), created, 1),
     Median("threads_created_nanosleep_p4", "nanosleep_p4_n20",
-           "threads created, 20 sleepers, GOMAXPROCS=4", created, 1),
+           N_("threads created, 20 sleepers, GOMAXPROCS=4"), created, 1),
     Median("threads_blocked_read_p1", "read_p1_n20",
-           "live threads while 20 goroutines read pipes", lambda x: x.threads_blocked, 1),
+           N_("live threads while 20 goroutines read pipes"), lambda x: x.threads_blocked, 1),
     Median("threads_blocked_chan_p1", "chan_p1_n60",
-           "live threads while 60 goroutines wait on a channel",
+           N_("live threads while 60 goroutines wait on a channel"),
            lambda x: x.threads_blocked, 1),
     Median("drain_nanosleep_p1_ms", "nanosleep_p1_n20",
-           "ms until 20 x 50 ms Nanosleep goroutines are done, GOMAXPROCS=1",
+           N_("ms until 20 x 50 ms Nanosleep goroutines are done, GOMAXPROCS=1"),
            lambda x: x.drain_ns / 1e6, 10),
     Median("hog_preempt_delay_ms", "hog_p1_n20",
-           "ms from the hog's start to the first other goroutine's (sysmon: 10 ms on one "
-           "schedtick, then its next look, then the signal)", preempt_delay_ms, 5),
+           N_("ms from the hog's start to the first other goroutine's (sysmon: 10 ms on one "
+              "schedtick, then its next look, then the signal)"), preempt_delay_ms, 5),
     Median("drain_spin_p1_ms", "spin_p1_w20000",
-           "ms to drain 1,000 goroutines of ~40 µs CPU, GOMAXPROCS=1",
+           N_("ms to drain 1,000 goroutines of ~40 µs CPU, GOMAXPROCS=1"),
            lambda x: x.drain_ns / 1e6, 20,
            leaves_out="the machine's load: the process gets a fraction of a CPU (real "
                       "CPU time ~42 ms, wall ~100-140 ms); the model's M runs undisturbed"),
     Median("drain_spin_p4_ms", "spin_p4_w20000",
-           "ms to drain 1,000 goroutines of ~40 µs CPU, GOMAXPROCS=4",
+           N_("ms to drain 1,000 goroutines of ~40 µs CPU, GOMAXPROCS=4"),
            lambda x: x.drain_ns / 1e6, 20,
            leaves_out="the OS's CPU count and load: 4 Ms share 2 busy CPUs, so real Go "
                       "drains barely faster than with 1 P; the model runs 4 Ms at once"),
