@@ -295,3 +295,19 @@ def test_english_stays_english_10_to_12():
             "real 10/10  20 goroutines reading os.File pipes: no thread created")
         assert l12.grab_table()[3] == (
             "victim ring  0 + runnext (passes 1-3): the thief takes nothing; 0 left in the ring")
+
+
+def test_lesson_01(ko):
+    """Lesson 01's tables and verdict, from the recorded measurements (the lesson's own are
+    live, the words the same)."""
+    from gostack import oscost
+    from gostack.oscost.threads import Series, load_recorded_threads, verdict
+
+    rec = load_recorded_threads()
+    go = oscost.recorded_costs()
+    series = Series(rec["threads"].results, {10_000: "skipped"})
+    lines = [*verdict(rec["threads"]).text().splitlines(),
+             *oscost.memory_table(series).splitlines(), *rec["lazy"].text().splitlines(),
+             *oscost.ladder_table(rec["switch"].values()).splitlines(),
+             *oscost.ladder_table(go.rungs.values()).splitlines(), go.label]
+    assert_korean(lines, "lesson 01 lines")

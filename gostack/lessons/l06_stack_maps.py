@@ -296,8 +296,9 @@ class BPMove:
         it, before and after, and how far each moved."""
         old, new = self.before.bp_chain(), self.after.bp_chain()[1:]  # after: + the new frame
         pad = _pad_left
-        out = [f"{pad(_('before: slot'), 14)} {pad(_('holds'), 14)}   "
-               f"{pad(_('after: slot'), 14)} {pad(_('holds'), 14)}   " + _("both moved by")]
+        holds = pad(_("holds"), 14)
+        out = [pad(_("before: slot"), 14) + f" {holds}   " + pad(_("after: slot"), 14)
+               + f" {holds}   " + _("both moved by")]
         for (slot, saved), (slot2, saved2) in list(zip(old, new, strict=True))[:n]:
             moved = {slot2 - slot, saved2 - saved}
             by = fmt_delta(moved.pop()) if len(moved) == 1 else \

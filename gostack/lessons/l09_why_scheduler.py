@@ -67,9 +67,9 @@ class Costs:
         return [
             cell("", 22, True) + cell(_("OS thread"), 12) + cell(_("goroutine"), 12)
             + "   " + _("ratio"),
-            f"{cell(_('create (CPU)'), 22, True)}{fmt_ns(self.thread_create_ns):>12}"
+            cell(_("create (CPU)"), 22, True) + f"{fmt_ns(self.thread_create_ns):>12}"
             f"{fmt_ns(self.goroutine_create_ns):>12}   {self.create_ratio:>4.0f}x",
-            f"{cell(_('switch to another'), 22, True)}{fmt_ns(self.thread_switch_ns):>12}"
+            cell(_("switch to another"), 22, True) + f"{fmt_ns(self.thread_switch_ns):>12}"
             f"{fmt_ns(self.goroutine_switch_ns):>12}   {self.switch_ratio:>4.0f}x",
             _("{n:,} parked goroutines ran in a process of {threads} OS threads").format(
                 n=self.goroutines, threads=self.goroutine_threads),

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..i18n import N_
+from ..i18n import N_, _
 from . import run
 from .proc import HERE, KIB, fmt_bytes, fmt_ns
 from .run import MeasurementError, Result
@@ -102,7 +102,7 @@ def go_measure(binary: str, counts: Sequence[int] = GOROUTINE_COUNTS, reps: int 
     mem: dict[str, list[dict]] = {}
     for n in counts:
         k = reps if n == max(counts) else 1
-        mem[str(n)] = [run_go(binary, "mem", n, timeout=timeout).get() for _ in range(k)]
+        mem[str(n)] = [run_go(binary, "mem", n, timeout=timeout).get() for _i in range(k)]
     sw = run_go(binary, "switch", rounds, reps, timeout=timeout).get()
     return {"mem": mem, "switch": sw}
 
@@ -138,9 +138,10 @@ class GoCosts:
     @property
     def label(self) -> str:
         if self.source == "live":
-            return f"measured live ({self.version})" + (
-                "; resident memory, OS threads, VmSize recorded" if self.partial else "")
-        return f"RECORDED on {self.date} ({self.machine}; {self.version}), not measured here"
+            return _("measured live ({version})").format(version=self.version) + (
+                _("; resident memory, OS threads, VmSize recorded") if self.partial else "")
+        return _("RECORDED on {date} ({machine}; {version}), not measured here").format(
+            date=self.date, machine=self.machine, version=self.version)
 
     @property
     def largest(self) -> GoroutineMemory:

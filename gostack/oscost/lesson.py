@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..i18n import N_
+from ..i18n import N_, _
 from . import proc
 from .gocost import GoCosts, goroutines, machine
 from .limits import THREAD_COUNTS, Limits, Plan, plan_threads, read_limits
@@ -138,15 +138,17 @@ class ThreadCost:
 
     def notes(self) -> list[str]:
         """One line per part that is not live here, saying whose numbers it shows and why."""
-        out = [f"{part}: recorded on {self.machine} on {self.date}, since {why}"
+        out = [_("{part}: recorded on {machine} on {date}, since {why}").format(
+                   part=part, machine=self.machine, date=self.date, why=why)
                for part, why in self.recorded.items()]
         if self.go.source != "live":
-            out.append(f"goroutines: {self.go.label}, since {self.go.reason}")
+            out.append(_("goroutines: {label}, since {why}").format(label=self.go.label,
+                                                                     why=self.go.reason))
         elif self.go.partial:
-            out.append(f"goroutines: {self.go.partial}")
+            out.append(_("goroutines: {partial}").format(partial=self.go.partial))
         if not self.pinned:
-            out.append("switch: measured live, but not pinned to one CPU (this system has "
-                       "no sched_setaffinity), so a handoff may also cross CPUs")
+            out.append(_("switch: measured live, but not pinned to one CPU (this system has "
+                         "no sched_setaffinity), so a handoff may also cross CPUs"))
         return out
 
 

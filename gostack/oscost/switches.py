@@ -6,7 +6,7 @@ import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from ..i18n import N_
+from ..i18n import N_, _, text_width
 from . import run
 from .children import PY_RUNGS
 from .proc import fmt_ns
@@ -55,10 +55,21 @@ def switch_ladder(reps: int = 3, scale: float = 1.0, timeout: float = 60.0,
 
 
 def ladder_table(rungs: Iterable[Rung]) -> str:
-    rows = [f"{'ping-pong':<34} {'per switch':>10} {'range':>17} {'CPU':>9} "
-            f"{'kernel csw/round trip':>21}"]
+    """The rungs, slowest first, as a text table in the language in use (Hangul takes two
+    columns)."""
+    rows = [" ".join([ljust(_("ping-pong"), 34), rjust(_("per switch"), 10),
+                      rjust(_("range"), 17), f"{'CPU':>9}", rjust(_("kernel csw/round trip"), 21)])]
     for r in sorted(rungs, key=lambda r: -r.ns):
         lo, hi = r.ns_range
-        rows.append(f"{r.label:<34} {fmt_ns(r.ns):>10} {fmt_ns(lo) + '..' + fmt_ns(hi):>17} "
+        rows.append(f"{ljust(_(r.label), 34)} {fmt_ns(r.ns):>10} "
+                    f"{fmt_ns(lo) + '..' + fmt_ns(hi):>17} "
                     f"{fmt_ns(r.cpu_ns):>9} {r.csw_per_round_trip:>21.2f}")
     return "\n".join(rows)
+
+
+def ljust(text: str, width: int) -> str:
+    return text + " " * (width - text_width(text))
+
+
+def rjust(text: str, width: int) -> str:
+    return " " * (width - text_width(text)) + text

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ..i18n import _, text_width
 from . import run
 from .limits import Limits, read_limits
 from .proc import GIB, HERE, KIB, MIB, fmt_bytes, fmt_ns, glibc_default_stack
@@ -131,8 +132,9 @@ def thread_memory_series(counts: Iterable[int], budget: float | None = None,
             done = results[max(results)]
             guess = predicted_seconds(done, n)
             if guess > budget:
-                failed[n] = (f"skipped: {done.n:,} threads took {done.seconds:.1f} s, so "
-                             f"{n:,} would take about {guess:.0f} s (budget {budget:g} s)")
+                failed[n] = _("skipped: {done:,} threads took {s:.1f} s, so {n:,} would take "
+                              "about {guess:.0f} s (budget {budget:g} s)").format(
+                    done=done.n, s=done.seconds, n=n, guess=guess, budget=budget)
                 continue
         try:
             results[n] = thread_memory(n, **kw)
@@ -143,15 +145,19 @@ def thread_memory_series(counts: Iterable[int], budget: float | None = None,
 
 def memory_table(series: Series) -> str:
     """Per-thread memory as a text table: reserved, resident, kernel."""
-    rows = [f"{'threads':>8}  {'reserved':>10}  {'of which stack':>14}  {'resident':>9}  "
-            f"{'kernel':>9}  {'resident+kernel':>15}"]
+    def rjust(text: str, width: int) -> str:  # Hangul takes two columns
+        return " " * (width - text_width(text)) + text
+
+    rows = ["  ".join([rjust(_("threads"), 8), rjust(_("reserved"), 10),
+                       rjust(_("of which stack"), 14), rjust(_("resident"), 9),
+                       rjust(_("kernel"), 9), rjust(_("resident+kernel"), 15)])]
     for n, m in sorted(series.results.items()):
-        kern = "(noisy)" if m.noisy else fmt_bytes(m.kernel)
+        kern = _("(noisy)") if m.noisy else fmt_bytes(m.kernel)
         real = "–" if m.noisy else fmt_bytes(m.real)
         rows.append(f"{n:>8,}  {fmt_bytes(m.reserved):>10}  {fmt_bytes(m.stack_reserved):>14}"
-                    f"  {fmt_bytes(m.resident):>9}  {kern:>9}  {real:>15}")
+                    f"  {fmt_bytes(m.resident):>9}  {rjust(kern, 9)}  {real:>15}")
     for n, why in sorted(series.failed.items()):
-        rows.append(f"{n:>8,}  not measured: {why}")
+        rows.append(f"{n:>8,}  " + _("not measured: {why}").format(why=why))
     return "\n".join(rows)
 
 
@@ -176,15 +182,17 @@ class Verdict:
         return self.measured_n != self.n
 
     def text(self) -> str:
-        how = (f"measured with {self.n:,} threads" if not self.extrapolated else
-               f"extrapolated x{self.n / self.measured_n:g} from {self.measured_n:,} threads")
+        how = (_("measured with {n:,} threads").format(n=self.n) if not self.extrapolated
+               else _("extrapolated x{x:g} from {n:,} threads").format(
+                   x=self.n / self.measured_n, n=self.measured_n))
         return "\n".join([
-            f"claim:    {self.n:,} threads take 10-20 GB ({how})",
-            f"virtual:  {self.virtual / 1e9:7.1f} GB   address space reserved "
-            f"({self.virtual / self.claim_high:.1f}x the claim's top)",
-            f"real:     {self.real / 1e9:7.2f} GB   = resident {self.resident / 1e9:.2f} GB "
-            f"+ kernel {self.kernel / 1e9:.2f} GB ({self.claim_low / self.real:.0f}x below "
-            "the claim's bottom)",
+            _("claim:    {n:,} threads take 10-20 GB ({how})").format(n=self.n, how=how),
+            _("virtual:  {gb:7.1f} GB   address space reserved ({x:.1f}x the claim's top)").format(
+                gb=self.virtual / 1e9, x=self.virtual / self.claim_high),
+            _("real:     {gb:7.2f} GB   = resident {res:.2f} GB + kernel {kern:.2f} GB "
+              "({x:.0f}x below the claim's bottom)").format(
+                gb=self.real / 1e9, res=self.resident / 1e9, kern=self.kernel / 1e9,
+                x=self.claim_low / self.real),
         ])
 
 
@@ -288,15 +296,22 @@ class LazyStacks:
                    d["cpu_ns"] / max(1, d["n"]))
 
     def text(self) -> str:
-        fit = (f"{self.n:,} fit in one process, then: {self.stopped} "
-               f"(vm.max_map_count {self.max_map_count:,}, {self.maps:.0f} mappings each)"
-               if self.limited else f"all {self.n:,} fit")
+        stopped, guard = self.stopped, "mprotect of the guard page failed: "
+        if stopped.startswith(guard):  # children.py's words, with the OS's error
+            stopped = _("mprotect of the guard page failed: {error}").format(
+                error=stopped.removeprefix(guard))
+        fit = (_("{n:,} fit in one process, then: {stopped} (vm.max_map_count {max:,}, "
+                 "{maps:.0f} mappings each)").format(n=self.n, stopped=stopped,
+                                                     max=self.max_map_count, maps=self.maps)
+               if self.limited else _("all {n:,} fit").format(n=self.n))
         return "\n".join([
-            f"{self.asked:,} stacks of {fmt_bytes(self.reserve)} reserved, "
-            f"{fmt_bytes(self.touch)} used at the top of each: {fit}",
-            f"per stack: resident {fmt_bytes(self.resident)} + page tables "
-            f"{fmt_bytes(self.page_tables)}; CPU {fmt_ns(self.cpu_ns)} (mmap, mprotect, "
-            "first fault)",
+            _("{asked:,} stacks of {reserve} reserved, {touch} used at the top of each: "
+              "{fit}").format(asked=self.asked, reserve=fmt_bytes(self.reserve),
+                              touch=fmt_bytes(self.touch), fit=fit),
+            _("per stack: resident {resident} + page tables {tables}; CPU {cpu} (mmap, "
+              "mprotect, first fault)").format(resident=fmt_bytes(self.resident),
+                                               tables=fmt_bytes(self.page_tables),
+                                               cpu=fmt_ns(self.cpu_ns)),
         ])
 
 
@@ -334,7 +349,7 @@ def thread_creation(n: int = 1_000, reps: int = 3,
     """Start ``n`` threads in ``reps`` fresh children per kind (interleaved); CPU and wall
     time per thread, as medians."""
     samples: dict[str, list[ThreadMemory]] = {k: [] for k in kinds}
-    for _ in range(reps):
+    for _rep in range(reps):
         for k in kinds:
             samples[k].append(thread_memory(n, kind=k))
     return {k: _creation(k, v) for k, v in samples.items()}
