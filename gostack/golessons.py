@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import program, realgo
+from .i18n import _
 from .program import Function, Program
 
 RECORDED_PATH = Path(__file__).resolve().parent / "data" / "lessons_recorded.json"
@@ -200,7 +201,8 @@ def load_recorded(path: Path | str | None = None) -> dict:
 
 def recorded_label(rec: dict | None = None) -> str:
     rec = rec or load_recorded()
-    return f"recorded with {rec['go_version']} on {rec['recorded']}"
+    return _("recorded with {version} on {date}").format(version=rec["go_version"],
+                                                          date=rec["recorded"])
 
 
 def comparison(name: str, *, live: bool = False, recorded: dict | None = None):

@@ -45,6 +45,7 @@ from .errors import (
     ProgramError,
     SystemStackOnUserStack,
 )
+from .i18n import N_, _, text_width
 from .symtab import Func
 
 
@@ -89,11 +90,16 @@ class StackSpec:
         return self.which is Which.GOROUTINE
 
     def row(self) -> str:
-        size = "thread's" if self.size is None else f"{self.size:,} B"
+        """The spec as one line of a table, in the language in use."""
+        size = _("thread's") if self.size is None else f"{self.size:,} B"
         g1 = "~0" if self.guard1 is None else f"lo + {self.guard1}"
-        grows = "grows" if self.grows else "never grows"
-        return (f"{self.name:<16} {size:>9}  stackguard1 = {g1:<9} {grows:<11}  "
-                f"({self.source})")
+        grows = _("grows") if self.grows else _("never grows")
+
+        def ljust(text: str, width: int) -> str:  # Hangul takes two columns
+            return text + " " * (width - text_width(text))
+
+        return (f"{ljust(_(self.name), 16)} {' ' * (9 - text_width(size))}{size}  "
+                f"stackguard1 = {g1:<9} {ljust(grows, 11)}  ({self.source})")
 
 
 def specs(race: bool = False, cgo: bool = False) -> tuple[StackSpec, ...]:
@@ -102,11 +108,11 @@ def specs(race: bool = False, cgo: bool = False) -> tuple[StackSpec, ...]:
     guard = STACK_GUARD_RACE if race else STACK_GUARD
     g0 = None if cgo else (G0_STACK_SIZE_RACE if race else G0_STACK_SIZE)
     return (
-        StackSpec("goroutine (new)", Which.GOROUTINE, 2048, guard, None,
+        StackSpec(N_("goroutine (new)"), Which.GOROUTINE, 2048, guard, None,
                   "proc.go newproc1, malg"),
-        StackSpec("g0 of m0", Which.G0, M0_G0_STACK_SIZE, guard, guard,
+        StackSpec(N_("g0 of m0"), Which.G0, M0_G0_STACK_SIZE, guard, guard,
                   "asm_amd64.s rt0_go, proc.go mstart0"),
-        StackSpec("g0 of another M", Which.G0, g0, guard, guard,
+        StackSpec(N_("g0 of another M"), Which.G0, g0, guard, guard,
                   "proc.go allocm, mstart0"),
         StackSpec("gsignal", Which.GSIGNAL, GSIGNAL_STACK_SIZE, guard, guard,
                   "os_linux.go mpreinit, proc.go mcommoninit"),
