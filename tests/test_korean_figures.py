@@ -311,3 +311,32 @@ def test_lesson_01(ko):
              *oscost.ladder_table(rec["switch"].values()).splitlines(),
              *oscost.ladder_table(go.rungs.values()).splitlines(), go.label]
     assert_korean(lines, "lesson 01 lines")
+
+
+def test_lessons_03_and_04_printed_lines(ko):
+    """The sentences lessons 03 and 04 print from their code cells, and the tables of
+    gostack.systemstack and golessons they show."""
+    import gostack as gs
+    from gostack import golessons, systemstack
+    from gostack.lessons import l03_prologue as l03
+    from gostack.lessons import l04_lines
+    from gostack.lessons import l04_newstack as l04
+
+    g = gs.Runtime().go(gs.Func("main.worker", frame=40))
+    lines = [l03.size_line(g)]
+    g.call(gs.Func("main.recA", frame=160))
+    grow = l04.growth_run(frame=160, calls=30).grows[0]
+    cost = l04.copy_cost(160, 2000)
+    label = golessons.recorded_label()
+    lines += [l03.after_call_line(g), l03.guard_line(g), l03.wrap_line(0x1F00, 0x13A0),
+              l03.recorded_header({"go": "go1.27.3", "goos": "linux", "goarch": "amd64"}),
+              l03.form_heading({"func": "main.rec", "frame": 168, "form": "medium"}),
+              l03.same_line(True), l03.morestack_line(True),
+              l03.call_line(113, l03.prologue_state(16384, 15320, 128)),
+              l03.grew_line("simulator", 114, 32768), l03.grew_line("go1.27.3", 114, 32768),
+              *l03.guard_sum_lines(), l03.nosplit_line(g), l03.next_call_line(grow),
+              label, l04_lines.frames_line(label, {"main.worker": 40}),
+              l04_lines.grows_line(grow), l04_lines.grows_line(grow, instead=True),
+              l04_lines.exit_line(label, 2), l04_lines.overflow_at_line(52225, "main.recBig"),
+              l04_lines.copied_line(cost), *(s.row() for s in systemstack.specs())]
+    assert_korean(lines, "lessons 03 and 04 printed lines")

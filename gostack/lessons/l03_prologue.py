@@ -183,3 +183,79 @@ def prologue_explorer(size: int = 2048, frame: int = FRAME):
     frames.observe(render, "value")
     render()
     return view.box([[used, frames]], picture, beside=[text])
+
+
+# ---- the lesson's printed lines (one source for both editions) ----------------------------
+
+def size_line(g) -> str:
+    """A new goroutine ``g``'s stack: its size and what the worker's frame uses."""
+    return _("stack size hi - lo = {size} bytes; in use hi - sp = {used} = 40 + 40").format(
+        size=g.hi - g.lo, used=g.used)
+
+
+def after_call_line(g, frame: int = 160) -> str:
+    return _("after a call of recA: hi - sp = {used}  (+{frame} frame, +8 return "
+             "address)").format(used=g.used, frame=frame)
+
+
+def guard_line(g) -> str:
+    return _("the guard: stackguard0 - lo = {guard}").format(guard=g.stackguard0 - g.lo)
+
+
+def recorded_header(recorded: dict) -> str:
+    """data/prologues.json's toolchain: ``recorded with go1.27.3 linux/amd64``."""
+    return _("recorded with {go} {goos}/{goarch}").format(
+        go=recorded["go"], goos=recorded["goos"], goarch=recorded["goarch"])
+
+
+def form_heading(p: dict) -> str:
+    """One recorded prologue's heading: function, frame size, form."""
+    return "\n" + _("{func} ${frame}: {form} form").format(func=p["func"], frame=p["frame"],
+                                                          form=p["form"])
+
+
+def same_line(same: bool, indent: str = "    ") -> str:
+    return indent + _("gostack.prologue gives the same: {same}").format(same=same)
+
+
+def wrap_line(wrapped: int, guard: int) -> str:
+    return _("SP - (F-128) wraps to {wrapped:#x}, far above the guard {guard:#x}").format(
+        wrapped=wrapped, guard=guard)
+
+
+def morestack_line(called: bool) -> str:
+    return _("morestack called: {called}").format(called=called)
+
+
+def call_line(call: int, state: PrologueState) -> str:
+    return _("call {call}: {readout}").format(call=call, readout=state.readout)
+
+
+def grew_line(who: str, call: int, size: int) -> str:
+    """``who``: "simulator" or a Go version; where the stack grew."""
+    who = _("simulator") if who == "simulator" else _("{go} (recorded)").format(go=who)
+    return _("{who}: grew at call {call} to {size}").format(who=who, call=call, size=size)
+
+
+def guard_sum_lines() -> list[str]:
+    """stackGuard's sum and the linker's NOSPLIT budget (internal/abi/stack.go,
+    cmd/internal/objabi/stack.go), from gostack.arch."""
+    from .. import arch
+
+    return [f"stackGuard = StackNosplit {arch.STACK_NOSPLIT} + stackSystem {arch.STACK_SYSTEM}"
+            f" + StackSmall {arch.STACK_SMALL} = {arch.STACK_GUARD}",
+            _("linker NOSPLIT budget = {nosplit} - return address {ret} = {limit}").format(
+                nosplit=arch.STACK_NOSPLIT, ret=arch.RETURN_ADDRESS_SIZE,
+                limit=arch.NOSPLIT_LINK_LIMIT)]
+
+
+def nosplit_line(g) -> str:
+    """After a NOSPLIT leaf call: how far below the guard it ran, and that nothing grew."""
+    return _("NOSPLIT leaf ran {below} bytes below the guard, no check, no growth: "
+             "{none}").format(below=g.snapshot().guard - g.sp, none=not g.trace.grows)
+
+
+def next_call_line(grow) -> str:
+    return _("the next checked call, recA's 7th, grows the stack: {func} at call {call}, "
+             "counting every call (worker 0, recA 1-6, the leaf 7)").format(
+        func=grow.func, call=grow.call_index)
