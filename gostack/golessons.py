@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import program, realgo
-from .i18n import _
+from .i18n import N_, _
 from .program import Function, Program
 
 RECORDED_PATH = Path(__file__).resolve().parent / "data" / "lessons_recorded.json"
@@ -302,3 +302,19 @@ def adaptive_sizes() -> dict[str, dict[str, int]]:
         out[name] = row
     return out
 
+
+
+#: What a live rerun compares with the recording, in the lesson's words.
+LIVE_SAME = {"growths": N_("go1.27.3, live: the same growths as recorded"),
+             "growths and shrinks": N_("go1.27.3, live: the same growths and shrinks as "
+                                       "recorded"),
+             "sizes": N_("go1.27.3, live: the same sizes as recorded")}
+
+
+def live_verdict(what: str, same: bool, detail: object, different: bool = True) -> str:
+    """A live rerun against the recording: the same ``what`` as recorded, or ``detail``
+    (the live table or sizes)."""
+    if same:
+        return _(LIVE_SAME[what])
+    return _("go1.27.3, live:") + (" " + _("different:") + "\n" if different else " ") + str(
+        detail)

@@ -340,3 +340,42 @@ def test_lessons_03_and_04_printed_lines(ko):
               l04_lines.exit_line(label, 2), l04_lines.overflow_at_line(52225, "main.recBig"),
               l04_lines.copied_line(cost), *(s.row() for s in systemstack.specs())]
     assert_korean(lines, "lessons 03 and 04 printed lines")
+
+
+def test_lessons_05_to_08_printed_lines(ko):
+    """The sentences lessons 05-08 print from their code cells (moved into gostack)."""
+    from types import SimpleNamespace
+
+    import gostack as gs
+    from gostack import golessons, segmented
+    from gostack.lessons import l05_copystack as l05
+    from gostack.lessons import l06_stack_maps as l06
+    from gostack.lessons import l08_beyond as l08
+    from gostack.lessons import recorder, running
+    from gostack.lessons.recorder import Phase
+
+    rt = gs.Runtime(poison=True)
+    tape = running.running_example(calls=7, runtime=rt)
+    grow = tape.trace.grows[0]
+    steps = {s.phase: s for s in tape.growth(0)}
+    probe = SimpleNamespace(call_index=7, old_size=2048, new_size=4096, delta=86016,
+                            pointer_delta=86016)
+    fp = {"before": (2048, [704, 88]), "after": (8192, [704, 88]), "ctxt": (0, 0, True)}
+    hs = l08.hot_split(frame=160, args=16, iterations=100)
+    at = segmented.compare_with_contiguous(segmented.hot_split_program(
+        [160] * hs.boundary, 160, 100, loop_args=16))
+    adaptive = {"default": {"5": 2048, "20": 8192}, "fresh G": {"5": 2048, "20": 2048}}
+    worker, rec = running.running_funcs()
+    lines = [l05.copy_line(grow), l05.delta_line(grow), l05.delta_row(grow),
+             l05.probe_row(probe), l05.probe_verdict([probe]),
+             *l05.after_free_lines(rt, steps[Phase.FREE].stack, steps[Phase.RETRY].stack),
+             l06.corrupted_line(AssertionError("recA#1: p")),
+             *l06.parked_lines([65536, 32768], [65536, 32768], 0), *l06.fp_lines(fp, True),
+             l06.pointer_sim_line(32768, 4), running.func_line(worker), running.func_line(rec),
+             running.tape_line(tape, calls=7), running.checked_line(200),
+             *recorder.phase_names(recorder.GROWTH_PHASES),
+             *recorder.phase_counts(tape, (Phase.CALL, *recorder.GROWTH_PHASES)),
+             *l08.hot_split_lines(hs), *l08.at_boundary_lines(at),
+             *l08.adaptive_rows(adaptive, (5, 20)),
+             *(golessons.live_verdict(w, True, "") for w in golessons.LIVE_SAME)]
+    assert_korean(lines, "lessons 05-08 printed lines")

@@ -187,3 +187,49 @@ def _address_map(moves, stacks, ax: Axes, base: int | None) -> Axes:
     ax.set_title(_("each new stack is somewhere else: delta = new.hi - old.hi"))
     return ax
 
+
+
+# ---- the lesson's printed lines (one source for both editions) ----------------------------
+
+def copy_line(e: Grow) -> str:
+    """``call 7: 2,048 -> 4,096 B, 1,096 B to copy``."""
+    return _("call {call}: {old:,} -> {new:,} B, {used:,} B to copy").format(
+        call=e.call_index, old=e.old_size, new=e.new_size, used=e.used)
+
+
+def delta_line(e: Grow | Shrink) -> str:
+    """``call 7: 2,048 -> 4,096 B, delta +40,960``."""
+    return _("call {call}: {old:,} -> {new:,} B, delta {delta}").format(
+        call=e.call_index, old=e.old_size, new=e.new_size, delta=fmt_delta(e.delta))
+
+
+def delta_row(e: Grow | Shrink) -> str:
+    """One move as a row of a column-aligned list."""
+    return _("call {call:>3}: {old:>7,} -> {new:>7,} B   delta {delta:>9}").format(
+        call=e.call_index, old=e.old_size, new=e.new_size, delta=fmt_delta(e.delta))
+
+
+def probe_row(m) -> str:
+    """One move of real Go's running example (realgo's move): its delta and how far the
+    probe's pointer moved."""
+    return _("call {call:>3}: {old:>7,} -> {new:>7,} B   delta {delta:>+12,}   the probe's "
+             "pointer moved by {moved:>+12,}").format(call=m.call_index, old=m.old_size,
+                                                      new=m.new_size, delta=m.delta,
+                                                      moved=m.pointer_delta)
+
+
+def probe_verdict(moves) -> str:
+    return _("the pointer moved by delta at every move: {all}").format(
+        all=all(m.pointer_delta == m.delta for m in moves))
+
+
+def after_free_lines(rt, old: Snapshot, new: Snapshot) -> list[str]:
+    """What the worker's x (its frame's first local) reads on the freed old stack and on
+    the new one, and the new stack's word at lo, which nothing copied."""
+    x_old, x_new = old.frames[0].locals[0], new.frames[0].locals[0]
+    return [_("old stack, freed: the worker's x at hi-{at} reads {value}").format(
+                at=old.hi - x_old.addr, value=word_bytes(rt.read(x_old.addr))),
+            _("new stack:        the worker's x at hi-{at} reads {value}").format(
+                at=new.hi - x_new.addr, value=rt.read(x_new.addr)),
+            _("new stack:        the word at lo (never copied) reads {value}").format(
+                value=word_bytes(rt.read(new.lo)))]

@@ -366,3 +366,34 @@ def show_bp_move(move: BPMove) -> None:
     """Display draw_bp_move's picture."""
     with draw.styled():
         view.show(draw_bp_move(move))
+
+
+# ---- the lesson's printed lines (one source for both editions) ----------------------------
+
+def corrupted_line(error: Exception) -> str:
+    """check_running_example's failure, as the lesson prints it."""
+    return _("stack is corrupted: {error}").format(error=error)
+
+
+def parked_lines(real: list[int], simulated: list[int], exit_status: int) -> list[str]:
+    """The sizes a parked goroutine shrinks through, real Go's beside the simulator's."""
+    return [_("go1.27.3, recorded: shrinks while parked {sizes}, exit status {status}").format(
+                sizes=real, status=exit_status),
+            _("the simulator:      shrinks while parked {sizes}").format(sizes=simulated)]
+
+
+def fp_lines(fp: dict, agrees: bool) -> list[str]:
+    """A recorded frame-pointer chain before and after a growth (offsets from hi)."""
+    out = []
+    for when, word in (("before", _("before")), ("after", _("after"))):
+        size, chain = fp[when]
+        word += " " * (6 - i18n.text_width(word))
+        out.append(word + " " + _("stack {size:>5,} B: saved-BP slots at {slots}").format(
+            size=size, slots=", ".join(f"hi-{c}" for c in chain)))
+    return out + [_("closure: context moved with its stack: {moved}").format(moved=fp["ctxt"][2]),
+                  _("the simulator agrees: {agrees}").format(agrees=agrees)]
+
+
+def pointer_sim_line(size: int, moves: int) -> str:
+    return _("simulator with the same frames: stack {size:,} bytes after {moves} moves").format(
+        size=size, moves=moves)

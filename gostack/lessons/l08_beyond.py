@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from .. import i18n
 from .. import segmented as seg
 from ..arch import FIXED_STACK, STACK_NOSPLIT
-from ..i18n import _
+from ..i18n import N_, _
 from ..runtime import Runtime
 from ..symtab import Func
 from ..trace import GC, Trace
@@ -367,3 +367,42 @@ def shrink_explorer(calls: int = 400, stay: int = 0, gcs: int = 8):
         wid.observe(render, "value")
     render()
     return view.box([row, [worker, cycles], text], picture)
+
+
+# ---- the lesson's printed lines (one source for both editions) ----------------------------
+
+def hot_split_lines(hs: HotSplit) -> list[str]:
+    """Depth by depth around the segment boundary: morestack calls against growths."""
+    out = [_("the first 8 KiB segment holds {n} frames: a loop at that depth splits every "
+             "time").format(n=hs.boundary)]
+    for d, s, c in zip(hs.depths, hs.segmented_splits, hs.contiguous_grows, strict=True):
+        out.append(_("depth {d}: segmented {s:>5,} morestack calls   contiguous {c} "
+                     "growths").format(d=d, s=s, c=c)
+                   + (_("   <- the boundary") if d == hs.boundary else ""))
+    return out
+
+
+def at_boundary_lines(at) -> list[str]:
+    """segmented.compare_with_contiguous's totals for the loop at the boundary."""
+    s = at.segmented
+    return [_("segmented:  {calls:,} morestack calls, {alloc:,} segments allocated and "
+              "{freed:,} freed, {copied:,} argument bytes copied in and out").format(
+                calls=s.morestack_calls, alloc=s.segments_allocated, freed=s.segments_freed,
+                copied=s.arg_bytes_copied),
+            _("contiguous: {grows} growths, {copied:,} bytes copied, all before the "
+              "loop").format(grows=at.contiguous.grows, copied=at.contiguous.bytes_copied)]
+
+
+#: golessons.adaptive_sizes' setups in words (the GODEBUG setting stays as it is).
+SETUPS = {"default": N_("default"), "fresh G": N_("fresh G")}
+
+
+def adaptive_rows(adaptive: dict, depths) -> list[str]:
+    """Recorded start sizes: one row per setup, one column per parked depth."""
+    head = _("parked depth D:")
+    out = [head + " " * (22 - i18n.text_width(head)) + "".join(f"{d:>8}" for d in depths)]
+    for setup, sizes in adaptive.items():
+        name = _(SETUPS.get(setup, setup))
+        out.append(name + " " * (22 - i18n.text_width(name))
+                   + "".join(f"{sizes[str(d)]:>8,}" for d in depths))
+    return out

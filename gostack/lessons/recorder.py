@@ -335,3 +335,15 @@ class Recorder:
                                             .format(delta=fmt_delta(ev.delta)),), before, after,
                                         ev))
 
+
+
+def phase_names(phases) -> list[str]:
+    """Phases by their names in the language in use (``morestack`` and the runtime's other
+    functions as they are)."""
+    return [_(p.value) for p in phases]
+
+
+def phase_counts(steps: Sequence[Step], shown: Sequence[Phase]) -> dict[str, int]:
+    """How many of ``steps`` show each phase of ``shown``, by the phases' names."""
+    phases = [s.phase for s in steps]
+    return {_(p.value): phases.count(p) for p in shown}

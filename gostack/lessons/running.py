@@ -6,6 +6,7 @@ Its frames are the Go compiler's for the realgo probe (``gostack.lesson_programs
 
 from __future__ import annotations
 
+from ..i18n import _
 from ..runtime import Goroutine, Runtime, Snapshot
 from ..symtab import POINTER, SCALAR, Func, Local
 from .recorder import Recorder, Tape
@@ -52,7 +53,7 @@ def running_example(calls: int = 100, *, frames: dict[str, int] | None = None,
     """Record the running example: go worker(), then ``calls`` nested calls of recA."""
     worker, rec = running_funcs(frames)
     r = Recorder(worker, runtime=runtime, body=worker_body)
-    for _ in range(calls):
+    for _call in range(calls):
         if not r.call(rec, rec_body):
             break
     return r.tape()
@@ -73,3 +74,20 @@ def check_running_example(snap: Snapshot) -> int:
         n += 2
     return n
 
+
+
+# ---- lesson 07's printed lines (one source for both editions) -----------------------------
+
+def func_line(f: Func) -> str:
+    """A function of the running example: its frame size and its locals' kinds."""
+    locals_ = ", ".join(f"{lc.name} ({_(lc.kind.value)})" for lc in f.locals)
+    return f"{f.name:<12} ${f.frame:<4} " + _("locals: {locals}").format(locals=locals_)
+
+
+def tape_line(tape: Tape, calls: int) -> str:
+    return _("{calls} calls: {steps} steps, growths at {points}").format(
+        calls=calls, steps=len(tape), points=tape.trace.growth_points())
+
+
+def checked_line(checked: int) -> str:
+    return _("pointers checked after the last call: {n}").format(n=checked)
