@@ -234,11 +234,13 @@ def live_go(force: bool = False) -> LiveGo:
     """
     a = realgo.available()
     if not a:
-        return LiveGo(False, f"No Go here, so the recorded results stand ({a.reason}).")
+        return LiveGo(False, _("No Go here, so the recorded results stand ({why}).").format(
+            why=a.reason))
     if not force and not realgo.cache_warm():
-        return LiveGo(False, "Go is here, but nothing was built with it yet: the first build "
-                      "compiles Go's standard library (5-30 s, once), so the recorded results "
-                      "stand. To run it anyway: live = golessons.live_go(force=True)")
+        return LiveGo(False, _("Go is here, but nothing was built with it yet: the first build "
+                               "compiles Go's standard library (5-30 s, once), so the recorded "
+                               "results stand. To run it anyway: live = "
+                               "golessons.live_go(force=True)"))
     return LiveGo(True, a.reason)
 
 

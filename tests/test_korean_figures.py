@@ -379,3 +379,22 @@ def test_lessons_05_to_08_printed_lines(ko):
              *l08.adaptive_rows(adaptive, (5, 20)),
              *(golessons.live_verdict(w, True, "") for w in golessons.LIVE_SAME)]
     assert_korean(lines, "lessons 05-08 printed lines")
+
+
+def test_lesson_06_reads(ko):
+    """Lesson 06's reads after a move: the notes in parentheses and the labels."""
+    import gostack as gs
+    from gostack.lessons import l06_stack_maps as l06
+
+    rt = gs.Runtime(poison=True)
+    g = rt.go(l06.pointer_worker())
+    g.store("x", 42)
+    g.take_addr("p", "x")
+    g.store("u", g.addr("x"))
+    g.store("h", rt.new_object())
+    for _i in range(7):
+        g.call(gs.Func("main.recA", frame=160))
+    lines = [*l06.reads_lines(g, rt), l06.after_move_line(42, looks_right=True),
+             l06.after_move_line("fc fc"), l06.after_store_line(42, 43)]
+    assert not [t for t in lines[1::2][:2] if not i18n.korean(t)], lines
+    assert_korean(lines[4:], "lesson 06 after the move")

@@ -397,3 +397,25 @@ def fp_lines(fp: dict, agrees: bool) -> list[str]:
 def pointer_sim_line(size: int, moves: int) -> str:
     return _("simulator with the same frames: stack {size:,} bytes after {moves} moves").format(
         size=size, moves=moves)
+
+
+def reads_lines(g: Goroutine, rt: Runtime) -> list[str]:
+    """What the worker's p, h and u read after the move (lesson 06's four expressions)."""
+    return [f"*p              = {g.deref('p', 0)}",
+            f"*h              = {rt.heap_load(g.load('h', 0))} "
+            + _("(the heap object, untouched)"),
+            f"u == &x         = {g.load('u', 0) == g.addr('x', 0)}",
+            f"*(*int)(u)      = {word_bytes(rt.read(g.load('u', 0)))} "
+            + _("(the freed, poisoned old stack)")]
+
+
+def after_move_line(value: object, looks_right: bool = False) -> str:
+    """``*p`` read after a move that adjusted nothing."""
+    label = _("after the move:")
+    return (label + " " * (18 - i18n.text_width(label)) + f"*p = {value}"
+            + (" " + _("(looks right: the old, freed copy)") if looks_right else ""))
+
+
+def after_store_line(p: object, x: object) -> str:
+    label = _("after x = 43:")
+    return label + " " * (18 - i18n.text_width(label)) + f"*p = {p}  x = {x}"
