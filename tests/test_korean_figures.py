@@ -38,7 +38,8 @@ CODE_WORDS = {
 }
 # Messages Go itself prints, quoted as Go prints them (the lesson compares them with real runs).
 GO_MESSAGES = ("fatal error: stack overflow", "runtime: goroutine stack exceeds",
-               "-byte limit", "thread exhaustion")
+               "-byte limit", "thread exhaustion",
+               "fatal error: attempt to execute system stack code on user stack")
 
 
 def english_words(text: str) -> list[str]:
@@ -398,3 +399,19 @@ def test_lesson_06_reads(ko):
              l06.after_move_line("fc fc"), l06.after_store_line(42, 43)]
     assert not [t for t in lines[1::2][:2] if not i18n.korean(t)], lines
     assert_korean(lines[4:], "lesson 06 after the move")
+
+
+def test_lesson_03_system_stack_lines(ko):
+    import gostack as gs
+    from gostack import systemstack
+    from gostack.errors import SystemStackOnUserStack
+    from gostack.lessons import l03_prologue as l03
+
+    g = gs.Runtime().go(gs.Func("main.worker", frame=40))
+    scan = {"func": "runtime.scanstack", "frame": 272, "calls": "runtime.morestackc",
+            "lines": ["LEAQ -144(SP), R12", "JLS morestack"]}
+    lines = [l03.still_line(g), l03.systemstack_line(scan)]
+    with pytest.raises(SystemStackOnUserStack) as e:
+        systemstack.call_on_goroutine(g, systemstack.SystemFunc("runtime.scanstack", frame=272))
+    lines += l03.user_stack_line(g, e.value).splitlines()
+    assert_korean(lines, "lesson 03 system stack lines")

@@ -259,3 +259,21 @@ def next_call_line(grow) -> str:
     return _("the next checked call, recA's 7th, grows the stack: {func} at call {call}, "
              "counting every call (worker 0, recA 1-6, the leaf 7)").format(
         func=grow.func, call=grow.call_index)
+
+
+def still_line(g) -> str:
+    """The trace's last three events and the stack's size: a preempted call did not grow."""
+    events = [type(e).__name__ for e in g.trace[-3:]]
+    return _("{events} | stack still {size} bytes").format(events=events, size=g.stack_size)
+
+
+def systemstack_line(fn: dict) -> str:
+    """A recorded //go:systemstack function's prologue (data/systemstack.json)."""
+    return _("{func} ${frame}, //go:systemstack: {lines}; slow path {calls}").format(
+        func=fn["func"], frame=fn["frame"], lines=" ; ".join(fn["lines"]), calls=fn["calls"])
+
+
+def user_stack_line(g, error) -> str:
+    """Where a //go:systemstack function on a goroutine stopped, and the runtime's throw."""
+    return "\n" + _("on a goroutine, hi - SP = {used}, stackguard1 = {guard:#x}:").format(
+        used=g.used, guard=error.stackguard1) + f"\n{error}"
