@@ -415,3 +415,14 @@ def test_lesson_03_system_stack_lines(ko):
         systemstack.call_on_goroutine(g, systemstack.SystemFunc("runtime.scanstack", frame=272))
     lines += l03.user_stack_line(g, e.value).splitlines()
     assert_korean(lines, "lesson 03 system stack lines")
+
+
+def test_lessons_03_and_06_more_lines(ko):
+    from types import SimpleNamespace
+
+    from gostack.lessons import l03_prologue as l03
+    from gostack.lessons import l06_stack_maps as l06
+
+    live = SimpleNamespace(func="main.rec", frame=168, lines=("LEAQ -40(SP), R12",))
+    assert_korean([l03.live_prologue_line("go1.27.3", live, True), l03.no_go_line(),
+                   l06.stack_map_line(l06.pointer_worker())], "lessons 03 and 06 more lines")

@@ -277,3 +277,15 @@ def user_stack_line(g, error) -> str:
     """Where a //go:systemstack function on a goroutine stopped, and the runtime's throw."""
     return "\n" + _("on a goroutine, hi - SP = {used}, stackguard1 = {guard:#x}:").format(
         used=g.used, guard=error.stackguard1) + f"\n{error}"
+
+
+def live_prologue_line(version: str, live, same: bool) -> str:
+    """A prologue compiled here by realgo, beside the recorded one."""
+    return _("live {version}: {func} ${frame} -> {lines}  (as recorded: {same})").format(
+        version=version, func=live.func, frame=live.frame, lines=" ; ".join(live.lines),
+        same=same)
+
+
+def no_go_line() -> str:
+    return _("Go is not installed here (make lab installs it); showing the recorded listing "
+             "only.")

@@ -419,3 +419,9 @@ def after_move_line(value: object, looks_right: bool = False) -> str:
 def after_store_line(p: object, x: object) -> str:
     label = _("after x = 43:")
     return label + " " * (18 - i18n.text_width(label)) + f"*p = {p}  x = {x}"
+
+
+def stack_map_line(f: Func) -> str:
+    """A function's frame size and its stack map (one bit per word, 1: a pointer)."""
+    return f"{f.name:<12} " + _("frame {frame:>3}: stack map {bits}").format(
+        frame=f.frame, bits=stack_map(f))
