@@ -1,4 +1,4 @@
-"""Exercise 08 · runqput and runqget with runnext (lesson 09; lesson 10 when it lands).
+"""Exercise 08 · runqput and runqget with runnext (lesson 10, run queues and fairness).
 
 The learner writes, on a :class:`gostack.sched.P` (``runnext``, the 256-slot ring
 ``runq[runqhead:runqtail]`` with uint32 counters), go1.27.3 ``runtime/proc.go``'s
@@ -549,7 +549,7 @@ def runqget(pp):
 EXERCISE = Exercise(
     id="08-runq",
     title=N_("runqput and runqget with runnext"),
-    lesson="09-why-a-scheduler",
+    lesson="10-run-queues",  # lesson 10 (run queues and fairness): links it once merged
     functions=(("runqput", ("pp", "gp", "next", "globrunq")), ("runqget", ("pp",))),
     reference={"runqput": "gostack.grade.exercises.e08_runq.reference_runqput",
                "runqget": "gostack.grade.exercises.e08_runq.reference_runqget"},
