@@ -211,8 +211,8 @@ def _call(case: dict) -> str:
         else:
             parts.append(op[0])
     where = f"the {a['name']} probe: " if a["name"] else ""
-    return (f"{where}a P with runnext={_g(st['runnext'])}, ring {_ranges(st['ring'])} "
-            f"(runqhead={st['head']:,}), global queue {_ranges(st['global'])}; then "
+    return (f"{where}a P with runnext={_g(st['runnext'])}, ring {_ranges(st['ring'])}, "
+            f"runqhead={st['head']:,}, global queue {_ranges(st['global'])}; then "
             + ", ".join(_runs(parts)))
 
 
