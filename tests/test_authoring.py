@@ -1,6 +1,6 @@
 """CONTRIBUTING's "Adding an exercise", walked through in a copy of the kit.
 
-A tiny exercise (08-guard: g.stackguard0 for a stack starting at lo) is added exactly as the
+A tiny exercise (99-guard: g.stackguard0 for a stack starting at lo) is added exactly as the
 steps say: its module in gostack/grade/exercises/, its solution notebook, `make exercises`.
 Then the kit's own tests and the grader take it in with nothing else edited: no list to
 extend, no total to change.
@@ -20,7 +20,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 VENV = Path(sys.executable).parent.parent
 
-MODULE = '''"""Exercise 08 · the stack guard (lesson 03): a walk-through exercise."""
+MODULE = '''"""Exercise 99 · the stack guard (lesson 03): a walk-through exercise."""
 
 from __future__ import annotations
 
@@ -47,11 +47,11 @@ WRONG = ("lo + 800", "lo + 936", "lo + 920", "lo + 128", "lo - 928", "lo * 928",
 RIGHT = ("lo + 928", "lo + 800 + 0 + 128", "lo + gs.STACK_GUARD", "int(np.int64(lo) + 928)")
 
 EXERCISE = Exercise(
-    id="08-guard",
+    id="99-guard",
     title="The stack guard",
     lesson="03-prologue",
     functions=(("stackguard0", ("lo",)),),
-    reference={"stackguard0": "gostack.grade.exercises.e08_guard.stack_guard"},
+    reference={"stackguard0": "gostack.grade.exercises.e99_guard.stack_guard"},
     aspects=(Aspect("guard", "the guard sits 928 bytes above lo", 10, same),),
     _cases=_cases,
     _run=_run,
@@ -65,14 +65,14 @@ EXERCISE = Exercise(
 '''
 
 SOLUTION = [
-    ("markdown", "# Exercise 08 · The stack guard\n\nA walk-through exercise.\n\n"
+    ("markdown", "# Exercise 99 · The stack guard\n\nA walk-through exercise.\n\n"
      "**You will learn**\n\n- where the guard sits\n\n"
      "**Before this:** lesson [03 · The prologue](../notebooks/03-prologue.ipynb).", []),
     ("code", "import gostack as gs\nfrom gostack import exercises as ex", []),
     ("code", 'def stackguard0(lo: int) -> int:\n    """g.stackguard0 for a stack at lo."""\n'
      "    ### BEGIN SOLUTION\n    return lo + gs.STACK_GUARD\n    ### END SOLUTION",
      ["solution"]),
-    ("code", 'ex.check("08-guard", stackguard0=stackguard0)', ["check"]),
+    ("code", 'ex.check("99-guard", stackguard0=stackguard0)', ["check"]),
     ("markdown", "## Summary\n\n- The guard sits 928 bytes above lo.", []),
 ]
 
@@ -102,7 +102,7 @@ def test_adding_an_exercise_takes_one_module_and_one_notebook(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(kit), "PYTHONDONTWRITEBYTECODE": "1"}
 
     # 1. The exercise's module.
-    (kit / "gostack/grade/exercises/e08_guard.py").write_text(MODULE, encoding="utf-8")
+    (kit / "gostack/grade/exercises/e99_guard.py").write_text(MODULE, encoding="utf-8")
     # 2. Its solution notebook.
     nb = nbformat.v4.new_notebook()
     for kind, source, tags in SOLUTION:
@@ -110,24 +110,24 @@ def test_adding_an_exercise_takes_one_module_and_one_notebook(tmp_path):
                 nbformat.v4.new_markdown_cell)(source)
         cell.metadata["tags"] = tags
         nb.cells.append(cell)
-    nbformat.write(nb, kit / "solutions/08-guard.ipynb")
+    nbformat.write(nb, kit / "solutions/99-guard.ipynb")
     # 3. make exercises: the learner version, both executed, the lesson links.
     made = subprocess.run(["make", "exercises", f"VENV={VENV}"], cwd=kit, env=env,
                           capture_output=True, text=True, timeout=600)
     assert made.returncode == 0, made.stdout + made.stderr
-    executed = nbformat.read(kit / "solutions/08-guard.ipynb", as_version=4)
+    executed = nbformat.read(kit / "solutions/99-guard.ipynb", as_version=4)
     check = next(c for c in executed.cells if "check" in c.metadata.get("tags", []))
     assert "Score: 10/10" in "".join(o.get("text", "") for o in check.outputs)
-    assert "08-guard" in (kit / "notebooks/03-prologue.ipynb").read_text(encoding="utf-8")
+    assert "99-guard" in (kit / "notebooks/03-prologue.ipynb").read_text(encoding="utf-8")
 
     # 4. The kit's tests take it in: the zoo, the notebooks' anatomy, the links.
     tests = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
          "tests/test_exercises.py", "tests/test_zoo.py", "-k",
-         "08 or one_notebook or generated or every_exercise or every_aspect_can"],
+         "99 or one_notebook or generated or every_exercise or every_aspect_can"],
         cwd=kit, env=env, capture_output=True, text=True, timeout=600)
     assert tests.returncode == 0, tests.stdout[-3000:] + tests.stderr[-2000:]
-    assert "08-guard" in tests.stdout or "passed" in tests.stdout
+    assert "99-guard" in tests.stdout or "passed" in tests.stdout
     links = subprocess.run([sys.executable, "-m", "gostack.course", "--check"], cwd=kit,
                            env=env, capture_output=True, text=True, timeout=120)
     assert links.returncode == 0, links.stdout + links.stderr
@@ -137,8 +137,8 @@ def test_adding_an_exercise_takes_one_module_and_one_notebook(tmp_path):
     subs = tmp_path / "subs"
     for student, folder in (("sol", "solutions"), ("stub", "exercises")):
         (subs / student).mkdir(parents=True)
-        (subs / student / "08-guard.ipynb").write_bytes(
-            (kit / folder / "08-guard.ipynb").read_bytes())
+        (subs / student / "99-guard.ipynb").write_bytes(
+            (kit / folder / "99-guard.ipynb").read_bytes())
     out = tmp_path / "out"
     graded = subprocess.run([sys.executable, "-m", "gostack", "grade", str(subs), "--out",
                              str(out)], cwd=kit, env=env, capture_output=True, text=True,
