@@ -1,4 +1,5 @@
-"""gostack: how Go grows goroutine stacks, simulated exactly (go1.27, linux/amd64).
+"""gostack: how goroutines work. Go's goroutine stacks and its scheduler (G, M, P), simulated
+exactly (go1.27, linux/amd64).
 
     import gostack as gs
     rt = gs.Runtime()

@@ -93,7 +93,7 @@ def test_lesson_00_index_link_opens_the_readme(lab, page, artifacts):
     assert shown["markdown"] and not shown["editor"], (
         f"the README should open rendered (Markdown Preview), not in an editor: {shown}")
     readme = page.locator(".jp-MainAreaWidget:not(.lm-mod-hidden) .jp-RenderedMarkdown")
-    jlab.expect(readme.locator("h1").first).to_contain_text("gostack: how Go grows")
+    jlab.expect(readme.locator("h1").first).to_contain_text("gostack: how goroutines work")
     # The index the link points at: a heading "Lessons" and a link to every lesson.
     jlab.expect(readme.locator("h2", has_text=re.compile(r"^Lessons"))).to_have_count(1)
     jlab.expect(readme.locator('a[href*="/notebooks/03-prologue.ipynb"]')).not_to_have_count(0)
