@@ -214,10 +214,14 @@ def describe(e: object, before: replay.QueueState, nm: Callable[[int], str]) -> 
     return type(e).__name__
 
 
-@functools.lru_cache(maxsize=16)
 def steps(name: str) -> tuple[Step, ...]:
     """The probe's trace from main.main's first event to its end, one step per event, and
-    first the queues main.main starts with."""
+    first the queues main.main starts with; its words in the language in use."""
+    return _steps(name, i18n.language())
+
+
+@functools.lru_cache(maxsize=16)  # per language: a step's text is made once, translated
+def _steps(name: str, _lang: str) -> tuple[Step, ...]:
     events = run(name).trace.events
     start = replay.main_start(events)
     states = replay.states(events)
