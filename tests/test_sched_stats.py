@@ -58,6 +58,19 @@ def test_report_names_every_claim():
     assert all(c.name in text for c in stats.CLAIMS)
 
 
+def test_recorded_threads_read_as_the_lessons_print_them():
+    """Lessons 09 and 11 print a configuration's threads created in two forms."""
+    rec = stats.Recorded("read_p1_n20", (19, 2, 20, 19))
+    assert rec.median == 19
+    assert rec.text() == "median 19, range 2-20 in 4 runs"
+    assert rec.cell() == "19 (2-20)"
+    same = stats.Recorded("chan_p1_n20", (0, 0))
+    assert (same.text(), same.cell()) == ("median 0, range 0 in 2 runs", "0 (0-0)")
+    assert stats.Recorded("x", (1, 2)).cell() == "1.5 (1-2)"
+    assert stats.recorded_created("chan_p1_n20", REC).created == (0,) * 20
+    assert stats.recorded_created("chan_p1_n100", REC) is None
+
+
 _avail = realgo.available()
 
 

@@ -101,29 +101,9 @@ def config_name(kind: str, n: int) -> str | None:
     return name if name in stats.CONFIGS else None
 
 
-@dataclass(frozen=True)
-class Recorded:
-    """Threads created after main.main started, in each recorded real run of one config."""
-
-    config: str
-    created: tuple[int, ...]
-
-    @property
-    def median(self) -> float:
-        return median(self.created)
-
-    def text(self) -> str:
-        lo, hi = min(self.created), max(self.created)
-        spread = f"{lo}" if lo == hi else f"{lo}-{hi}"
-        return _("median {median:g}, range {spread} in {runs} runs").format(
-            median=self.median, spread=spread, runs=len(self.created))
-
-
-def recorded(kind: str, n: int) -> Recorded | None:
+def recorded(kind: str, n: int) -> stats.Recorded | None:
     name = config_name(kind, n)
-    if name is None:
-        return None
-    return Recorded(name, tuple(stats.created(r) for r in stats.real_runs(name)))
+    return None if name is None else stats.recorded_created(name)
 
 
 def workload(kind: str, n: int) -> procs.Workload:
@@ -143,7 +123,7 @@ class Blocking:
     new_m_ms: tuple[float, ...]  # when the model created each thread (ms)
     retake_ms: tuple[float, ...]  # when sysmon's retake took the P from a syscall (ms)
     drain_ms: float
-    real: Recorded | None
+    real: stats.Recorded | None
 
     @property
     def threads(self) -> int:
@@ -218,8 +198,7 @@ def threads_table(seeds: range = range(100)) -> str:
             if rec is None:
                 continue
             model = [o.threads_created for o in stats.model_runs(rec.config, seeds)]
-            real = f"{rec.median:g} ({min(rec.created)}-{max(rec.created)})"
-            rows.append(f"{n:>3} x {left(_(KINDS[kind]), 32)}{real:<26}{median(model):g}")
+            rows.append(f"{n:>3} x {left(_(KINDS[kind]), 32)}{rec.cell():<26}{median(model):g}")
     return "\n".join(rows)
 
 

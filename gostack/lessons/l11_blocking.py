@@ -17,7 +17,6 @@ import functools
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
-from statistics import median
 
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -58,35 +57,15 @@ def load_netpoll(path: Path | str | None = None) -> dict:
     return json.loads(Path(path or NETPOLL_PATH).read_text())
 
 
-@dataclass(frozen=True)
-class Recorded:
-    """Threads created after main.main started, by the end of each recorded run."""
-
-    config: str
-    created: tuple[int, ...]
-
-    @property
-    def median(self) -> float:
-        return median(self.created)
-
-    def text(self) -> str:
-        lo, hi = min(self.created), max(self.created)
-        spread = f"{lo}" if lo == hi else f"{lo}-{hi}"
-        return _("median {median:g}, range {spread} in {runs} runs").format(
-            median=self.median, spread=spread, runs=len(self.created))
-
-
-def recorded(kind: str, n: int) -> Recorded | None:
-    if kind == "chan":
-        name = f"chan_p1_n{n}"
-        if name not in stats.CONFIGS:
-            return None
-        return Recorded(name, tuple(stats.created(r) for r in stats.real_runs(name)))
+def recorded(kind: str, n: int) -> stats.Recorded | None:
     name = f"{kind}_p1_n{n}"
+    if kind == "chan":
+        return stats.recorded_created(name)
     runs = load_netpoll()["configs"].get(name)
     if runs is None:
         return None
-    return Recorded(name, tuple(r["threadcreate"] - r["threads_start"] for r in runs["runs"]))
+    return stats.Recorded(name, tuple(r["threadcreate"] - r["threads_start"]
+                                      for r in runs["runs"]))
 
 
 @dataclass(frozen=True)
@@ -218,7 +197,7 @@ class Blocking:
     created: int
     handoffs: int
     line: Timeline
-    real: Recorded | None
+    real: stats.Recorded | None
 
     @property
     def title(self) -> str:
@@ -258,7 +237,7 @@ def threads_table() -> str:
             if rec is None:
                 continue
             b = blocking_state(kind, n)
-            real = f"{rec.median:g} ({min(rec.created)}-{max(rec.created)}), {len(rec.created)}"
+            real = f"{rec.cell()}, {len(rec.created)}"
             model = f"{b.created}" + (_(" as a channel wait") if kind in MODEL_NOTE else "")
             rows.append(f"{n:>3} x {ljust(_(KINDS[kind]), 42)}{real:<23}{model}")
     return "\n".join(rows)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from statistics import median
 
-from ..i18n import N_
+from ..i18n import N_, _
 from .clock import DEFAULT_COSTS, Costs
 from .procs import Outcome, Workload, simulate
 from .statprobe import Run
@@ -186,6 +186,36 @@ CLAIMS: tuple[Claim, ...] = (
 def real_runs(name: str, recorded: dict | None = None) -> list[Run]:
     runs = (recorded or load_recorded())["configs"][name]["runs"]
     return [Run(**{**r, "per_m": tuple(r["per_m"])}) for r in runs]
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """Threads created after main.main started, in each recorded real run of one
+    configuration (this recording's or netprobe's: lessons 09 and 11 print both)."""
+
+    config: str
+    created: tuple[int, ...]
+
+    @property
+    def median(self) -> float:
+        return median(self.created)
+
+    def text(self) -> str:
+        lo, hi = min(self.created), max(self.created)
+        spread = f"{lo}" if lo == hi else f"{lo}-{hi}"
+        return _("median {median:g}, range {spread} in {runs} runs").format(
+            median=self.median, spread=spread, runs=len(self.created))
+
+    def cell(self) -> str:
+        """The median and the range, for a table's column."""
+        return f"{self.median:g} ({min(self.created)}-{max(self.created)})"
+
+
+def recorded_created(name: str, recorded: dict | None = None) -> Recorded | None:
+    """Threads created in the recorded runs of configuration ``name``, if it is one."""
+    if name not in CONFIGS:
+        return None
+    return Recorded(name, tuple(created(r) for r in real_runs(name, recorded)))
 
 
 def compare(claims=CLAIMS, seeds: range = range(100), recorded: dict | None = None):
