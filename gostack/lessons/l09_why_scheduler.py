@@ -202,33 +202,14 @@ def threads_table(seeds: range = range(100)) -> str:
     return "\n".join(rows)
 
 
-#: The claims of stats.CLAIMS this lesson makes: what was measured and how often it held.
-CLAIMS: tuple[str, ...] = ("chan_no_threads_20", "chan_no_threads_60", "read_thread_each_20",
-                           "read_thread_each_60", "nanosleep_thread_each",
-                           "nanosleep_overlap")
+#: The claims of stats.CLAIMS this lesson makes, in the order it prints them: what was
+#: measured and how often it held.
+CLAIMS: tuple[str, ...] = ("chan_no_threads_20", "chan_no_threads_60", "nanosleep_thread_each",
+                           "nanosleep_overlap", "read_thread_each_20", "read_thread_each_60")
 
 
-@dataclass(frozen=True)
-class ClaimRow:
-    name: str
-    text: str
-    real: int
-    real_runs: int
-    model: int
-    model_runs: int
-    leaves_out: str
-
-    def line(self) -> str:
-        known = _("  (a known miss, see below)") if self.leaves_out else ""
-        return _("real {real:>2}/{real_runs}  simulator {model:>3}/{model_runs}  ").format(
-            real=self.real, real_runs=self.real_runs, model=self.model,
-            model_runs=self.model_runs) + f"{_(self.text)}{known}"
-
-
-def claim_rows(seeds: range = range(100)) -> tuple[ClaimRow, ...]:
-    chosen = [c for c in stats.CLAIMS if c.name in CLAIMS]
-    return tuple(ClaimRow(c.name, c.text, k, n, mk, mn, c.leaves_out)
-                 for c, k, n, mk, mn in stats.compare(chosen, seeds=seeds))
+def claim_rows(seeds: range = range(100)) -> tuple[stats.ClaimRow, ...]:
+    return stats.claim_rows(CLAIMS, seeds)
 
 
 # ---- figures ------------------------------------------------------------------------------

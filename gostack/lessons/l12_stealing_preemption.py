@@ -124,27 +124,9 @@ CLAIMS: tuple[str, ...] = ("every_p_ran_p4", "four_threads_ran_them_p4", "spin_n
 MEDIANS: tuple[str, ...] = ("share_off_main_p4", "hog_preempt_delay_ms")
 
 
-@dataclass(frozen=True)
-class ClaimRow:
-    name: str
-    text: str
-    real: int
-    real_runs: int
-    model: int
-    model_runs: int
-    leaves_out: str
-
-    def line(self) -> str:
-        known = _("  (a known miss, see below)") if self.leaves_out else ""
-        return _("real {real:>2}/{real_runs}  simulator {model:>3}/{model_runs}  ").format(
-            real=self.real, real_runs=self.real_runs, model=self.model,
-            model_runs=self.model_runs) + f"{_(self.text)}{known}"
-
-
-def claim_rows(names: Sequence[str] = CLAIMS, seeds: range = range(100)) -> tuple[ClaimRow, ...]:
-    chosen = [c for n in names for c in stats.CLAIMS if c.name == n]
-    return tuple(ClaimRow(c.name, c.text, k, n, mk, mn, c.leaves_out)
-                 for c, k, n, mk, mn in stats.compare(chosen, seeds=seeds))
+def claim_rows(names: Sequence[str] = CLAIMS,
+               seeds: range = range(100)) -> tuple[stats.ClaimRow, ...]:
+    return stats.claim_rows(names, seeds)
 
 
 def median_lines(seeds: range = range(60)) -> list[str]:

@@ -20,7 +20,7 @@ checked on both sides by the same function of one run (a
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import median
@@ -231,6 +231,33 @@ def compare(claims=CLAIMS, seeds: range = range(100), recorded: dict | None = No
         out.append((c, sum(map(c.holds, real)), len(real),
                     sum(map(c.holds, model[c.config])), len(model[c.config])))
     return out
+
+
+@dataclass(frozen=True)
+class ClaimRow:
+    """One claim as a lesson prints it: how often it held, real and model."""
+
+    name: str
+    text: str
+    real: int
+    real_runs: int
+    model: int
+    model_runs: int
+    leaves_out: str
+
+    def line(self) -> str:
+        known = _("  (a known miss, see below)") if self.leaves_out else ""
+        return _("real {real:>2}/{real_runs}  simulator {model:>3}/{model_runs}  ").format(
+            real=self.real, real_runs=self.real_runs, model=self.model,
+            model_runs=self.model_runs) + f"{_(self.text)}{known}"
+
+
+def claim_rows(names: Sequence[str], seeds: range = range(100),
+               recorded: dict | None = None) -> tuple[ClaimRow, ...]:
+    """The claims ``names``, in that order, compared (:func:`compare`)."""
+    chosen = [c for name in names for c in CLAIMS if c.name == name]
+    return tuple(ClaimRow(c.name, c.text, k, n, mk, mn, c.leaves_out)
+                 for c, k, n, mk, mn in compare(chosen, seeds, recorded))
 
 
 def report(rows) -> str:
