@@ -22,14 +22,10 @@ Invariants:
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import program as _program
-from .. import realgo
+from .statprobe import LIVE_THREADS_GO, build_main, run_json
 
 GO_SOURCE = r'''package main
 
@@ -45,17 +41,7 @@ import (
 	"time"
 )
 
-func liveThreads() int {
-	b, _ := os.ReadFile("/proc/self/status")
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(l, "Threads:") {
-			n, _ := strconv.Atoi(strings.TrimSpace(l[8:]))
-			return n
-		}
-	}
-	return -1
-}
-
+''' + LIVE_THREADS_GO + r'''
 func main() {
 	mode := os.Args[1]
 	n, _ := strconv.Atoi(os.Args[2])
@@ -145,9 +131,7 @@ class Run:
 
 
 def build(progress=lambda _: None) -> Path:
-    a = realgo.require()
-    files = {"go.mod": _program.go_mod(a.version or ""), "main.go": GO_SOURCE}
-    return realgo.build_files(files, progress, label="sched:netpoll").binary
+    return build_main(GO_SOURCE, "sched:netpoll", progress)
 
 
 def run_once(binary: Path, mode: str, n: int, gomaxprocs: int = 1,
@@ -155,10 +139,6 @@ def run_once(binary: Path, mode: str, n: int, gomaxprocs: int = 1,
     """One run: ``GOMAXPROCS=gomaxprocs GOGC=off <binary> mode n``."""
     if mode not in MODES:
         raise ValueError(f"mode {mode!r}: one of {MODES}")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GO")}
-    env.update({"GOMAXPROCS": str(gomaxprocs), "GOGC": "off", "GOTRACEBACK": "single"})
-    r = subprocess.run([str(binary), mode, str(n)], env=env, capture_output=True,
-                       text=True, timeout=timeout, check=True)
-    d = json.loads(r.stdout)
+    d = run_json(binary, (mode, n), gomaxprocs, timeout)
     d["gomaxprocs"] = int(d["gomaxprocs"])
     return Run(**d)

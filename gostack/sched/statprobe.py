@@ -28,11 +28,26 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from .. import program as _program
 from .. import realgo
+
+#: Go: the threads the process has now (``Threads:`` in /proc/self/status); netprobe's
+#: program has it too.
+LIVE_THREADS_GO = r'''func liveThreads() int {
+	b, _ := os.ReadFile("/proc/self/status")
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "Threads:") {
+			n, _ := strconv.Atoi(strings.TrimSpace(l[8:]))
+			return n
+		}
+	}
+	return -1
+}
+'''
 
 GO_SOURCE = r'''package main
 
@@ -67,17 +82,7 @@ func spin(n int) uint64 {
 	return x
 }
 
-func liveThreads() int {
-	b, _ := os.ReadFile("/proc/self/status")
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(l, "Threads:") {
-			n, _ := strconv.Atoi(strings.TrimSpace(l[8:]))
-			return n
-		}
-	}
-	return -1
-}
-
+''' + LIVE_THREADS_GO + r'''
 func main() {
 	mode := os.Args[1]
 	n, _ := strconv.Atoi(os.Args[2])
@@ -257,10 +262,28 @@ class Run:
         return d
 
 
-def build(progress=lambda _: None) -> Path:
+def build_main(source: str, label: str, progress=lambda _: None) -> Path:
+    """Build one ``main.go`` with this toolchain's ``go.mod`` (realgo caches it)."""
     a = realgo.require()
-    files = {"go.mod": _program.go_mod(a.version or ""), "main.go": GO_SOURCE}
-    return realgo.build_files(files, progress, label="sched:stats").binary
+    files = {"go.mod": _program.go_mod(a.version or ""), "main.go": source}
+    return realgo.build_files(files, progress, label=label).binary
+
+
+def run_json(binary: Path, args: Sequence[object], gomaxprocs: int, timeout: float = 60,
+             godebug: str = "") -> dict:
+    """``GOMAXPROCS=gomaxprocs GOGC=off [GODEBUG=godebug] <binary> args...``, no other
+    GO* variable from here: the JSON line the program printed."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GO")}
+    env.update({"GOMAXPROCS": str(gomaxprocs), "GOGC": "off", "GOTRACEBACK": "single"})
+    if godebug:
+        env["GODEBUG"] = godebug
+    r = subprocess.run([str(binary), *map(str, args)], env=env, capture_output=True,
+                       text=True, timeout=timeout, check=True)
+    return json.loads(r.stdout)
+
+
+def build(progress=lambda _: None) -> Path:
+    return build_main(GO_SOURCE, "sched:stats", progress)
 
 
 def run_once(binary: Path, mode: str, n: int, work: int, gomaxprocs: int,
@@ -268,13 +291,7 @@ def run_once(binary: Path, mode: str, n: int, work: int, gomaxprocs: int,
     """One run of the program: ``GOMAXPROCS=gomaxprocs GOGC=off [GODEBUG=godebug]
     <binary> mode n work``."""
     assert mode in MODES
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GO")}
-    env.update({"GOMAXPROCS": str(gomaxprocs), "GOGC": "off", "GOTRACEBACK": "single"})
-    if godebug:
-        env["GODEBUG"] = godebug
-    r = subprocess.run([str(binary), mode, str(n), str(work)], env=env,
-                       capture_output=True, text=True, timeout=timeout, check=True)
-    d = json.loads(r.stdout)
+    d = run_json(binary, (mode, n, work), gomaxprocs, timeout, godebug)
     d["per_m"] = tuple(d.get("per_m") or ())
     d["gomaxprocs"] = int(d["gomaxprocs"])
     return Run(**d)
