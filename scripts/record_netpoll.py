@@ -14,12 +14,11 @@ tests/test_l11_blocking.py reads it.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-import time
-from datetime import datetime, timezone
 from pathlib import Path
+
+import _recording
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -40,24 +39,14 @@ def main(argv: list[str] | None = None) -> int:
     binary = netprobe.build(print)
     load = os.getloadavg()
     configs = {}
-    for name, (mode, n, procs) in CONFIGS.items():
-        t0 = time.monotonic()
-        runs = [netprobe.run_once(binary, mode, n, procs).as_dict()
-                for _ in range(args.runs)]
+    for name, cfg in CONFIGS.items():
+        runs = _recording.timed_runs(
+            name, args.runs, lambda cfg=cfg: netprobe.run_once(binary, *cfg).as_dict())
+        mode, n, procs = cfg
         configs[name] = {"mode": mode, "n": n, "gomaxprocs": procs,
                          "loadavg": round(os.getloadavg()[0], 2), "runs": runs}
-        print(f"{name}: {args.runs} runs in {time.monotonic() - t0:.1f} s", flush=True)
-    data = {
-        "go": a.version,
-        "recorded": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "cpus": os.cpu_count(),
-        "loadavg_at_start": [round(x, 2) for x in load],
-        "env": {"GOGC": "off", "GOMAXPROCS": "per configuration"},
-        "note": "one run = one process of gostack/sched/netprobe.py's GO_SOURCE",
-        "configs": configs,
-    }
-    PATH.write_text(json.dumps(data, indent=1) + "\n")
-    print(f"wrote {PATH}")
+    _recording.write(PATH, a.version, load, "per configuration",
+                     "one run = one process of gostack/sched/netprobe.py's GO_SOURCE", configs)
     return 0
 
 

@@ -14,12 +14,12 @@ tests/test_l12_stealing_preemption.py counts the claims on them.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from dataclasses import asdict
-from datetime import datetime, timezone
 from pathlib import Path
+
+import _recording
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -41,17 +41,9 @@ def main(argv: list[str] | None = None) -> int:
                          "gomaxprocs": 1, "runs": runs}
         print(f"{name}: {sum(preemptprobe.Run(**r).cut for r in runs)}/{args.runs} cut",
               flush=True)
-    data = {
-        "go": a.version,
-        "recorded": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "cpus": os.cpu_count(),
-        "loadavg_at_start": [round(x, 2) for x in load],
-        "env": {"GOGC": "off", "GOMAXPROCS": "1"},
-        "note": "one run = one process of gostack/sched/preemptprobe.py's GO_SOURCE",
-        "configs": configs,
-    }
-    preemptprobe.PATH.write_text(json.dumps(data, indent=1) + "\n")
-    print(f"wrote {preemptprobe.PATH}")
+    _recording.write(preemptprobe.PATH, a.version, load, "1",
+                     "one run = one process of gostack/sched/preemptprobe.py's GO_SOURCE",
+                     configs)
     return 0
 
 

@@ -19,9 +19,9 @@ import argparse
 import json
 import os
 import sys
-import time
-from datetime import datetime, timezone
 from pathlib import Path
+
+import _recording
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -43,27 +43,17 @@ def main(argv: list[str] | None = None) -> int:
     for name, c in CONFIGS.items():
         if args.config and name not in args.config:
             continue
-        t0 = time.monotonic()
-        runs = [statprobe.run_once(binary, c.mode, c.n, c.work, c.gomaxprocs,
-                                   godebug=c.godebug).as_dict()
-                for _ in range(args.runs)]
+        runs = _recording.timed_runs(
+            name, args.runs, lambda c=c: statprobe.run_once(
+                binary, c.mode, c.n, c.work, c.gomaxprocs, godebug=c.godebug).as_dict())
         configs[name] = {"mode": c.mode, "n": c.n, "work": c.work,
                          "gomaxprocs": c.gomaxprocs, "godebug": c.godebug,
-                         "recorded": datetime.now(timezone.utc).strftime("%H:%M:%SZ"),
+                         "recorded": _recording.now("%H:%M:%SZ"),
                          "loadavg": round(os.getloadavg()[0], 2), "runs": runs}
-        print(f"{name}: {args.runs} runs in {time.monotonic() - t0:.1f} s", flush=True)
-    data = {
-        "go": a.version,
-        "recorded": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "cpus": os.cpu_count(),
-        "loadavg_at_start": [round(x, 2) for x in load],  # of this invocation
-        "env": {"GOGC": "off", "GOMAXPROCS": "per configuration"},
-        "note": "one run = one process of gostack/sched/statprobe.py's GO_SOURCE; the "
-                "machine is shared (2 CPUs, load ~8), so the OS decides when each M runs",
-        "configs": dict(sorted(configs.items())),
-    }
-    STATS_PATH.write_text(json.dumps(data, indent=1) + "\n")
-    print(f"wrote {STATS_PATH}")
+    _recording.write(STATS_PATH, a.version, load, "per configuration",
+                     "one run = one process of gostack/sched/statprobe.py's GO_SOURCE; the "
+                     "machine is shared (2 CPUs, load ~8), so the OS decides when each M runs",
+                     dict(sorted(configs.items())))
     return 0
 
 

@@ -1,0 +1,42 @@
+"""What the stage-2 recording scripts (record_netpoll.py, record_preempt.py,
+record_sched_stats.py) share: timed runs of one configuration, and the file's header
+(the Go version, the date, the CPU count and the load average when the script started).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+
+
+def now(fmt: str = "%Y-%m-%dT%H:%M:%SZ") -> str:
+    return datetime.now(timezone.utc).strftime(fmt)
+
+
+def timed_runs(name: str, count: int, one: Callable[[], dict]) -> list[dict]:
+    """``count`` runs of ``one``; how long they took is printed."""
+    t0 = time.monotonic()
+    runs = [one() for _ in range(count)]
+    print(f"{name}: {count} runs in {time.monotonic() - t0:.1f} s", flush=True)
+    return runs
+
+
+def write(path: Path, go: str, load: tuple[float, ...], gomaxprocs: str, note: str,
+          configs: dict) -> None:
+    """The recording: its header, then ``configs``; ``load`` is os.getloadavg() when this
+    invocation started."""
+    data = {
+        "go": go,
+        "recorded": now(),
+        "cpus": os.cpu_count(),
+        "loadavg_at_start": [round(x, 2) for x in load],
+        "env": {"GOGC": "off", "GOMAXPROCS": gomaxprocs},
+        "note": note,
+        "configs": configs,
+    }
+    path.write_text(json.dumps(data, indent=1) + "\n")
+    print(f"wrote {path}")
