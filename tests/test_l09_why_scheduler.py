@@ -12,14 +12,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import json  # noqa: E402
 import re  # noqa: E402
-import subprocess  # noqa: E402
-from importlib.resources import files  # noqa: E402
 from pathlib import Path  # noqa: E402
 from statistics import median  # noqa: E402
 
-import nbformat  # noqa: E402
+import lesson_sources as sources  # noqa: E402
 import pytest  # noqa: E402
 from lesson_widgets import kinds as _kinds  # noqa: E402
 
@@ -30,30 +27,19 @@ ROOT = Path(__file__).resolve().parents[1]
 LESSON = ROOT / "notebooks" / "09-why-a-scheduler.ipynb"
 
 
-def _data(name: str) -> dict:
-    return json.loads(files("gostack").joinpath(f"data/{name}").read_text())
-
-
 def _runs(config: str) -> list[dict]:
-    return _data("sched_stats_recorded.json")["configs"][config]["runs"]
-
-
-def _created(run: dict) -> int:
-    """Threads created after main.main started: the threadcreate profile at the end minus
-    at main's start (statprobe's GO_SOURCE)."""
-    return run["threadcreate"] - run["threads_start"]
+    return sources.recorded_runs("sched_stats_recorded.json", config)
 
 
 def _prose() -> str:
-    nb = nbformat.read(LESSON, as_version=4)
-    return "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    return sources.prose(LESSON)
 
 
 # ---- section 1: lesson 01's recorded costs ----------------------------------------------
 
 def test_costs_are_lesson_01s_recordings():
-    threads = _data("thread_cost_recorded.json")["parts"]
-    go = _data("oscost_recorded.json")["raw"]
+    threads = sources.recording("thread_cost_recorded.json")["parts"]
+    go = sources.recording("oscost_recorded.json")["raw"]
     c = l09.lesson01_costs()
     assert c.thread_create_ns == threads["creation"]["pthread"]["cpu_ns"] == 42367.698
     assert c.thread_switch_ns == threads["switch"]["pipe"]["ns"] == 2886.84265
@@ -92,7 +78,7 @@ RECORDED = {
 @pytest.mark.parametrize("config", sorted(RECORDED))
 def test_recorded_threads_are_the_real_runs(config):
     lo, hi, mid = RECORDED[config]
-    created = [_created(r) for r in _runs(config)]
+    created = [sources.created(r) for r in _runs(config)]
     assert (min(created), max(created), median(created)) == (lo, hi, mid)
     kind, _, n = config.split("_")
     rec = l09.recorded(kind, int(n[1:]))
@@ -115,11 +101,11 @@ def test_threads_table_shows_real_and_simulated_medians():
 
 # Each claim the lesson prints, and how often it held in the 20 real runs, counted here.
 HELD = {
-    "chan_no_threads_20": ("chan_p1_n20", lambda r: _created(r) == 0, 20),
-    "chan_no_threads_60": ("chan_p1_n60", lambda r: _created(r) == 0, 20),
-    "read_thread_each_20": ("read_p1_n20", lambda r: _created(r) >= 18, 19),
-    "read_thread_each_60": ("read_p1_n60", lambda r: _created(r) >= 58, 6),
-    "nanosleep_thread_each": ("nanosleep_p1_n20", lambda r: _created(r) >= 18, 18),
+    "chan_no_threads_20": ("chan_p1_n20", lambda r: sources.created(r) == 0, 20),
+    "chan_no_threads_60": ("chan_p1_n60", lambda r: sources.created(r) == 0, 20),
+    "read_thread_each_20": ("read_p1_n20", lambda r: sources.created(r) >= 18, 19),
+    "read_thread_each_60": ("read_p1_n60", lambda r: sources.created(r) >= 58, 6),
+    "nanosleep_thread_each": ("nanosleep_p1_n20", lambda r: sources.created(r) >= 18, 18),
     "nanosleep_overlap": ("nanosleep_p1_n20", lambda r: r["drain_ns"] < 100_000_000, 18),
 }
 
@@ -127,52 +113,30 @@ HELD = {
 def test_claims_held_as_often_as_the_lesson_prints():
     rows = {r.name: r for r in l09.claim_rows(seeds=range(40))}
     assert set(rows) == set(HELD) == set(l09.CLAIMS)
-    for name, (config, holds, times) in HELD.items():
-        assert sum(map(holds, _runs(config))) == times, name
-        row = rows[name]
-        assert (row.real, row.real_runs) == (times, 20), name
-        assert f"real {times:>2}/20" in row.line()
-        if name == "read_thread_each_60":  # the known miss: reported, and said to be one
-            assert row.leaves_out and "known miss" in row.line()
-        else:  # the simulator agrees within stats' tolerance of 0.2
-            assert not row.leaves_out and abs(row.model / row.model_runs - times / 20) <= 0.2
+    sources.check_held(rows, HELD, _runs, miss="read_thread_each_60")
 
 
 def test_the_lesson_text_states_the_recorded_numbers():
     text = _prose()
-    created60 = [_created(r) for r in _runs("read_p1_n60")]
+    created60 = [sources.created(r) for r in _runs("read_p1_n60")]
     assert f"created only {min(created60)} threads" in text
-    chan = [_created(r) for c in ("chan_p1_n20", "chan_p1_n60") for r in _runs(c)]
+    chan = [sources.created(r) for c in ("chan_p1_n20", "chan_p1_n60") for r in _runs(c)]
     assert len(chan) == 40 and set(chan) == {0}
     assert "no thread in any of 40 real runs" in text
-    assert f"median {median(_created(r) for r in _runs('read_p1_n20')):g} for 20" in text
+    assert f"median {median(sources.created(r) for r in _runs('read_p1_n20')):g} for 20" in text
 
 
 # ---- section 3: sysmon and handoffp, as go1.27.3's proc.go has them ------------------------
 
-def _proc_go() -> str:
-    a = realgo.available()
-    if not a:
-        pytest.skip(f"no Go here: {a.reason}")
-    root = a.goroot or subprocess.run([a.go, "env", "GOROOT"], capture_output=True, text=True,
-                                      check=True).stdout.strip()
-    return (Path(root) / "src" / "runtime" / "proc.go").read_text()
-
-
-def _func(src: str, name: str) -> str:
-    start = src.index(f"\nfunc {name}(")
-    return src[start:src.index("\n}\n", start)]
-
-
 def test_the_lesson_quotes_proc_go():
-    src = _proc_go()
-    assert "start with 20us sleep" in _func(src, "sysmon")
-    assert "at least 20us" in _func(src, "retake")
-    assert "handoffp(pp)" in _func(src, "retake")
-    assert "startm(pp" in _func(src, "handoffp")
-    assert "newm(" in _func(src, "startm")
-    assert 'throw("thread exhaustion")' in _func(src, "checkmcount")
-    assert re.search(r"sched\.maxmcount = 10000\n", _func(src, "schedinit"))
+    src = sources.runtime_source("proc.go")
+    assert "start with 20us sleep" in sources.func(src, "sysmon")
+    assert "at least 20us" in sources.func(src, "retake")
+    assert "handoffp(pp)" in sources.func(src, "retake")
+    assert "startm(pp" in sources.func(src, "handoffp")
+    assert "newm(" in sources.func(src, "startm")
+    assert 'throw("thread exhaustion")' in sources.func(src, "checkmcount")
+    assert re.search(r"sched\.maxmcount = 10000\n", sources.func(src, "schedinit"))
     assert l09.MAX_THREADS == 10_000
     text = _prose()
     for quote in ('"start with 20us sleep"', '"at least 20us"', '"thread exhaustion"'):

@@ -15,15 +15,13 @@ matplotlib.use("Agg")
 import html  # noqa: E402
 import json  # noqa: E402
 import re  # noqa: E402
-import subprocess  # noqa: E402
 from importlib.resources import files  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-import nbformat  # noqa: E402
+import lesson_sources as sources  # noqa: E402
 import pytest  # noqa: E402
 from lesson_widgets import kinds as _kinds  # noqa: E402
 
-from gostack import realgo  # noqa: E402
 from gostack.lessons import l10_run_queues as l10  # noqa: E402
 from gostack.sched import catalog, machine, replay  # noqa: E402
 from gostack.sched.trace import Queues  # noqa: E402
@@ -38,8 +36,7 @@ def _probes() -> dict:
 
 
 def _prose() -> str:
-    nb = nbformat.read(LESSON, as_version=4)
-    return "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    return sources.prose(LESSON)
 
 
 def _w(*ks: int) -> list[str]:
@@ -65,21 +62,11 @@ def test_replay_matches_the_machines_own_snapshots(name):
 
 # ---- section 1: the constants, as go1.27.3 has them ---------------------------------------
 
-def _runtime(file: str) -> str:
-    a = realgo.available()
-    if not a:
-        pytest.skip(f"no Go here: {a.reason}")
-    root = a.goroot or subprocess.run([a.go, "env", "GOROOT"], capture_output=True, text=True,
-                                      check=True).stdout.strip()
-    return (Path(root) / "src" / "runtime" / file).read_text()
-
-
 def test_the_ring_has_256_slots_and_the_check_is_every_61_ticks():
-    assert re.search(r"\n\trunq +\[256\]guintptr\n", _runtime("runtime2.go"))
-    assert re.search(r"\n\trunnext guintptr\n", _runtime("runtime2.go"))
-    proc = _runtime("proc.go")
-    find = proc[proc.index("\nfunc findRunnable("):]
-    find = find[:find.index("\n}\n")]
+    assert re.search(r"\n\trunq +\[256\]guintptr\n", sources.runtime_source("runtime2.go"))
+    assert re.search(r"\n\trunnext guintptr\n", sources.runtime_source("runtime2.go"))
+    proc = sources.runtime_source("proc.go")
+    find = sources.func(proc, "findRunnable")
     assert "if pp.schedtick%61 == 0 && !sched.runq.empty() {" in find
     assert "to ensure fairness" in find and "to ensure fairness" in _prose()
     assert (l10.RUNQ_SIZE, l10.GLOBAL_CHECK_TICKS) == (256, 61)

@@ -13,17 +13,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import json  # noqa: E402
-import subprocess  # noqa: E402
-from importlib.resources import files  # noqa: E402
 from pathlib import Path  # noqa: E402
 from statistics import median  # noqa: E402
 
-import nbformat  # noqa: E402
+import lesson_sources as sources  # noqa: E402
 import pytest  # noqa: E402
 from lesson_widgets import kinds as _kinds  # noqa: E402
 
-from gostack import realgo  # noqa: E402
 from gostack.lessons import l11_blocking as l11  # noqa: E402
 from gostack.sched import netprobe  # noqa: E402
 
@@ -31,23 +27,12 @@ ROOT = Path(__file__).resolve().parents[1]
 LESSON = ROOT / "notebooks" / "11-blocking.ipynb"
 
 
-def _data(name: str) -> dict:
-    return json.loads(files("gostack").joinpath(f"data/{name}").read_text())
-
-
 def _runs(config: str) -> list[dict]:
-    return _data("sched_netpoll_recorded.json")["configs"][config]["runs"]
-
-
-def _created(run: dict) -> int:
-    """Threads created after main.main started: threadcreate at the end minus at the start
-    (netprobe's GO_SOURCE reads both)."""
-    return run["threadcreate"] - run["threads_start"]
+    return sources.recorded_runs("sched_netpoll_recorded.json", config)
 
 
 def _prose() -> str:
-    nb = nbformat.read(LESSON, as_version=4)
-    return "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    return sources.prose(LESSON)
 
 
 # ---- the recorded runs ------------------------------------------------------------------------
@@ -62,7 +47,7 @@ RECORDED = {
 
 
 def test_the_recording_is_go1_27_3_with_gomaxprocs_1():
-    d = _data("sched_netpoll_recorded.json")
+    d = sources.recording("sched_netpoll_recorded.json")
     assert d["go"] == "go1.27.3" and set(d["configs"]) == set(RECORDED)
     for name, c in d["configs"].items():
         mode, _, n = name.split("_")
@@ -74,7 +59,7 @@ def test_the_recording_is_go1_27_3_with_gomaxprocs_1():
 @pytest.mark.parametrize("config", sorted(RECORDED))
 def test_recorded_threads_are_the_real_runs(config):
     lo, hi, mid, runs = RECORDED[config]
-    created = [_created(r) for r in _runs(config)]
+    created = [sources.created(r) for r in _runs(config)]
     assert (min(created), max(created), median(created), len(created)) == (lo, hi, mid, runs)
     mode, _, n = config.split("_")
     rec = l11.recorded(mode, int(n[1:]))
@@ -82,18 +67,18 @@ def test_recorded_threads_are_the_real_runs(config):
 
 
 def test_channel_waiters_come_from_lesson_09s_recording():
-    runs = _data("sched_stats_recorded.json")["configs"]["chan_p1_n20"]["runs"]
-    assert {_created(r) for r in runs} == {0} and len(runs) == 20
+    runs = sources.recording("sched_stats_recorded.json")["configs"]["chan_p1_n20"]["runs"]
+    assert {sources.created(r) for r in runs} == {0} and len(runs) == 20
     assert l11.recorded("chan", 20).created == (0,) * 20
     assert l11.recorded("chan", 100) is None and l11.recorded("raw", 2) is None
 
 
 # Each claim the lesson prints, and how often it held in the 10 real runs, counted here.
 HELD = {
-    "osfile_none_20": ("osfile_p1_n20", lambda r: _created(r) == 0, 10),
-    "osfile_none_100": ("osfile_p1_n100", lambda r: _created(r) == 0, 10),
-    "raw_each_20": ("raw_p1_n20", lambda r: _created(r) >= 18, 10),
-    "raw_most_100": ("raw_p1_n100", lambda r: _created(r) >= 70, 10),
+    "osfile_none_20": ("osfile_p1_n20", lambda r: sources.created(r) == 0, 10),
+    "osfile_none_100": ("osfile_p1_n100", lambda r: sources.created(r) == 0, 10),
+    "raw_each_20": ("raw_p1_n20", lambda r: sources.created(r) >= 18, 10),
+    "raw_most_100": ("raw_p1_n100", lambda r: sources.created(r) >= 70, 10),
 }
 
 
@@ -124,12 +109,12 @@ def test_threads_table_real_against_the_simulator():
 
 def test_the_lesson_text_states_the_recorded_numbers():
     text = _prose()
-    raw20 = [_created(r) for r in _runs("raw_p1_n20")]
-    raw100 = [_created(r) for r in _runs("raw_p1_n100")]
+    raw20 = [sources.created(r) for r in _runs("raw_p1_n20")]
+    raw100 = [sources.created(r) for r in _runs("raw_p1_n100")]
     assert f"20 raw readers created {min(raw20)} to {max(raw20)}" in text
     assert f"the runs created {min(raw100)} to {max(raw100)}" in text
     assert f"The real runs created {min(raw100)} to {max(raw100)}" in text  # the answer
-    osfile = [_created(r) for c in ("osfile_p1_n20", "osfile_p1_n100") for r in _runs(c)]
+    osfile = [sources.created(r) for c in ("osfile_p1_n20", "osfile_p1_n100") for r in _runs(c)]
     assert len(osfile) == 20 and set(osfile) == {0}
     assert "created no thread in any of 20 runs" in text
     assert "created no thread in 20 of 20 real runs" in text  # the summary
@@ -138,33 +123,20 @@ def test_the_lesson_text_states_the_recorded_numbers():
 
 # ---- go1.27.3's source, as the lesson cites it --------------------------------------------
 
-def _goroot() -> Path:
-    a = realgo.available()
-    if not a:
-        pytest.skip(f"no Go here: {a.reason}")
-    return Path(a.goroot or subprocess.run([a.go, "env", "GOROOT"], capture_output=True,
-                                           text=True, check=True).stdout.strip())
-
-
-def _func(src: str, name: str) -> str:
-    start = src.index(f"\nfunc {name}(")
-    return src[start:src.index("\n}\n", start)]
-
-
 def test_the_lesson_follows_go_source():
-    src = _goroot() / "src"
+    src = sources.goroot() / "src"
     proc = (src / "runtime" / "proc.go").read_text()
-    assert "handoffp(releasep())" in _func(proc, "entersyscallblock")
-    assert "at least 20us" in _func(proc, "retake")
-    assert "handoffp(pp)" in _func(proc, "retake")
-    assert "lastpoll+10*1000*1000 < now" in _func(proc, "sysmon")  # sysmon polls after 10 ms
-    assert "injectglist(&list)" in _func(proc, "sysmon")
-    assert "netpoll(" in _func(proc, "findRunnable")
+    assert "handoffp(releasep())" in sources.func(proc, "entersyscallblock")
+    assert "at least 20us" in sources.func(proc, "retake")
+    assert "handoffp(pp)" in sources.func(proc, "retake")
+    assert "lastpoll+10*1000*1000 < now" in sources.func(proc, "sysmon")  # sysmon polls after 10 ms
+    assert "injectglist(&list)" in sources.func(proc, "sysmon")
+    assert "netpoll(" in sources.func(proc, "findRunnable")
     chan = (src / "runtime" / "chan.go").read_text()
-    assert "gopark(chanparkcommit" in _func(chan, "chanrecv")
+    assert "gopark(chanparkcommit" in sources.func(chan, "chanrecv")
     netpoll = (src / "runtime" / "netpoll.go").read_text()
-    assert "gopark(netpollblockcommit" in _func(netpoll, "netpollblock")
-    assert "netpollblock(pd, int32(mode), false)" in _func(netpoll, "poll_runtime_pollWait")
+    assert "gopark(netpollblockcommit" in sources.func(netpoll, "netpollblock")
+    assert "netpollblock(pd, int32(mode), false)" in sources.func(netpoll, "poll_runtime_pollWait")
     fd = (src / "internal" / "poll" / "fd_unix.go").read_text()
     read = fd[fd.index("func (fd *FD) Read("):]
     read = read[:read.index("\n}\n")]
@@ -275,7 +247,7 @@ def test_blocking_explorer_options_give_nothing_away():
 
 
 def test_live_rerun_checks_the_recorded_claims():
-    _goroot()
+    sources.goroot()
     lines = l11.live_lines(runs=1)
     assert [line.split("  ", 1)[1] for line in lines] == [c.text for c in l11.CLAIMS]
     # the os.File readers created no thread in 20 of 20 recorded runs

@@ -19,7 +19,7 @@ from importlib.resources import files  # noqa: E402
 from pathlib import Path  # noqa: E402
 from statistics import median  # noqa: E402
 
-import nbformat  # noqa: E402
+import lesson_sources as sources  # noqa: E402
 import pytest  # noqa: E402
 from lesson_widgets import kinds as _kinds  # noqa: E402
 
@@ -36,13 +36,11 @@ HOG2 = "a 20 ms loop without calls, 2 Ps"
 
 
 def _runs(config: str) -> list[dict]:
-    data = json.loads(files("gostack").joinpath("data/sched_stats_recorded.json").read_text())
-    return data["configs"][config]["runs"]
+    return sources.recorded_runs("sched_stats_recorded.json", config)
 
 
 def _prose() -> str:
-    nb = nbformat.read(LESSON, as_version=4)
-    return "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    return sources.prose(LESSON)
 
 
 def _off_main(r: dict) -> float:
@@ -73,15 +71,7 @@ HELD = {
 def test_claims_held_as_often_as_the_lesson_prints():
     rows = {r.name: r for r in l12.claim_rows(seeds=range(30))}
     assert set(rows) == set(HELD) == set(l12.CLAIMS)
-    for name, (config, holds, times) in HELD.items():
-        assert sum(map(holds, _runs(config))) == times, name
-        row = rows[name]
-        assert (row.real, row.real_runs) == (times, 20), name
-        assert f"real {times:>2}/20" in row.line()
-        if name == "short_work_every_p":  # the known miss: reported, and said to be one
-            assert row.leaves_out and "known miss" in row.line()
-        else:  # the simulator agrees within stats' tolerance of 0.2
-            assert not row.leaves_out and abs(row.model / row.model_runs - times / 20) <= 0.2
+    sources.check_held(rows, HELD, _runs, miss="short_work_every_p")
 
 
 def test_the_lesson_text_states_the_recorded_numbers():
@@ -133,38 +123,24 @@ def test_runqgrab_takes_half_and_runnext_last():
 
 # ---- go1.27.3's source, as the lesson cites it ------------------------------------------------
 
-def _runtime(name: str) -> str:
-    a = realgo.available()
-    if not a:
-        pytest.skip(f"no Go here: {a.reason}")
-    root = a.goroot or subprocess.run([a.go, "env", "GOROOT"], capture_output=True, text=True,
-                                      check=True).stdout.strip()
-    return (Path(root) / "src" / "runtime" / name).read_text()
-
-
-def _func(src: str, name: str) -> str:
-    start = src.index(f"\nfunc {name}(")
-    return src[start:src.index("\n}\n", start)]
-
-
 def test_the_lesson_cites_proc_go():
-    src = _runtime("proc.go")
+    src = sources.runtime_source("proc.go")
     assert "const forcePreemptNS = 10 * 1000 * 1000 // 10ms" in src
-    steal = _func(src, "stealWork")
+    steal = sources.func(src, "stealWork")
     assert "const stealTries = 4" in steal
     assert "stealTimersOrRunNextG := i == stealTries-1" in steal
     assert "stealOrder.start(cheaprand())" in steal
-    grab = _func(src, "runqgrab")
+    grab = sources.func(src, "runqgrab")
     assert "n = n - n/2" in grab and "usleep(3)" in grab
     assert "P might either call into the scheduler soon" in grab
     assert '"might either call into the scheduler soon"' in _prose()
-    one = _func(src, "preemptone")
+    one = sources.func(src, "preemptone")
     assert "gp.stackguard0 = stackPreempt" in one
     assert "debug.asyncpreemptoff == 0" in one and "preemptM(mp)" in one
-    assert "preemptone(pp)" in _func(src, "retake")
-    assert "wakep()" in _func(src, "resetspinning")
-    assert "sigPreempt" in _func(_runtime("signal_unix.go"), "preemptM")
-    assert "func asyncPreempt()" in _runtime("preempt.go")
+    assert "preemptone(pp)" in sources.func(src, "retake")
+    assert "wakep()" in sources.func(src, "resetspinning")
+    assert "sigPreempt" in sources.func(sources.runtime_source("signal_unix.go"), "preemptM")
+    assert "func asyncPreempt()" in sources.runtime_source("preempt.go")
 
 
 # ---- the timeline -----------------------------------------------------------------------------
