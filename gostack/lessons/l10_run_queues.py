@@ -18,25 +18,10 @@ from dataclasses import dataclass
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from .. import i18n
+from .. import i18n, sched
 from ..i18n import N_, _, ngettext
 from ..sched import catalog, machine, realrun, replay
 from ..sched.runtime2 import GLOBAL_CHECK_TICKS, RUNQ_SIZE
-from ..sched.trace import (
-    Execute,
-    Exit,
-    GlobRunqBatch,
-    GlobRunqPut,
-    HandoffP,
-    NewProc,
-    Output,
-    Park,
-    Queues,
-    Ready,
-    RunqPut,
-    RunqPutSlow,
-    Yield,
-)
 from . import draw, view
 from .draw import PALETTE
 from .stepper import Cursor
@@ -131,7 +116,7 @@ class Step:
 
     @property
     def is_run(self) -> bool:
-        return isinstance(self.event, Execute)
+        return isinstance(self.event, sched.Execute)
 
     @property
     def moved(self) -> int:
@@ -167,10 +152,10 @@ def rjust(text: str, width: int) -> str:
 
 def describe(e: object, before: replay.QueueState, nm: Callable[[int], str]) -> str:
     """What the runtime did, in its own functions' words."""
-    if isinstance(e, NewProc):
+    if isinstance(e, sched.NewProc):
         return _("{parent}: go {name}({arg}): newproc").format(
             parent=nm(e.parent), name=e.name.removeprefix("main."), arg=e.arg)
-    if isinstance(e, RunqPut):
+    if isinstance(e, sched.RunqPut):
         if not e.next:
             return _("runqput: {g} to the ring's tail").format(g=nm(e.goid))
         if not e.kicked:
@@ -178,17 +163,17 @@ def describe(e: object, before: replay.QueueState, nm: Callable[[int], str]) -> 
         full = _("; the ring is full") if len(before.runq) == RUNQ_SIZE else ""
         return _("runqput: {g} into runnext, kicking {kicked} to the tail").format(
             g=nm(e.goid), kicked=nm(e.kicked)) + full
-    if isinstance(e, RunqPutSlow):
+    if isinstance(e, sched.RunqPutSlow):
         half = e.goids[:-1]
         return _("runqputslow: the ring's first {n} ({first} ... {last}) and {g} go to the "
                  "global queue").format(n=len(half), first=nm(half[0]), last=nm(half[-1]),
                                         g=nm(e.goids[-1]))
-    if isinstance(e, GlobRunqPut):
+    if isinstance(e, sched.GlobRunqPut):
         return _("globrunqput: {g} to the global queue's tail").format(g=nm(e.goid))
-    if isinstance(e, GlobRunqBatch):
+    if isinstance(e, sched.GlobRunqBatch):
         return _("findRunnable: the local queue is empty: {n} from the global queue, {g} to "
                  "run, the rest to the ring").format(n=len(e.goids), g=nm(e.goids[0]))
-    if isinstance(e, Execute):
+    if isinstance(e, sched.Execute):
         t, g = e.schedtick, nm(e.goid)
         how = {"runnext": _("schedule: {g} from runnext, inheriting the time slice "
                             "(schedtick stays {t})"),
@@ -198,18 +183,18 @@ def describe(e: object, before: replay.QueueState, nm: Callable[[int], str]) -> 
                "global": _("schedule: {g}, the first of the batch (schedtick {t})"),
                }.get(e.where, _("schedule: {g} on its locked M (schedtick {t})"))
         return how.format(g=g, t=t, t1=t - 1)
-    if isinstance(e, Park):
+    if isinstance(e, sched.Park):
         return _("{g} parks (gopark: {reason})").format(g=nm(e.goid), reason=e.reason)
-    if isinstance(e, Ready):
+    if isinstance(e, sched.Ready):
         return _("{by} readies {g} (goready)").format(by=nm(e.by), g=nm(e.goid))
-    if isinstance(e, Yield):
+    if isinstance(e, sched.Yield):
         return (_("{g} calls Gosched: to the global queue") if e.to.startswith("global")
                 else _("{g} yields to its own ring (goyield)")).format(g=nm(e.goid))
-    if isinstance(e, Exit):
+    if isinstance(e, sched.Exit):
         return _("{g} returns (goexit0)").format(g=nm(e.goid))
-    if isinstance(e, Output):
+    if isinstance(e, sched.Output):
         return _("{g} records {token}").format(g=nm(e.goid), token=e.token)
-    if isinstance(e, HandoffP):
+    if isinstance(e, sched.HandoffP):
         return f"P{e.p} from M{e.from_m} to M{e.to_m} ({e.why})"
     return type(e).__name__
 
@@ -234,7 +219,7 @@ def _steps(name: str, _lang: str) -> tuple[Step, ...]:
     out = [Step(start - 1, None, first, first, _("main.main starts"), nm)]
     for i in range(start, len(events)):
         e = events[i]
-        if isinstance(e, Queues):
+        if isinstance(e, sched.Queues):
             continue
         out.append(Step(i, e, states[i - 1], states[i], describe(e, states[i - 1], label), nm))
     return tuple(out)
@@ -243,12 +228,12 @@ def _steps(name: str, _lang: str) -> tuple[Step, ...]:
 def main_parks(name: str) -> int:
     """The position (in :func:`steps`) of main's first gopark: all its goroutines queued."""
     return next(k for k, s in enumerate(steps(name))
-                if isinstance(s.event, Park) and s.event.goid == 1)
+                if isinstance(s.event, sched.Park) and s.event.goid == 1)
 
 
 def overflows(name: str) -> int:
     """How many times the model's ring overflowed (runqputslow)."""
-    return len(run(name).trace.of(RunqPutSlow))
+    return len(run(name).trace.of(sched.RunqPutSlow))
 
 
 WHERE = {"runnext": N_("from runnext (inherits the slice)"),
@@ -277,7 +262,7 @@ def landmark_lines(name: str, tokens: tuple[str, ...]) -> list[str]:
     rule of findRunnable started it in the model (with its schedtick)."""
     r, res = recorded(name), run(name)
     starts = {}
-    for e in res.trace.of(Execute):
+    for e in res.trace.of(sched.Execute):
         starts.setdefault(e.goid, e)
     nm = replay.names(res.trace.events)
     goid = {v: k for k, v in nm.items()}
