@@ -42,7 +42,8 @@ class Lesson:
 
 
 # Titles and what each teaches are English here (the nav cells and README.md use them as
-# they are); N_ marks them for gostack's catalog, and lesson_map shows them translated.
+# they are); N_ marks them for gostack's catalog, their one translation: lesson_map and
+# README.<lang>.md's table (scripts/translate_notebooks.py) show them from it.
 LESSONS: tuple[Lesson, ...] = (
     Lesson(0, "welcome", N_("Welcome"),
            N_("how to use the kit, and a first look at a stack growing")),

@@ -191,7 +191,7 @@ def merge(po: polib.POFile, cells: list[tuple[str, str]], known: dict[str, str])
 
 def update(lang: str = "ko", only: list[Source] | None = None, quiet: bool = False) -> None:
     known = compendium(lang)
-    if only is None:  # the course list too: lesson titles for README.<lang>.md
+    if only is None:  # the course list too: the words of README.<lang>.md's table
         po = load(course_po(lang), lang)
         before = po.__unicode__() if course_po(lang).exists() else None
         merge(po, course_entries(), known)
@@ -420,15 +420,9 @@ COURSE_WORDS = ("Lesson", "What it teaches", "Exercises", "Glossary",
 
 
 def course_entries() -> list[tuple[str, str]]:
-    """(msgctxt, English) of the course list: each lesson's title and what it teaches, and the
-    words of the lesson table."""
-    from gostack.course import LESSONS
-
-    out = []
-    for le in LESSONS:
-        out += [(f"{le.stem}:title", le.title), (f"{le.stem}:teaches", le.teaches)]
-    out += [(f"table:{i}", w) for i, w in enumerate(COURSE_WORDS)]
-    return out
+    """(msgctxt, English) of the words of the lesson table. The lessons' titles and what each
+    teaches are gostack's own messages (gostack.po), as lesson 00's map shows them."""
+    return [(f"table:{i}", w) for i, w in enumerate(COURSE_WORDS)]
 
 
 def course_po(lang: str) -> Path:
@@ -436,12 +430,22 @@ def course_po(lang: str) -> Path:
 
 
 def course_words(lang: str) -> dict[str, str]:
-    """msgctxt -> the translation (the English where there is no current one)."""
+    """msgctxt -> the translation (the English where there is no current one): the table's
+    words from course.po, each lesson's ``<stem>:title`` and ``<stem>:teaches`` from
+    gostack's catalog."""
+    from gostack import i18n
+    from gostack.course import LESSONS
+
     path = course_po(lang)
     po = polib.pofile(str(path)) if path.exists() else new_catalog(lang)
     by_ctx = {e.msgctxt: e for e in po if not e.obsolete}
-    return {ctx: (by_ctx[ctx].msgstr if current(by_ctx.get(ctx)) and by_ctx[ctx].msgid == text
-                  else text) for ctx, text in course_entries()}
+    words = {ctx: (by_ctx[ctx].msgstr if current(by_ctx.get(ctx)) and by_ctx[ctx].msgid == text
+                   else text) for ctx, text in course_entries()}
+    with i18n.using(lang):
+        for le in LESSONS:
+            words[f"{le.stem}:title"] = i18n._(le.title)
+            words[f"{le.stem}:teaches"] = i18n._(le.teaches)
+    return words
 
 
 def readme_index(lang: str = "ko", root: Path | None = None) -> str:
@@ -572,7 +576,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.paths:
         wanted = {Path(p).resolve() for p in args.paths}
         chosen = [s for s in chosen if s.english.resolve() in wanted]
-    if args.command == "update":  # no paths: every notebook and the course list (course.po)
+    if args.command == "update":  # no paths: every notebook and the table's words (course.po)
         update(args.lang, chosen if args.paths else None)
         return 0
     if args.command == "readme":
