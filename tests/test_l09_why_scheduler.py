@@ -13,6 +13,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import re  # noqa: E402
+from functools import partial  # noqa: E402
 from pathlib import Path  # noqa: E402
 from statistics import median  # noqa: E402
 
@@ -25,14 +26,8 @@ from gostack.lessons import l09_why_scheduler as l09  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSON = ROOT / "notebooks" / "09-why-a-scheduler.ipynb"
-
-
-def _runs(config: str) -> list[dict]:
-    return sources.recorded_runs("sched_stats_recorded.json", config)
-
-
-def _prose() -> str:
-    return sources.prose(LESSON)
+_runs = partial(sources.recorded_runs, "sched_stats_recorded.json")  # config -> its real runs
+_prose = partial(sources.prose, LESSON)  # the lesson's markdown
 
 
 # ---- section 1: lesson 01's recorded costs ----------------------------------------------

@@ -15,6 +15,7 @@ matplotlib.use("Agg")
 import html  # noqa: E402
 import json  # noqa: E402
 import re  # noqa: E402
+from functools import partial  # noqa: E402
 from importlib.resources import files  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -28,15 +29,12 @@ from gostack.sched.trace import Queues  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSON = ROOT / "notebooks" / "10-run-queues.ipynb"
+_prose = partial(sources.prose, LESSON)  # the lesson's markdown
 
 
 def _probes() -> dict:
     return json.loads(files("gostack").joinpath("data/sched_recorded.json").read_text())[
         "probes"]
-
-
-def _prose() -> str:
-    return sources.prose(LESSON)
 
 
 def _w(*ks: int) -> list[str]:

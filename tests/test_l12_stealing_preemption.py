@@ -15,6 +15,7 @@ matplotlib.use("Agg")
 import json  # noqa: E402
 import subprocess  # noqa: E402
 from dataclasses import replace  # noqa: E402
+from functools import partial  # noqa: E402
 from importlib.resources import files  # noqa: E402
 from pathlib import Path  # noqa: E402
 from statistics import median  # noqa: E402
@@ -33,14 +34,8 @@ SPIN4 = "100 goroutines of ~33 µs, 4 Ps"
 HOG = "a 20 ms loop without calls, 1 P"
 HOG_OFF = "the same, GODEBUG=asyncpreemptoff=1"
 HOG2 = "a 20 ms loop without calls, 2 Ps"
-
-
-def _runs(config: str) -> list[dict]:
-    return sources.recorded_runs("sched_stats_recorded.json", config)
-
-
-def _prose() -> str:
-    return sources.prose(LESSON)
+_runs = partial(sources.recorded_runs, "sched_stats_recorded.json")  # config -> its real runs
+_prose = partial(sources.prose, LESSON)  # the lesson's markdown
 
 
 def _off_main(r: dict) -> float:
