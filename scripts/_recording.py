@@ -5,12 +5,28 @@ record_sched_stats.py) share: timed runs of one configuration, and the file's he
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
+
+
+def parser(doc: str, runs: int) -> argparse.ArgumentParser:
+    """The command line every recording script takes: its doc's first paragraph, --runs."""
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    ap.add_argument("--runs", type=int, default=runs, help="runs per configuration")
+    return ap
+
+
+def prepare(build: Callable[..., Path]) -> tuple[str, Path, tuple[float, ...]]:
+    """Go's version (Go is required), the probe built, and the load average before any run."""
+    from gostack import realgo  # after the script has put this checkout first on sys.path
+
+    go = realgo.require().version
+    return go, build(print), os.getloadavg()
 
 
 def now(fmt: str = "%Y-%m-%dT%H:%M:%SZ") -> str:

@@ -13,7 +13,6 @@ tests/test_l11_blocking.py reads it.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
@@ -22,7 +21,6 @@ import _recording
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gostack import realgo  # noqa: E402
 from gostack.sched import netprobe  # noqa: E402
 
 PATH = Path(__file__).resolve().parent.parent / "gostack" / "data" / \
@@ -32,12 +30,8 @@ CONFIGS = {f"{m}_p1_n{n}": (m, n, 1) for m in netprobe.MODES for n in (20, 100)}
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--runs", type=int, default=10)
-    args = ap.parse_args(argv)
-    a = realgo.require()
-    binary = netprobe.build(print)
-    load = os.getloadavg()
+    args = _recording.parser(__doc__, runs=10).parse_args(argv)
+    go, binary, load = _recording.prepare(netprobe.build)
     configs = {}
     for name, cfg in CONFIGS.items():
         runs = _recording.timed_runs(
@@ -45,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         mode, n, procs = cfg
         configs[name] = {"mode": mode, "n": n, "gomaxprocs": procs,
                          "loadavg": round(os.getloadavg()[0], 2), "runs": runs}
-    _recording.write(PATH, a.version, load, "per configuration",
+    _recording.write(PATH, go, load, "per configuration",
                      "one run = one process of gostack/sched/netprobe.py's GO_SOURCE", configs)
     return 0
 

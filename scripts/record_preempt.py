@@ -13,8 +13,6 @@ tests/test_l12_stealing_preemption.py counts the claims on them.
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -23,17 +21,12 @@ import _recording
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gostack import realgo  # noqa: E402
 from gostack.sched import preemptprobe  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--runs", type=int, default=20)
-    args = ap.parse_args(argv)
-    a = realgo.require()
-    binary = preemptprobe.build(print)
-    load = os.getloadavg()
+    args = _recording.parser(__doc__, runs=20).parse_args(argv)
+    go, binary, load = _recording.prepare(preemptprobe.build)
     configs = {}
     for name, c in preemptprobe.CONFIGS.items():
         runs = [asdict(preemptprobe.run_once(binary, c)) for _ in range(args.runs)]
@@ -41,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
                          "gomaxprocs": 1, "runs": runs}
         print(f"{name}: {sum(preemptprobe.Run(**r).cut for r in runs)}/{args.runs} cut",
               flush=True)
-    _recording.write(preemptprobe.PATH, a.version, load, "1",
+    _recording.write(preemptprobe.PATH, go, load, "1",
                      "one run = one process of gostack/sched/preemptprobe.py's GO_SOURCE",
                      configs)
     return 0

@@ -15,7 +15,6 @@ distributions with these (gostack/sched/stats.py states the claims).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -25,21 +24,17 @@ import _recording
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gostack import realgo  # noqa: E402
 from gostack.sched import statprobe  # noqa: E402
 from gostack.sched.stats import CONFIGS, STATS_PATH  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--runs", type=int, default=20)
+    ap = _recording.parser(__doc__, runs=20)
     ap.add_argument("--config", action="append", help="only these (keep the others)")
     args = ap.parse_args(argv)
-    a = realgo.require()
-    binary = statprobe.build(print)
+    go, binary, load = _recording.prepare(statprobe.build)
     old = json.loads(STATS_PATH.read_text()) if STATS_PATH.exists() else {"configs": {}}
     configs = dict(old.get("configs", {}))
-    load = os.getloadavg()
     for name, c in CONFIGS.items():
         if args.config and name not in args.config:
             continue
@@ -50,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
                          "gomaxprocs": c.gomaxprocs, "godebug": c.godebug,
                          "recorded": _recording.now("%H:%M:%SZ"),
                          "loadavg": round(os.getloadavg()[0], 2), "runs": runs}
-    _recording.write(STATS_PATH, a.version, load, "per configuration",
+    _recording.write(STATS_PATH, go, load, "per configuration",
                      "one run = one process of gostack/sched/statprobe.py's GO_SOURCE; the "
                      "machine is shared (2 CPUs, load ~8), so the OS decides when each M runs",
                      dict(sorted(configs.items())))
