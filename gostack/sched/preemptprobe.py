@@ -23,13 +23,10 @@ kind's own rate); ``GOGC=off``; times are ns since main started the goroutines.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import program as _program
-from .. import realgo
+from .statprobe import build_main, run_json
 
 GO_SOURCE = r'''package main
 
@@ -161,21 +158,13 @@ class Run:
 
 
 def build(progress=lambda _: None) -> Path:
-    a = realgo.require()
-    files = {"go.mod": _program.go_mod(a.version or ""), "main.go": GO_SOURCE}
-    return realgo.build_files(files, progress, label="sched:preempt").binary
+    return build_main(GO_SOURCE, "sched:preempt", progress)
 
 
 def run_once(binary: Path, c: Config, timeout: float = 60) -> Run:
     """``GOMAXPROCS=1 GOGC=off [GODEBUG=asyncpreemptoff=1] <binary> kind n ms``."""
     assert c.kind in KINDS
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GO")}
-    env.update({"GOMAXPROCS": "1", "GOGC": "off", "GOTRACEBACK": "single"})
-    if c.godebug:
-        env["GODEBUG"] = c.godebug
-    r = subprocess.run([str(binary), c.kind, str(c.n), str(c.ms)], env=env,
-                       capture_output=True, text=True, timeout=timeout, check=True)
-    return Run(**json.loads(r.stdout))
+    return Run(**run_json(binary, (c.kind, c.n, c.ms), 1, timeout, c.godebug))
 
 
 def load_recorded(path: Path | None = None) -> dict:
