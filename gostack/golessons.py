@@ -310,7 +310,8 @@ def adaptive_sizes() -> dict[str, dict[str, int]]:
 LIVE_SAME = {"growths": N_("go1.27.3, live: the same growths as recorded"),
              "growths and shrinks": N_("go1.27.3, live: the same growths and shrinks as "
                                        "recorded"),
-             "sizes": N_("go1.27.3, live: the same sizes as recorded")}
+             "sizes": N_("go1.27.3, live: the same sizes as recorded"),
+             "escapes": N_("go1.27.3, live: the same escape decisions as recorded")}
 
 
 def live_verdict(what: str, same: bool, detail: object, different: bool = True) -> str:
