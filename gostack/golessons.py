@@ -30,15 +30,15 @@ def lesson_programs() -> dict:
     big = Function("recBig", words=1280)
     progs = [
         Program("lesson_running", worker, cycle=(rec,), depth=400,
-                summary="the running example: recA holds p = &x of the worker"),
+                summary=N_("the running example: recA holds p = &x of the worker")),
         Program("lesson_big_frame", worker, cycle=(big,), depth=30,
-                summary="a 10 KiB array in every frame: the fit loop"),
+                summary=N_("a 10 KiB array in every frame: the fit loop")),
         Program("lesson_small_limit", worker, cycle=(rec,), depth=400, max_stack=32768,
-                summary="debug.SetMaxStack(32768): the overflow"),
+                summary=N_("debug.SetMaxStack(32768): the overflow")),
         Program("lesson_default_limit", worker, cycle=(big,), depth=100000, heavy=True,
-                summary="the default 1,000,000,000-byte limit (needs about 1.1 GB of RAM)"),
+                summary=N_("the default 1,000,000,000-byte limit (needs about 1.1 GB of RAM)")),
         Program("lesson_shrink", worker, cycle=(rec,), depth=400, gc_after=8,
-                summary="400 calls deep, back to the worker, then eight runtime.GC()"),
+                summary=N_("400 calls deep, back to the worker, then eight runtime.GC()")),
     ]
     return {p.name: p for p in progs}
 
@@ -310,7 +310,8 @@ def adaptive_sizes() -> dict[str, dict[str, int]]:
 LIVE_SAME = {"growths": N_("go1.27.3, live: the same growths as recorded"),
              "growths and shrinks": N_("go1.27.3, live: the same growths and shrinks as "
                                        "recorded"),
-             "sizes": N_("go1.27.3, live: the same sizes as recorded")}
+             "sizes": N_("go1.27.3, live: the same sizes as recorded"),
+             "escapes": N_("go1.27.3, live: the same escape decisions as recorded")}
 
 
 def live_verdict(what: str, same: bool, detail: object, different: bool = True) -> str:

@@ -432,8 +432,8 @@ def trace_lines(run: Run) -> list[str]:
             out.append(f"checkpoint {k + 1}, frame {c.frame:>3}: x = {c.x}, p = {c.p:#x}, "
                        f"u = {c.u:#x}")
     if run.error and run.error.startswith("NotImplementedError"):
-        out.append("the run stopped: one of the stages still raises NotImplementedError "
-                   "(write it first)")
+        out.append(_("the run stopped: one of the stages still raises NotImplementedError "
+                     "(write it first)"))
     elif run.error:
         out.append(f"the run stopped: {run.error}")
     return out

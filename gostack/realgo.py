@@ -76,6 +76,7 @@ from pathlib import Path
 
 from . import program as P
 from . import scene as S
+from .i18n import N_, _, text_width
 from .program import CORPUS, Function, Observation, OverflowAt, Program, ShrinkAt
 from .scene import SCENES, Scene, SceneMove, SceneObservation, SceneOverflow
 
@@ -988,7 +989,8 @@ class Comparison:
         return self.sim == self.real
 
     def table(self) -> str:
-        """Both sides row by row; ``!!`` marks a row where they differ."""
+        """Both sides row by row; ``!!`` marks a row where they differ. Its words (not Go's
+        messages) in the language in use."""
         p = self.program
         rows: list[tuple[str, str, str]] = []
 
@@ -997,38 +999,68 @@ class Comparison:
                 rows.append((name, fmt(s) if s is not None else "-",
                              fmt(r) if r is not None else "-"))
 
-        pairs("growth", self.sim.growths, self.real.growths,
-              lambda g: f"call {g.call_index:>6} -> {g.new_size:>11,}")
-        pairs("shrink", self.sim.shrinks, self.real.shrinks,
+        call = _("call {index:>6}")
+        pairs(_("growth"), self.sim.growths, self.real.growths,
+              lambda g: f"{call.format(index=g.call_index)} -> {g.new_size:>11,}")
+        pairs(_("shrink"), self.sim.shrinks, self.real.shrinks,
               lambda s: f"GC {s.gc:>2} @{s.call_index:<4} -> {s.new_size:>9,}")
-        pairs("grow in GC", self.sim.gc_growths, self.real.gc_growths,
+        pairs(_("grow in GC"), self.sim.gc_growths, self.real.gc_growths,
               lambda x: f"GC {x[1]:>2} @{x[0]:<4} -> {x[2]:>9,}")
         if self.sim.link_error or self.real.link_error:
-            rows.append(("link", self.sim.link_error or "-", self.real.link_error or "-"))
+            rows.append((_("link"), self.sim.link_error or "-", self.real.link_error or "-"))
         so, ro = self.sim.overflow, self.real.overflow
         if so or ro:
-            rows.append(("overflow", f"call {so.call_index:>6}" if so else "-",
-                         f"call {ro.call_index:>6}" if ro else "-"))
+            rows.append((_("overflow"), call.format(index=so.call_index) if so else "-",
+                         call.format(index=ro.call_index) if ro else "-"))
             if (so and so.message) != (ro and ro.message) or so:
-                rows.append(("message", so.message if so else "-", ro.message if ro else "-"))
-        frames = ", ".join(f"{k} ${v}" + (" NOSPLIT" if k in self.nosplit else "")
-                           for k, v in self.frames.items())
-        out = [f"{p.name}: {p.summary}" if p.summary else p.name, f"  frames: {frames}"]
+                rows.append((_("message"), so.message if so else "-",
+                             ro.message if ro else "-"))
+        out = [_headline(p.name, p.summary), _frames_line(self.frames, self.nosplit)]
         if not rows:
-            rows.append(("(no stack moves)", "", ""))
-        w0 = max(len(r[0]) for r in rows)
-        w1 = max(len("simulator"), *(len(r[1]) for r in rows))
-        w2 = max(len(self.source), *(len(r[2]) for r in rows))
-        out.append(f"  {'':<{w0}}  {'simulator':<{w1}}  {self.source}".rstrip())
+            rows.append((_("(no stack moves)"), "", ""))
+        source, simulator = source_label(self.source), _("simulator")
+        w0 = max(text_width(r[0]) for r in rows)
+        w1 = max(text_width(simulator), *(text_width(r[1]) for r in rows))
+        out.append(f"  {'':<{w0}}  {_pad(simulator, w1)}  {source}".rstrip())
         for name, s, r in rows:
             mark = "  " if s == r else "!!"
-            out.append(f"{mark}{name:<{w0}}  {s:<{w1}}  {r:<{w2}}".rstrip())
-        out += [f"  note: {n}" for n in self.notes]
-        out.append("  => AGREE" if self.agree else "  => DISAGREE")
+            out.append(f"{mark}{_pad(name, w0)}  {_pad(s, w1)}  {r}".rstrip())
+        out += _closing(self.notes, self.agree)
         return "\n".join(out)
 
     def __str__(self) -> str:
         return self.table()
+
+
+def source_label(source: str) -> str:
+    """A comparison's real side, ``go1.27.3`` or ``recorded go1.27.3``, in the language in
+    use (the value itself stays as made, in English)."""
+    if source.startswith("recorded "):
+        return _("recorded {version}").format(version=source.removeprefix("recorded "))
+    return source
+
+
+def _pad(text: str, width: int) -> str:
+    """``text`` left-justified to ``width`` columns (Hangul takes two)."""
+    return text + " " * max(0, width - text_width(text))
+
+
+def _headline(name: str, summary: str) -> str:
+    # The summary is English in the probe (its fingerprint and Go source); shown translated.
+    return f"{name}: {_(summary)}" if summary else name
+
+
+def _frames_line(frames: Mapping[str, int], nosplit: Sequence[str]) -> str:
+    listed = ", ".join(f"{k} ${v}" + (" NOSPLIT" if k in nosplit else "")
+                       for k, v in frames.items())
+    return "  " + _("frames: {frames}").format(frames=listed)
+
+
+def _closing(notes: Sequence[str], agree: bool) -> list[str]:
+    """The notes and the verdict."""
+    note = _("note:")
+    return ([f"  {note} {_(n)}" for n in notes]
+            + ["  => " + (_("AGREE") if agree else _("DISAGREE"))])
 
 
 @dataclass(frozen=True)
@@ -1061,21 +1093,21 @@ class SceneComparison:
                                                                      self.real.moves)]
         so, ro = self.sim.overflow, self.real.overflow
         if so or ro:
-            rows.append((f"overflow g{so.goroutine} @{so.call_index}" if so else "-",
-                         f"overflow g{ro.goroutine} @{ro.call_index}" if ro else "-"))
+            over = _("overflow g{g} @{index}")
+            rows.append((over.format(g=so.goroutine, index=so.call_index) if so else "-",
+                         over.format(g=ro.goroutine, index=ro.call_index) if ro else "-"))
             rows.append((so.message if so else "-", ro.message if ro else "-"))
-        frames = ", ".join(f"{k} ${v}" + (" NOSPLIT" if k in self.nosplit else "")
-                           for k, v in self.frames.items())
-        out = [f"{sc.name}: {sc.summary}" if sc.summary else sc.name,
-               f"  script: {'; '.join(sc.steps)}", f"  frames: {frames}"]
+        out = [_headline(sc.name, sc.summary),
+               "  " + _("script: {steps}").format(steps="; ".join(sc.steps)),
+               _frames_line(self.frames, self.nosplit)]
         if not rows:
-            rows.append(("(no stack moves)", ""))
-        w1 = max(len("simulator"), *(len(r[0]) for r in rows))
-        out.append(f"  {'simulator':<{w1}}  {self.source}")
+            rows.append((_("(no stack moves)"), ""))
+        simulator = _("simulator")
+        w1 = max(text_width(simulator), *(text_width(r[0]) for r in rows))
+        out.append(f"  {_pad(simulator, w1)}  {source_label(self.source)}")
         for a, b in rows:
-            out.append(f"{'  ' if a == b else '!!'}{a:<{w1}}  {b}".rstrip())
-        out += [f"  note: {n}" for n in self.notes]
-        out.append("  => AGREE" if self.agree else "  => DISAGREE")
+            out.append(f"{'  ' if a == b else '!!'}{_pad(a, w1)}  {b}".rstrip())
+        out += _closing(self.notes, self.agree)
         return "\n".join(out)
 
     def __str__(self) -> str:
@@ -1109,7 +1141,7 @@ def compare_recorded(program: Program | Scene, recorded: Mapping | None = None
             raise KeyError(f"{program.name} is not in recorded.json; run scripts/record_go.py")
         notes = []
         if case["fingerprint"] != program.fingerprint():
-            notes.append("the probe changed since it was recorded: run scripts/record_go.py")
+            notes.append(N_("the probe changed since it was recorded: run scripts/record_go.py"))
         sim_s = S.run_simulator(program, case["frames"], case["nosplit"])
         return SceneComparison(program, dict(case["frames"]), tuple(case["nosplit"]), sim_s,
                                SceneObservation.from_dict(case), f"recorded {rec['go_version']}",
@@ -1119,7 +1151,7 @@ def compare_recorded(program: Program | Scene, recorded: Mapping | None = None
         raise KeyError(f"{program.name} is not in recorded.json; run scripts/record_go.py")
     notes = []
     if case["fingerprint"] != program.fingerprint():
-        notes.append("the probe changed since it was recorded: run scripts/record_go.py")
+        notes.append(N_("the probe changed since it was recorded: run scripts/record_go.py"))
     real = Observation.from_dict(case)
     sim = P.run_simulator(program, case["frames"], case["nosplit"])
     return Comparison(program, dict(case["frames"]), tuple(case["nosplit"]), sim, real,

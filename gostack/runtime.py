@@ -53,6 +53,7 @@ from .errors import (
     RuntimeThrow,
     StackOverflow,
 )
+from .i18n import _
 from .stackalloc import (
     FIXED_STACK,
     HeapObject,
@@ -394,10 +395,10 @@ class Runtime:
         """Store a word into a heap object. A stack address here is what escape analysis forbids."""
         obj = self._heap(_check_word(addr, "addr"))
         if isinstance(self.alloc.find(_check_word(value, "value")), Stack):
-            raise EscapeError(
-                f"heap object at {obj.addr:#x} may not hold {value:#x}, an address in a "
+            raise EscapeError(_(
+                "heap object at {obj:#x} may not hold {value:#x}, an address in a "
                 "goroutine stack: the compiler would have moved that variable to the heap"
-            )
+            ).format(obj=obj.addr, value=value))
         obj.words[addr] = value
 
     def heap_load(self, addr: int) -> int:
@@ -1056,13 +1057,13 @@ class Goroutine:
         if not isinstance(owner, Stack):
             return  # nil, heap, or a non-pointer value the runtime will judge at the next move
         if owner is not self.stack:
-            raise EscapeError(
-                f"{fr.func.name}.{name} may not point into another stack ({value:#x}): "
+            raise EscapeError(_(
+                "{local} may not point into another stack ({value:#x}): "
                 "Go pointers into a stack are only passed down its own call tree"
-            )
+            ).format(local=f"{fr.func.name}.{name}", value=value))
         depth_of_target = self.stack.hi - value
         if depth_of_target > fr.sp_used:
-            raise EscapeError(
-                f"{fr.func.name}.{name} may not point below its own frame ({value:#x}): "
+            raise EscapeError(_(
+                "{local} may not point below its own frame ({value:#x}): "
                 "that frame dies first, so escape analysis would move the variable to the heap"
-            )
+            ).format(local=f"{fr.func.name}.{name}", value=value))

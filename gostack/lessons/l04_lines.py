@@ -3,6 +3,7 @@ these (one code cell for both editions; l04_newstack holds the model and the fig
 
 from __future__ import annotations
 
+from ..errors import StackOverflow
 from ..i18n import _
 
 
@@ -39,3 +40,15 @@ def copied_line(cost, frame: int = 160) -> str:
     return _("{copied:,} B copied for {calls:,} calls: {per_call:.0f} B per call; each call "
              "uses {uses} B of stack").format(copied=cost.total_copied, calls=cost.call[-1],
                                               per_call=cost.per_call, uses=frame + 8)
+
+
+def overflow_lines(e: StackOverflow) -> list[str]:
+    """The runtime's overflow message (Go's words) with the addresses replaced by offsets,
+    and the kit's note on them in the language in use."""
+    note = _("(sp = hi-{below:,}, a {size:,}-byte stack)").format(below=e.hi - e.sp,
+                                                                   size=e.size)
+    return [
+        f"runtime: goroutine stack exceeds {e.limit}-byte limit",
+        f"runtime: sp=0x… stack=[0x…, 0x…]   {note}",
+        "fatal error: stack overflow",
+    ]

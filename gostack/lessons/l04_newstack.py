@@ -25,6 +25,7 @@ from ..symtab import Func
 from ..trace import Call, Grow, Overflow
 from . import draw, view
 from .draw import PALETTE, plural
+from .l04_lines import overflow_lines  # noqa: F401  (the lesson's cell calls l04's)
 
 # ---------------------------------------------------------------------------------------
 # newstack's sizing
@@ -112,15 +113,6 @@ def last_size_under(limit: int = MAX_STACK_DEFAULT) -> int:
     """The largest stack a goroutine can have under ``limit``: sizes are powers of two and
     growth fails when the new size is over the limit, so it is the power of two <= limit."""
     return 1 << (limit.bit_length() - 1)
-
-
-def overflow_lines(e: StackOverflow) -> list[str]:
-    """The runtime's overflow message with the addresses replaced by offsets."""
-    return [
-        f"runtime: goroutine stack exceeds {e.limit}-byte limit",
-        f"runtime: sp=0x… stack=[0x…, 0x…]   (sp = hi-{e.hi - e.sp:,}, a {e.size:,}-byte stack)",
-        "fatal error: stack overflow",
-    ]
 
 
 # ---------------------------------------------------------------------------------------

@@ -11,7 +11,8 @@ park (gopark, ready/goready), gosched (Gosched, goyield), schedule (schedule,
 findRunnable, execute, the locked-M handoffs), chan, sema, sync (Mutex, WaitGroup,
 Cond), startup (runtime.main before main.main), machine (runs a probe), trace (frozen
 events). Probes: probe (the description), render (to Go), catalog (the recorded set),
-realrun (real Go, and Go with sysmon's preemptions patched out), fuzz (random probes).
+realrun (real Go, and Go with sysmon's preemptions patched out), fuzz (random probes),
+orderquiz (exercise 09's seeded programs whose order with one P is the question).
 
     python -m gostack.sched verify --recorded      # model vs sched_recorded.json, no Go
     python -m gostack.sched verify                 # model vs real Go, live

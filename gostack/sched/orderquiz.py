@@ -21,6 +21,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+from .. import i18n
 from . import probe as pr
 from .machine import run
 from .render import render_go
@@ -108,7 +109,7 @@ class Program:
         lines = [f"main: {text(self.main)}; wg.Wait(); record(\"end\", 0)"]
         lines += [f"{f}(i): {text(b)}; wg.Done()" for f, b in self.funcs.items()]
         if self.chans:
-            lines.append("unbuffered channels: " + ", ".join(self.chans))
+            lines.append(i18n._("unbuffered channels: {names}").format(names=", ".join(self.chans)))
         return "\n".join(lines)
 
 
