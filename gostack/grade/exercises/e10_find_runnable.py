@@ -16,7 +16,9 @@ this M is allowed to spin. Aspects, each on the cases where only its rule decide
 * steal: nothing local or global: ``stealWork``'s 4 passes in their orders, the first P
   whose ring holds a G; a victim's ``runnext`` only on the last pass (``runqsteal``'s
   ``stealRunNextG``); nothing anywhere: idle. Other Ps hold at most one G in their ring
-  here, so the steal takes that G (how much a steal takes is exercise 11).
+  here, so the steal takes that G (how much a steal takes is exercise 11). stealWork's
+  skip of idle Ps (``idlepMask``) is not modelled: an idle P's queues are empty (proc.go
+  ``pidleput`` throws otherwise), so skipping it changes nothing.
 
 The reference is gostack's own: :func:`gostack.sched.schedule.find_runnable`, then
 :func:`gostack.sched.steal.steal_work`, on a world built from the snapshot.
