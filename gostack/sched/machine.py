@@ -12,8 +12,15 @@ Invariants:
 * every state change is an event in the trace; :func:`run` returns them frozen.
 
 Statements that only compute (Emit, Loop) do not enter the scheduler: with one P,
-nothing else runs until the G stops. (A G running over 10 ms is preempted by sysmon:
-stage 2; the probes stay far below.)
+nothing else runs until the G stops. Wall time is left out, but two rules need it: a G
+running over 10 ms is preempted by sysmon (stage 2), and a Mutex waiter that waited
+over 1 ms turns the Mutex to starvation mode (sync.py). So the machine keeps an
+estimate of time, :data:`COST_NS` per statement and scheduler round (measured on a
+loaded 2-vCPU VM: a goroutine started, run and ended costs about 1 µs), and refuses
+with :class:`~gostack.sched.probe.OutOfScope` a time slice that reaches
+:data:`SLICE_REFUSE_NS` (unless the probe is marked ``long_slice``) and a starving
+Mutex wait (sync.STARVATION_REFUSE_NS). ``preemption=False``, ``starvation=False``:
+the real program was built with realrun.SYSMON_PATCHES, MUTEX_PATCHES.
 """
 
 from __future__ import annotations
@@ -21,11 +28,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..errors import GostackError
 from . import probe as pr
 from .chan import Hchan, chanrecv, chansend, closechan
 from .gosched import gosched
 from .newproc import goexit0, newproc
 from .park import Coro
+from .probe import OutOfScope
 from .runtime2 import G, GStatus, World, check_invariants
 from .schedule import dropg, schedule, stoplockedm
 from .sema import SemTable
@@ -33,8 +42,15 @@ from .startup import runtime_main
 from .sync import Cond, Mutex, WaitGroup
 from .trace import Output, SchedTrace
 
+#: Estimated cost of what a G does, in ns: ``go`` (newproc), one scheduler round (a G
+#: stops and another starts), one record (Emit, Goid, tagged Recv), one loop iteration.
+COST_NS = {"go": 500, "round": 500, "record": 5, "iteration": 1}
+#: An estimated time slice this long may reach sysmon's forcePreemptNS (10 ms) on a
+#: loaded machine (2.5 times slower than the estimate): refused.
+SLICE_REFUSE_NS = 4_000_000
 
-class StepLimit(RuntimeError):
+
+class StepLimit(GostackError, RuntimeError):
     """The run took more scheduler rounds than allowed (a livelock in the probe?)."""
 
 
@@ -53,14 +69,19 @@ class Machine:
     """The world of one run: runtime state plus the probe's channels, WaitGroups, Mutexes."""
 
     def __init__(self, probe: pr.Probe, check: bool = False, updatemaxprocs: bool = True,
-                 sysmon_first_look: bool = False, snapshots: bool = False):
+                 sysmon_first_look: bool = False, snapshots: bool = False,
+                 preemption: bool = True, starvation: bool = True):
         self.probe = probe
         self.w = World.new(1)
         self.w.snapshots = snapshots
         self.sem = SemTable()
         self.chans = {n: Hchan(n, cap) for n, cap in probe.chans.items()}
         self.wgs = {n: WaitGroup(n) for n in probe.wgs}
-        self.mutexes = {n: Mutex(n) for n in probe.mutexes}
+        self.clock_ns = 0  # estimated time since main.main started (COST_NS)
+        self.slice_ns = 0  # ... since the running G's time slice started
+        self.preemption = preemption and not probe.long_slice
+        clock = (lambda: self.clock_ns) if starvation else None  # noqa: E731
+        self.mutexes = {n: Mutex(n, clock=clock) for n in probe.mutexes}
         self.conds = {n: Cond(n, self.mutexes[m]) for n, m in probe.conds.items()}
         self.check = check
         self.updatemaxprocs = updatemaxprocs
@@ -68,7 +89,24 @@ class Machine:
 
     # ---- the probe's statements ---------------------------------------------------
     def _out(self, g: G, tok: str) -> None:
+        self._spend(COST_NS["record"])
         self.w.emit(Output(g.goid, tok))
+
+    def _spend(self, ns: int) -> None:
+        """Advance the estimated clock; refuse a slice long enough to be preempted."""
+        self.clock_ns += ns
+        self.slice_ns += ns
+        if self.preemption and self.slice_ns >= SLICE_REFUSE_NS:
+            raise OutOfScope(
+                f"{self.probe.name}: {self.w.g} keeps the P for an estimated "
+                f"{self.slice_ns / 1e6:.1f} ms: sysmon preempts a G after 10 ms "
+                "(proc.go retake, forcePreemptNS), which is stage 2; mark the probe "
+                "long_slice to predict the unpreempted order anyway")
+
+    @staticmethod
+    def _pure(body: tuple) -> bool:
+        """Only records: nothing in it can stop the G."""
+        return all(isinstance(s, pr.Emit | pr.Goid) for s in body)
 
     def _code(self, func: str, i: int) -> Callable[[G], Coro]:
         body = self.probe.funcs[func]
@@ -82,6 +120,7 @@ class Machine:
             elif isinstance(s, pr.Goid):
                 self._out(g, pr.token(s.tag, i, j, goid=g.goid))
             elif isinstance(s, pr.Go):
+                self._spend(s.count * COST_NS["go"])
                 for k in range(s.count):
                     newproc(w, f"main.{s.func}", s.first + k, self._code(s.func, s.first + k))
             elif isinstance(s, pr.Gosched):
@@ -119,7 +158,17 @@ class Machine:
                     g.lockedm.lockedg = None
                     g.lockedm = None
             elif isinstance(s, pr.Loop):
+                if self._pure(s.body):  # charge it at once: an empty loop is just time
+                    self._spend(s.count * (COST_NS["iteration"]
+                                           + len(s.body) * COST_NS["record"]))
+                    for jj in range(s.count if s.body else 0):
+                        for r in s.body:
+                            self.w.emit(Output(g.goid, pr.token(
+                                r.tag, i, jj, goid=g.goid if isinstance(r, pr.Goid)
+                                else None)))
+                    continue
                 for jj in range(s.count):
+                    self._spend(COST_NS["iteration"])
                     yield from self._body(g, s.body, i, jj)
             else:  # pragma: no cover - Probe validates its statements
                 raise TypeError(f"not a statement: {s!r}")
@@ -139,7 +188,7 @@ class Machine:
                 if gp is main:
                     break  # main.main returned: exit(0)
                 if gp.lockedm is not None:
-                    raise NotImplementedError(
+                    raise OutOfScope(
                         f"{gp} returned while locked to {gp.lockedm}: its thread exits "
                         "(proc.go gdestroy, mexit); not modelled in stage 1") from None
                 goexit0(w, gp)
@@ -156,6 +205,8 @@ class Machine:
 
     def _next(self) -> G:
         w = self.w
+        self.clock_ns += COST_NS["round"]
+        self.slice_ns = 0
         if self.check:
             check_invariants(w)
         assert w.m is not None
@@ -165,13 +216,15 @@ class Machine:
 
 
 def run(probe: pr.Probe, check: bool = False, sysmon_first_look: bool = False,
-        snapshots: bool = False) -> Result:
+        snapshots: bool = False, preemption: bool = True, starvation: bool = True) -> Result:
     """Run ``probe`` on the model from the program's start to main's return;
     ``sysmon_first_look``: with the startup race of startup.py (one tick more);
     ``snapshots``: a Queues event after every Execute (for pictures; O(queue) each);
-    ``check``: check_invariants after every scheduler round."""
+    ``check``: check_invariants after every scheduler round; ``preemption``,
+    ``starvation``: refuse a probe whose order may depend on sysmon's 10 ms preemption or
+    a Mutex's starvation mode (False: the real side has them patched out)."""
     return Machine(probe, check=check, sysmon_first_look=sysmon_first_look,
-                   snapshots=snapshots).run()
+                   snapshots=snapshots, preemption=preemption, starvation=starvation).run()
 
 
 def predictions(probe: pr.Probe) -> dict[str, tuple[str, ...]]:
