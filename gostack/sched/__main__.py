@@ -101,7 +101,7 @@ def _quiet(names: list[str], runs: int) -> list[str]:
 def _fuzz(seed: int, count: int, runs: int, big: bool = False) -> int:
     from .. import realgo
     from .fuzz import random_big_probe, random_probe
-    from .realrun import MUTEX_PATCHES, SYSMON_PATCHES, build_patched, run_once
+    from .realrun import MUTEX_PATCHES, SYSMON_PATCHES, build_patched, run_fatal, run_once
     from .schedule import Deadlock
 
     a = realgo.available()
@@ -111,14 +111,18 @@ def _fuzz(seed: int, count: int, runs: int, big: bool = False) -> int:
     tried, failed = 0, []
     for s in range(seed, seed + count):
         p = random_big_probe(s) if big else random_probe(s)
-        try:
-            model = machine.run(p).output
-        except Deadlock:
-            print(f"seed {s}: deadlocks (skipped)")
-            continue
-        tried += 1
         binary = build_patched(p, {"runtime/proc.go": SYSMON_PATCHES,
                                    "internal/sync/mutex.go": MUTEX_PATCHES})
+        tried += 1
+        try:  # the real side has sysmon's preemptions and starvation patched out
+            model = machine.run(p, preemption=False, starvation=False).output
+        except Deadlock:  # real Go must die the same way
+            dead = sum("all goroutines are asleep - deadlock!" in run_fatal(binary, p)
+                       for _ in range(runs))
+            print(f"seed {s}: deadlocks, {dead} of {runs} real runs too", flush=True)
+            if dead != runs:
+                failed.append(s)
+            continue
         outs = [run_once(binary, p) for _ in range(runs)]
         same = sum(o == model for o in outs)
         print(f"seed {s}: {len(model)} tokens, {same} of {runs} runs as the model"

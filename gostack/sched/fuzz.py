@@ -5,7 +5,8 @@ goroutine functions whose bodies mix records, Gosched, channel sends and receive
 (buffered or not, some tagged), Mutex sections (Lock ... Unlock, maybe yielding
 inside), a WaitGroup gate, loops and nested ``go`` statements. Every goroutine ends
 with ``wg.Done()`` and main waits for all of them, so a probe ends unless its channels
-deadlock (the model then raises Deadlock and the probe is skipped).
+deadlock (the model then raises Deadlock, and every real run must die with "all
+goroutines are asleep - deadlock!").
 
     python -m gostack.sched fuzz --seed 1 --count 50   # model vs real Go
     python -m gostack.sched fuzz --big --count 50      # with a crowd of 200-700

@@ -76,6 +76,17 @@ def run_once(binary: Path, p: pr.Probe, timeout: float = 60) -> tuple[str, ...]:
     return parse_output(p, r.stderr)
 
 
+def run_fatal(binary: Path, p: pr.Probe, timeout: float = 60) -> str:
+    """Run a program expected to die: its ``fatal error:`` or ``panic:`` line ("" if it
+    exited 0). The model's Deadlock, SyncPanic and ChanPanic are checked this way."""
+    r = subprocess.run([str(binary)], env=run_env(), capture_output=True, text=True,
+                       timeout=timeout)
+    if r.returncode == 0:
+        return ""
+    return next((x for x in r.stderr.splitlines()
+                 if x.startswith(("fatal error:", "panic:"))), r.stderr[-200:])
+
+
 @dataclass(frozen=True)
 class Observed:
     """Every output of ``runs`` runs of one probe, with how often each was printed."""
