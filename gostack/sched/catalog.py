@@ -455,6 +455,24 @@ def _probes_2026_12() -> list[Probe]:
               funcs={"w": (Emit("w"), Recv("c", "r"), WgDone())}, chans={"c": 0},
               wgs=("wg",),
               summary="main locks its thread, yields and sends to three receivers"),
+        # The two the model got wrong (fixed in machine.py): LockOSThread nests
+        # (m.lockedExt), and a G that exits locked takes its M along (gdestroy, mexit).
+        Probe("tick61_locked_twice_wake",
+              main=(WgAdd(102), Go("l", 1), Gosched(), Go("y", 1), Go("w", 100), Send("c"),
+                    WgWait(), Emit("end")),
+              funcs={"l": (LockThread(), LockThread(), UnlockThread(), Recv("c", "l"),
+                           UnlockThread(), WgDone()),
+                     "y": (Emit("y"), Gosched(), Emit("y"), WgDone()),
+                     "w": (Emit("w"), WgDone())},
+              chans={"c": 0}, wgs=("wg",),
+              summary="l locks its thread twice and unlocks once: still locked "
+                      "(lockedExt 1), so its wake-up is a locked execute, one tick more"),
+        Probe("locked_exit",
+              main=(WgAdd(3), Go("l", 1), Go("w", 2), WgWait(), Emit("end")),
+              funcs={"l": (LockThread(), Emit("l"), WgDone()),
+                     "w": (Emit("w"), Gosched(), Emit("w"), WgDone())}, wgs=("wg",),
+              summary="l returns still locked: its thread exits (gdestroy, mexit) and "
+                      "handoffp gives the P to another M; the order is unchanged"),
         Probe("spawn_goids_reuse",
               main=(WgAdd(3), Go("w", 3), WgWait(), WgAdd(3), Go("w", 3, 3), WgWait(),
                     Goid("m")),

@@ -78,7 +78,8 @@ class Machine:
         self.chans = {n: Hchan(n, cap) for n, cap in probe.chans.items()}
         self.wgs = {n: WaitGroup(n) for n in probe.wgs}
         self.clock_ns = 0  # estimated time since main.main started (COST_NS)
-        self.slice_ns = 0  # ... since the running G's time slice started
+        self.slice_ns = 0  # ... since the running time slice started (schedtick changed)
+        self.locked_ext: dict[int, int] = {}  # M id -> m.lockedExt (LockOSThread depth)
         self.preemption = preemption and not probe.long_slice
         clock = (lambda: self.clock_ns) if starvation else None  # noqa: E731
         self.mutexes = {n: Mutex(n, clock=clock) for n in probe.mutexes}
@@ -98,8 +99,9 @@ class Machine:
         self.slice_ns += ns
         if self.preemption and self.slice_ns >= SLICE_REFUSE_NS:
             raise OutOfScope(
-                f"{self.probe.name}: {self.w.g} keeps the P for an estimated "
-                f"{self.slice_ns / 1e6:.1f} ms: sysmon preempts a G after 10 ms "
+                f"{self.probe.name}: one time slice (a G, or Gs readying each other "
+                f"into runnext) lasts an estimated {self.slice_ns / 1e6:.1f} ms: "
+                "sysmon preempts after 10 ms "
                 "(proc.go retake, forcePreemptNS), which is stage 2; mark the probe "
                 "long_slice to predict the unpreempted order anyway")
 
@@ -152,9 +154,15 @@ class Machine:
                 self.conds[s.cond].broadcast(w)
             elif isinstance(s, pr.LockThread):  # proc.go LockOSThread -> dolockOSThread
                 assert w.m is not None
+                self.locked_ext[w.m.id] = self.locked_ext.get(w.m.id, 0) + 1  # lockedExt++
                 g.lockedm, w.m.lockedg = w.m, g
             elif isinstance(s, pr.UnlockThread):  # proc.go UnlockOSThread
-                if g.lockedm is not None:
+                assert w.m is not None
+                if self.locked_ext.get(w.m.id, 0) == 0:
+                    continue
+                self.locked_ext[w.m.id] -= 1
+                # dounlockOSThread: nested calls unlock only at the outermost
+                if self.locked_ext[w.m.id] == 0 and g.lockedm is not None:
                     g.lockedm.lockedg = None
                     g.lockedm = None
             elif isinstance(s, pr.Loop):
@@ -187,12 +195,16 @@ class Machine:
             except StopIteration:
                 if gp is main:
                     break  # main.main returned: exit(0)
-                if gp.lockedm is not None:
-                    raise OutOfScope(
-                        f"{gp} returned while locked to {gp.lockedm}: its thread exits "
-                        "(proc.go gdestroy, mexit); not modelled in stage 1") from None
+                mp = gp.lockedm
                 goexit0(w, gp)
                 dropg(w)
+                if mp is not None:
+                    # gdestroy: a G that exits locked takes its thread with it (gogo to
+                    # g0, mstart0 -> mexit -> handoffp: another M runs the P). The order
+                    # is an unlocked exit's; this M is never idle again.
+                    gp.lockedm = mp.lockedg = None
+                    self.locked_ext[mp.id] = 0
+                    stoplockedm(w)
                 gp = self._next()
                 continue
             assert gp.status is not GStatus.RUNNING, f"{gp} stopped while running"
@@ -205,14 +217,19 @@ class Machine:
 
     def _next(self) -> G:
         w = self.w
-        self.clock_ns += COST_NS["round"]
-        self.slice_ns = 0
+        self._spend(COST_NS["round"])
         if self.check:
             check_invariants(w)
         assert w.m is not None
         if w.m.lockedg is not None:
             stoplockedm(w)
-        return schedule(w)
+        tick = w.allp[0].schedtick
+        gp = schedule(w)
+        # sysmon measures a slice from the last schedtick change (proc.go retake): a G
+        # taken from runnext inherits the slice, so a long ping-pong is one slice.
+        if w.allp[0].schedtick != tick:
+            self.slice_ns = 0
+        return gp
 
 
 def run(probe: pr.Probe, check: bool = False, sysmon_first_look: bool = False,
