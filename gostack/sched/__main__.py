@@ -98,11 +98,13 @@ def _quiet(names: list[str], runs: int) -> list[str]:
     return failed
 
 
-def _fuzz(seed: int, count: int, runs: int, big: bool = False) -> int:
+def _fuzz(seed: int, count: int, runs: int, big: bool = False, sync: bool = False) -> int:
     from .. import realgo
-    from .fuzz import random_big_probe, random_probe
+    from .chan import ChanPanic
+    from .fuzz import random_big_probe, random_probe, random_sync_probe
     from .realrun import MUTEX_PATCHES, SYSMON_PATCHES, build_patched, run_fatal, run_once
     from .schedule import Deadlock
+    from .sync import SyncPanic
 
     a = realgo.available()
     if not a.ok:
@@ -110,16 +112,18 @@ def _fuzz(seed: int, count: int, runs: int, big: bool = False) -> int:
         return 2
     tried, failed = 0, []
     for s in range(seed, seed + count):
-        p = random_big_probe(s) if big else random_probe(s)
+        p = (random_sync_probe(s) if sync else random_big_probe(s) if big
+             else random_probe(s))
         binary = build_patched(p, {"runtime/proc.go": SYSMON_PATCHES,
                                    "internal/sync/mutex.go": MUTEX_PATCHES})
         tried += 1
         try:  # the real side has sysmon's preemptions and starvation patched out
             model = machine.run(p, preemption=False, starvation=False).output
-        except Deadlock:  # real Go must die the same way
-            dead = sum("all goroutines are asleep - deadlock!" in run_fatal(binary, p)
-                       for _ in range(runs))
-            print(f"seed {s}: deadlocks, {dead} of {runs} real runs too", flush=True)
+        except (Deadlock, ChanPanic, SyncPanic) as e:  # real Go must die the same way
+            why = ("all goroutines are asleep - deadlock!" if isinstance(e, Deadlock)
+                   else str(e))
+            dead = sum(why in run_fatal(binary, p) for _ in range(runs))
+            print(f"seed {s}: {why!r}, {dead} of {runs} real runs too", flush=True)
             if dead != runs:
                 failed.append(s)
             continue
@@ -184,6 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("--runs", type=int, default=2, help="runs per probe (default 2)")
     f.add_argument("--big", action="store_true",
                    help="random_big_probe: add a crowd of 200-700 goroutines")
+    f.add_argument("--sync", action="store_true",
+                   help="random_sync_probe: Cond, LockOSThread, goids, close; crashes too")
     st = sub.add_parser("stats", help="stage 2's claims (stats.py): the model's share of "
                         "runs where each holds vs real Go's (recorded, or --live)")
     st.add_argument("--seeds", type=int, default=100, help="model runs per claim")
@@ -191,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="run real Go N times per configuration now instead of the recording")
     args = ap.parse_args(argv)
     if args.command == "fuzz":
-        return _fuzz(args.seed, args.count, args.runs, args.big)
+        return _fuzz(args.seed, args.count, args.runs, args.big, args.sync)
     if args.command == "stats":
         return _stats(args.seeds, args.live)
     if args.list:

@@ -116,3 +116,67 @@ def random_big_probe(seed: int) -> pr.Probe:
     return pr.Probe(f"fuzzbig_{seed}", main=main, funcs={**base.funcs, "crowd": crowd},
                     chans=base.chans, wgs=base.wgs, mutexes=base.mutexes,
                     summary=f"random probe with a crowd of {n}, seed {seed}")
+
+
+def _sync_body(rng: random.Random, k: int, chans: list[str], funcs: list[str],
+               in_loop: bool = False) -> list:
+    """A body for random_sync_probe: random_probe's statements plus Cond waits and
+    notifications, LockOSThread sections (sometimes left locked at the end), goids."""
+    out: list = []
+    t = _TAGS[k]
+    for _ in range(rng.randint(1, 5)):
+        r = rng.random()
+        if r < 0.12:
+            out.append(pr.Emit(t))
+        elif r < 0.2:
+            out.append(pr.Goid("g" + t))
+        elif r < 0.3:
+            out.append(pr.Gosched())
+        elif r < 0.4 and chans:
+            out.append(pr.Send(rng.choice(chans)))
+        elif r < 0.5 and chans:
+            out.append(pr.Recv(rng.choice(chans), rng.choice((None, "r" + t))))
+        elif r < 0.58:
+            out += [pr.Lock(), pr.Emit(t), *([pr.Gosched()] * rng.randint(0, 1)), pr.Unlock()]
+        elif r < 0.68:  # a Cond waiter (Wait holds the Mutex, as Go requires)
+            out += [pr.Lock(), pr.Emit(t), pr.CondWait(), pr.Emit(t), pr.Unlock()]
+        elif r < 0.78:
+            note = rng.choice((pr.CondSignal(), pr.CondBroadcast()))
+            out += [pr.Lock(), note, pr.Unlock()] if rng.random() < 0.7 else [note]
+        elif r < 0.85 and not in_loop:
+            inner = _sync_body(rng, k, chans, funcs, True)
+            out += [pr.LockThread(), *inner] + ([pr.UnlockThread()] if rng.random() < 0.7
+                                                 else [])
+        elif r < 0.92 and not in_loop:
+            out.append(pr.Loop(rng.randint(2, 3),
+                               tuple(_sync_body(rng, k, chans, funcs, True))))
+        elif k + 1 < len(funcs):
+            out.append(pr.Go(funcs[k + 1], rng.randint(1, 3)))
+        else:
+            out.append(pr.Emit(t))
+    return out
+
+
+def random_sync_probe(seed: int) -> pr.Probe:
+    """A random probe over every statement: Cond, LockOSThread (a goroutine may exit
+    locked), goids, and main may close a channel or Broadcast before it waits. Lost
+    wake-ups deadlock and misuse panics: the model must predict those too."""
+    rng = random.Random(20_000_003 * seed + 11)
+    nf = rng.randint(1, 4)
+    funcs = [f"f{k}" for k in range(nf)]
+    chans = {f"c{k}": rng.choice((0, 0, 1, 2)) for k in range(rng.randint(0, 2))}
+    bodies = {f: tuple(_sync_body(rng, k, list(chans), funcs)) + (pr.WgDone(),)
+              for k, f in enumerate(funcs)}
+    starts = [(f, rng.randint(1, 4)) for f in funcs[:rng.randint(1, nf)]]
+    main: list = []
+    for f, n in starts:
+        main += [pr.Go(f, n)] + ([pr.Gosched()] if rng.random() < 0.4 else [])
+    if chans and rng.random() < 0.3:
+        main.append(pr.Close(rng.choice(list(chans))))
+    if rng.random() < 0.5:
+        main += [pr.Lock(), pr.CondBroadcast(), pr.Unlock()]
+    main += [pr.WgWait(), pr.Emit("end")]
+    kw = dict(funcs=bodies, chans=chans, wgs=("wg",), mutexes=("mu",), conds={"cv": "mu"})
+    total = _goroutines(pr.Probe(f"fuzzsync_{seed}", main=(), **kw), starts)
+    return pr.Probe(f"fuzzsync_{seed}", main=(pr.WgAdd(total), *main), **kw,
+                    summary=f"random probe over every statement, seed {seed}")
