@@ -65,6 +65,20 @@ def _recorded(names: list[str]) -> list[str]:
     return failed
 
 
+def _refused_recorded() -> list[str]:
+    """catalog.REFUSED: the model must refuse or crash as the recorded runs justify."""
+    from .catalog import REFUSED
+    from .realrun import check_refused, load_recorded
+
+    rec, failed = load_recorded().get("refused", {}), []
+    for name, p in REFUSED.items():
+        ok, line = check_refused(p, rec[name]) if name in rec else (False, "not recorded")
+        print(f"{name:<24} {'agrees' if ok else 'DIFFERS'}: {line}")
+        if not ok:
+            failed.append(name)
+    return failed
+
+
 def _live(names: list[str], runs: int) -> list[str]:
     from .realrun import observe
 
@@ -211,6 +225,11 @@ def main(argv: list[str] | None = None) -> int:
     names = args.probe or list(PROBES)
     if args.recorded:
         failed = _recorded(names)
+        if not args.probe:
+            from .catalog import REFUSED
+
+            failed += _refused_recorded()
+            names = names + list(REFUSED)
     else:
         from .. import realgo
 

@@ -483,6 +483,66 @@ def _probes_2026_12() -> list[Probe]:
 
 PROBES: dict[str, Probe] = {p.name: p for p in _probes()}
 
+
+def _refused() -> list[Probe]:
+    """Probes with no order to predict: real Go's order depends on wall time (the model
+    refuses them: probe.OutOfScope), or it crashes (the model raises the same error)."""
+    w = {"w": (Emit("w"), WgDone())}
+    starve = {"h": (Lock(), Emit("h"), Gosched(), Go("z", 1500), Gosched(), Emit("h"),
+                    Unlock(), Emit("h"), Lock(), Gosched(), Emit("h"), Unlock(), Emit("h"),
+                    WgDone()),
+              "x": (Emit("x"), Lock(), Emit("x"), Unlock(), WgDone()), "z": (WgDone(),)}
+    return [
+        Probe("refused_spin_100m",
+              main=(WgAdd(2), Go("w", 2), Emit("m"), Loop(100_000_000, ()), Emit("m"),
+                    WgWait(), Emit("end")), funcs=w, wgs=("wg",),
+              summary="main spins 100M loop iterations (25-60 ms): sysmon preempts it"),
+        Probe("refused_spawn_6000", main=(WgAdd(6000), Go("w", 6000), WgWait(), Emit("end")),
+              funcs=w, wgs=("wg",),
+              summary="main starts 6,000 goroutines in one slice: past 10 ms under load"),
+        Probe("refused_pingpong_100k",
+              main=(WgAdd(5), Go("pong", 1), Go("ping", 1), WgWait(), Emit("end")),
+              funcs={"ping": (Go("z", 3), Loop(100_000, (Send("to"), Recv("fro"))),
+                              Emit("ping"), WgDone()),
+                     "pong": (Loop(100_000, (Recv("to"), Send("fro"))), Emit("pong"),
+                              WgDone()),
+                     "z": (Emit("z"), WgDone())},
+              chans={"to": 0, "fro": 0}, wgs=("wg",),
+              summary="100,000 exchanges through runnext are one time slice for sysmon"),
+        Probe("refused_mutex_starve_1500",
+              main=(WgAdd(1502), Go("x", 1), Go("h", 1), WgWait(), Emit("end")),
+              funcs=starve, wgs=("wg",), mutexes=("mu",),
+              summary="x waits on a Mutex while 1,500 goroutines run, then wakes to a "
+                      "locked Mutex: starvation mode"),
+        Probe("crash_deadlock", main=(Go("w", 2), Recv("c", "m"), Emit("end")),
+              funcs={"w": (Emit("w"), Recv("c", "r"))}, chans={"c": 0},
+              summary="everyone receives, nobody sends"),
+        Probe("crash_send_on_closed",
+              main=(Go("w", 3), Gosched(), Close("c"), Gosched(), Emit("end")),
+              funcs={"w": (Send("c"), Emit("w"))}, chans={"c": 1},
+              summary="senders blocked on a full buffer when it is closed"),
+        Probe("crash_wg_reuse",
+              main=(WgAdd(1, "gate"), WgAdd(1), Go("w", 1), Gosched(), WgDone("gate"),
+                    WgAdd(1, "gate"), Emit("m"), WgWait(), Emit("end")),
+              funcs={"w": (WgWait("gate"), Emit("w"), WgDone(), WgDone("gate"))},
+              wgs=("wg", "gate"),
+              summary="the gate is re-armed before its released waiter ran"),
+        Probe("crash_wg_negative", main=(WgAdd(1), WgDone(), WgDone(), Emit("end")),
+              wgs=("wg",), summary="one Done too many"),
+        Probe("crash_unlock_unlocked", main=(Lock(), Unlock(), Unlock(), Emit("end")),
+              mutexes=("mu",), summary="Unlock of an unlocked Mutex"),
+        Probe("crash_close_closed",
+              main=(WgAdd(2), Go("w", 2), Gosched(), Close("c"), Close("c"), WgWait(),
+                    Emit("end")),
+              funcs={"w": (Recv("c", "r"), WgDone())}, chans={"c": 0}, wgs=("wg",),
+              summary="close of a closed channel, after waking two receivers"),
+    ]
+
+
+#: Recorded under "refused" in sched_recorded.json; ``verify --recorded`` checks that the
+#: model refuses or crashes on each, as real Go shows it should.
+REFUSED: dict[str, Probe] = {p.name: p for p in _refused()}
+
 #: A few probes, one per mechanism, for the live check with real Go (each builds in ~1 s).
 LIVE_SUBSET = ("spawn_10", "spawn_300", "spawn_goids", "gosched_3x3", "chan_close_wakes",
                "wg_gate", "mutex_requeue_front", "tick61_once")

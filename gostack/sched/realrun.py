@@ -76,15 +76,59 @@ def run_once(binary: Path, p: pr.Probe, timeout: float = 60) -> tuple[str, ...]:
     return parse_output(p, r.stderr)
 
 
-def run_fatal(binary: Path, p: pr.Probe, timeout: float = 60) -> str:
-    """Run a program expected to die: its ``fatal error:`` or ``panic:`` line ("" if it
-    exited 0). The model's Deadlock, SyncPanic and ChanPanic are checked this way."""
+def run_outcome(binary: Path, p: pr.Probe, timeout: float = 60) -> tuple[str, ...] | str:
+    """One run: its tokens, or (it died) its ``fatal error:`` or ``panic:`` line."""
     r = subprocess.run([str(binary)], env=run_env(), capture_output=True, text=True,
                        timeout=timeout)
     if r.returncode == 0:
-        return ""
+        return parse_output(p, r.stderr)
     return next((x for x in r.stderr.splitlines()
                  if x.startswith(("fatal error:", "panic:"))), r.stderr[-200:])
+
+
+def run_fatal(binary: Path, p: pr.Probe, timeout: float = 60) -> str:
+    """Run a program expected to die: its ``fatal error:`` or ``panic:`` line ("" if it
+    exited 0). The model's Deadlock, SyncPanic and ChanPanic are checked this way."""
+    out = run_outcome(binary, p, timeout)
+    return out if isinstance(out, str) else ""
+
+
+def model_refusal(p: pr.Probe) -> tuple[str, str]:
+    """How the model declines ``p``: ("refused", why) for OutOfScope, ("crash", the
+    message real Go prints) for a predicted crash, ("order", "") if it predicts one."""
+    from . import machine
+    from .chan import ChanPanic
+    from .schedule import Deadlock
+    from .sync import SyncPanic
+
+    try:
+        machine.run(p)
+    except pr.OutOfScope as e:
+        return "refused", str(e)
+    except Deadlock:
+        return "crash", "all goroutines are asleep - deadlock!"
+    except (ChanPanic, SyncPanic) as e:
+        return "crash", str(e)
+    return "order", ""
+
+
+def check_refused(p: pr.Probe, case: dict) -> tuple[bool, str]:
+    """A recorded ``refused`` case: a refusal holds if, built with SYSMON_PATCHES and
+    MUTEX_PATCHES, real Go printed the order the model predicts without refusing (the
+    refusal's reason is the only difference); a crash holds if every run died with the
+    model's message."""
+    kind, why = model_refusal(p)
+    stock = (f"stock runs: {case['as_unrefused_model']} of {case['runs']} in the model's "
+             "unrefused order")
+    if kind == "refused":
+        q = case.get("patched") or {}
+        ok = bool(q) and q["as_unrefused_model"] == q["runs"]
+        return ok, (f"refused ({why.split(':')[-1].strip()[:60]}...); {stock}; patched "
+                    f"runtime: {q.get('as_unrefused_model')} of {q.get('runs')}")
+    if kind == "crash":
+        died = sum(n for line, n in case["fatal"].items() if why in line)
+        return died == case["runs"], f"crash {why!r}: {died} of {case['runs']} real runs"
+    return False, "the model predicts an order"
 
 
 @dataclass(frozen=True)
