@@ -10,6 +10,10 @@ goroutines are asleep - deadlock!").
 
     python -m gostack.sched fuzz --seed 1 --count 50   # model vs real Go
     python -m gostack.sched fuzz --big --count 50      # with a crowd of 200-700
+    python -m gostack.sched fuzz --sync --count 50     # Cond, LockOSThread, goids, close
+
+``random_sync_probe(seed)`` uses every statement; its lost wake-ups deadlock and its
+misuses panic (send on a closed channel), and real Go must end the same way.
 
 The real side is built with realrun.SYSMON_PATCHES and MUTEX_PATCHES: sysmon's
 preemptions and Mutex starvation mode depend on wall time, which the model does not
