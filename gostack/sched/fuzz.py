@@ -177,8 +177,9 @@ def random_sync_probe(seed: int) -> pr.Probe:
         main += [pr.Go(f, n)] + ([pr.Gosched()] if rng.random() < 0.4 else [])
     if chans and rng.random() < 0.3:
         main.append(pr.Close(rng.choice(list(chans))))
-    if rng.random() < 0.5:
-        main += [pr.Lock(), pr.CondBroadcast(), pr.Unlock()]
+    if rng.random() < 0.7:  # wake Cond waiters a few times (fewer lost wake-ups)
+        main.append(pr.Loop(rng.randint(1, 4), (pr.Gosched(), pr.Lock(), pr.CondBroadcast(),
+                                                 pr.Unlock())))
     main += [pr.WgWait(), pr.Emit("end")]
     kw = dict(funcs=bodies, chans=chans, wgs=("wg",), mutexes=("mu",), conds={"cv": "mu"})
     total = _goroutines(pr.Probe(f"fuzzsync_{seed}", main=(), **kw), starts)
