@@ -33,7 +33,7 @@ def _first_difference(model: tuple[str, ...], real: tuple[str, ...]) -> str:
 
 
 def _recorded(names: list[str]) -> list[str]:
-    from .realrun import load_recorded
+    from .realrun import load_recorded, model_refusal
 
     rec = load_recorded()
     print(f"recorded with {rec['go_version']} on {rec['recorded']}, env {rec['env']}")
@@ -42,6 +42,11 @@ def _recorded(names: list[str]) -> list[str]:
         case = rec["probes"].get(name)
         if case is None:
             print(f"{name}: not recorded")
+            failed.append(name)
+            continue
+        kind, why = model_refusal(PROBES[name])
+        if kind != "order":  # a probe with an order recorded: the model must give one
+            print(f"{name:<24} DIFFERS: the model declines it ({kind}: {why})")
             failed.append(name)
             continue
         pred = machine.predictions(PROBES[name])
@@ -80,10 +85,17 @@ def _refused_recorded() -> list[str]:
 
 
 def _live(names: list[str], runs: int) -> list[str]:
-    from .realrun import observe
+    from .catalog import REFUSED
+    from .realrun import declined_live, observe
 
-    failed = []
+    failed, probes = [], {**PROBES, **REFUSED}
     for name in names:
+        declined = declined_live(probes[name], runs)
+        if declined is not None:  # the model refuses it or predicts a crash
+            print(f"{name:<24} {'agrees' if declined[0] else 'DIFFERS'}: {declined[1]}",
+                  flush=True)
+            failed += [] if declined[0] else [name]
+            continue
         o = observe(PROBES[name], runs)
         pred = machine.predictions(PROBES[name])
         explained = sum(o.count(out) for out in set(pred.values()))
@@ -238,7 +250,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{a.reason}. Install Go ({realgo.INSTALL_HINT}) or use --recorded",
                   file=sys.stderr)
             return 2
-        failed = _quiet(names, args.runs) if args.quiet_sysmon else _live(names, args.runs)
+        if args.quiet_sysmon:
+            failed = _quiet(names, args.runs)
+        else:
+            from .catalog import REFUSED
+
+            names += [] if args.probe else list(REFUSED)
+            failed = _live(names, args.runs)
     if failed:
         print(f"{len(names) - len(failed)} of {len(names)} probes agree; differ: "
               f"{', '.join(failed)}")

@@ -112,6 +112,20 @@ def model_refusal(p: pr.Probe) -> tuple[str, str]:
     return "order", ""
 
 
+def declined_live(p: pr.Probe, runs: int) -> tuple[bool, str] | None:
+    """For ``verify`` (live): None if the model predicts an order for ``p``; else whether
+    real Go bears the model out: a predicted crash must happen in every run; a refusal
+    (OutOfScope: the order depends on wall time) is reported, not run."""
+    kind, why = model_refusal(p)
+    if kind == "order":
+        return None
+    if kind == "refused":
+        return True, f"refused by the model (OutOfScope): {why}"
+    binary = build(p).binary
+    died = sum(why in run_fatal(binary, p) for _ in range(runs))
+    return died == runs, f"crash {why!r}: {died} of {runs} real runs"
+
+
 def check_refused(p: pr.Probe, case: dict) -> tuple[bool, str]:
     """A recorded ``refused`` case: a refusal holds if, built with SYSMON_PATCHES and
     MUTEX_PATCHES, real Go printed the order the model predicts without refusing (the
