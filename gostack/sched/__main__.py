@@ -138,7 +138,7 @@ def _fuzz(seed: int, count: int, runs: int, big: bool = False, sync: bool = Fals
         return 2
     tried, failed = 0, []
     for s in range(seed, seed + count):
-        p = (random_sync_probe(s) if sync else random_big_probe(s) if big
+        p = (random_big_probe(s, sync) if big else random_sync_probe(s) if sync
              else random_probe(s))
         binary = build_patched(p, {"runtime/proc.go": SYSMON_PATCHES,
                                    "internal/sync/mutex.go": MUTEX_PATCHES})

@@ -102,12 +102,13 @@ def _goroutines(p: pr.Probe, starts: list[tuple[str, int]]) -> int:
     return sum(n * (1 + of(f)) for f, n in starts)
 
 
-def random_big_probe(seed: int) -> pr.Probe:
+def random_big_probe(seed: int, sync: bool = False) -> pr.Probe:
     """A random probe plus a crowd: 200-700 goroutines that record, maybe yield, and
     record again, started by main before or after the others. It brings in the ring's
-    overflow (runqputslow), the global queue's batches and the 61-tick check."""
+    overflow (runqputslow), the global queue's batches and the 61-tick check. ``sync``:
+    around random_sync_probe instead of random_probe."""
     rng = random.Random(10_000_019 * seed + 7)
-    base = random_probe(seed)
+    base = random_sync_probe(seed) if sync else random_probe(seed)
     n = rng.randint(200, 700)
     crowd: tuple = (pr.Emit("z"),) + ((pr.Gosched(), pr.Emit("z")) if rng.random() < 0.7
                                       else ()) + (pr.WgDone(),)
@@ -117,8 +118,9 @@ def random_big_probe(seed: int) -> pr.Probe:
     spawn = (pr.Go("crowd", n),)
     main = (pr.WgAdd(add.n + n), *(spawn if first else ()), *rest[:-2],
             *(() if first else spawn), *rest[-2:])
-    return pr.Probe(f"fuzzbig_{seed}", main=main, funcs={**base.funcs, "crowd": crowd},
-                    chans=base.chans, wgs=base.wgs, mutexes=base.mutexes,
+    return pr.Probe(f"fuzzbig{'sync' if sync else ''}_{seed}", main=main,
+                    funcs={**base.funcs, "crowd": crowd}, chans=base.chans, wgs=base.wgs,
+                    mutexes=base.mutexes, conds=base.conds,
                     summary=f"random probe with a crowd of {n}, seed {seed}")
 
 
