@@ -3,6 +3,9 @@
 Every probe runs with one P (realrun.RUN_ENV). Main waits for what it wants to see
 (a WaitGroup or channel receives) and the goroutines record tokens; the recorded
 order is what ``gostack/data/sched_recorded.json`` holds and the model must predict.
+:data:`REFUSED` holds the probes with no order to predict (recorded under ``refused``):
+the model refuses those whose order depends on wall time and predicts the crash of the
+others.
 """
 
 from __future__ import annotations
