@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import tempfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -68,22 +69,33 @@ def build(p: pr.Probe, progress: Progress = _quiet) -> realgo.Build:
     return realgo.build_files(files(p, a.version or ""), progress, label=f"sched:{p.name}")
 
 
+def _run(binary: Path, timeout: float) -> tuple[int, str]:
+    """Run the program; (exit status, stderr). stderr goes to a file, not a pipe: the
+    runtime's ``print`` writes once and drops what a short write leaves (runtime
+    ``writeErr``), and a write blocked on a full pipe (64 KB, a slow reader) is cut
+    short by sysmon's preemption signal: spawn_20000's 249 KB then arrived as 65,536
+    bytes in 5 of 5 runs with a reader 0.1 s late."""
+    with tempfile.TemporaryFile() as err:
+        r = subprocess.run([str(binary)], env=run_env(), stdin=subprocess.DEVNULL,
+                           stdout=subprocess.DEVNULL, stderr=err, timeout=timeout)
+        err.seek(0)
+        return r.returncode, err.read().decode(errors="replace")
+
+
 def run_once(binary: Path, p: pr.Probe, timeout: float = 60) -> tuple[str, ...]:
-    r = subprocess.run([str(binary)], env=run_env(), capture_output=True, text=True,
-                       timeout=timeout)
-    if r.returncode != 0:
-        raise realgo.GoError(f"{p.name}: exit status {r.returncode}:\n{r.stderr[-2000:]}")
-    return parse_output(p, r.stderr)
+    code, stderr = _run(binary, timeout)
+    if code != 0:
+        raise realgo.GoError(f"{p.name}: exit status {code}:\n{stderr[-2000:]}")
+    return parse_output(p, stderr)
 
 
 def run_outcome(binary: Path, p: pr.Probe, timeout: float = 60) -> tuple[str, ...] | str:
     """One run: its tokens, or (it died) its ``fatal error:`` or ``panic:`` line."""
-    r = subprocess.run([str(binary)], env=run_env(), capture_output=True, text=True,
-                       timeout=timeout)
-    if r.returncode == 0:
-        return parse_output(p, r.stderr)
-    return next((x for x in r.stderr.splitlines()
-                 if x.startswith(("fatal error:", "panic:"))), r.stderr[-200:])
+    code, stderr = _run(binary, timeout)
+    if code == 0:
+        return parse_output(p, stderr)
+    return next((x for x in stderr.splitlines()
+                 if x.startswith(("fatal error:", "panic:"))), stderr[-200:])
 
 
 def run_fatal(binary: Path, p: pr.Probe, timeout: float = 60) -> str:
