@@ -548,4 +548,5 @@ REFUSED: dict[str, Probe] = {p.name: p for p in _refused()}
 
 #: A few probes, one per mechanism, for the live check with real Go (each builds in ~1 s).
 LIVE_SUBSET = ("spawn_10", "spawn_300", "spawn_goids", "gosched_3x3", "chan_close_wakes",
-               "wg_gate", "mutex_requeue_front", "tick61_once")
+               "wg_gate", "mutex_requeue_front", "tick61_once", "chan_full_buffer_handoff",
+               "tick61_locked_twice_wake", "locked_exit")
