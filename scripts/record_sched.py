@@ -12,7 +12,9 @@ model predicts, as it predicts with sysmon's startup preemption
 (gostack/sched/startup.py), or other (sysmon's 10 ms preemption of a long time slice,
 on a loaded machine); and the same for runs against a runtime with those two
 preemptions patched out (`quiet_sysmon`: every run should be the model's order).
-tests/test_sched_recorded.py
+Probes the model refuses or crashes on (catalog.REFUSED) go under "refused": how each
+real run ended, and for refusals whether a runtime with sysmon's preemptions and Mutex
+starvation patched out prints the model's unrefused order. tests/test_sched_recorded.py
 checks the model against it without Go; `python -m gostack.sched verify` runs live.
 """
 
@@ -29,32 +31,67 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from gostack import realgo  # noqa: E402
 from gostack.sched import machine  # noqa: E402
-from gostack.sched.catalog import PROBES  # noqa: E402
+from gostack.sched.catalog import PROBES, REFUSED  # noqa: E402
 from gostack.sched.realrun import (  # noqa: E402
+    MUTEX_PATCHES,
     RECORDED_PATH,
+    SYSMON_PATCHES,
+    build,
+    build_patched,
     build_quiet_sysmon,
+    check_refused,
+    model_refusal,
     observe,
     recorded_header,
     run_once,
+    run_outcome,
 )
 from gostack.sched.render import digest, fingerprint  # noqa: E402
+
+SECTIONS = ("probes", "refused")
 
 
 def dump(data: dict) -> str:
     """JSON with one line per field of a probe, so a re-recording diffs line by line."""
-    head = {k: v for k, v in data.items() if k != "probes"}
+    head = {k: v for k, v in data.items() if k not in SECTIONS}
     lines = ["{"] + [f"  {json.dumps(k)}: {json.dumps(v)}," for k, v in head.items()]
-    lines.append('  "probes": {')
-    names = list(data["probes"])
-    for i, name in enumerate(names):
-        case = data["probes"][name]
-        lines.append(f"    {json.dumps(name)}: {{")
-        keys = list(case)
-        for j, k in enumerate(keys):
-            lines.append(f"      {json.dumps(k)}: {json.dumps(case[k])}"
-                         + ("," if j < len(keys) - 1 else ""))
-        lines.append("    }" + ("," if i < len(names) - 1 else ""))
-    return "\n".join(lines + ["  }", "}", ""])
+    sections = [s for s in SECTIONS if s in data]
+    for si, section in enumerate(sections):
+        lines.append(f"  {json.dumps(section)}: {{")
+        names = list(data[section])
+        for i, name in enumerate(names):
+            case = data[section][name]
+            lines.append(f"    {json.dumps(name)}: {{")
+            keys = list(case)
+            for j, k in enumerate(keys):
+                lines.append(f"      {json.dumps(k)}: {json.dumps(case[k])}"
+                             + ("," if j < len(keys) - 1 else ""))
+            lines.append("    }" + ("," if i < len(names) - 1 else ""))
+        lines.append("  }" + ("," if si < len(sections) - 1 else ""))
+    return "\n".join(lines + ["}", ""])
+
+
+def record_refused(p, runs: int, quiet_runs: int, progress) -> dict:
+    """A probe the model refuses or crashes on: how real Go ends, and (refused ones)
+    whether the model's unrefused order is what a runtime without sysmon's preemptions
+    and Mutex starvation prints."""
+    unrefused = None
+    try:
+        unrefused = machine.run(p, preemption=False, starvation=False).output
+    except Exception:  # noqa: BLE001 - a predicted crash: no order
+        pass
+    outs = Counter(run_outcome(build(p, progress).binary, p) for _ in range(runs))
+    case = {"fingerprint": fingerprint(p), "summary": p.summary, "runs": runs,
+            "model": " ".join(model_refusal(p))[:200],
+            "fatal": {o: n for o, n in outs.items() if isinstance(o, str)},
+            "observed": {digest(o): n for o, n in outs.items() if not isinstance(o, str)},
+            "as_unrefused_model": outs[unrefused] if unrefused else 0}
+    if unrefused is not None and model_refusal(p)[0] == "refused" and quiet_runs:
+        b = build_patched(p, {"runtime/proc.go": SYSMON_PATCHES,
+                              "internal/sync/mutex.go": MUTEX_PATCHES}, progress)
+        same = sum(run_once(b, p) == unrefused for _ in range(quiet_runs))
+        case["patched"] = {"runs": quiet_runs, "as_unrefused_model": same}
+    return case
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,15 +108,17 @@ def main(argv: list[str] | None = None) -> int:
     if not a.ok:
         print(f"record_sched: {a.reason}. Install Go: {realgo.INSTALL_HINT}", file=sys.stderr)
         return 2
-    unknown = [n for n in args.probe or () if n not in PROBES]
+    unknown = [n for n in args.probe or () if n not in PROBES and n not in REFUSED]
     if unknown:
         print(f"record_sched: unknown probe(s): {', '.join(unknown)}", file=sys.stderr)
         return 2
     old: dict = {}
+    old_refused: dict = {}
     if args.output.exists():
         rec = json.loads(args.output.read_text(encoding="utf-8"))
         if rec.get("go_version") == a.version:
             old = rec.get("probes", {})
+            old_refused = rec.get("refused", {})
 
     def progress(msg: str) -> None:
         print(f"[record_sched] {msg}", file=sys.stderr, flush=True)
@@ -117,7 +156,18 @@ def main(argv: list[str] | None = None) -> int:
         progress(f"{name}: {len(o.output)} tokens; of {o.runs} runs {same} as the model, "
                  f"{race} as the model with sysmon's startup preemption, "
                  f"{o.runs - same - race} other ({time.monotonic() - t0:.1f} s)")
-    data = {**recorded_header(a), "probes": probes}
+    refused: dict = {}
+    for name, p in REFUSED.items():
+        if args.probe and name not in args.probe:
+            if name in old_refused:
+                refused[name] = old_refused[name]
+            continue
+        refused[name] = record_refused(p, args.runs, args.quiet_runs, progress)
+        ok, line = check_refused(p, refused[name])
+        progress(f"{name}: {line}")
+        if not ok:
+            differ.append(name)
+    data = {**recorded_header(a), "probes": probes, "refused": refused}
     args.output.write_text(dump(data), encoding="utf-8")
     progress(f"wrote {len(probes)} probes to {args.output}")
     if differ:

@@ -40,3 +40,27 @@ def test_big_random_probes_add_a_crowd_that_overflows_the_ring():
     assert 200 <= crowd.count <= 700
     r = sched.run(p)
     assert r.trace.of(sched.RunqPutSlow)  # more than 256 queued at once
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_sync_random_probes_use_every_statement_and_keep_the_invariants(seed):
+    from gostack.sched.chan import ChanPanic
+    from gostack.sched.fuzz import random_sync_probe
+
+    p = random_sync_probe(seed)
+    assert p == random_sync_probe(seed) and p.conds == {"cv": "mu"}
+    try:
+        r = sched.run(p, check=True, preemption=False, starvation=False)
+    except (Deadlock, ChanPanic):  # lost wake-ups, sends after main's close
+        return
+    assert r.output[-1] == "end0"
+
+
+def test_sync_random_probes_cover_conds_locked_threads_and_goids():
+    from gostack.sched.fuzz import random_sync_probe
+    from gostack.sched.render import render_go
+
+    text = "".join(render_go(random_sync_probe(s)) for s in range(40))
+    for stmt in ("cv.Wait()", "cv.Signal()", "cv.Broadcast()", "runtime.LockOSThread()",
+                 "runtime.UnlockOSThread()", "goid()", "close(c"):
+        assert stmt in text

@@ -13,7 +13,7 @@ import pytest
 
 from gostack import realgo
 from gostack.sched import machine
-from gostack.sched.catalog import LIVE_SUBSET, PROBES
+from gostack.sched.catalog import LIVE_SUBSET, PROBES, REFUSED
 
 pytestmark = pytest.mark.go
 
@@ -47,3 +47,13 @@ def test_without_sysmons_preemptions_every_run_prints_the_models_order():
     binary = build_quiet_sysmon(p)
     model = machine.run(p).output
     assert [run_once(binary, p) == model for _ in range(5)] == [True] * 5
+
+
+@needs_go
+@pytest.mark.parametrize("name", ["crash_deadlock", "crash_wg_reuse", "crash_close_closed"])
+def test_live_crashes_are_the_models(name):
+    """The model predicts these crash; every real run must die with its message."""
+    from gostack.sched.realrun import declined_live
+
+    ok, line = declined_live(REFUSED[name], runs=2)
+    assert ok, line

@@ -69,3 +69,6 @@ def test_parse_output_round_trip():
         parse_output(p, f"{MAGIC} {tags}\n")
     with pytest.raises(ValueError, match="tags"):
         parse_output(p, f"{MAGIC} x,y\nend 0\n")
+    # a print cut short at 64 KB joins a record's head to a later one's tail
+    with pytest.raises(ValueError, match="cut short"):
+        parse_output(p, f"{MAGIC} {tags}\n{w} 4 -1 {CLOSED}\n{w} 3\nend 2\n")

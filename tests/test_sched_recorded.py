@@ -13,8 +13,8 @@ from functools import cache
 import pytest
 
 from gostack.sched import machine
-from gostack.sched.catalog import PROBES
-from gostack.sched.realrun import RUN_ENV, load_recorded
+from gostack.sched.catalog import PROBES, REFUSED
+from gostack.sched.realrun import RUN_ENV, check_refused, load_recorded, model_refusal
 from gostack.sched.render import digest, fingerprint
 
 REC = load_recorded()
@@ -70,3 +70,28 @@ def test_without_sysmons_preemptions_every_recorded_run_is_the_models_order():
         quiet = REC["probes"][name]["quiet_sysmon"]
         assert quiet["runs"] >= 5
         assert quiet["observed"] == {digest(predictions(name)["model"]): quiet["runs"]}, name
+
+
+def test_every_refused_probe_is_recorded_from_its_current_go_source():
+    assert set(REC["refused"]) == set(REFUSED)
+    assert all(REC["refused"][n]["fingerprint"] == fingerprint(p) for n, p in REFUSED.items())
+
+
+@pytest.mark.parametrize("name", list(REFUSED))
+def test_the_model_refuses_or_crashes_as_real_go_justifies(name):
+    """Refused: a runtime without sysmon's preemptions and Mutex starvation printed the
+    model's unrefused order in every run. Crash: every real run died with the model's
+    message."""
+    ok, line = check_refused(REFUSED[name], REC["refused"][name])
+    assert ok, line
+
+
+def test_the_refusals_were_needed():
+    """Without refusing, the model would have been wrong: most stock runs of each refused
+    probe (but spawn_6000, preempted in some runs only) print another order."""
+    for name, case in REC["refused"].items():
+        if model_refusal(REFUSED[name])[0] != "refused" or name == "refused_spawn_6000":
+            continue
+        assert case["as_unrefused_model"] < case["runs"] // 2, name
+    assert REC["refused"]["refused_spawn_6000"]["as_unrefused_model"] < \
+        REC["refused"]["refused_spawn_6000"]["runs"]

@@ -148,8 +148,19 @@ def test_a_locked_g_readied_into_runnext_still_starts_a_new_slice():
     assert len(wake) == 1 and wake[0].m == 0 and not wake[0].inherit
 
 
-def test_a_goroutine_that_returns_locked_is_left_to_stage_2():
-    p = pr.Probe("lockexit", main=(pr.Go("w"), pr.Gosched()),
-                 funcs={"w": (pr.LockThread(),)})
-    with pytest.raises(NotImplementedError, match="locked"):
-        sched.run(p)
+def test_a_goroutine_that_returns_locked_takes_its_thread_along():
+    """gdestroy + mexit: the P goes to another M (a new thread), the order is an
+    unlocked exit's. Expected: real go1.27.3, 5 of 5 runs (catalog ``locked_exit``)."""
+    r = sched.run(sched.catalog.PROBES["locked_exit"], check=True)
+    assert r.output == ("w1", "l0", "w0", "w1", "w0", "end0")
+    assert [e.why for e in r.trace.of(HandoffP)][-1] == "handoffp"
+
+
+def test_lockosthread_nests():
+    """proc.go LockOSThread counts (m.lockedExt): locked twice, unlocked once, still
+    locked: the wake-up is a locked execute, one tick more than unlocked. Real go1.27.3:
+    y's second record comes one G earlier, as with one lock (5 of 5 runs each)."""
+    outs = [sched.run(sched.catalog.PROBES[n], check=True).output
+            for n in ("tick61_unlocked_wake", "tick61_locked_wake", "tick61_locked_twice_wake")]
+    last = [len(o) - 1 - o[::-1].index("y0") for o in outs]
+    assert last[2] == last[1] == last[0] - 1

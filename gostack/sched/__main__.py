@@ -33,7 +33,7 @@ def _first_difference(model: tuple[str, ...], real: tuple[str, ...]) -> str:
 
 
 def _recorded(names: list[str]) -> list[str]:
-    from .realrun import load_recorded
+    from .realrun import load_recorded, model_refusal
 
     rec = load_recorded()
     print(f"recorded with {rec['go_version']} on {rec['recorded']}, env {rec['env']}")
@@ -42,6 +42,11 @@ def _recorded(names: list[str]) -> list[str]:
         case = rec["probes"].get(name)
         if case is None:
             print(f"{name}: not recorded")
+            failed.append(name)
+            continue
+        kind, why = model_refusal(PROBES[name])
+        if kind != "order":  # a probe with an order recorded: the model must give one
+            print(f"{name:<24} DIFFERS: the model declines it ({kind}: {why})")
             failed.append(name)
             continue
         pred = machine.predictions(PROBES[name])
@@ -65,11 +70,32 @@ def _recorded(names: list[str]) -> list[str]:
     return failed
 
 
-def _live(names: list[str], runs: int) -> list[str]:
-    from .realrun import observe
+def _refused_recorded() -> list[str]:
+    """catalog.REFUSED: the model must refuse or crash as the recorded runs justify."""
+    from .catalog import REFUSED
+    from .realrun import check_refused, load_recorded
 
-    failed = []
+    rec, failed = load_recorded().get("refused", {}), []
+    for name, p in REFUSED.items():
+        ok, line = check_refused(p, rec[name]) if name in rec else (False, "not recorded")
+        print(f"{name:<24} {'agrees' if ok else 'DIFFERS'}: {line}")
+        if not ok:
+            failed.append(name)
+    return failed
+
+
+def _live(names: list[str], runs: int) -> list[str]:
+    from .catalog import REFUSED
+    from .realrun import declined_live, observe
+
+    failed, probes = [], {**PROBES, **REFUSED}
     for name in names:
+        declined = declined_live(probes[name], runs)
+        if declined is not None:  # the model refuses it or predicts a crash
+            print(f"{name:<24} {'agrees' if declined[0] else 'DIFFERS'}: {declined[1]}",
+                  flush=True)
+            failed += [] if declined[0] else [name]
+            continue
         o = observe(PROBES[name], runs)
         pred = machine.predictions(PROBES[name])
         explained = sum(o.count(out) for out in set(pred.values()))
@@ -98,11 +124,13 @@ def _quiet(names: list[str], runs: int) -> list[str]:
     return failed
 
 
-def _fuzz(seed: int, count: int, runs: int, big: bool = False) -> int:
+def _fuzz(seed: int, count: int, runs: int, big: bool = False, sync: bool = False) -> int:
     from .. import realgo
-    from .fuzz import random_big_probe, random_probe
-    from .realrun import MUTEX_PATCHES, SYSMON_PATCHES, build_patched, run_once
+    from .chan import ChanPanic
+    from .fuzz import random_big_probe, random_probe, random_sync_probe
+    from .realrun import MUTEX_PATCHES, SYSMON_PATCHES, build_patched, run_fatal, run_once
     from .schedule import Deadlock
+    from .sync import SyncPanic
 
     a = realgo.available()
     if not a.ok:
@@ -110,15 +138,21 @@ def _fuzz(seed: int, count: int, runs: int, big: bool = False) -> int:
         return 2
     tried, failed = 0, []
     for s in range(seed, seed + count):
-        p = random_big_probe(s) if big else random_probe(s)
-        try:
-            model = machine.run(p).output
-        except Deadlock:
-            print(f"seed {s}: deadlocks (skipped)")
-            continue
-        tried += 1
+        p = (random_big_probe(s, sync) if big else random_sync_probe(s) if sync
+             else random_probe(s))
         binary = build_patched(p, {"runtime/proc.go": SYSMON_PATCHES,
                                    "internal/sync/mutex.go": MUTEX_PATCHES})
+        tried += 1
+        try:  # the real side has sysmon's preemptions and starvation patched out
+            model = machine.run(p, preemption=False, starvation=False).output
+        except (Deadlock, ChanPanic, SyncPanic) as e:  # real Go must die the same way
+            why = ("all goroutines are asleep - deadlock!" if isinstance(e, Deadlock)
+                   else str(e))
+            dead = sum(why in run_fatal(binary, p) for _ in range(runs))
+            print(f"seed {s}: {why!r}, {dead} of {runs} real runs too", flush=True)
+            if dead != runs:
+                failed.append(s)
+            continue
         outs = [run_once(binary, p) for _ in range(runs)]
         same = sum(o == model for o in outs)
         print(f"seed {s}: {len(model)} tokens, {same} of {runs} runs as the model"
@@ -180,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("--runs", type=int, default=2, help="runs per probe (default 2)")
     f.add_argument("--big", action="store_true",
                    help="random_big_probe: add a crowd of 200-700 goroutines")
+    f.add_argument("--sync", action="store_true",
+                   help="random_sync_probe: Cond, LockOSThread, goids, close; crashes too")
     st = sub.add_parser("stats", help="stage 2's claims (stats.py): the model's share of "
                         "runs where each holds vs real Go's (recorded, or --live)")
     st.add_argument("--seeds", type=int, default=100, help="model runs per claim")
@@ -187,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="run real Go N times per configuration now instead of the recording")
     args = ap.parse_args(argv)
     if args.command == "fuzz":
-        return _fuzz(args.seed, args.count, args.runs, args.big)
+        return _fuzz(args.seed, args.count, args.runs, args.big, args.sync)
     if args.command == "stats":
         return _stats(args.seeds, args.live)
     if args.list:
@@ -201,6 +237,11 @@ def main(argv: list[str] | None = None) -> int:
     names = args.probe or list(PROBES)
     if args.recorded:
         failed = _recorded(names)
+        if not args.probe:
+            from .catalog import REFUSED
+
+            failed += _refused_recorded()
+            names = names + list(REFUSED)
     else:
         from .. import realgo
 
@@ -209,7 +250,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{a.reason}. Install Go ({realgo.INSTALL_HINT}) or use --recorded",
                   file=sys.stderr)
             return 2
-        failed = _quiet(names, args.runs) if args.quiet_sysmon else _live(names, args.runs)
+        if args.quiet_sysmon:
+            failed = _quiet(names, args.runs)
+        else:
+            from .catalog import REFUSED
+
+            names += [] if args.probe else list(REFUSED)
+            failed = _live(names, args.runs)
     if failed:
         print(f"{len(names) - len(failed)} of {len(names)} probes agree; differ: "
               f"{', '.join(failed)}")

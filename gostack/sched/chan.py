@@ -23,11 +23,12 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
+from ..errors import GostackError
 from .park import Coro, gopark, goready
 from .runtime2 import G, World
 
 
-class ChanPanic(RuntimeError):
+class ChanPanic(GostackError, RuntimeError):
     """``panic: send on closed channel`` and friends."""
 
 

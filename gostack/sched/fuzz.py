@@ -5,10 +5,15 @@ goroutine functions whose bodies mix records, Gosched, channel sends and receive
 (buffered or not, some tagged), Mutex sections (Lock ... Unlock, maybe yielding
 inside), a WaitGroup gate, loops and nested ``go`` statements. Every goroutine ends
 with ``wg.Done()`` and main waits for all of them, so a probe ends unless its channels
-deadlock (the model then raises Deadlock and the probe is skipped).
+deadlock (the model then raises Deadlock, and every real run must die with "all
+goroutines are asleep - deadlock!").
 
     python -m gostack.sched fuzz --seed 1 --count 50   # model vs real Go
     python -m gostack.sched fuzz --big --count 50      # with a crowd of 200-700
+    python -m gostack.sched fuzz --sync --count 50     # Cond, LockOSThread, goids, close
+
+``random_sync_probe(seed)`` uses every statement; its lost wake-ups deadlock and its
+misuses panic (send on a closed channel), and real Go must end the same way.
 
 The real side is built with realrun.SYSMON_PATCHES and MUTEX_PATCHES: sysmon's
 preemptions and Mutex starvation mode depend on wall time, which the model does not
@@ -97,12 +102,13 @@ def _goroutines(p: pr.Probe, starts: list[tuple[str, int]]) -> int:
     return sum(n * (1 + of(f)) for f, n in starts)
 
 
-def random_big_probe(seed: int) -> pr.Probe:
+def random_big_probe(seed: int, sync: bool = False) -> pr.Probe:
     """A random probe plus a crowd: 200-700 goroutines that record, maybe yield, and
     record again, started by main before or after the others. It brings in the ring's
-    overflow (runqputslow), the global queue's batches and the 61-tick check."""
+    overflow (runqputslow), the global queue's batches and the 61-tick check. ``sync``:
+    around random_sync_probe instead of random_probe."""
     rng = random.Random(10_000_019 * seed + 7)
-    base = random_probe(seed)
+    base = random_sync_probe(seed) if sync else random_probe(seed)
     n = rng.randint(200, 700)
     crowd: tuple = (pr.Emit("z"),) + ((pr.Gosched(), pr.Emit("z")) if rng.random() < 0.7
                                       else ()) + (pr.WgDone(),)
@@ -112,6 +118,72 @@ def random_big_probe(seed: int) -> pr.Probe:
     spawn = (pr.Go("crowd", n),)
     main = (pr.WgAdd(add.n + n), *(spawn if first else ()), *rest[:-2],
             *(() if first else spawn), *rest[-2:])
-    return pr.Probe(f"fuzzbig_{seed}", main=main, funcs={**base.funcs, "crowd": crowd},
-                    chans=base.chans, wgs=base.wgs, mutexes=base.mutexes,
+    return pr.Probe(f"fuzzbig{'sync' if sync else ''}_{seed}", main=main,
+                    funcs={**base.funcs, "crowd": crowd}, chans=base.chans, wgs=base.wgs,
+                    mutexes=base.mutexes, conds=base.conds,
                     summary=f"random probe with a crowd of {n}, seed {seed}")
+
+
+def _sync_body(rng: random.Random, k: int, chans: list[str], funcs: list[str],
+               in_loop: bool = False) -> list:
+    """A body for random_sync_probe: random_probe's statements plus Cond waits and
+    notifications, LockOSThread sections (sometimes left locked at the end), goids."""
+    out: list = []
+    t = _TAGS[k]
+    for _ in range(rng.randint(1, 5)):
+        r = rng.random()
+        if r < 0.12:
+            out.append(pr.Emit(t))
+        elif r < 0.2:
+            out.append(pr.Goid("g" + t))
+        elif r < 0.3:
+            out.append(pr.Gosched())
+        elif r < 0.4 and chans:
+            out.append(pr.Send(rng.choice(chans)))
+        elif r < 0.5 and chans:
+            out.append(pr.Recv(rng.choice(chans), rng.choice((None, "r" + t))))
+        elif r < 0.58:
+            out += [pr.Lock(), pr.Emit(t), *([pr.Gosched()] * rng.randint(0, 1)), pr.Unlock()]
+        elif r < 0.68:  # a Cond waiter (Wait holds the Mutex, as Go requires)
+            out += [pr.Lock(), pr.Emit(t), pr.CondWait(), pr.Emit(t), pr.Unlock()]
+        elif r < 0.78:
+            note = rng.choice((pr.CondSignal(), pr.CondBroadcast()))
+            out += [pr.Lock(), note, pr.Unlock()] if rng.random() < 0.7 else [note]
+        elif r < 0.85 and not in_loop:
+            inner = _sync_body(rng, k, chans, funcs, True)
+            out += [pr.LockThread(), *inner] + ([pr.UnlockThread()] if rng.random() < 0.7
+                                                 else [])
+        elif r < 0.92 and not in_loop:
+            out.append(pr.Loop(rng.randint(2, 3),
+                               tuple(_sync_body(rng, k, chans, funcs, True))))
+        elif k + 1 < len(funcs):
+            out.append(pr.Go(funcs[k + 1], rng.randint(1, 3)))
+        else:
+            out.append(pr.Emit(t))
+    return out
+
+
+def random_sync_probe(seed: int) -> pr.Probe:
+    """A random probe over every statement: Cond, LockOSThread (a goroutine may exit
+    locked), goids, and main may close a channel or Broadcast before it waits. Lost
+    wake-ups deadlock and misuse panics: the model must predict those too."""
+    rng = random.Random(20_000_003 * seed + 11)
+    nf = rng.randint(1, 4)
+    funcs = [f"f{k}" for k in range(nf)]
+    chans = {f"c{k}": rng.choice((0, 0, 1, 2)) for k in range(rng.randint(0, 2))}
+    bodies = {f: tuple(_sync_body(rng, k, list(chans), funcs)) + (pr.WgDone(),)
+              for k, f in enumerate(funcs)}
+    starts = [(f, rng.randint(1, 4)) for f in funcs[:rng.randint(1, nf)]]
+    main: list = []
+    for f, n in starts:
+        main += [pr.Go(f, n)] + ([pr.Gosched()] if rng.random() < 0.4 else [])
+    if chans and rng.random() < 0.3:
+        main.append(pr.Close(rng.choice(list(chans))))
+    if rng.random() < 0.7:  # wake Cond waiters a few times (fewer lost wake-ups)
+        main.append(pr.Loop(rng.randint(1, 4), (pr.Gosched(), pr.Lock(), pr.CondBroadcast(),
+                                                 pr.Unlock())))
+    main += [pr.WgWait(), pr.Emit("end")]
+    kw = dict(funcs=bodies, chans=chans, wgs=("wg",), mutexes=("mu",), conds={"cv": "mu"})
+    total = _goroutines(pr.Probe(f"fuzzsync_{seed}", main=(), **kw), starts)
+    return pr.Probe(f"fuzzsync_{seed}", main=(pr.WgAdd(total), *main), **kw,
+                    summary=f"random probe over every statement, seed {seed}")

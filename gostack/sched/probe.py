@@ -22,7 +22,14 @@ Statements:
   token ``g3@7``.
 
 Channels (with their capacity), WaitGroups, Mutexes and Conds (with their Mutex) are
-globals, declared by name.
+globals, declared by name. A tag is recorded by one kind of statement only (Emit, Goid or
+Recv): the program's output keeps the tag, not the statement.
+
+Errors: :class:`ProbeError` for a probe that is not a valid program;
+:class:`OutOfScope` when the model refuses a valid one it cannot predict (a time slice
+long enough for sysmon's preemption, a Mutex wait long enough for starvation mode, a
+goroutine exiting locked to its thread). Timers, ``select``, the netpoller and GC have
+no statement here at all.
 What a probe observes is the list of tokens, in the order they were recorded. The
 program ends when main returns: a probe must make main wait for what it wants to see.
 """
@@ -32,6 +39,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+
+from ..errors import GostackError, ProgramError
+
+
+class ProbeError(ProgramError):
+    """The probe is not a valid program (unknown name, bad tag, nested loop...)."""
+
+
+class OutOfScope(GostackError, NotImplementedError):
+    """A valid probe whose order depends on what stage 1 leaves out (wall time, threads)."""
+
 
 _IDENT = re.compile(r"^[a-z][A-Za-z0-9]*$")
 _RESERVED = frozenset("""main out rec goid dump i j k v ok b n buf runtime sync
@@ -166,15 +184,16 @@ class Probe:
         object.__setattr__(self, "conds", dict(self.conds))
         for c, m in self.conds.items():
             if m not in self.mutexes:
-                raise ValueError(f"{self.name}: Cond {c!r}: no Mutex {m!r}")
+                raise ProbeError(f"{self.name}: Cond {c!r}: no Mutex {m!r}")
         if not re.match(r"^[a-z0-9][a-z0-9_]*$", self.name):
-            raise ValueError(f"probe name {self.name!r}: use lower-case letters, digits, _")
+            raise ProbeError(f"probe name {self.name!r}: use lower-case letters, digits, _")
         names = [*self.funcs, *self.chans, *self.wgs, *self.mutexes, *self.conds]
         for n in names:
             if not _IDENT.match(n) or n in _RESERVED:
-                raise ValueError(f"{self.name}: {n!r} is not a usable Go name")
+                raise ProbeError(f"{self.name}: {n!r} is not a usable Go name")
         if len(set(names)) != len(names):
-            raise ValueError(f"{self.name}: names must be distinct: {names}")
+            raise ProbeError(f"{self.name}: names must be distinct: {names}")
+        object.__setattr__(self, "_kinds", {})  # tag -> the statement kind recording it
         for where, body in self.bodies():
             self._check(where, body, in_loop=False)
 
@@ -189,34 +208,40 @@ class Probe:
         for s in body:
             if isinstance(s, Loop):
                 if in_loop:
-                    raise ValueError(f"{self.name}.{where}: loops do not nest")
+                    raise ProbeError(f"{self.name}.{where}: loops do not nest")
                 if s.count < 0:
-                    raise ValueError(f"{self.name}.{where}: negative loop count")
+                    raise ProbeError(f"{self.name}.{where}: negative loop count")
                 self._check(where, s.body, True)
             elif isinstance(s, Go):
                 if s.func not in self.funcs:
-                    raise ValueError(f"{self.name}.{where}: no function {s.func!r}")
+                    raise ProbeError(f"{self.name}.{where}: no function {s.func!r}")
                 if s.count < 0 or s.first < 0 or s.first + s.count > 65535:
-                    raise ValueError(f"{self.name}.{where}: go {s.func}: args 0..65535")
+                    raise ProbeError(f"{self.name}.{where}: go {s.func}: args 0..65535")
             elif isinstance(s, Send | Recv | Close):
                 if s.chan not in self.chans:
-                    raise ValueError(f"{self.name}.{where}: no channel {s.chan!r}")
+                    raise ProbeError(f"{self.name}.{where}: no channel {s.chan!r}")
             elif isinstance(s, WgAdd | WgDone | WgWait):
                 if s.wg not in self.wgs:
-                    raise ValueError(f"{self.name}.{where}: no WaitGroup {s.wg!r}")
+                    raise ProbeError(f"{self.name}.{where}: no WaitGroup {s.wg!r}")
             elif isinstance(s, Lock | Unlock):
                 if s.mutex not in self.mutexes:
-                    raise ValueError(f"{self.name}.{where}: no Mutex {s.mutex!r}")
+                    raise ProbeError(f"{self.name}.{where}: no Mutex {s.mutex!r}")
             elif isinstance(s, CondWait | CondSignal | CondBroadcast):
                 if s.cond not in self.conds:
-                    raise ValueError(f"{self.name}.{where}: no Cond {s.cond!r}")
+                    raise ProbeError(f"{self.name}.{where}: no Cond {s.cond!r}")
             elif isinstance(s, Emit | Goid) or (isinstance(s, Recv) and s.tag):
                 pass
             elif not isinstance(s, Gosched | LockThread | UnlockThread):
-                raise ValueError(f"{self.name}.{where}: not a statement: {s!r}")
+                raise ProbeError(f"{self.name}.{where}: not a statement: {s!r} (stage 1 "
+                                 "has no timers, select, netpoller or GC statements)")
             tag = getattr(s, "tag", None)
             if tag is not None and not re.match(r"^[a-z]+$", tag):
-                raise ValueError(f"{self.name}.{where}: tag {tag!r}: lower-case letters only")
+                raise ProbeError(f"{self.name}.{where}: tag {tag!r}: lower-case letters only")
+            if tag is not None:
+                kind = type(s).__name__
+                if self._kinds.setdefault(tag, kind) != kind:
+                    raise ProbeError(f"{self.name}.{where}: tag {tag!r} is recorded by "
+                                     f"{self._kinds[tag]} and {kind}: one kind per tag")
 
     @property
     def tags(self) -> tuple[str, ...]:
@@ -241,7 +266,7 @@ class Probe:
 
         def count(body: tuple, depth: int) -> int:
             if depth > 8:
-                raise ValueError(f"{self.name}: goroutines start goroutines too deeply")
+                raise ProbeError(f"{self.name}: goroutines start goroutines too deeply")
             n = 0
             for s in body:
                 if isinstance(s, Loop):

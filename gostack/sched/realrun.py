@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import tempfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -68,12 +69,92 @@ def build(p: pr.Probe, progress: Progress = _quiet) -> realgo.Build:
     return realgo.build_files(files(p, a.version or ""), progress, label=f"sched:{p.name}")
 
 
+def _run(binary: Path, timeout: float) -> tuple[int, str]:
+    """Run the program; (exit status, stderr). stderr goes to a file, not a pipe: the
+    runtime's ``print`` writes once and drops what a short write leaves (runtime
+    ``writeErr``), and a write blocked on a full pipe (64 KB, a slow reader) is cut
+    short by sysmon's preemption signal: spawn_20000's 249 KB then arrived as 65,536
+    bytes in 5 of 5 runs with a reader 0.1 s late."""
+    with tempfile.TemporaryFile() as err:
+        r = subprocess.run([str(binary)], env=run_env(), stdin=subprocess.DEVNULL,
+                           stdout=subprocess.DEVNULL, stderr=err, timeout=timeout)
+        err.seek(0)
+        return r.returncode, err.read().decode(errors="replace")
+
+
 def run_once(binary: Path, p: pr.Probe, timeout: float = 60) -> tuple[str, ...]:
-    r = subprocess.run([str(binary)], env=run_env(), capture_output=True, text=True,
-                       timeout=timeout)
-    if r.returncode != 0:
-        raise realgo.GoError(f"{p.name}: exit status {r.returncode}:\n{r.stderr[-2000:]}")
-    return parse_output(p, r.stderr)
+    code, stderr = _run(binary, timeout)
+    if code != 0:
+        raise realgo.GoError(f"{p.name}: exit status {code}:\n{stderr[-2000:]}")
+    return parse_output(p, stderr)
+
+
+def run_outcome(binary: Path, p: pr.Probe, timeout: float = 60) -> tuple[str, ...] | str:
+    """One run: its tokens, or (it died) its ``fatal error:`` or ``panic:`` line."""
+    code, stderr = _run(binary, timeout)
+    if code == 0:
+        return parse_output(p, stderr)
+    return next((x for x in stderr.splitlines()
+                 if x.startswith(("fatal error:", "panic:"))), stderr[-200:])
+
+
+def run_fatal(binary: Path, p: pr.Probe, timeout: float = 60) -> str:
+    """Run a program expected to die: its ``fatal error:`` or ``panic:`` line ("" if it
+    exited 0). The model's Deadlock, SyncPanic and ChanPanic are checked this way."""
+    out = run_outcome(binary, p, timeout)
+    return out if isinstance(out, str) else ""
+
+
+def model_refusal(p: pr.Probe) -> tuple[str, str]:
+    """How the model declines ``p``: ("refused", why) for OutOfScope, ("crash", the
+    message real Go prints) for a predicted crash, ("order", "") if it predicts one."""
+    from . import machine
+    from .chan import ChanPanic
+    from .schedule import Deadlock
+    from .sync import SyncPanic
+
+    try:
+        machine.run(p)
+    except pr.OutOfScope as e:
+        return "refused", str(e)
+    except Deadlock:
+        return "crash", "all goroutines are asleep - deadlock!"
+    except (ChanPanic, SyncPanic) as e:
+        return "crash", str(e)
+    return "order", ""
+
+
+def declined_live(p: pr.Probe, runs: int) -> tuple[bool, str] | None:
+    """For ``verify`` (live): None if the model predicts an order for ``p``; else whether
+    real Go bears the model out: a predicted crash must happen in every run; a refusal
+    (OutOfScope: the order depends on wall time) is reported, not run."""
+    kind, why = model_refusal(p)
+    if kind == "order":
+        return None
+    if kind == "refused":
+        return True, f"refused by the model (OutOfScope): {why}"
+    binary = build(p).binary
+    died = sum(why in run_fatal(binary, p) for _ in range(runs))
+    return died == runs, f"crash {why!r}: {died} of {runs} real runs"
+
+
+def check_refused(p: pr.Probe, case: dict) -> tuple[bool, str]:
+    """A recorded ``refused`` case: a refusal holds if, built with SYSMON_PATCHES and
+    MUTEX_PATCHES, real Go printed the order the model predicts without refusing (the
+    refusal's reason is the only difference); a crash holds if every run died with the
+    model's message."""
+    kind, why = model_refusal(p)
+    stock = (f"stock runs: {case['as_unrefused_model']} of {case['runs']} in the model's "
+             "unrefused order")
+    if kind == "refused":
+        q = case.get("patched") or {}
+        ok = bool(q) and q["as_unrefused_model"] == q["runs"]
+        return ok, (f"refused ({why.split(':')[-1].strip()[:60]}...); {stock}; patched "
+                    f"runtime: {q.get('as_unrefused_model')} of {q.get('runs')}")
+    if kind == "crash":
+        died = sum(n for line, n in case["fatal"].items() if why in line)
+        return died == case["runs"], f"crash {why!r}: {died} of {case['runs']} real runs"
+    return False, "the model predicts an order"
 
 
 @dataclass(frozen=True)

@@ -200,7 +200,11 @@ def parse_output(p: pr.Probe, text: str) -> tuple[str, ...]:
             if int(line.split()[1]) != len(toks):
                 raise ValueError(f"{p.name}: {len(toks)} records, the program says {line}")
             return tuple(toks)
-        t, i, j, v = (int(x) for x in line.split())
+        fields = line.split()
+        if len(fields) != 4 or not all(x.lstrip("-").isdigit() for x in fields):
+            raise ValueError(f"{p.name}: record {len(toks)} is {line!r}: the output was cut "
+                             "short or mixed with other text")
+        t, i, j, v = (int(x) for x in fields)
         tag = tags[t]
         rec = _record(p, tag)
         if isinstance(rec, pr.Goid):

@@ -20,12 +20,13 @@ Invariants:
 
 from __future__ import annotations
 
+from ..errors import GostackError
 from .runq import globrunqget, globrunqgetbatch, runqempty, runqget, runqputbatch
 from .runtime2 import GLOBAL_CHECK_TICKS, RUNQ_SIZE, G, GStatus, M, P, PStatus, World
 from .trace import Execute, GlobRunqBatch, HandoffP, Queues
 
 
-class Deadlock(RuntimeError):
+class Deadlock(GostackError, RuntimeError):
     """Nothing is runnable and nothing can wake: ``fatal error: all goroutines are asleep
     - deadlock!`` (proc.go ``checkdead``)."""
 

@@ -13,9 +13,16 @@ Invariants:
   woken waiter that loses queues again **at the front** (``queueLifo = waitStartTime !=
   0``);
 * starvation mode starts when a woken waiter has waited over 1 ms
-  (``starvationThresholdNs``). The model has no clock and takes every wait as shorter:
-  probes keep waits far below 1 ms (a whole probe runs in well under that), so it
-  never happens;
+  (``starvationThresholdNs``) and finds the Mutex locked. The model has no real clock,
+  only the machine's pessimistic estimate (machine.py ``COST_NS``): a woken waiter whose
+  estimated wait reaches 1 ms and finds the Mutex locked raises
+  :class:`~gostack.sched.probe.OutOfScope` (real Go is then often in starvation mode:
+  in 20 of 20 runs with 1,500 goroutines run during the wait); below it, the wait
+  counts as short. With ``starvation=False`` (a runtime built with
+  realrun.MUTEX_PATCHES) every wait is short;
+* a waiter woken from ``WaitGroup.Wait`` panics if the WaitGroup is in use again
+  (``Add`` after the release, before the waiter ran: "WaitGroup is reused before
+  previous Wait has returned");
 * ``WaitGroup.Add`` that brings the counter to 0 releases the semaphore once per
   waiter, readying them head first; each goes to runnext and pushes the previous one to
   the ring's tail, so the **last** waiter released runs first;
@@ -25,9 +32,12 @@ Invariants:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..errors import GostackError
 from .park import Coro, gopark, goready
+from .probe import OutOfScope
 from .runtime2 import World
 from .sema import SemTable, semacquire1, semrelease1
 
@@ -35,9 +45,10 @@ MUTEX_LOCKED = 1
 MUTEX_WOKEN = 2
 MUTEX_STARVING = 4
 MUTEX_WAITER_SHIFT = 3
+STARVATION_THRESHOLD_NS = 1_000_000  # mutex.go starvationThresholdNs
 
 
-class SyncPanic(RuntimeError):
+class SyncPanic(GostackError, RuntimeError):
     """``sync: negative WaitGroup counter``, ``sync: unlock of unlocked mutex``, ..."""
 
 
@@ -45,6 +56,8 @@ class SyncPanic(RuntimeError):
 class Mutex:
     name: str
     state: int = 0
+    #: The machine's estimated time (ns); None: no clock, every wait is short.
+    clock: Callable[[], int] | None = None
 
     @property
     def sema(self) -> tuple[str, str]:
@@ -58,8 +71,8 @@ class Mutex:
         yield from self._lock_slow(w, sem)
 
     def _lock_slow(self, w: World, sem: SemTable) -> Coro:
-        waited = False  # waitStartTime != 0
-        starving = False  # never: the model's waits are all under 1 ms
+        wait_start = None  # waitStartTime (0 in Go: not waited yet)
+        starving = False  # waited "over 1 ms": refused below, never modelled
         awoke = False
         old = self.state
         while True:
@@ -70,7 +83,11 @@ class Mutex:
             if old & (MUTEX_LOCKED | MUTEX_STARVING):
                 new += 1 << MUTEX_WAITER_SHIFT
             if starving and old & MUTEX_LOCKED:
-                new |= MUTEX_STARVING
+                raise OutOfScope(
+                    f"Mutex {self.name}: a waiter woke after an estimated "
+                    f"{self._since(wait_start) / 1e6:.2f} ms and finds it locked: real Go "
+                    "may switch to starvation mode (mutex.go starvationThresholdNs, 1 ms "
+                    "of wall time), which stage 1 does not model")
             if awoke:
                 if new & MUTEX_WOKEN == 0:
                     raise SyncPanic("sync: inconsistent mutex state")
@@ -78,9 +95,11 @@ class Mutex:
             self.state = new  # the CAS succeeds: nothing else runs meanwhile
             if old & (MUTEX_LOCKED | MUTEX_STARVING) == 0:
                 return  # locked the mutex with CAS
-            queue_lifo = waited
-            waited = True
+            queue_lifo = wait_start is not None
+            if wait_start is None:
+                wait_start = self.clock() if self.clock else 0
             yield from semacquire1(w, sem, self.sema, queue_lifo, "sync.Mutex.Lock")
+            starving = starving or self._since(wait_start) >= STARVATION_THRESHOLD_NS
             old = self.state
             if old & MUTEX_STARVING:
                 delta = MUTEX_LOCKED - (1 << MUTEX_WAITER_SHIFT)
@@ -89,6 +108,9 @@ class Mutex:
                 self.state += delta
                 return
             awoke = True
+
+    def _since(self, start: int) -> int:
+        return self.clock() - start if self.clock else 0
 
     def unlock(self, w: World, sem: SemTable) -> Coro:
         """mutex.go ``Unlock``: drop the lock bit; ``unlockSlow`` if anyone waits."""
@@ -144,6 +166,8 @@ class WaitGroup:
             return
         self.w += 1
         yield from semacquire1(w, sem, self.sema, False, "sync.WaitGroup.Wait")
+        if self.v != 0 or self.w != 0:  # isReset := wg.state.Load() != 0
+            raise SyncPanic("sync: WaitGroup is reused before previous Wait has returned")
 
 
 @dataclass(eq=False)
