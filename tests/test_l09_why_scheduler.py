@@ -136,6 +136,11 @@ def test_the_lesson_quotes_proc_go():
     text = _prose()
     for quote in ('"start with 20us sleep"', '"at least 20us"', '"thread exhaustion"'):
         assert quote in text
+    # retake's test: syscalltick, moved only by exitsyscall, against its previous look's
+    assert "int64(pd.syscalltick) != syst" in sources.func(src, "retake")
+    assert "syscalltick++" not in sources.func(src, "reentersyscall")
+    assert "pp.syscalltick++" in sources.func(src, "exitsyscall")
+    assert "however young the call" in text and "at least 20 µs" not in text
 
 
 def test_handoff_story_one_retake_and_one_m_per_reader():
@@ -150,6 +155,13 @@ def test_handoff_story_one_retake_and_one_m_per_reader():
     # sysmon + 1): the first handoff takes it, every later one creates a thread
     assert "an idle thread" in lines[2]
     assert all("a new thread (newm)" in lines[k] for k in (5, 8))
+    # goids as real Go gives them (lesson 10's probes: main's first goroutine is G6); the
+    # last started waits in runnext and runs first, then the ring's G6 and G7
+    assert [line.split()[2] for line in lines[0::3]] == ["G8", "G6", "G7"]
+    # each call is retaken at sysmon's next look, well under 20 µs after it began
+    at = [float(line.split()[0]) for line in lines]
+    assert [round((at[k + 1] - at[k]) * 1000) for k in (0, 3, 6)] == [13, 7, 16]
+    assert "13 µs, 7 µs and 16 µs later" in _prose()
 
 
 def test_channel_waiters_never_need_a_thread():
@@ -183,6 +195,23 @@ def test_threads_figure_draws_each_state():
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels == ["20 x channel receive: 0; real median 0",
                       "20 x pipe read (blocking syscall): 19; real median 19"]
+    # the legend sits above the real medians' dashed lines (the axes' top 15% is free)
+    bottom, top = ax.get_ylim()
+    assert 19 < bottom + 0.85 * (top - bottom)
+    assert not any(t.get_visible() and "limit" in t.get_text() for t in ax.texts)
+
+
+def test_the_big_figure_marks_gos_thread_limit():
+    # 10,000 readers pass checkmcount's limit: m0, sysmon and the idle M count, so the
+    # line is at 10,000 - 3 threads created (go1.27.3 schedinit: sched.maxmcount = 10000)
+    fig = l09.ThreadsPainter()(l09.blocking_run("read", 10_000))
+    ax = fig.axes[0]
+    (text,) = [t for t in ax.texts if t.get_visible()]
+    assert text.get_text() == "Go's limit: 10,000 threads (checkmcount)"
+    dashed = [ln for ln in ax.get_lines() if ln.get_visible() and ln.get_linestyle() == "--"
+              and list(ln.get_ydata()) == [9_997, 9_997]]
+    assert len(dashed) == 1 and ax.get_ylim()[1] > 9_997
+    assert fig.axes[0].get_position().x0 >= 0.11  # room for "10000" and the axis label
 
 
 # ---- the explorer -------------------------------------------------------------------------
