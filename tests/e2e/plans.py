@@ -338,7 +338,7 @@ LESSON_PLANS: dict[str, LessonPlan] = {p.notebook: p for p in (
         CellPlan("timeline_explorer(", acts=(
             # The lesson's questions: another seed; the loop without the signal; on 2 Ps.
             Act("keys", "seed", keys=("ArrowRight",), value="1",
-                readout=r"seed 1[\s\S]*P3 steals 8 of its ring from P0"),
+                readout=r"seed 1[\s\S]*P3 steals 8 of P0's ring"),
             Act("drag", "seed", to=0.7, readout=_timeline_readout),
             Act("select", "workload", to="the same, GODEBUG=asyncpreemptoff=1",
                 value="the same, GODEBUG=asyncpreemptoff=1",
