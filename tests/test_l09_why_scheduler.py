@@ -250,3 +250,18 @@ def test_live_rerun_checks_the_recorded_claims():
         c.text for c in l09.stats.CLAIMS if c.name in l09.LIVE_CLAIMS]
     # 20 channel waiters created no thread in 20 of 20 recorded runs
     assert lines[0] == "live 1/1  20 goroutines blocked on a channel: no thread created"
+
+
+def test_the_explorer_computes_the_big_states_ahead_in_a_thread():
+    # N=10,000 takes most of a second to simulate; the explorer's thread does it while the
+    # learner reads, so picking it only draws (the state comes from blocking_run's cache)
+    import threading
+
+    l09.blocking_explorer()
+    for t in [t for t in threading.enumerate() if t.name == "l09-prefetch"]:
+        t.join(timeout=120)
+    before = l09.blocking_run.cache_info()
+    for kind in l09.KINDS:
+        l09.blocking_run(kind, 10_000)
+    after = l09.blocking_run.cache_info()
+    assert (after.hits - before.hits, after.misses) == (3, before.misses)

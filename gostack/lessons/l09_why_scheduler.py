@@ -12,6 +12,7 @@ states; :func:`blocking_explorer` wires two controls to both.
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from statistics import median
@@ -335,18 +336,27 @@ def blocking_explorer(kind: str = "read", n: int = 20):
     def state(key):
         return lambda: blocking_run(*key)
 
+    # N=10,000 takes most of a second to simulate, too long to block the kernel for in
+    # the prefetch (an action would wait for it): a thread computes those states (pure,
+    # cached) and the prefetch then only draws them (tens of ms).
+    big = [(k, 10_000) for k in KINDS]
+    ready: set = set()
+
+    def warm() -> None:
+        for k in big:
+            blocking_run(*k)
+            ready.add(k)
+
+    threading.Thread(target=warm, name="l09-prefetch", daemon=True).start()
+
     def render(*_):
         key = (wait.value, count.value)
         picture.render(key, state(key))  # the picture first: text and picture change together
         text.value = view.pre(blocking_run(*key).lines())
         picture.show(key, state(key))
-        # Every other state, nearest first: N=10,000 takes about a second to simulate and
-        # draw, so it is done ahead, while the learner reads (the lesson asks about it).
         nexts = [(k, count.value) for k in KINDS if k != wait.value]
         nexts += [(wait.value, v) for v in NS if v != count.value]
-        nexts += [(k, v) for v in NS for k in KINDS if (k, v) not in nexts
-                  and (k, v) != key]
-        ahead.after((k, state(k)) for k in nexts)
+        ahead.after((k, state(k)) for k in nexts if k[1] <= 1_000 or k in ready)
 
     for wid in (wait, count):
         wid.observe(render, "value")
