@@ -13,6 +13,7 @@ from gostack.grade.exercises.e08_runq import (
     FIRST_W,
     MAIN_RUNNEXT,
     RECORDED_SPAWNS,
+    _ranges,
     make_p,
     reference_runqget,
     reference_runqput,
@@ -144,3 +145,9 @@ def test_memorising_the_visible_answers_fails_every_aspect():
                for c in hidden]
     results = catalog.judge(EX, hidden, outputs, catalog.reference_outputs(EX, hidden))
     assert not any(r.passed for r in results), [r.tag for r in results if r.passed]
+
+
+def test_queue_contents_read_in_the_right_number():
+    assert _ranges([]) == "[] (empty)"
+    assert _ranges([7]) == "[G7] (1 G)"
+    assert _ranges([6, 7, 8, 10]) == "[G6–G8, G10] (4 Gs)"

@@ -120,3 +120,17 @@ def test_memorising_the_visible_answers_fails_every_aspect():
     outputs = [{"ok": known.get(json.dumps(c["args"]), ["end0"])} for c in hidden]
     results = catalog.judge(EX, hidden, outputs, catalog.reference_outputs(EX, hidden))
     assert not any(r.passed for r in results), [r.tag for r in results if r.passed]
+
+
+def test_descriptions_list_only_the_functions_a_go_statement_starts():
+    # generate(1, "spawn") defines x but starts only a: main is "go a(k) for k in 0..4"
+    p = oq.generate(1, "spawn")
+    assert "x" in p.funcs and p.started() == {"a"}
+    assert p.describe().splitlines() == [
+        'main: go a(k) for k in 0..4; wg.Wait(); record("end", 0)',
+        'a(i): record("a", i); wg.Done()']
+    for category in ("spawn", "gosched", "chan", "tick61"):
+        for seed in range(100):
+            text = oq.generate(seed, category).describe()
+            for f in oq.generate(seed, category).funcs:  # described iff some line starts it
+                assert (f"{f}(i):" in text) == (f"go {f}(" in text), (category, seed)

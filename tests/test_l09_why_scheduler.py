@@ -136,6 +136,11 @@ def test_the_lesson_quotes_proc_go():
     text = _prose()
     for quote in ('"start with 20us sleep"', '"at least 20us"', '"thread exhaustion"'):
         assert quote in text
+    # retake's test: syscalltick, moved only by exitsyscall, against its previous look's
+    assert "int64(pd.syscalltick) != syst" in sources.func(src, "retake")
+    assert "syscalltick++" not in sources.func(src, "reentersyscall")
+    assert "pp.syscalltick++" in sources.func(src, "exitsyscall")
+    assert "however young the call" in text and "at least 20 µs" not in text
 
 
 def test_handoff_story_one_retake_and_one_m_per_reader():
@@ -150,6 +155,13 @@ def test_handoff_story_one_retake_and_one_m_per_reader():
     # sysmon + 1): the first handoff takes it, every later one creates a thread
     assert "an idle thread" in lines[2]
     assert all("a new thread (newm)" in lines[k] for k in (5, 8))
+    # goids as real Go gives them (lesson 10's probes: main's first goroutine is G6); the
+    # last started waits in runnext and runs first, then the ring's G6 and G7
+    assert [line.split()[2] for line in lines[0::3]] == ["G8", "G6", "G7"]
+    # each call is retaken at sysmon's next look, well under 20 µs after it began
+    at = [float(line.split()[0]) for line in lines]
+    assert [round((at[k + 1] - at[k]) * 1000) for k in (0, 3, 6)] == [13, 7, 16]
+    assert "13 µs, 7 µs and 16 µs later" in _prose()
 
 
 def test_channel_waiters_never_need_a_thread():
@@ -183,6 +195,23 @@ def test_threads_figure_draws_each_state():
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels == ["20 x channel receive: 0; real median 0",
                       "20 x pipe read (blocking syscall): 19; real median 19"]
+    # the legend sits above the real medians' dashed lines (the axes' top 15% is free)
+    bottom, top = ax.get_ylim()
+    assert 19 < bottom + 0.85 * (top - bottom)
+    assert not any(t.get_visible() and "limit" in t.get_text() for t in ax.texts)
+
+
+def test_the_big_figure_marks_gos_thread_limit():
+    # 10,000 readers pass checkmcount's limit: m0, sysmon and the idle M count, so the
+    # line is at 10,000 - 3 threads created (go1.27.3 schedinit: sched.maxmcount = 10000)
+    fig = l09.ThreadsPainter()(l09.blocking_run("read", 10_000))
+    ax = fig.axes[0]
+    (text,) = [t for t in ax.texts if t.get_visible()]
+    assert text.get_text() == "Go's limit: 10,000 threads (checkmcount)"
+    dashed = [ln for ln in ax.get_lines() if ln.get_visible() and ln.get_linestyle() == "--"
+              and list(ln.get_ydata()) == [9_997, 9_997]]
+    assert len(dashed) == 1 and ax.get_ylim()[1] > 9_997
+    assert fig.axes[0].get_position().x0 >= 0.11  # room for "10000" and the axis label
 
 
 # ---- the explorer -------------------------------------------------------------------------
@@ -221,3 +250,18 @@ def test_live_rerun_checks_the_recorded_claims():
         c.text for c in l09.stats.CLAIMS if c.name in l09.LIVE_CLAIMS]
     # 20 channel waiters created no thread in 20 of 20 recorded runs
     assert lines[0] == "live 1/1  20 goroutines blocked on a channel: no thread created"
+
+
+def test_the_explorer_computes_the_big_states_ahead_in_a_thread():
+    # N=10,000 takes most of a second to simulate; the explorer's thread does it while the
+    # learner reads, so picking it only draws (the state comes from blocking_run's cache)
+    import threading
+
+    l09.blocking_explorer()
+    for t in [t for t in threading.enumerate() if t.name == "l09-prefetch"]:
+        t.join(timeout=120)
+    before = l09.blocking_run.cache_info()
+    for kind in l09.KINDS:
+        l09.blocking_run(kind, 10_000)
+    after = l09.blocking_run.cache_info()
+    assert (after.hits - before.hits, after.misses) == (3, before.misses)

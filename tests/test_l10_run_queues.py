@@ -201,7 +201,7 @@ def test_steps_start_at_main_and_follow_the_trace():
 def test_explorer_steps_and_jumps_to_the_next_run():
     box = l10.queues_explorer("spawn_10")
     assert sorted(set(_kinds(box))) == ["Button", "Dropdown", "HTML", "Image", "IntSlider"]
-    (probe, back, fwd, nxt), slider = box.children[0].children, box.children[1]
+    (probe, back, fwd, nxt), (slider,) = box.children[0].children, box.children[1].children
     image, html_ = box.children[2].children[0], box.children[2].children[1].children[0]
 
     class _Text:  # the readout as a learner reads it (HTML entities decoded)
@@ -225,8 +225,16 @@ def test_explorer_steps_and_jumps_to_the_next_run():
     slider.value = slider.max
     assert fwd.disabled and nxt.disabled
     probe.value = "main_gosched"
-    assert slider.value == 1 and slider.max == len(l10.steps("main_gosched"))
-    assert f"step 1 of {slider.max}" in text.value
+    # a fresh slider (the browser's keeps its first range for End and PageUp), wired as
+    # the first was
+    (fresh,) = box.children[1].children
+    assert fresh is not slider and fresh.value == 1
+    assert fresh.max == len(l10.steps("main_gosched")) != slider.max
+    assert f"step 1 of {fresh.max}" in text.value
+    fresh.value = fresh.max
+    assert f"step {fresh.max} of {fresh.max}" in text.value and fwd.disabled
+    back.click()
+    assert fresh.value == fresh.max - 1
 
 
 def test_explorer_offers_catalog_probes_only():

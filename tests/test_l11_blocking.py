@@ -22,7 +22,8 @@ import pytest  # noqa: E402
 from lesson_widgets import kinds as _kinds  # noqa: E402
 
 from gostack.lessons import l11_blocking as l11  # noqa: E402
-from gostack.sched import netprobe  # noqa: E402
+from gostack.sched import netprobe, procs  # noqa: E402
+from gostack.sched.sysmon import Retake  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSON = ROOT / "notebooks" / "11-blocking.ipynb"
@@ -139,6 +140,14 @@ def test_the_lesson_follows_go_source():
     assert "kindPipe" in (src / "os" / "pipe2_unix.go").read_text()
     assert "kind == kindPipe" in (src / "os" / "file_unix.go").read_text()
     assert '"at least 20us"' in _prose()
+    # ... but retake's test is syscalltick against the count of its previous look, and only
+    # exitsyscall moves it: a call that began after that look is taken at once
+    assert "int64(pd.syscalltick) != syst" in sources.func(proc, "retake")
+    enter = sources.func(proc, "reentersyscall")  # entersyscall's body
+    assert "gp.m.syscalltick = gp.m.p.ptr().syscalltick" in enter
+    assert "syscalltick++" not in enter
+    assert "pp.syscalltick++" in sources.func(proc, "exitsyscall")
+    assert "`syscalltick` (one more at each `exitsyscall`)" in _prose()
 
 
 def test_the_probe_reads_through_os_file_or_the_raw_descriptor():
@@ -159,18 +168,24 @@ def test_short_syscalls_keep_the_p_long_ones_are_handed_off():
     m0 = {s: (a, b) for a, b, s, _ in long.lanes[0]}
     assert m0["sys"][0] == 20_000 and m0["sys"][1] - m0["sys+P"][0] == pytest.approx(
         1_000_000, abs=1_000)  # the whole 1 ms in the kernel, most of it without a P
-    # M1 (runtime.main's idle thread) gets P0 and runs G3, which blocks in turn; M2 only
+    # M1 (runtime.main's idle thread) gets P0 and runs G6, which blocks in turn; M2 only
     # looks for work (its lane never enters a system call)
-    assert [g for _, _, s, g in long.lanes[1] if s == "sys"] == [3]
+    # (goids as real Go numbers them: G2-G5 are the runtime's, main's two are G6 and G7)
+    assert [g for _, _, s, g in long.lanes[1] if s == "sys"] == [6]
     assert {s for _, _, s, _ in long.lanes[2]} == {"go"}
     text = _prose()
-    assert "`M1`, the idle thread runtime.main left, runs `G3`" in text
-    assert "a new thread, `M2`, gets `P0` and finds nothing to run" in text
+    assert "`M1`, the idle thread runtime.main left, runs `G6`" in text
+    assert "A new thread, `M2`, gets `P0` and finds nothing to run" in text
+    # retaken at sysmon's next look, however young the call: G7 15.4 µs in, G6 7 µs in
+    m1 = {s: (a, b) for a, b, s, _ in long.lanes[1]}
+    assert m0["sys"][0] - m0["sys+P"][0] == pytest.approx(15_400, abs=100)
+    assert m1["sys"][0] - m1["sys+P"][0] == pytest.approx(7_000, abs=100)  # < 20 µs
+    assert "15.4 µs into `G7`'s call" in text and "retaken 7 µs in" in text
 
 
 def test_syscall_story_lines():
     lines = l11.syscall_story(l11.syscall_pair()[1])
-    assert lines[2] == ("M0     20.0-  1004.9 µs  G4 in a system call, P handed off "
+    assert lines[2] == ("M0     20.0-  1004.9 µs  G7 in a system call, P handed off "
                         "(thread in the kernel)")
 
 
@@ -211,8 +226,15 @@ def test_figures_draw_the_lanes():
     fig = l11.TimelinePainter()(l11.blocking_state("raw", 100))
     ax = fig.axes[0]
     assert len(ax.get_yticklabels()) == l11.MAX_LANES + 1
-    shown = len(l11.blocking_state("raw", 100).line.lanes) - l11.MAX_LANES
-    assert f"(+{shown} Ms not shown)" in ax.get_title(loc="left")
+    # 100 readers, 100 handoffs; the timeline ends when main wakes (30 ms), so it holds
+    # M0, M1 (the idle one) and one M per handoff before then, of the 99 threads created
+    state = l11.blocking_state("raw", 100)
+    before = sum(1 for a in procs.simulate(l11.workload("raw", 100)).trace
+                 if isinstance(a.what, Retake) and a.t < 30_000_000)
+    assert len(state.line.lanes) == before + 1 < state.created + 2
+    assert ax.get_title(loc="left") == (
+        f"N=100, pipe read by syscall.Read (blocking): 99 threads created (first 10 of the "
+        f"{before + 1} Ms up to 30 ms)")
 
 
 # ---- the explorer -------------------------------------------------------------------------
@@ -222,6 +244,7 @@ def test_blocking_explorer_follows_its_controls():
     assert sorted(set(_kinds(box))) == ["Dropdown", "HTML", "Image"]
     (wait, count), text, image = box.children[0].children, box.children[1], box.children[2]
     assert (wait.value, count.value) == ("raw", 20)
+    assert (wait.layout.width, count.layout.width) == ("24em", "10em")  # no option clipped
     assert "19 threads created, 20 handoffs" in text.value
     assert "median 20, range 18-20 in 10 runs" in text.value
     first = image.value

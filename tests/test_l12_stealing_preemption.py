@@ -217,15 +217,32 @@ def test_workloads_are_the_recorded_calibrations():
 
 # ---- the explorer -----------------------------------------------------------------------------
 
+def test_readout_counts_wakep_calls_and_says_which_steals_it_lists():
+    lines = l12.timeline_run(SPIN4).lines()
+    tl = l12.timeline_run(SPIN4).tl
+    # 4 wakep calls with 3 idle Ps: counted as calls, not as Ms
+    assert len(tl.spinning_starts) == 4 and len(tl.outcome.per_p) - 1 == 3
+    assert lines[2] == f"wakep started a spinning M 4 times; {len(tl.steals)} steals, the first 3:"
+    assert lines[3].endswith("P3 steals 47 of P0's ring (after looking at 1 victim)")
+
+
+@pytest.mark.parametrize("name", [HOG, HOG_OFF])
+def test_one_p_runs_do_not_depend_on_the_seed(name):
+    runs = {tuple(l12.timeline_run(name, s).lines()[1:]) for s in l12.SEEDS}
+    assert len(runs) == 1
+    assert any("every seed gives this run" in line for line in runs.pop())
+    assert not any("every seed" in line for line in l12.timeline_run(SPIN4).lines())
+
+
 def test_timeline_explorer_follows_its_controls():
     box = l12.timeline_explorer()
     assert sorted(set(_kinds(box))) == ["Dropdown", "HTML", "Image", "IntSlider"]
     (pick, seed), text, image = box.children[0].children, box.children[1], box.children[2]
     assert (pick.value, seed.value) == (SPIN4, 0)
-    assert "P3 steals 47 of its ring from P0" in text.value
+    assert "P3 steals 47 of P0&#x27;s ring" in text.value  # (HTML-escaped)
     first = image.value
     seed.value = 1
-    assert "seed 1" in text.value and "P3 steals 8 of its ring from P0" in text.value
+    assert "seed 1" in text.value and "P3 steals 8 of P0" in text.value
     assert image.value != first
     pick.value = HOG_OFF
     assert "nothing stopped it" in text.value

@@ -12,6 +12,7 @@ states; :func:`blocking_explorer` wires two controls to both.
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from statistics import median
@@ -163,13 +164,14 @@ def blocking_run(kind: str = "read", n: int = 20, seed: int = 0) -> Blocking:
 
 def handoff_story(kind: str = "read", n: int = 3, seed: int = 0) -> list[str]:
     """The model's first thread events for ``n`` goroutines, one line each: who enters a
-    system call, sysmon's retakes, the Ms that start (and whether a thread was created)."""
+    system call (numbered as real Go numbers it), sysmon's retakes, the Ms that start (and
+    whether a thread was created)."""
     out = []
     for a in procs.simulate(workload(kind, n), seed).trace:
         e, at = a.what, f"{a.t / 1e6:7.3f} ms  "
         if isinstance(e, SyscallEnter):
             out.append(at + _("G{g} enters a system call on M{m}; M{m} keeps P{p}").format(
-                g=e.goid, m=e.m, p=e.p))
+                g=procs.runtime_goid(e.goid), m=e.m, p=e.p))
         elif isinstance(e, Retake):
             out.append(at + _("sysmon: retake takes P{p} from M{m}, handoffp").format(
                 p=e.p, m=e.m))
@@ -227,6 +229,10 @@ class ThreadsArt:
                       for k in kinds}
         self.ticks = {k: ax.plot([], [], "|", color=COLORS[k], markersize=6)[0]
                       for k in kinds}
+        self.limit = ax.axhline(0, color=PALETTE["edge"], linestyle=(0, (5, 3)), linewidth=1)
+        self.limit_text = ax.text(0.01, 0, _("Go's limit: {max:,} threads (checkmcount)").format(
+            max=MAX_THREADS), transform=ax.get_yaxis_transform(), ha="left", va="bottom",
+            fontsize=7, color=PALETTE["edge"])
         ax.set_xlabel(_("ms since main spawned them (simulator)"))
         ax.set_ylabel(_("threads created"))
         ax.grid(axis="y", color="#DDDDDD", linewidth=0.6)
@@ -237,6 +243,16 @@ class ThreadsArt:
         end = max([max(s.new_m_ms, default=0.0) for s in states] + [1.0]) * 1.15
         top = max([s.created for s in states]
                   + [s.real.median for s in states if s.real] + [1])
+        # proc.go checkmcount counts every M: the line is where the created ones reach
+        # MAX_THREADS with m0, sysmon and runtime.main's idle Ms (drawn once it is near)
+        limit = min(MAX_THREADS - (s.threads - s.created) for s in states)
+        near = top >= limit / 2
+        for art in (self.limit, self.limit_text):
+            art.set_visible(near)
+        if near:
+            self.limit.set_ydata([limit, limit])
+            self.limit_text.set_y(limit)
+            top = max(top, limit)
         labels = []
         for kind, line in self.lines.items():
             s = shown.get(kind)
@@ -255,7 +271,7 @@ class ThreadsArt:
                     else _("; no real run"))
             labels.append((line, f"{s.n:,} x {_(KINDS[kind])}: {s.created:,}{tail}"))
         ax.set_xlim(0, end)
-        ax.set_ylim(-top * 0.08, top * 1.12)
+        ax.set_ylim(-top * 0.08, top * 1.35)  # headroom: the legend sits above the lines
         ax.set_title(title, loc="left")
         if ax.get_legend():
             ax.get_legend().remove()
@@ -277,7 +293,7 @@ def draw_threads(states: Sequence[Blocking], ax: Axes | None = None, *,
 class ThreadsPainter:
     """The explorer's figure: built once, redrawn in place for each state."""
 
-    SIZE, RECT = (7.2, 3.3), (0.09, 0.14, 0.88, 0.76)
+    SIZE, RECT = (7.2, 3.3), (0.11, 0.14, 0.86, 0.76)  # room for 5-digit tick labels
 
     def __init__(self) -> None:
         self.fig: Figure | None = None
@@ -320,14 +336,27 @@ def blocking_explorer(kind: str = "read", n: int = 20):
     def state(key):
         return lambda: blocking_run(*key)
 
+    # N=10,000 takes most of a second to simulate, too long to block the kernel for in
+    # the prefetch (an action would wait for it): a thread computes those states (pure,
+    # cached) and the prefetch then only draws them (tens of ms).
+    big = [(k, 10_000) for k in KINDS]
+    ready: set = set()
+
+    def warm() -> None:
+        for k in big:
+            blocking_run(*k)
+            ready.add(k)
+
+    threading.Thread(target=warm, name="l09-prefetch", daemon=True).start()
+
     def render(*_):
         key = (wait.value, count.value)
         picture.render(key, state(key))  # the picture first: text and picture change together
         text.value = view.pre(blocking_run(*key).lines())
         picture.show(key, state(key))
         nexts = [(k, count.value) for k in KINDS if k != wait.value]
-        nexts += [(wait.value, v) for v in NS if v != count.value and v <= 1_000]
-        ahead.after((k, state(k)) for k in nexts)
+        nexts += [(wait.value, v) for v in NS if v != count.value]
+        ahead.after((k, state(k)) for k in nexts if k[1] <= 1_000 or k in ready)
 
     for wid in (wait, count):
         wid.observe(render, "value")

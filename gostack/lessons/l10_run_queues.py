@@ -385,8 +385,12 @@ def queues_explorer(name: str = "spawn_10", start: int = 0):
     import ipywidgets as w
 
     probe = w.Dropdown(options=list(EXPLORER_PROBES), value=name, description="probe")
-    slider = w.IntSlider(value=1, min=1, max=len(steps(name)), description="step",
-                         continuous_update=False, layout=w.Layout(width="420px"))
+
+    def new_slider(total: int):
+        return w.IntSlider(value=1, min=1, max=total, description="step",
+                           continuous_update=False, layout=w.Layout(width="420px"))
+
+    row = w.HBox([new_slider(len(steps(name)))])
     back, fwd = w.Button(description="◀ back"), w.Button(description="step ▶")
     nxt = w.Button(description="next run »")
     text = w.HTML()
@@ -396,7 +400,7 @@ def queues_explorer(name: str = "spawn_10", start: int = 0):
 
     def render(*_):
         c, p = cur[0], probe.value
-        c.jump(slider.value - 1)
+        c.jump(row.children[0].value - 1)
         here = c.position
         key = (p, here)
         picture.render(key, lambda: key)  # the picture first: text and picture together
@@ -409,20 +413,24 @@ def queues_explorer(name: str = "spawn_10", start: int = 0):
         ahead.after(((p, i), lambda i=i: (p, i)) for i in nexts if 0 <= i < len(c))
 
     def choose(*_):
+        # A new slider rather than a new max on the old one: the browser's slider
+        # (noUiSlider) keeps its first range for End, Home and PageUp/PageDown after its
+        # max changes, so End would stop at the first probe's last step.
         cur[0] = Cursor(steps(probe.value), 0, is_growth=lambda s: s.is_run)
-        with slider.hold_trait_notifications():
-            slider.value = 1
-            slider.max = len(cur[0])
+        old, new = row.children[0], new_slider(len(cur[0]))
+        new.observe(render, "value")
+        row.children = (new,)
+        old.close()
         render()
 
     def move(fn: Callable[[], int]) -> Callable:
-        return lambda _b: setattr(slider, "value", fn() + 1)
+        return lambda _b: setattr(row.children[0], "value", fn() + 1)
 
     fwd.on_click(move(lambda: cur[0].step()))
     back.on_click(move(lambda: cur[0].back()))
     nxt.on_click(move(lambda: cur[0].next_growth()))
-    slider.observe(render, "value")
+    row.children[0].observe(render, "value")
     probe.observe(choose, "value")
-    slider.value = start + 1
+    row.children[0].value = start + 1
     render()
-    return view.box([[probe, back, fwd, nxt], slider], picture, beside=[text])
+    return view.box([[probe, back, fwd, nxt], row], picture, beside=[text])

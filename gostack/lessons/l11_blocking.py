@@ -117,7 +117,8 @@ def workload(kind: str, n: int, work_ns: int = 0) -> procs.Workload:
 @dataclass(frozen=True)
 class Timeline:
     """Each M's states over ``[0, end)`` ns: ``lanes[m]`` = ((start, stop, state, goid),
-    ...); ``retakes``: when sysmon's retake handed a P off."""
+    ...), goids as real Go numbers them (``procs.runtime_goid``); ``retakes``: when sysmon's
+    retake handed a P off."""
 
     lanes: dict[int, tuple[tuple[int, int, str, int], ...]]
     retakes: tuple[int, ...]
@@ -151,7 +152,7 @@ def timeline(outcome, end: int | None = None) -> Timeline:
         if isinstance(e, StartM):
             move(e.m, a.t, "go")
         elif isinstance(e, SyscallEnter):
-            move(e.m, a.t, "sys" if e.block else "sys+P", e.goid)
+            move(e.m, a.t, "sys" if e.block else "sys+P", procs.runtime_goid(e.goid))
         elif isinstance(e, Retake):
             move(e.m, a.t, "sys", open_.get(e.m, (0, "", 0))[2])
         elif isinstance(e, SyscallExit):
@@ -280,8 +281,11 @@ class TimelineArt:
         ax.set_xlim(0, t.end / scale)
         ax.set_xlabel(_("{unit} since main started the goroutines (simulator)").format(
             unit=unit))
-        more = len(t.lanes) - len(ms)
-        tail = _(" (+{more} Ms not shown)").format(more=more) if more > 0 else ""
+        # The lanes are the Ms that ran before ``end`` (main's wake-up at the latest); the
+        # title's threads count the whole run, so say which Ms these are.
+        tail = (_(" (first {shown} of the {total} Ms up to {end:.3g} {unit})").format(
+            shown=len(ms), total=len(t.lanes), end=t.end / scale, unit=unit)
+            if len(t.lanes) > len(ms) else "")
         ax.set_title(title + tail, loc="left", fontsize=9)
         if legend:
             for state, label in STATES.items():
@@ -344,8 +348,10 @@ def blocking_explorer(kind: str = "raw", n: int = 20):
     import ipywidgets as w
 
     wait = w.Dropdown(options=[(label, k) for k, label in KINDS.items()], value=kind,
-                      description="blocked in", style={"description_width": "initial"})
-    count = w.Dropdown(options=[(f"{v:,}", v) for v in NS], value=n, description="N")
+                      description="blocked in", style={"description_width": "initial"},
+                      layout=w.Layout(width="24em"))  # its longest option shows whole
+    count = w.Dropdown(options=[(f"{v:,}", v) for v in NS], value=n, description="N",
+                       layout=w.Layout(width="10em"))
     text = w.HTML()
     picture = view.Picture(TimelinePainter())
     ahead = view.Prefetch(picture)

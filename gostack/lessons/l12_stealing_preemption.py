@@ -21,7 +21,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from .. import i18n
-from ..i18n import N_, _
+from ..i18n import N_, _, ngettext
 from ..sched import preemptprobe, procs, stats, timeline
 from ..sched.runq import queued, runqput, runqsteal
 from ..sched.runtime2 import G, World
@@ -154,16 +154,23 @@ class TimelineState:
         out = [self.title,
                _("done after {ms:.2f} ms; goroutines started per P: {per_p}").format(
                    ms=tl.end / 1e6, per_p=per_p),
-               _("{spinning} started by wakep; {steals}").format(
-                   spinning=draw.plural(len(tl.spinning_starts), "spinning M"),
-                   steals=draw.plural(len(tl.steals), "steal"))]
+               # counted per call: the same idle P can be woken for more than once
+               (ngettext("wakep started a spinning M {n} time", "wakep started a spinning "
+                         "M {n} times", len(tl.spinning_starts)).format(
+                   n=len(tl.spinning_starts)) if tl.spinning_starts
+                else _("wakep started no spinning M")) + "; "
+               + draw.plural(len(tl.steals), "steal")
+               + (_(", the first 3:") if len(tl.steals) > 3 else "")]
         for a in tl.steals[:3]:
             s = a.what
-            what = _("its runnext") if s.runnext else _("{n} of its ring").format(n=s.n)
+            what = (_("P{victim}'s runnext") if s.runnext
+                    else _("{n} of P{victim}'s ring")).format(n=s.n, victim=s.victim)
             out.append(f"  {a.t / 1e6:.3f} ms: " + _(
-                "P{thief} steals {what} from P{victim} (after looking at {tries})").format(
-                thief=s.thief, what=what, victim=s.victim,
-                tries=draw.plural(s.tries, "victim")))
+                "P{thief} steals {what} (after looking at {tries})").format(
+                thief=s.thief, what=what, tries=draw.plural(s.tries, "victim")))
+        if tl.outcome.workload.gomaxprocs == 1:  # nothing left for the seed to draw
+            out.append(_("one P: no M wakes and none steals, so every seed gives this run "
+                         "(the seed draws only wake-up latencies and steal orders)"))
         for a in tl.preempts:
             e = a.what
             out.append(f"{a.t / 1e6:.2f} ms: " + _(

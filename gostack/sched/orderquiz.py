@@ -88,6 +88,18 @@ class Program:
     def render_go(self) -> str:
         return render_go(self.to_probe())
 
+    def started(self) -> set[str]:
+        """The functions some go statement starts, from main on (the generators define
+        ``x`` in every program; not every program starts it)."""
+        found: set[str] = set()
+        todo = [self.main]
+        while todo:
+            for s in todo.pop():
+                if s[0] == "go" and s[1] not in found:
+                    found.add(s[1])
+                    todo.append(self.funcs[s[1]])
+        return found
+
     def describe(self) -> str:
         """The program as short Go-like text, one function a line."""
         def text(body: tuple) -> str:
@@ -107,7 +119,8 @@ class Program:
             return "; ".join(parts)
 
         lines = [f"main: {text(self.main)}; wg.Wait(); record(\"end\", 0)"]
-        lines += [f"{f}(i): {text(b)}; wg.Done()" for f, b in self.funcs.items()]
+        lines += [f"{f}(i): {text(b)}; wg.Done()" for f, b in self.funcs.items()
+                  if f in self.started()]
         if self.chans:
             lines.append(i18n._("unbuffered channels: {names}").format(names=", ".join(self.chans)))
         return "\n".join(lines)

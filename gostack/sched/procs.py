@@ -67,6 +67,16 @@ from .steal import RandomOrder, Steal, steal_work
 from .trace import At, StartM, StopM
 from .workload import Outcome, Workload
 
+#: The model numbers main 1, the GOMAXPROCS updater 2 and the workload's goroutines from 3.
+#: Before main.main the real runtime has started G2-G5 (startup.py: forcegc, bgsweep,
+#: bgscavenge, the updater), so its first user goroutine is G6.
+RUNTIME_GOID_SHIFT = 3
+
+
+def runtime_goid(goid: int) -> int:
+    """The goid real go1.27.3 gives the model's G ``goid`` (main: 1; the updater: 5)."""
+    return goid if goid == 1 else goid + RUNTIME_GOID_SHIFT
+
 
 @dataclass(eq=False)
 class Thread:

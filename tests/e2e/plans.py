@@ -170,6 +170,14 @@ def _queues_readout(v: dict) -> str:
     return rf"step {k} of {len(st)}[\s\S]*" + re.escape(st[k - 1].text)
 
 
+def _queues_last_readout(v: dict) -> str:
+    """End on lesson 10's slider: the last step of the probe now shown, whatever probe the
+    slider started with."""
+    from gostack.lessons import l10_run_queues as l10
+    total = len(l10.steps(v["probe"]))
+    return rf"step {total} of {total}[\s\S]*" + re.escape(l10.steps(v["probe"])[-1].text)
+
+
 def _blocking11_readout(v: dict) -> str:
     from gostack.lessons import l11_blocking as l11
     kind = {label: k for k, label in l11.KINDS.items()}[v["blocked in"]]
@@ -305,6 +313,11 @@ LESSON_PLANS: dict[str, LessonPlan] = {p.notebook: p for p in (
             Act("keys", "step", keys=("End",), readout=_queues_readout),
             Act("select", "probe", to="main_gosched", value="main_gosched",
                 readout=_queues_readout),
+            # After a probe change End reaches that probe's last step (it once stopped at
+            # spawn_10's 58: the browser's slider kept its first range).
+            Act("keys", "step", keys=("End",), readout=_queues_last_readout),
+            Act("select", "probe", to="spawn_300", value="spawn_300", readout=_queues_readout),
+            Act("keys", "step", keys=("End",), readout=_queues_last_readout),
         )),
     )),
     LessonPlan("notebooks/11-blocking.ipynb", cells=(
@@ -325,7 +338,7 @@ LESSON_PLANS: dict[str, LessonPlan] = {p.notebook: p for p in (
         CellPlan("timeline_explorer(", acts=(
             # The lesson's questions: another seed; the loop without the signal; on 2 Ps.
             Act("keys", "seed", keys=("ArrowRight",), value="1",
-                readout=r"seed 1[\s\S]*P3 steals 8 of its ring from P0"),
+                readout=r"seed 1[\s\S]*P3 steals 8 of P0's ring"),
             Act("drag", "seed", to=0.7, readout=_timeline_readout),
             Act("select", "workload", to="the same, GODEBUG=asyncpreemptoff=1",
                 value="the same, GODEBUG=asyncpreemptoff=1",

@@ -268,7 +268,7 @@ def _ranges(ids: list[int]) -> str:
         out.append(_g(start) if start == prev else f"{_g(start)}–{_g(prev)}")
         if i is not None:
             start = prev = i
-    return "[" + ", ".join(out) + f"] ({len(ids)} Gs)"
+    return "[" + ", ".join(out) + f"] ({len(ids)} G{'' if len(ids) == 1 else 's'})"
 
 
 # What each aspect compares -------------------------------------------------------------------
