@@ -86,3 +86,82 @@ def test_no_committed_figure_is_text_only(path):
             if FIGURE_TEXT.match(text.strip()) and not any(k.startswith("image/") for k in data):
                 bad.append(f"cell {i}: {text.strip()}")
     assert not bad, f"{path.name}: figures shown as text only: {bad}"
+
+
+class _Lanes:
+    """A widget figure as the lessons' painters make one: built on the first call, then
+    redrawn in place (its Axes cleared) for each state."""
+
+    def __init__(self) -> None:
+        self.fig = self.ax = None
+
+    def __call__(self, state: int, fig=None):
+        with draw.styled():
+            if self.fig is None:
+                self.fig = draw.canvas(None, (4.0, 2.0))
+                self.ax = self.fig.add_axes((0.1, 0.2, 0.85, 0.65))
+            self.ax.clear()
+            self.ax.broken_barh([(i, 0.5 + (state * i) % 3) for i in range(12)], (0, 1))
+            for i in range(state % 5 + 1):
+                self.ax.text(i * 2, 1.2, f"G{state}.{i}", fontsize=7)
+            self.ax.set_xlim(0, 16)
+            self.ax.set_ylim(0, 2)
+            self.ax.set_title(f"state {state}", loc="left")
+        return self.fig
+
+
+def test_a_picture_drawn_from_two_threads_gives_each_state_its_own_png():
+    """JupyterLab (4.4 on) sends widget messages to a kernel subshell, which ipykernel 7
+    handles in a thread of its own, while the cell's first render, and the Prefetch it
+    started, run on the main thread: one Picture is drawn from two threads at once. Each
+    state's PNG must still be the one a single thread draws for it (lesson 12's explorer once
+    raised there, or cached another state's picture, and its readout stayed behind)."""
+    import asyncio
+    import sys
+    import threading
+
+    states = range(12)
+    alone = view.Picture(_Lanes())
+    expected = {s: alone.render(s, lambda s=s: s) for s in states}
+    assert len(set(expected.values())) == len(expected)  # each state draws differently
+
+    picture = view.Picture(_Lanes(), cache=4)  # small: states are drawn again and again
+    errors: list[BaseException] = []
+    shown: dict[int, set[bytes]] = {s: set() for s in states}
+
+    def prefetching() -> None:  # the main thread: Prefetch, on its event loop
+        async def main() -> None:
+            ahead = view.Prefetch(picture, delay_s=0)
+            for _ in range(3):
+                ahead.after((s, lambda s=s: s) for s in states)
+                await asyncio.sleep(0.05 * len(states))
+        try:
+            asyncio.run(main())
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    def acting() -> None:  # the subshell: the learner's actions, each one shown
+        try:
+            for k in range(30):
+                s = (k * 5) % len(states)
+                picture.show(s, lambda s=s: s)
+                shown[s].add(picture.image.value)
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    pytest.importorskip("ipywidgets")
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-4)  # switch threads often: the race shows in every run
+    try:
+        threads = [threading.Thread(target=f) for f in (prefetching, acting)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+    finally:
+        sys.setswitchinterval(interval)
+    assert not errors, errors
+    wrong = sorted(s for s, seen in shown.items() if seen - {expected[s]})
+    assert not wrong, f"states shown with another state's picture: {wrong}"
+    cached = {s: picture.render(s, lambda s=s: s) for s in states}
+    assert cached == expected

@@ -11,6 +11,9 @@ keeps its layout (see :mod:`gostack.lessons.draw`); the canvas is drawn once per
 (only the panels that changed, where the figure has :class:`~gostack.lessons.draw.Panels`)
 and its pixels are encoded straight to PNG, with no savefig pass. ipywidgets is imported
 where a widget is built, so the computations and figures import without it.
+
+Threads: a widget's callbacks may run on two threads at once (see :data:`DRAWING`), so
+every picture is drawn holding that one lock.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import base64
 import functools
 import html
 import io
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any
@@ -36,6 +40,15 @@ STATIC_NOTE = N_("An interactive explorer: run this cell (or Run All) to use it.
 # A readout's lines are never broken (tables stay tables): a readout beside a picture with
 # no room for its longest line goes under the picture instead (see box).
 PRE_STYLE = "white-space: pre; word-break: normal; overflow-wrap: normal"
+
+# Held while a figure is drawn, and by a widget callback that shows a state (its text and its
+# picture), so that one thread at a time does either. JupyterLab (4.4 on) sends widget
+# messages to a kernel subshell, which ipykernel (7 on) runs in a thread of its own, while a
+# cell's first render, and the Prefetch it started, run on the main thread: a widget's figure
+# was drawn by both at once, which raised (the readout then stayed at the old state) or cached
+# one state's picture under another's key. One lock for all pictures: matplotlib's fonts and
+# rcParams (draw.styled) are shared by every figure. Reentrant: show() calls render().
+DRAWING = threading.RLock()
 
 
 def show(fig: Figure) -> None:
@@ -63,15 +76,17 @@ def png(fig: Figure, *, crop: bool = True) -> bytes:
     directly, opaque RGB with light compression (it travels to the browser)."""
     buf = io.BytesIO()
     if crop:
-        with draw.styled():
+        with DRAWING, draw.styled():
             fig.savefig(buf, format="png", bbox_inches="tight")
         return buf.getvalue()
     from PIL import Image
 
-    draw.render(fig)
-    w, h = fig.canvas.get_width_height()
-    rgba = Image.frombuffer("RGBA", (w, h), fig.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
-    rgba.convert("RGB").save(buf, format="png", compress_level=1)
+    with DRAWING:  # frombuffer shares the canvas's memory: copied (convert) before release
+        draw.render(fig)
+        w, h = fig.canvas.get_width_height()
+        rgba = Image.frombuffer("RGBA", (w, h), fig.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+        rgb = rgba.convert("RGB")
+    rgb.save(buf, format="png", compress_level=1)
     return buf.getvalue()
 
 
@@ -98,23 +113,25 @@ class Picture:
         self._cache = cache
 
     def render(self, key: Hashable, state: Callable[[], Any]) -> bytes:
-        data = self._pngs.get(key)
-        if data is None:
-            with draw.styled():
-                self.fig = self._figure(state(), self.fig)
-            data = self._pngs[key] = png(self.fig, crop=False)
-            if len(self._pngs) > self._cache:
-                self._pngs.popitem(last=False)
-        self._pngs.move_to_end(key)
-        return data
+        with DRAWING:  # the figure and the cache change together (see DRAWING)
+            data = self._pngs.get(key)
+            if data is None:
+                with draw.styled():
+                    self.fig = self._figure(state(), self.fig)
+                data = self._pngs[key] = png(self.fig, crop=False)
+                if len(self._pngs) > self._cache:
+                    self._pngs.popitem(last=False)
+            self._pngs.move_to_end(key)
+            return data
 
     def show(self, key: Hashable, state: Callable[[], Any]) -> None:
-        data = self.render(key, state)
-        if self.image.value != data:
-            width = png_size(data)[0]
-            if width and self.image.layout.width != f"{width}px":
-                self.image.layout.width = f"{width}px"
-            self.image.value = data
+        with DRAWING:  # two callbacks at once: the picture is the last one's
+            data = self.render(key, state)
+            if self.image.value != data:
+                width = png_size(data)[0]
+                if width and self.image.layout.width != f"{width}px":
+                    self.image.layout.width = f"{width}px"
+                self.image.value = data
 
 
 class Prefetch:
@@ -124,8 +141,9 @@ class Prefetch:
     :meth:`after` takes (key, state function) pairs, as :meth:`Picture.show` does, and
     renders one of them per turn of the kernel's event loop, each ``delay_s`` after the
     last: a learner's action waits for at most one render, and a new :meth:`after` (the
-    learner moved on) drops what the previous one had left. With no event loop running (plain
-    Python, the tests) it does nothing.
+    learner moved on) drops what the previous one had left, whichever thread either runs on
+    (a render is done holding :data:`DRAWING`, the check for a newer :meth:`after` too). With
+    no event loop running (plain Python, most tests) it does nothing.
     """
 
     def __init__(self, picture: Picture, delay_s: float = 0.1) -> None:
@@ -135,21 +153,24 @@ class Prefetch:
     def after(self, todo: Iterable[tuple[Hashable, Callable[[], Any]]]) -> None:
         import asyncio
 
-        self._generation += 1
+        with DRAWING:
+            self._generation += 1
+            generation = self._generation
         try:
-            loop = asyncio.get_running_loop()
+            loop = asyncio.get_running_loop()  # this thread's: the chain stays on it
         except RuntimeError:
             return
-        generation, items = self._generation, iter(list(todo))
+        items = iter(list(todo))
 
         def one() -> None:
-            if generation != self._generation:
-                return
-            try:
-                key, state = next(items)
-                self.picture.render(key, state)
-            except Exception:  # noqa: BLE001 - done, or a state that cannot be drawn: stop
-                return
+            with DRAWING:  # a newer after() on another thread is seen here, not mid-render
+                if generation != self._generation:
+                    return
+                try:
+                    key, state = next(items)
+                    self.picture.render(key, state)
+                except Exception:  # noqa: BLE001 - done, or a state that cannot be drawn: stop
+                    return
             loop.call_later(self.delay_s, one)
 
         loop.call_later(self.delay_s, one)

@@ -138,21 +138,7 @@ def _covered(inventory, done, untouchable=frozenset()) -> list[str]:
     return missing
 
 
-# Known flaky, not yet understood: lesson 12's timeline explorer sometimes never shows a seed
-# moved in the browser (the slider holds the new value, the readout stays at the old seed for
-# 45 s, the kernel idle), in about 1 run in 3 on a loaded 2-CPU machine and once in CI; it
-# passes on calm runs. It still runs on every `make test`; a failure is reported as XFAIL
-# until the cause is found (see the issue's note).
-FLAKY = {"12-stealing-and-preemption": "lesson 12's seed change is sometimes lost (under load)"}
-
-
-def _param(case):
-    stem = Path(case.notebook).stem
-    marks = [pytest.mark.xfail(strict=False, reason=FLAKY[stem])] if stem in FLAKY else []
-    return pytest.param(case, marks=marks, id=stem)
-
-
-@pytest.mark.parametrize("case", [_param(c) for c in CASES])
+@pytest.mark.parametrize("case", CASES, ids=[Path(c.notebook).stem for c in CASES])
 def test_lesson_widgets_work_in_jupyterlab(case, lab, page, artifacts, timings):
     stem = Path(case.notebook).stem
     clock = timings(stem)
