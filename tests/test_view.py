@@ -165,3 +165,41 @@ def test_a_picture_drawn_from_two_threads_gives_each_state_its_own_png():
     assert not wrong, f"states shown with another state's picture: {wrong}"
     cached = {s: picture.render(s, lambda s=s: s) for s in states}
     assert cached == expected
+
+
+def test_serial_callbacks_never_overlap_and_the_last_action_is_shown():
+    """Two threads run one lesson's callback (JupyterLab's comm subshell and the main
+    thread): wrapped by view.serial, one runs at a time, so a slow older action cannot
+    overwrite the readout of the newer one that finished first."""
+    import threading
+    import time
+
+    inside = []
+    shown = []
+
+    def render(value, delay):
+        inside.append(value)
+        assert len(inside) == 1, "two callbacks drew at once"
+        time.sleep(delay)
+        shown.append(value)
+        inside.pop()
+
+    slow = threading.Thread(target=view.serial(render), args=("old", 0.2))
+    slow.start()
+    time.sleep(0.05)  # the old action is drawing when the new one arrives
+    view.serial(render)("new", 0.0)
+    slow.join()
+    assert shown == ["old", "new"]
+
+
+def test_every_lesson_callback_is_wired_through_serial():
+    """Every widget control a lesson observes calls back through view.serial (a mutant
+    that drops it from one lesson fails here; the browser test exercises lesson 12)."""
+    root = Path(__file__).resolve().parents[1] / "gostack" / "lessons"
+    bare = []
+    for module in sorted(root.glob("*.py")):
+        for line in module.read_text(encoding="utf-8").splitlines():
+            m = re.search(r"\.observe\((.+?), \"value\"\)", line)
+            if m and not m.group(1).startswith("view.serial("):
+                bare.append(f"{module.name}: {line.strip()}")
+    assert bare == []

@@ -140,8 +140,8 @@ def stack_explorer(frame: int = FRAME, max_calls: int = 200):
         ahead.after(((key[0], c), functools.partial(depth_state, key[0], c))
                     for c in (key[1] + 1, key[1] - 1) if calls.min <= c <= calls.max)
 
-    calls.observe(render, "value")
-    size.observe(render, "value")
+    calls.observe(view.serial(render), "value")
+    size.observe(view.serial(render), "value")
     render()
     return view.box([[calls, size], text], picture)
 

@@ -341,9 +341,9 @@ def explorer(n: int = 10_000, initial: int | None = None,
             busy[0] = False
         render()
 
-    pol.observe(on_policy, "value")
+    pol.observe(view.serial(on_policy), "value")
     for ctl in (n_slider, init, seed_box):
-        ctl.observe(render, "value")
+        ctl.observe(view.serial(render), "value")
     render()
     return view.box([[n_slider, seed_box], [pol, init], text], picture)
 

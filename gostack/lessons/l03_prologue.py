@@ -179,8 +179,8 @@ def prologue_explorer(size: int = 2048, frame: int = FRAME):
                       + html.escape(state.readout) + "</code></div>"
                       + view.pre(state.instructions, size=12))
 
-    used.observe(render, "value")
-    frames.observe(render, "value")
+    used.observe(view.serial(render), "value")
+    frames.observe(view.serial(render), "value")
     render()
     return view.box([[used, frames]], picture, beside=[text])
 

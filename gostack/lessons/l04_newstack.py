@@ -437,6 +437,6 @@ def growth_explorer(frame: int = 160, calls: int = 400, *, entry: int = 40):
                     if depth.min <= c <= depth.max)
 
     for wid in (size, depth, limit):
-        wid.observe(render, "value")
+        wid.observe(view.serial(render), "value")
     render()
     return view.box([[size, depth, limit], text], picture)

@@ -180,7 +180,7 @@ def adjust_explorer(calls: int = 7, *, adjust: bool = True, poison: bool = True)
                                             (calls, on, not poison)])
 
     for wid in (stage, poisoned, depth):
-        wid.observe(render, "value")
+        wid.observe(view.serial(render), "value")
     render()
     return view.box([[stage, poisoned], depth], picture, beside=[text])
 

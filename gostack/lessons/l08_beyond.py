@@ -357,14 +357,14 @@ def shrink_explorer(calls: int = 400, stay: int = 0, gcs: int = 8):
         # so End would stop at the old "calls".
         old = row.children[1]
         new = back_to(old.value, change["new"])
-        new.observe(render, "value")
+        new.observe(view.serial(render), "value")
         row.children = (deep, new)
         old.close()
         render()
 
-    deep.observe(on_calls, "value")
+    deep.observe(view.serial(on_calls), "value")
     for wid in (back, worker, cycles):
-        wid.observe(render, "value")
+        wid.observe(view.serial(render), "value")
     render()
     return view.box([row, [worker, cycles], text], picture)
 

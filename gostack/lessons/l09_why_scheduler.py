@@ -359,7 +359,7 @@ def blocking_explorer(kind: str = "read", n: int = 20):
         ahead.after((k, state(k)) for k in nexts if k[1] <= 1_000 or k in ready)
 
     for wid in (wait, count):
-        wid.observe(render, "value")
+        wid.observe(view.serial(render), "value")
     render()
     return view.box([[wait, count], text], picture)
 

@@ -418,7 +418,7 @@ def queues_explorer(name: str = "spawn_10", start: int = 0):
         # max changes, so End would stop at the first probe's last step.
         cur[0] = Cursor(steps(probe.value), 0, is_growth=lambda s: s.is_run)
         old, new = row.children[0], new_slider(len(cur[0]))
-        new.observe(render, "value")
+        new.observe(view.serial(render), "value")
         row.children = (new,)
         old.close()
         render()
@@ -429,8 +429,8 @@ def queues_explorer(name: str = "spawn_10", start: int = 0):
     fwd.on_click(move(lambda: cur[0].step()))
     back.on_click(move(lambda: cur[0].back()))
     nxt.on_click(move(lambda: cur[0].next_growth()))
-    row.children[0].observe(render, "value")
-    probe.observe(choose, "value")
+    row.children[0].observe(view.serial(render), "value")
+    probe.observe(view.serial(choose), "value")
     row.children[0].value = start + 1
     render()
     return view.box([[probe, back, fwd, nxt], row], picture, beside=[text])

@@ -369,7 +369,7 @@ def blocking_explorer(kind: str = "raw", n: int = 20):
         ahead.after((k, state(k)) for k in nexts)
 
     for wid in (wait, count):
-        wid.observe(render, "value")
+        wid.observe(view.serial(render), "value")
     render()
     return view.box([[wait, count], text], picture)
 

@@ -347,16 +347,15 @@ def timeline_explorer(name: str = "100 goroutines of ~33 µs, 4 Ps", seed: int =
         return lambda: timeline_run(*key)
 
     def render(*_):
-        with view.DRAWING:  # callbacks come on two threads (see view.DRAWING): one at a time
-            key = (pick.value, seeds.value)
-            picture.render(key, state(key))  # the picture first: text and picture together
-            text.value = view.pre(timeline_run(*key).lines())
-            picture.show(key, state(key))
-            nexts = [(pick.value, s) for s in (seeds.value + 1, seeds.value - 1) if s in SEEDS]
-            nexts += [(k, seeds.value) for k in WORKLOADS if k != pick.value]
-            ahead.after((k, state(k)) for k in nexts)
+        key = (pick.value, seeds.value)
+        picture.render(key, state(key))  # the picture first: text and picture together
+        text.value = view.pre(timeline_run(*key).lines())
+        picture.show(key, state(key))
+        nexts = [(pick.value, s) for s in (seeds.value + 1, seeds.value - 1) if s in SEEDS]
+        nexts += [(k, seeds.value) for k in WORKLOADS if k != pick.value]
+        ahead.after((k, state(k)) for k in nexts)
 
-    for wid in (pick, seeds):
-        wid.observe(render, "value")
+    for wid in (pick, seeds):  # callbacks come on two threads (see view.DRAWING)
+        wid.observe(view.serial(render), "value")
     render()
     return view.box([[pick, seeds], text], picture)

@@ -215,7 +215,7 @@ def stepper(steps: Sequence[Step], *, start: int = 0, play: bool = True,
     fwd.on_click(move(cur.step))
     back.on_click(move(cur.back))
     grow.on_click(move(cur.next_growth))
-    slider.observe(render, "value")
+    slider.observe(view.serial(render), "value")
     render()
     controls: list = [back, fwd]  # back left of step, as the arrows point
     if play:

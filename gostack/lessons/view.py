@@ -51,6 +51,18 @@ PRE_STYLE = "white-space: pre; word-break: normal; overflow-wrap: normal"
 DRAWING = threading.RLock()
 
 
+def serial(callback: Callable) -> Callable:
+    """``callback`` run holding :data:`DRAWING`: a widget's callbacks one at a time, so the
+    readout and the picture they show are one state's, and the last action's state stays."""
+
+    @functools.wraps(callback)
+    def run(*args, **kwargs):
+        with DRAWING:
+            return callback(*args, **kwargs)
+
+    return run
+
+
 def show(fig: Figure) -> None:
     """Display a figure as a static picture in the cell's output.
 
