@@ -62,13 +62,13 @@ def census_table(runs_by_config: dict[str, list[list[sysgprobe.Census]]] | None 
     if runs_by_config is None:
         recorded = sysgprobe.load_recorded()
         runs_by_config = {n: sysgprobe.recorded_runs(n, recorded) for n in configs}
-    out = [ljust("GOMAXPROCS", 12) + ljust(_("GCs"), 6) + ljust("NumGoroutine", 14)
+    out = [ljust("GOMAXPROCS", 12) + ljust(_("GCs"), 8) + ljust("NumGoroutine", 14)
            + ljust(_("all"), 6) + ljust(_("mark workers"), 28) + _("runs")]
     for name in configs:
         runs = runs_by_config[name]
         for i, c in enumerate(runs[0]):
             same = sum(r[i] == c for r in runs)
-            out.append(f"{c.gomaxprocs:<12}{c.gcs:<6}{c.num_goroutine:<14}{c.all_goroutines:<6}"
+            out.append(f"{c.gomaxprocs:<12}{c.gcs:<8}{c.num_goroutine:<14}{c.all_goroutines:<6}"
                        + ljust(f"{c.workers} ({_status(c)})", 28) + f"{same}/{len(runs)}")
     return out
 
