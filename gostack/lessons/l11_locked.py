@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from ..i18n import _
 from ..sched import lockprobe, machine
 from ..sched import probe as pr
-from .l12_stealing_preemption import ljust
+from .l11_blocking import ljust
 
 
 def locked_probe(lock: bool, n: int) -> pr.Probe:
