@@ -42,14 +42,14 @@ def lock_table(recorded: dict | None = None, ns: Sequence[int] = (1, 5, 10)) -> 
     """Per configuration: the model's Ms, what real Go should then have, and the real
     threadcreate counts while the goroutines waited (count: runs)."""
     recorded = recorded or lockprobe.load_recorded()
-    out = [ljust(_("waiting goroutines"), 22) + ljust(_("model Ms"), 10)
+    out = [ljust(_("waiting goroutines"), 24) + ljust(_("model Ms"), 10)
            + ljust(_("+ sysmon, template"), 20) + _("real threads: runs")]
     for lock in (False, True):
         for n in ns:
             name = f"{'lock' if lock else 'nolock'}_{n}"
             seen = Counter(r.threads_blocked for r in lockprobe.recorded_runs(name, recorded))
             what = (_("{n} locked") if lock else _("{n} unlocked")).format(n=n)
-            out.append(ljust(what, 22) + f"{model_threads(lock, n):<10}"
+            out.append(ljust(what, 24) + f"{model_threads(lock, n):<10}"
                        f"{real_expected(lock, n):<20}"
                        + ", ".join(f"{t}: {c}" for t, c in sorted(seen.items())))
     return out
