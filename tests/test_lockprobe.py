@@ -51,3 +51,16 @@ def test_one_locked_waiter_mostly_as_the_model_says():
 def test_lock_table_reads_the_recording():
     lines = l11_locked.lock_table()
     assert lines[-1].split()[-2:] == ["13:", "20"]
+
+
+@pytest.mark.go
+def test_live_locked_waiters_hold_a_thread_each():
+    from gostack import realgo
+
+    a = realgo.available()
+    if not a:
+        pytest.skip(f"no Go here: {a.reason}")
+    binary = lockprobe.build()
+    assert lockprobe.run_once(binary, "nolock_5").added == 0
+    # 5 threads more than the unlocked run's start (one may be the startup's spare M)
+    assert lockprobe.run_once(binary, "lock_5").threads_blocked == 5 + 3

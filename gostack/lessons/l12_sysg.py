@@ -93,3 +93,13 @@ def live_runs(runs: int = 3) -> dict[str, list[list[sysgprobe.Census]]]:
     """sysgprobe's program built and run here ``runs`` times per configuration (needs Go)."""
     binary = sysgprobe.build()
     return {n: [sysgprobe.run_once(binary, n) for _i in range(runs)] for n in sysgprobe.CONFIGS}
+
+
+def live_lines(runs: int = 2) -> list[str]:
+    """Per configuration, in how many of ``runs`` live runs :func:`claim_holds`."""
+    made = live_runs(runs)
+    return [_("live {held}/{runs}  GOMAXPROCS {procs}: workers after 0, 1, ... GCs {workers}, "
+              "NumGoroutine 1").format(
+                held=sum(claim_holds(n, r) for r in rs), runs=runs, procs=n,
+                workers=workers_expected(sysgprobe.CONFIGS[n]))
+            for n, rs in made.items()]
