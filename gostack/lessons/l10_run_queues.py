@@ -384,11 +384,11 @@ def queues_explorer(name: str = "spawn_10", start: int = 0):
     next ``execute``), a 1-based slider, the queues' picture and a readout."""
     import ipywidgets as w
 
-    probe = w.Dropdown(options=list(EXPLORER_PROBES), value=name, description="probe")
-    slider = w.IntSlider(value=1, min=1, max=len(steps(name)), description="step",
+    probe = w.Dropdown(options=list(EXPLORER_PROBES), value=name, description=_("probe"))
+    slider = w.IntSlider(value=1, min=1, max=len(steps(name)), description=_("step"),
                          continuous_update=False, layout=w.Layout(width="420px"))
-    back, fwd = w.Button(description="◀ back"), w.Button(description="step ▶")
-    nxt = w.Button(description="next run »")
+    back, fwd = w.Button(description=_("◀ back")), w.Button(description=_("step ▶"))
+    nxt = w.Button(description=_("next run »"))
     text = w.HTML()
     picture = view.Picture(QueuesPainter())
     ahead = view.Prefetch(picture)

@@ -343,8 +343,8 @@ def blocking_explorer(kind: str = "raw", n: int = 20):
     threads created out, the simulator's beside the recorded real runs."""
     import ipywidgets as w
 
-    wait = w.Dropdown(options=[(label, k) for k, label in KINDS.items()], value=kind,
-                      description="blocked in", style={"description_width": "initial"})
+    wait = w.Dropdown(options=[(_(label), k) for k, label in KINDS.items()], value=kind,
+                      description=_("blocked in"), style={"description_width": "initial"})
     count = w.Dropdown(options=[(f"{v:,}", v) for v in NS], value=n, description="N")
     text = w.HTML()
     picture = view.Picture(TimelinePainter())
