@@ -20,9 +20,9 @@ from gostack.grade import catalog
 from gostack.i18n import set_language
 
 # English prose words; code (put G6 next, record("a", i), for k in 0..1) has none of them
-PROSE = re.compile(r"(?<![\w.])(the|of|is|are|with|from|expected|got|nothing|empty|difference|"
+PROSE = re.compile(r"(?<![\w.\-/])(the|of|is|are|with|from|expected|got|nothing|empty|difference|"
                    r"bytes|grows|held|into|outside|above|below|stays|keeps|halves|then|and|"
-                   r"not|an|at|to)(?![\w.(])")
+                   r"not|an|at|to)(?![\w.(\-/])")
 QUOTED = re.compile(r"\([^()]*\)|'[^']*'|\"[^\"]*\"")
 KEPT = ("reference:", "observed:")  # exercise 05's trace lines: a format the grader compares
 
