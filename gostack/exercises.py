@@ -28,15 +28,41 @@ from .grade import catalog
 from .grade.catalog import AspectResult, BadResult, Exercise
 from .grade.notebook import printable
 from .grade.spec import localize_error
-from .i18n import _, language, ngettext
+from .i18n import N_, _, language, ngettext
 from .i18n import text_width as _width
 
 CASE_SECONDS = 1.0  # per call: far more than any case needs; an endless loop stops here
 
 __all__ = [
     "Score", "check", "check_adjust", "check_copystack", "check_growth_path", "check_newstack",
-    "check_predict", "check_prologue", "check_shrink", "largest",
+    "check_predict", "check_prologue", "check_shrink", "largest", "predict_first", "say",
 ]
+
+# Lines the exercise notebooks print, named there (``ex.say("shrink-largest", ...)``): both
+# editions run the same code cells, and each prints in its own language.
+LINES = {
+    "predict-first": N_("Predict first, then set SHOW_ANSWERS = True."),
+    "compare-later": N_("Set SHOW_ANSWERS = True and run this cell again to compare."),
+    "newstack-largest": N_("used = {used:>5,}: the largest frame given 8,192 bytes is "
+                           "{frame:,}; {more:,} gets {size:,}"),
+    "newstack-frame": N_("frame {frame:>6,} from 4 KiB with 88 bytes in use: {size:>7,} bytes"),
+    "predict-grows": N_("  call {call} grows the stack: {old:,} -> {new:,} bytes"),
+    "shrink-largest": N_("{size:>9,}-byte stack: halved with up to {used:>7,} bytes in use; "
+                         "with {more:,}: {halved}"),
+    "runq-printed": N_("spawn_{n}, go1.27.3 printed: {out}"),
+    "runq-simulator": N_("  simulator: G{first} runs first (it was in runnext), then the ring "
+                         "{ring}"),
+}
+
+
+def say(line: str, **values) -> None:
+    """Print one of :data:`LINES` with ``values``, in the language in use."""
+    print(_(LINES[line]).format(**values))
+
+
+def predict_first() -> None:
+    """What an answer cell prints while SHOW_ANSWERS is False."""
+    say("predict-first")
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from pathlib import Path
 import nbformat
 import polib
 import pytest
+from test_korean_feedback import english_lines
 
 import gostack as gs
 from gostack import exercises as ex
@@ -317,6 +318,7 @@ def test_a_korean_submission_gets_korean_feedback(graded):
     ko = (out / "students" / "zoo-ko" / "feedback.md").read_text(encoding="utf-8")
     en = (out / "students" / "zoo-en" / "feedback.md").read_text(encoding="utf-8")
     assert "# zoo-ko 님의 피드백" in ko and "연습 문제 02 · newstack의 새 크기" in ko
+    assert not english_lines(ko), english_lines(ko)  # the failing cases and the notes too
     assert "Feedback for zoo-en" in en and not i18n.korean(en)
     unsolved = (out / "students" / "unsolved-ko" / "feedback.md").read_text(encoding="utf-8")
     assert "NotImplementedError" in unsolved and "0점" in unsolved

@@ -51,7 +51,7 @@ def test_comparison_tables_speak_korean(ko, name):  # noqa: F811
     # The real side's column starts at the same display column in the header and every row,
     # though the row names and the header are Hangul (two columns a letter).
     header, rows = lines[2], [x for x in lines[3:-1] if "호출" in x]
-    start = columns(header[:header.index("녹화한")])
+    start = columns(header[:header.index("기록한")])
     for row in rows:
         second = row.index("호출", row.index("호출") + 1) if row.count("호출") > 1 else None
         if second is not None:

@@ -16,7 +16,7 @@ from itertools import combinations
 from pathlib import Path
 
 from .. import __version__
-from ..i18n import _, korean, using
+from ..i18n import N_, _, korean, using
 from . import catalog
 from .grader import Outcome, StudentResult
 from .notebook import printable
@@ -228,7 +228,7 @@ def _notes(o: Outcome, extra: list[str] | None = None) -> list[str]:
     notes += extra or []
     if o.problem and o.results:
         notes.append(_("why 0 points: {why}").format(why=text(o.problem)))
-    notes += [text(n) for n in o.notes]
+    notes += [text(_note(n)) for n in o.notes]
     return notes if len(notes) > 1 or (notes and not o.notebook) else []
 
 
@@ -255,7 +255,8 @@ def feedback_md(result: StudentResult, hide_hidden_inputs: bool = True) -> str:
                            hide_hidden_inputs=hide_hidden_inputs,
                            points=[s.points for s in scores],
                            zeroed=o.problem or uniform_error(o)))
-        notes = _duplicate_notes(result, o.exercise.id) + [text(n) for n in fold(o.notes)]
+        notes = (_duplicate_notes(result, o.exercise.id)
+                 + [text(_note(n)) for n in fold(o.notes)])
         if notes:
             body += [_("notes:"), *(f"- {note}" for note in notes)]
         lines += [*fenced("\n".join(body)), ""]
@@ -280,6 +281,27 @@ def _localized(message: str) -> str:
     from .spec import localize_error
 
     return localize_error(message)
+
+
+#: The grader's notes on a notebook (grader.py, worker.py), for :func:`spec.localize_lines`.
+NOTES = (
+    N_("this statement failed: cell {cell}, line {line}: {error}"),
+    N_("{n} top-level statement was not run (the grader runs imports, definitions and "
+       "assignments only)"),
+    N_("{n} top-level statements were not run (the grader runs imports, definitions and "
+       "assignments only)"),
+    N_("PermissionError: not allowed while grading: reading {path} (gostack's source is not "
+       "available while grading)"),
+    N_("ReferenceUsed: {name} is gostack's reference implementation; it is switched off while "
+       "grading: write your own"),
+)
+
+
+def _note(message: str) -> str:
+    """A note in the language in use (the notes are kept, and read, in English)."""
+    from .spec import localize_lines
+
+    return localize_lines(message, NOTES)
 
 
 def submission_language(result: StudentResult, lang: str = "auto") -> str:

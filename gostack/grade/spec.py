@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..arch import PAGE_SIZE
+from ..i18n import N_
 from ..stackalloc import ARENA_BASE
 
 WORD = (1 << 64) - 1
@@ -488,4 +489,53 @@ def localize_error(text: str) -> str:
             rest = rest[:where.start()] + " (" + _("in {name}, line {line}: {code}").format(
                 name=where.group(1), line=where.group(2), code=where.group(3)) + ")"
         return _("raised {error}").format(error=m.group(1)) + rest
-    return text
+    return localize_lines(text, REFUSED)
+
+
+#: How an answer of the wrong shape is refused (BadResult above), for :func:`localize_lines`.
+REFUSED = (
+    N_("{what} is a {kind}, not an int"),
+    N_("{what} is a {kind}, not a list"),
+    N_("{what} is a {kind}, not a str"),
+    N_("{what} is {value}, a bool; an int was expected"),
+    N_("{what} is {value} (a {kind}); True or False was expected"),
+    N_("{fn}'s result"),
+)
+
+
+def localize_lines(text: str, templates: Sequence[str]) -> str:
+    """``text``, whose lines an exercise made in English from ``templates`` (``N_``-marked
+    format strings, compared as such by the grader), in the language in use: a line, or the
+    text after its ``expected:``/``got:`` label, that one template makes is made again from
+    that template's translation, its fields localized the same way. English: unchanged."""
+    from ..i18n import _, language
+
+    if language() == "en":
+        return text
+
+    def one(s: str, depth: int = 0) -> str:
+        for t in templates:
+            m = _template_regex(t).fullmatch(s)
+            if m:
+                fields = {k: one(v, depth + 1) if depth < 3 else v
+                          for k, v in m.groupdict().items()}
+                return _(t).format(**fields)
+        return s
+
+    out = []
+    for line in text.split("\n"):
+        m = re.match(r"^((?:expected|got):\s*)(.*)$", line)
+        out.append(m.group(1) + one(m.group(2)) if m else one(line))
+    return "\n".join(out)
+
+
+_REGEXES: dict[str, re.Pattern] = {}
+
+
+def _template_regex(template: str) -> re.Pattern:
+    """A format string's text as a regex, each ``{field}`` a named group."""
+    if template not in _REGEXES:
+        parts = re.split(r"\{(\w+)\}", template)
+        _REGEXES[template] = re.compile("".join(
+            f"(?P<{p}>.*?)" if i % 2 else re.escape(p) for i, p in enumerate(parts)), re.S)
+    return _REGEXES[template]

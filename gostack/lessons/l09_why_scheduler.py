@@ -326,8 +326,8 @@ def blocking_explorer(kind: str = "read", n: int = 20):
     simulator's against the recorded real runs."""
     import ipywidgets as w
 
-    wait = w.Dropdown(options=[(label, k) for k, label in KINDS.items()], value=kind,
-                      description="waiting on", style={"description_width": "initial"})
+    wait = w.Dropdown(options=[(_(label), k) for k, label in KINDS.items()], value=kind,
+                      description=_("waiting on"), style={"description_width": "initial"})
     count = w.Dropdown(options=[(f"{v:,}", v) for v in NS], value=n, description="N")
     text = w.HTML()
     picture = view.Picture(ThreadsPainter())

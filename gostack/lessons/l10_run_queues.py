@@ -384,15 +384,15 @@ def queues_explorer(name: str = "spawn_10", start: int = 0):
     next ``execute``), a 1-based slider, the queues' picture and a readout."""
     import ipywidgets as w
 
-    probe = w.Dropdown(options=list(EXPLORER_PROBES), value=name, description="probe")
+    probe = w.Dropdown(options=list(EXPLORER_PROBES), value=name, description=_("probe"))
 
     def new_slider(total: int):
-        return w.IntSlider(value=1, min=1, max=total, description="step",
+        return w.IntSlider(value=1, min=1, max=total, description=_("step"),
                            continuous_update=False, layout=w.Layout(width="420px"))
 
     row = w.HBox([new_slider(len(steps(name)))])
-    back, fwd = w.Button(description="◀ back"), w.Button(description="step ▶")
-    nxt = w.Button(description="next run »")
+    back, fwd = w.Button(description=_("◀ back")), w.Button(description=_("step ▶"))
+    nxt = w.Button(description=_("next run »"))
     text = w.HTML()
     picture = view.Picture(QueuesPainter())
     ahead = view.Prefetch(picture)

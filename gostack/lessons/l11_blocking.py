@@ -347,8 +347,8 @@ def blocking_explorer(kind: str = "raw", n: int = 20):
     threads created out, the simulator's beside the recorded real runs."""
     import ipywidgets as w
 
-    wait = w.Dropdown(options=[(label, k) for k, label in KINDS.items()], value=kind,
-                      description="blocked in", style={"description_width": "initial"},
+    wait = w.Dropdown(options=[(_(label), k) for k, label in KINDS.items()], value=kind,
+                      description=_("blocked in"), style={"description_width": "initial"},
                       layout=w.Layout(width="24em"))  # its longest option shows whole
     count = w.Dropdown(options=[(f"{v:,}", v) for v in NS], value=n, description="N",
                        layout=w.Layout(width="10em"))

@@ -335,9 +335,10 @@ def timeline_explorer(name: str = "100 goroutines of ~33 µs, 4 Ps", seed: int =
     """A workload and a seed in; the M/P/G timeline of that simulated run out."""
     import ipywidgets as w
 
-    pick = w.Dropdown(options=list(WORKLOADS), value=name, description="workload",
+    pick = w.Dropdown(options=[(_(k), k) for k in WORKLOADS], value=name,
+                      description=_("workload"),
                       layout={"width": "26em"})
-    seeds = w.IntSlider(value=seed, min=SEEDS.start, max=SEEDS.stop - 1, description="seed",
+    seeds = w.IntSlider(value=seed, min=SEEDS.start, max=SEEDS.stop - 1, description=_("seed"),
                         continuous_update=False)
     text = w.HTML()
     picture = view.Picture(TimelinePainter())

@@ -189,10 +189,10 @@ def stepper(steps: Sequence[Step], *, start: int = 0, play: bool = True,
 
     cur = Cursor(steps, start)
     n = len(steps)
-    slider = w.IntSlider(value=cur.position + 1, min=1, max=n, description="step",
+    slider = w.IntSlider(value=cur.position + 1, min=1, max=n, description=_("step"),
                          continuous_update=False, layout=w.Layout(width="420px"))
-    back, fwd = w.Button(description="◀ back"), w.Button(description="step ▶")
-    grow = w.Button(description="next growth »")
+    back, fwd = w.Button(description=_("◀ back")), w.Button(description=_("step ▶"))
+    grow = w.Button(description=_("next growth »"))
     text = w.HTML()
     picture = view.Picture(StepPainter(pointer_frames=pointer_frames))
 
@@ -220,7 +220,7 @@ def stepper(steps: Sequence[Step], *, start: int = 0, play: bool = True,
     controls: list = [back, fwd]  # back left of step, as the arrows point
     if play:
         player = w.Play(value=slider.value, min=1, max=n, interval=interval_ms,
-                        description="play", show_repeat=False)
+                        description=_("play"), show_repeat=False)
         player.add_class(PLAY_CLASS)
         w.jslink((player, "value"), (slider, "value"))
         controls += [grow, player, w.HTML(PLAY_STYLE)]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 
 from ...arch import MAX_STACK_DEFAULT
+from ...i18n import _
 from ...problems import Problem, generate
 from ..spec import draw
 
@@ -54,6 +55,7 @@ def describe(case: dict) -> str:
     p = Problem.from_dict(case["args"])
     steps = "; ".join(" ".join(step.split()) for step in p.describe_steps())
     limit = "" if p.max_stack == MAX_STACK_DEFAULT else f", max_stack={p.max_stack:,}"
-    return (f"program {regenerate(case)}{limit}: {p.entry.name} (frame {p.entry.frame}) "
-            f"at call 0; {steps}")
+    return (_("program {call}: ").format(call=regenerate(case) + limit)
+            + _("{entry} (frame {frame}) at call 0; {steps}").format(
+                entry=p.entry.name, frame=p.entry.frame, steps=steps))
 

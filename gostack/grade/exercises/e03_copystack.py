@@ -36,6 +36,7 @@ from ..spec import (
     as_words,
     draw,
     first_difference,
+    localize_lines,
     num,
     pick,
     stack_base,
@@ -170,8 +171,9 @@ def _stack_literal(lo: int, hi: int, words: list) -> str:
 def _copystack_call(case: dict) -> str:
     a = case["args"]
     (olo, ohi, ow), (nlo, nhi, nw) = a["old"], a["new"]
-    return (f"copystack(old=[{olo:#x}, {ohi:#x}) with {len(ow)} words, "
-            f"new=[{nlo:#x}, {nhi:#x}) with {len(nw)} words, used={a['used']:,})")
+    return localize_lines(f"copystack(old=[{olo:#x}, {ohi:#x}) with {len(ow)} words, "
+                          f"new=[{nlo:#x}, {nhi:#x}) with {len(nw)} words, used={a['used']:,})",
+                          LINES)
 
 
 def _copystack_repro(case: dict) -> str:
@@ -233,8 +235,26 @@ def _old(case: dict, out: dict) -> list[str]:
     return lines
 
 
+#: The English every line above is made of, for :func:`localize_lines` (a check or a report in
+#: another language shows them translated; the grader compares the English).
+LINES = (
+    N_("new word at {addr} ({what}): {value}"),
+    N_("new.hi - {d}, from old.hi - {e}"),
+    N_("new.hi itself, the first word past the new stack"),
+    N_("new.hi - {d}: old.hi - {e} is below the {used} bytes in use"),
+    N_("new.hi - {d}, a stale word"),
+    N_("new.hi - {d}, below the copy"),
+    N_("old bounds: [{lo}, {hi})"),
+    N_("old word at {addr} (old.hi - {d}): {value}"),
+    N_("old words added: {addrs}"),
+    N_("nothing"),
+    N_("none"),
+    N_("copystack(old={old} with {n} words, new={new} with {m} words, used={used})"),
+)
+
+
 def _word_difference(expected: list[str], got: list[str]) -> str:
-    return first_difference(expected, got, "words")
+    return localize_lines(first_difference(expected, got, "words"), LINES)
 
 
 def _delta_fmt(expected: int, got: int) -> str:

@@ -42,6 +42,7 @@ from ..spec import (
     as_words,
     draw,
     first_difference,
+    localize_lines,
     num,
     pick,
     stack_base,
@@ -181,9 +182,10 @@ def _adjust_call(case: dict) -> str:
     a = case["args"]
     name, frame, local_list = a["func"]
     lo, hi, delta = a["adj"]
-    return (f"adjustframe(words with {len(a['words'])} words, FrameRef({name}, frame {frame} B, "
-            f"{len(local_list)} locals, sp={a['sp']:#x}), "
-            f"AdjustInfo(old_lo={lo:#x}, old_hi={hi:#x}, delta={delta:+,}))")
+    return localize_lines(
+        f"adjustframe(words with {len(a['words'])} words, FrameRef({name}, frame {frame} B, "
+        f"{len(local_list)} locals, sp={a['sp']:#x}), "
+        f"AdjustInfo(old_lo={lo:#x}, old_hi={hi:#x}, delta={delta:+,}))", LINES)
 
 
 def _adjust_repro(case: dict) -> str:
@@ -286,17 +288,39 @@ def _invalid(case: dict, out: dict) -> str:
     return f"{verdict} (the smallest non-nil pointer: {held[0][1]} = {num(held[0][0])})"
 
 
+#: The English every line above is made of, for :func:`localize_lines` (a check or a report in
+#: another language shows them translated; the grader compares the English).
+LINES = (
+    N_("{name}, the {kind} at sp+{off} ({addr}), held {before}: now {now}"),
+    N_("the word at sp+{off} ({addr}), above this {frame}-byte frame, held {before}: now {now}"),
+    N_("words written outside this frame's pointer slots: {addrs}"),
+    N_("{local} at {addr}: no record (the call raised gs.InvalidPointer)"),
+    N_("{local} at {addr}: no record ({why})"),
+    N_("{local} at {addr}: no record"),
+    N_("{local} at {addr}: {records}"),  # after the others: the first template that fits wins
+    N_("raises gs.InvalidPointer (the smallest non-nil pointer: {name} = {value})"),
+    N_("returns, no exception (the smallest non-nil pointer: {name} = {value})"),
+    N_("a normal return (no slot of this frame is an invalid pointer)"),
+    N_("the call raised gs.InvalidPointer"),
+    N_("nothing"),
+    N_("none"),
+    N_("adjustframe(words with {n} words, FrameRef({name}, frame {frame} B, {locals} locals, "
+       "{rest}"),
+)
+
+
 def _slot_difference(expected: list[str], got: list[str]) -> str:
     """The first slot that differs; a call that threw shows as that, not as a slot."""
     g = next(g for e, g in zip(expected, got, strict=True) if e != g)
     if g.endswith("now the call raised gs.InvalidPointer"):  # no slot's value is worth showing
-        return ("expected: a normal return (no slot of this frame is an invalid pointer)\n"
-                "got:      the call raised gs.InvalidPointer")
-    return first_difference(expected, got)
+        return localize_lines(
+            "expected: a normal return (no slot of this frame is an invalid pointer)\n"
+            "got:      the call raised gs.InvalidPointer", LINES)
+    return localize_lines(first_difference(expected, got), LINES)
 
 
 def _invalid_fmt(expected: str, got: str) -> str:
-    return f"expected: {expected}\ngot:      {got}"
+    return localize_lines(f"expected: {expected}\ngot:      {got}", LINES)
 
 
 # --- the bug zoo -----------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ... import problems as pb
-from ...i18n import N_
+from ...i18n import N_, _, language
 from ...problems import Problem
 from ...runtime import Stages
 from ...symtab import POINTER
@@ -40,6 +40,7 @@ from ..spec import (
     as_int,
     as_str,
     draw,
+    localize_lines,
     typename,
 )
 from ._problems import describe, pooled_cases, regenerate
@@ -168,31 +169,38 @@ def _shrink_view(case: dict, out: dict) -> list:
 def _show(e: list | None) -> str:
     """One item of a rule's view as words; addresses in hex."""
     if e is None:
-        return "(nothing more)"
+        return _("(nothing more)")
     kind, f = e[0], e[1:]
     if kind == "error":
-        return f"the run stopped: {f[0]}"
+        return _("the run stopped: {error}").format(error=f[0])
     if kind == "grows at":
-        return f"the stack grows at call {f[0]}"
+        return _("the stack grows at call {n}").format(n=f[0])
     if kind == "size":
-        return f"a growth from {f[0]:,} to {f[1]:,} bytes"
+        return _("a growth from {old:,} to {new:,} bytes").format(old=f[0], new=f[1])
     if kind == "overflow":
-        return f"fatal error: stack overflow at call {f[0]} (limit {f[1]:,} bytes)"
+        return _("fatal error: stack overflow at call {n} (limit {limit:,} bytes)").format(
+            n=f[0], limit=f[1])
     if kind == "no overflow":
-        return "no stack overflow: the program ran to its end"
+        return _("no stack overflow: the program ran to its end")
     if kind == "calls":
-        return f"the runtime called your {f[0]} stage {f[1]:,} times"
+        return _("the runtime called your {stage} stage {n:,} times").format(stage=f[0], n=f[1])
     if kind == "delta":
         old_lo, old_hi, new_lo, new_hi, delta = f
-        return (f"copystack from [{old_lo:#x}, {old_hi:#x}) to [{new_lo:#x}, {new_hi:#x}) "
-                f"returned delta {_signed(delta)}; new.hi - old.hi = {_signed(new_hi - old_hi)}")
+        return _("copystack from [{old_lo}, {old_hi}) to [{new_lo}, {new_hi}) returned delta "
+                 "{delta}; new.hi - old.hi = {distance}").format(
+            old_lo=f"{old_lo:#x}", old_hi=f"{old_hi:#x}", new_lo=f"{new_lo:#x}",
+            new_hi=f"{new_hi:#x}", delta=_signed(delta), distance=_signed(new_hi - old_hi))
     if kind == "x":
-        return f"at checkpoint {f[0] + 1}, frame {f[1]}'s x = {f[2]:,}"
+        return _("at checkpoint {k}, frame {frame}'s x = {x:,}").format(k=f[0] + 1, frame=f[1],
+                                                                       x=f[2])
     if kind == "gc":
-        then = "keeps its size" if f[3] is None else f"shrinks to {f[3]:,} bytes"
-        return f"GC {f[0]}: a {f[1]:,}-byte stack with {f[2]:,} bytes in use {then}"
+        if f[3] is None:
+            return _("GC {gc}: a {size:,}-byte stack with {used:,} bytes in use keeps its "
+                     "size").format(gc=f[0], size=f[1], used=f[2])
+        return _("GC {gc}: a {size:,}-byte stack with {used:,} bytes in use shrinks to "
+                 "{new:,} bytes").format(gc=f[0], size=f[1], used=f[2], new=f[3])
     if kind == "shrink":
-        return f"GC {f[0]} shrinks the stack to {f[1]:,} bytes"
+        return _("GC {gc} shrinks the stack to {new:,} bytes").format(gc=f[0], new=f[1])
     return json.dumps(e)
 
 
@@ -209,15 +217,16 @@ def _first_difference(expected: list, got: list) -> str:
         a = expected[i] if i < len(expected) else None
         b = got[i] if i < len(got) else None
         if a != b:
-            return f"first difference:\n  expected: {_show(a)}\n  got:      {_show(b)}"
-    return "the same"
+            return (_("first difference:") + "\n  " + _("expected:") + f" {_show(a)}\n  "
+                    + _("got:") + ("      " if language() == "en" else " ") + _show(b))
+    return _("the same")
 
 
 def _copy_diff(expected: list, got: list) -> str:
     wrong = [g for g in got if g[0] == "delta"]
     if wrong and not any(e[0] == "delta" for e in expected):
-        return (f"first wrong copy: {_show(wrong[0])}\n"
-                "  (adjustframe moves every pointer by the delta copystack returns)")
+        return (_("first wrong copy: {what}").format(what=_show(wrong[0])) + "\n  "
+                + _("(adjustframe moves every pointer by the delta copystack returns)"))
     return _first_difference(expected, got)
 
 
@@ -226,18 +235,25 @@ def _pointer_diff(expected: list, got: list) -> str:
         return _first_difference(expected, got)
     w = got[0]
     if w[0] == "records":
-        _, func, said, moved = w
+        _tag, func, said, moved = w
         def recs(rs):
-            return ", ".join(f"{n} at {_hex(a)}: {_hex(o)} -> {_hex(v)}"
-                             for _, n, a, o, v in rs) or "none"
-        return (f"first wrong frame: {func}: your adjustframe's records say it moved "
-                f"[{recs(said)}]; it moved [{recs(moved)}]")
-    _, func, name, kind, addr, value, got_v, want, old_lo, old_hi, delta = w
-    where = "into" if old_lo <= value < old_hi else "outside"
-    return (f"first wrong word: {func}'s {name} ({kind}) at {_hex(addr)} held {_hex(value)}, "
-            f"{where} the old stack [{_hex(old_lo)}, {_hex(old_hi)}); delta {_signed(delta)}\n"
-            f"  expected after adjustframe: {_hex(want)}\n"
-            f"  got:                        {_hex(got_v)}")
+            one = _("{name} at {addr}: {old} -> {new}")
+            return ", ".join(one.format(name=n, addr=_hex(a), old=_hex(o), new=_hex(v))
+                             for _r, n, a, o, v in rs) or _("none")
+        return _("first wrong frame: {func}: your adjustframe's records say it moved "
+                 "[{said}]; it moved [{moved}]").format(func=func, said=recs(said),
+                                                          moved=recs(moved))
+    _tag, func, name, kind, addr, value, got_v, want, old_lo, old_hi, delta = w
+    where = (_("{func}'s {name} ({kind}) at {addr} held {value}, into the old stack "
+               "[{lo}, {hi}); delta {delta}") if old_lo <= value < old_hi
+             else _("{func}'s {name} ({kind}) at {addr} held {value}, outside the old stack "
+                    "[{lo}, {hi}); delta {delta}"))
+    return (_("first wrong word: {where}").format(where=where.format(
+                func=func, name=name, kind=kind, addr=_hex(addr), value=_hex(value),
+                lo=_hex(old_lo), hi=_hex(old_hi), delta=_signed(delta))) + "\n  "
+            + _("expected after adjustframe: {value}").format(value=_hex(want)) + "\n  "
+            + (_("got:") + "                        " if language() == "en" else _("got:") + " ")
+            + _hex(got_v))
 
 
 def _repro(case: dict) -> str:
@@ -346,14 +362,23 @@ def _diagnosis_view(case: dict, out: dict) -> list:
 
 
 def _diagnosis_diff(expected: list, got: list) -> str:
-    return (f"expected: \"{expected[0]}\" (the broken stage)\n"
-            f"got:      \"{got[0]}\"\n{expected[2]}")
+    return localize_lines(f"expected: \"{expected[0]}\" (the broken stage)\n"
+                          f"got:      \"{got[0]}\"\n{expected[2]}", _DIAGNOSIS_LINES)
+
+
+#: The English the diagnosis lines are made of (for :func:`localize_lines`).
+_DIAGNOSIS_LINES = (
+    N_("\"{stage}\" (the broken stage)"),
+    N_("the traces first differ at event {i} (counting from 0):"),
+    N_("the traces are the same"),
+)
 
 
 def _diagnosis_text(case: dict) -> str:
-    seed, cat, _, _ = case["args"]["diagnose"]
-    return (f'broken_stage(reference, observed): the traces of pb.generate({seed}, "whole", '
-            f'"{cat}") on the reference runtime and on one with a wrong stage')
+    seed, cat, _stage, _variant = case["args"]["diagnose"]
+    return _('broken_stage(reference, observed): the traces of {call} on the reference '
+             'runtime and on one with a wrong stage').format(
+        call=f'pb.generate({seed}, "whole", "{cat}")')
 
 
 def _diagnosis_repro(case: dict) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ...i18n import N_
+from ...i18n import N_, _
 from ...problems import Problem
 from ..spec import (
     Aspect,
@@ -49,15 +49,17 @@ def _sizes(case: dict, out: list) -> list:
 
 
 def _growth(p: list | None) -> str:
-    return "(no growth)" if p is None else f"call {p[0]} grows the stack to {p[1]:,} bytes"
+    if p is None:
+        return _("(no growth)")
+    return _("call {n} grows the stack to {size} bytes").format(n=p[0], size=f"{p[1]:,}")
 
 
 def _size(s: int | None) -> str:
-    return "(no growth)" if s is None else f"{s:,} bytes"
+    return _("(no growth)") if s is None else _("{size} bytes").format(size=f"{s:,}")
 
 
 def _listing(xs: list, one: Callable) -> str:
-    return "[" + ", ".join(one(x) for x in xs) + "]" if xs else "[] (no growth at all)"
+    return "[" + ", ".join(one(x) for x in xs) + "]" if xs else _("[] (no growth at all)")
 
 
 def _pairs_diff(expected: list, got: list) -> str:
@@ -67,8 +69,8 @@ def _pairs_diff(expected: list, got: list) -> str:
         if a != b:
             return (f"expected: {_listing(expected, lambda p: f'({p[0]}, {p[1]:,})')}\n"
                     f"got:      {_listing(got, lambda p: f'({p[0]}, {p[1]:,})')}\n"
-                    f"first difference, growth {i + 1}: expected {_growth(a)}, "
-                    f"got {_growth(b)}")
+                    + _("first difference, growth {n}: expected {e}, got {g}").format(
+                        n=i + 1, e=_growth(a), g=_growth(b)))
     return "the same"
 
 
@@ -77,9 +79,11 @@ def _sizes_diff(expected: list, got: list) -> str:
         a = expected[i] if i < len(expected) else None
         b = got[i] if i < len(got) else None
         if a != b:
-            return (f"expected sizes: {_listing(expected, lambda s: f'{s:,}')}\n"
-                    f"got sizes:      {_listing(got, lambda s: f'{s:,}')}\n"
-                    f"first difference, growth {i + 1}: expected {_size(a)}, got {_size(b)}")
+            return (_("expected sizes: {sizes}").format(
+                        sizes=_listing(expected, lambda s: f"{s:,}")) + "\n"
+                    + _("got sizes:      {sizes}").format(sizes=_listing(got, lambda s: f"{s:,}"))
+                    + "\n" + _("first difference, growth {n}: expected {e}, got {g}").format(
+                        n=i + 1, e=_size(a), g=_size(b)))
     return "the same"
 
 

@@ -26,7 +26,7 @@ import random
 from collections.abc import Callable
 
 from ...arch import FIXED_STACK, STACK_NOSPLIT
-from ...i18n import N_
+from ...i18n import N_, _
 from ..spec import (
     Aspect,
     Exercise,
@@ -74,7 +74,7 @@ def _shrink_cases(rng: random.Random, visible: bool) -> list[dict]:
         add("last", 4096, 2504)
         add("last", 2048, 1504)
     n = 4 if visible else 8
-    for _ in range(n):
+    for _i in range(n):
         size = 8192 << draw(rng, 0, 12)
         add("halve", size, clear_halving(size))
         size = 2048 << draw(rng, 0, 14)
@@ -83,7 +83,7 @@ def _shrink_cases(rng: random.Random, visible: bool) -> list[dict]:
         add("keep", size, clear_halving(size))
         size = 2048 << draw(rng, 0, 14)
         add("keep", size, clear_keep(size))
-    for _ in range(n):
+    for _i in range(n):
         size = 4096 << draw(rng, 0, 12)
         quarter = size // 4
         add("threshold", size, quarter - STACK_NOSPLIT)  # exactly a quarter
@@ -93,7 +93,7 @@ def _shrink_cases(rng: random.Random, visible: bool) -> list[dict]:
         size = 8192 << draw(rng, 0, 12)
         quarter = size // 4
         add("threshold", size, quarter - STACK_NOSPLIT - 8 * draw(rng, 1, size // 64))
-    for _ in range(n):
+    for _i in range(n):
         add("last", 4096, 8 * draw(rng, ENTRY_USED // 8, (1024 - STACK_NOSPLIT) // 8 - 1))
         size = 4096 if draw(rng, 0, 2) else 2048
         add("last", size, 8 * draw(rng, 1248 // 8, size // 8 - 1))  # keeps
@@ -113,7 +113,7 @@ def _shrink_call(case: dict) -> str:
 
 # What each aspect compares -------------------------------------------------------------------
 
-KEEPS, HALVES = "keeps the stack", "halves the stack"
+KEEPS, HALVES = N_("keeps the stack"), N_("halves the stack")  # translated where shown
 
 
 def _new_size(case: dict, out):
@@ -132,8 +132,10 @@ def _decision(case: dict, out) -> str:
 
 def _show(x) -> str:
     if x is None:
-        return "None (the stack stays)"
-    return f"{x:,}" if isinstance(x, int) else x
+        return _("None (the stack stays)")
+    if isinstance(x, int):
+        return f"{x:,}"
+    return _(x) if x in (KEEPS, HALVES) else x
 
 
 def _fmt(expected, got) -> str:
@@ -142,7 +144,7 @@ def _fmt(expected, got) -> str:
 
 def _fmt_keep(expected, got) -> str:
     if isinstance(got, int):
-        got = f"{got:,}: the size it already has, not None"
+        got = _("{size}: the size it already has, not None").format(size=f"{got:,}")
     return _fmt(expected, got)
 
 

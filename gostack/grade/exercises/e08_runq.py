@@ -29,7 +29,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-from ...i18n import N_
+from ...i18n import N_, _, ngettext
 from ...sched import runq as _runq
 from ...sched.runtime2 import RUNQ_SIZE, UINT32, G, GStatus, P, World
 from ..spec import Aspect, BadResult, Exercise, Right, Wrong, as_bool, as_list, draw
@@ -103,11 +103,11 @@ def _cases(rng: random.Random, visible: bool) -> list[dict]:
         cases.append(_case("overflow", state(0, _ids(100, 255), head=3),
                            [["put", 400, False], ["drain"]]))
     n = 3 if visible else 6
-    for _ in range(n):  # runnext: puts with next among gets, never a full ring
+    for _i in range(n):  # runnext: puts with next among gets, never a full ring
         ring = _ids(20, draw(rng, 0, 6))
         ops: list = []
         nxt = 100
-        for _ in range(draw(rng, 3, 40)):
+        for _j in range(draw(rng, 3, 40)):
             if draw(rng, 0, 3) == 0:
                 ops.append(["get"])
             else:
@@ -116,24 +116,24 @@ def _cases(rng: random.Random, visible: bool) -> list[dict]:
         cases.append(_case("runnext", state(draw(rng, 0, 1) * 7, ring), ops + [["drain"]]))
     if not visible:
         cases += [spawn_case(n) for n in (draw(rng, 4, 9), draw(rng, 11, 200))]
-    for _ in range(n):  # inherit: a P set up directly, then gets only
+    for _i in range(n):  # inherit: a P set up directly, then gets only
         ring = _ids(20, draw(rng, 0, 12))
         gets = [["get"]] * draw(rng, 1, len(ring) + 2)
         cases.append(_case("inherit", state(draw(rng, 0, 2) and 7, ring), gets))
-    for _ in range(n):  # ring: puts without next, counters that wrap
+    for _i in range(n):  # ring: puts without next, counters that wrap
         head = ((256 * draw(rng, 1, 1000)) - draw(rng, 1, 8)) if draw(rng, 0, 1) \
             else (UINT32 + 1 - draw(rng, 1, 8))
         ring = _ids(20, draw(rng, 1, 10))
         ops = []
         nxt = 100
-        for _ in range(draw(rng, 4, 20)):
+        for _j in range(draw(rng, 4, 20)):
             if draw(rng, 0, 2) == 0:
                 ops.append(["get"])
             else:
                 ops.append(["put", nxt, False])
                 nxt += 1
         cases.append(_case("ring", state(0, ring, head & UINT32), ops + [["drain"]]))
-    for _ in range(n):  # overflow: a full ring (or one short of full), puts without next
+    for _i in range(n):  # overflow: a full ring (or one short of full), puts without next
         full = 256 - draw(rng, 0, 1)
         head = pick_head(rng)
         glob = _ids(900, draw(rng, 0, 3))
@@ -210,10 +210,11 @@ def _call(case: dict) -> str:
             parts.append(f"put G{op[1]}{' next' if op[2] else ''}")
         else:
             parts.append(op[0])
-    where = f"the {a['name']} probe: " if a["name"] else ""
-    return (f"{where}a P with runnext={_g(st['runnext'])}, ring {_ranges(st['ring'])}, "
-            f"runqhead={st['head']:,}, global queue {_ranges(st['global'])}; then "
-            + ", ".join(_runs(parts)))
+    where = _("the {name} probe: ").format(name=a["name"]) if a["name"] else ""
+    return where + _("a P with runnext={runnext}, ring {ring}, runqhead={head}, global queue "
+                     "{glob}; then {ops}").format(
+        runnext=_g(st["runnext"]), ring=_ranges(st["ring"]), head=f"{st['head']:,}",
+        glob=_ranges(st["global"]), ops=", ".join(_runs(parts)))
 
 
 def _pyids(ids: list[int]) -> str:
@@ -259,7 +260,7 @@ def _g(goid: int) -> str:
 def _ranges(ids: list[int]) -> str:
     """[6, 7, 8, 10] -> '[G6–G8, G10]': whole, and short for the long runs of a full ring."""
     if not ids:
-        return "[] (empty)"
+        return _("[] (empty)")
     out, start, prev = [], ids[0], ids[0]
     for i in [*ids[1:], None]:
         if i is not None and prev and i == prev + 1:
@@ -268,7 +269,8 @@ def _ranges(ids: list[int]) -> str:
         out.append(_g(start) if start == prev else f"{_g(start)}–{_g(prev)}")
         if i is not None:
             start = prev = i
-    return "[" + ", ".join(out) + f"] ({len(ids)} G{'' if len(ids) == 1 else 's'})"
+    count = ngettext("({n} G)", "({n} Gs)", len(ids)).format(n=len(ids))
+    return "[" + ", ".join(out) + "] " + count
 
 
 # What each aspect compares -------------------------------------------------------------------
@@ -293,27 +295,28 @@ def _first(expected: list, got: list) -> int:
 
 def _fmt_order(expected: list[int], got: list[int]) -> str:
     i = _first(expected, got)
-    e = _g(expected[i]) if i < len(expected) else "nothing (the P is empty)"
-    g = _g(got[i]) if i < len(got) else "nothing (the P is empty)"
-    return (f"expected: the gets hand out {_ranges(expected)}\n"
-            f"got:      the gets hand out {_ranges(got)}\n"
-            f"first difference, get {i + 1}: expected {e}, got {g}")
+    e = _g(expected[i]) if i < len(expected) else _("nothing (the P is empty)")
+    g = _g(got[i]) if i < len(got) else _("nothing (the P is empty)")
+    hand_out = _("the gets hand out {gs}")
+    return (f"expected: {hand_out.format(gs=_ranges(expected))}\n"
+            f"got:      {hand_out.format(gs=_ranges(got))}\n"
+            + _("first difference, get {n}: expected {e}, got {g}").format(n=i + 1, e=e, g=g))
 
 
 def _fmt_flags(expected: list[bool], got: list[bool]) -> str:
     i = _first(expected, got)
-    e = expected[i] if i < len(expected) else "no more gets"
-    g = got[i] if i < len(got) else "no more gets"
-    return (f"expected: inherit_time of each get {expected}\n"
-            f"got:      inherit_time of each get {got}\n"
-            f"first difference, get {i + 1}: expected {e}, got {g}")
+    e = expected[i] if i < len(expected) else _("no more gets")
+    g = got[i] if i < len(got) else _("no more gets")
+    each = _("inherit_time of each get {flags}")
+    return (f"expected: {each.format(flags=expected)}\n"
+            f"got:      {each.format(flags=got)}\n"
+            + _("first difference, get {n}: expected {e}, got {g}").format(n=i + 1, e=e, g=g))
 
 
 def _fmt_spill(expected: dict, got: dict) -> str:
-    return (f"expected: global queue {_ranges(expected['global'])}; "
-            f"{expected['local']} Gs stay on the P\n"
-            f"got:      global queue {_ranges(got['global'])}; "
-            f"{got['local']} Gs stay on the P")
+    spill = _("global queue {gs}; {n} Gs stay on the P")
+    return (f"expected: {spill.format(gs=_ranges(expected['global']), n=expected['local'])}\n"
+            f"got:      {spill.format(gs=_ranges(got['global']), n=got['local'])}")
 
 
 # --- the bug zoo: the solution, then one mistake at a time -----------------------------------

@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from ...i18n import N_
+from ...i18n import N_, _
 from ...sched.orderquiz import CATEGORIES, Program, generate
 from ..spec import Aspect, Exercise, Right, Wrong, as_list, as_str, draw
 
@@ -44,11 +44,11 @@ def _whole(case: dict, out: list) -> list:
 def _fmt(expected: list[str], got: list[str]) -> str:
     i = next((k for k in range(max(len(expected), len(got)))
               if k >= len(expected) or k >= len(got) or expected[k] != got[k]), 0)
-    e = expected[i] if i < len(expected) else "(the end)"
-    g = got[i] if i < len(got) else "(the end)"
+    e = expected[i] if i < len(expected) else _("(the end)")
+    g = got[i] if i < len(got) else _("(the end)")
     return (f"expected: {' '.join(expected)}\n"
             f"got:      {' '.join(got)}\n"
-            f"first difference, record {i + 1}: expected {e}, got {g}")
+            + _("first difference, record {n}: expected {e}, got {g}").format(n=i + 1, e=e, g=g))
 
 
 def regenerate(case: dict) -> str:
@@ -58,7 +58,8 @@ def regenerate(case: dict) -> str:
 
 def describe(case: dict) -> str:
     p = Program.from_dict(case["args"])
-    return f"program {regenerate(case)}: " + " | ".join(p.describe().split("\n"))
+    return (_("program {call}: ").format(call=regenerate(case))
+            + " | ".join(p.describe().split("\n")))
 
 
 def _repro(case: dict) -> str:
