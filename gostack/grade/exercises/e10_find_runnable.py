@@ -31,7 +31,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ...i18n import N_
+from ...i18n import N_, _
 from ...sched import schedule as _schedule
 from ...sched.runtime2 import RUNQ_SIZE, UINT32, G, GStatus, World
 from ...sched.steal import RandomOrder, steal_work
@@ -142,7 +142,7 @@ def _ids(start: int, n: int) -> list[int]:
 
 
 def _empty(n: int) -> list:
-    return [[None, []] for _ in range(n)]
+    return [[None, []] for _i in range(n)]
 
 
 def _others(rng: random.Random, n: int, me: int, base: int) -> list:
@@ -159,7 +159,7 @@ def _others(rng: random.Random, n: int, me: int, base: int) -> list:
 
 
 def _starts(rng: random.Random) -> list[int]:
-    return [draw(rng, 0, UINT32) for _ in range(STEAL_TRIES)]
+    return [draw(rng, 0, UINT32) for _i in range(STEAL_TRIES)]
 
 
 def quiet_tick(rng: random.Random) -> int:
@@ -216,7 +216,7 @@ def _cases(rng: random.Random, visible: bool) -> list[dict]:
         c.append(_case("steal", 5, [[None, [50]], [None, []], [None, [30]]], me=1,
                        starts=[2, 0, 0, 0]))  # 3 Ps: P2 first, P0 later
     n = 3 if visible else 8
-    for _ in range(n):  # global61: ticks around multiples of 61, both queues non-empty
+    for _i in range(n):  # global61: ticks around multiples of 61, both queues non-empty
         tick = max(0, 61 * draw(rng, 0, 100_000) + draw(rng, -1, 1))
         k = draw(rng, 1, 4)
         me = draw(rng, 0, k - 1)
@@ -226,7 +226,7 @@ def _cases(rng: random.Random, visible: bool) -> list[dict]:
     if not visible:  # a P's first tick, and a check that finds the global queue empty
         c.append(_case("global61", 0, [_one_local(rng)], _ids(200, draw(rng, 1, 6))))
         c.append(_case("global61", 61 * draw(rng, 1, 1000), [_one_local(rng)], []))
-    for _ in range(n):  # local: the global queue empty
+    for _i in range(n):  # local: the global queue empty
         k = draw(rng, 1, 4)
         me = draw(rng, 0, k - 1)
         ps = _others(rng, k, me, 30)
@@ -234,12 +234,12 @@ def _cases(rng: random.Random, visible: bool) -> list[dict]:
         if ps[me][0] is None and not ps[me][1]:
             ps[me][0] = 7
         c.append(_case("local", quiet_tick(rng), ps, [], me, _starts(rng)))
-    for _ in range(n):  # batch: the local queue empty
+    for _i in range(n):  # batch: the local queue empty
         k = draw(rng, 1, 5)
         me = draw(rng, 0, k - 1)
         c.append(_case("batch", quiet_tick(rng), _others(rng, k, me, 30),
                        _ids(300, draw(rng, 1, 300)), me, _starts(rng)))
-    for _ in range(n):  # steal: nothing local or global; rings of 0 or 1 G elsewhere
+    for _i in range(n):  # steal: nothing local or global; rings of 0 or 1 G elsewhere
         k = draw(rng, 2, 6)
         me = draw(rng, 0, k - 1)
         ps = _empty(k)
@@ -291,15 +291,18 @@ def _ranges(ids: list[int]) -> str:
 def _call(case: dict) -> str:
     a = case["args"]
     snap = _snap(a)
-    ps = "; ".join(f"P{i}{' (this P)' if i == a['me'] else ''}: runnext {_g(n)}, ring "
-                   f"{_ranges(r)}" for i, (n, r) in enumerate(a["ps"]))
+    this = _(" (this P)")
+    ps = "; ".join(_("P{i}{this}: runnext {runnext}, ring {ring}").format(
+        i=i, this=this if i == a["me"] else "", runnext=_g(n), ring=_ranges(r))
+        for i, (n, r) in enumerate(a["ps"]))
     steal = ""
     mine = a["ps"][a["me"]]
     if not mine[0] and not mine[1] and not a["glob"]:
-        steal = "; steal orders " + " / ".join(
-            ",".join(f"P{p}" for p in o) for o in snap.steal_orders)
-    return (f"schedtick={a['schedtick']:,}, GOMAXPROCS={len(a['ps'])}, {ps}; global queue "
-            f"{_ranges(a['glob'])} ({len(a['glob'])} Gs){steal}")
+        steal = _("; steal orders {orders}").format(orders=" / ".join(
+            ",".join(f"P{p}" for p in o) for o in snap.steal_orders))
+    return _("schedtick={tick}, GOMAXPROCS={procs}, {ps}; global queue {glob} ({n} Gs){steal}"
+             ).format(tick=f"{a['schedtick']:,}", procs=len(a["ps"]), ps=ps,
+                      glob=_ranges(a["glob"]), n=len(a["glob"]), steal=steal)
 
 
 def _pyids(ids: list[int]) -> str:
@@ -322,10 +325,12 @@ def _whole(case: dict, out: list) -> list:
 def _say(out: list) -> str:
     goid, source, moved = out
     if goid is None and source == "idle":
-        return "nothing to run (idle)"
-    text = f"{_g(goid)} from {source}"
-    return text + (f", {_ranges(moved)} ({len(moved)} Gs) moved to this P's ring" if moved
-                   else ", nothing moved")
+        return _("nothing to run (idle)")
+    text = _("{g} from {source}").format(g=_g(goid), source=source)
+    if not moved:
+        return text + _(", nothing moved")
+    return text + _(", {gs} ({n} Gs) moved to this P's ring").format(gs=_ranges(moved),
+                                                                      n=len(moved))
 
 
 def _fmt(expected: list, got: list) -> str:
@@ -466,7 +471,7 @@ def find_runnable(snap):
         return local[0], ("runnext" if me.runnext is not None else "runq"), []
     if glob:
         n = int(np.min([128, len(glob), len(glob) // snap.gomaxprocs + 1]))
-        got = [glob.popleft() for _ in range(n)]
+        got = [glob.popleft() for _i in range(n)]
         return got[0], "global", got[1:]
     for p in snap.steal_orders[0]:
         if p != snap.me and snap.ps[p].runq:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-from ...i18n import N_
+from ...i18n import N_, _
 from ...sched import runq as _runq
 from ...sched.runtime2 import RUNQ_SIZE, UINT32, G, GStatus, P
 from ..spec import Aspect, BadResult, Exercise, Right, Wrong, draw, pick
@@ -77,16 +77,16 @@ def _cases(rng: random.Random, visible: bool) -> list[dict]:
         c.append(_case("thief", side(_ids(256)), side([], 200)))
         c.append(_case("thief", side(_ids(6), runnext=7), side([], 2)))
     k = 3 if visible else 8
-    for _ in range(k):  # half: any size, the thief at 0, runnext never allowed
+    for _i in range(k):  # half: any size, the thief at 0, runnext never allowed
         n = draw(rng, 1, 256)
         c.append(_case("half", side(_ids(n), _head(rng), pick(rng, (0, 7)))))
-    for _ in range(k):  # runnext: an empty ring, or 2 Gs (half of 2 is 1 either way)
+    for _i in range(k):  # runnext: an empty ring, or 2 Gs (half of 2 is 1 either way)
         ring = _ids(pick(rng, (0, 0, 2)))
         c.append(_case("runnext", side(ring, _head(rng), pick(rng, (0, 7, 7))),
                        allowed=draw(rng, 0, 2) > 0))
-    for _ in range(k):  # last: even sizes, the thief at 0
+    for _i in range(k):  # last: even sizes, the thief at 0
         c.append(_case("last", side(_ids(2 * draw(rng, 1, 128)), _head(rng))))
-    for _ in range(k):  # thief: even sizes, the thief's counters anywhere
+    for _i in range(k):  # thief: even sizes, the thief's counters anywhere
         h = _head(rng)
         c.append(_case("thief", side(_ids(2 * draw(rng, 1, 128)), _head(rng)), side([], h)))
     if not visible:  # the thief's counters cross 2**32
@@ -157,7 +157,7 @@ def _g(goid: int) -> str:
 def _ranges(ids: list[int]) -> str:
     """[6, 7, 8, 10] -> '[G6–G8, G10] (4 Gs)'."""
     if not ids:
-        return "[] (empty)"
+        return _("[] (empty)")
     out, start, prev = [], ids[0], ids[0]
     for i in [*ids[1:], None]:
         if i is not None and prev and i == prev + 1:
@@ -166,15 +166,16 @@ def _ranges(ids: list[int]) -> str:
         out.append(_g(start) if start == prev else f"{_g(start)}–{_g(prev)}")
         if i is not None:
             start = prev = i
-    return "[" + ", ".join(out) + f"] ({len(ids)} Gs)"
+    return "[" + ", ".join(out) + "] " + _("({n} Gs)").format(n=len(ids))
 
 
 def _call(case: dict) -> str:
     a = case["args"]
     v, t = a["victim"], a["thief"]
-    return (f"the victim: ring {_ranges(v['ring'])} from runqhead={v['head']:,}, runnext "
-            f"{_g(v['runnext'])}; the thief: an empty ring at runqhead=runqtail={t['head']:,}; "
-            f"steal_runnext={a['steal_runnext']}")
+    return _("the victim: ring {ring} from runqhead={head}, runnext {runnext}; the thief: an "
+             "empty ring at runqhead=runqtail={thead}; steal_runnext={flag}").format(
+        ring=_ranges(v["ring"]), head=f"{v['head']:,}", runnext=_g(v["runnext"]),
+        thead=f"{t['head']:,}", flag=a["steal_runnext"])
 
 
 def _pyids(ids: list[int]) -> str:
@@ -219,19 +220,20 @@ def _thief(case: dict, out: dict) -> dict:
 
 
 def _fmt_taken(e: dict, g: dict) -> str:
+    line = _("{n} Gs left the victim's ring; it keeps {ring}, runqhead={head}")
     return "\n".join(
-        f"{label} {d['taken']} Gs left the victim's ring; it keeps {_ranges(d['left'])}, "
-        f"runqhead={d['head']:,}" for label, d in (("expected:", e), ("got:     ", g)))
+        f"{label} " + line.format(n=d["taken"], ring=_ranges(d["left"]), head=f"{d['head']:,}")
+        for label, d in (("expected:", e), ("got:     ", g)))
 
 
 def _say_runnext(d: dict) -> str:
     if d["runnext_ran"]:
-        what = "the victim's runnext runs"
+        what = _("the victim's runnext runs")
     elif d["none"]:
-        what = "nothing is stolen (None)"
+        what = _("nothing is stolen (None)")
     else:
-        what = "a G of the victim's ring runs"
-    return f"{what}; the victim's runnext is then {_g(d['left'])}"
+        what = _("a G of the victim's ring runs")
+    return _("{what}; the victim's runnext is then {g}").format(what=what, g=_g(d["left"]))
 
 
 def _fmt_runnext(e: dict, g: dict) -> str:
@@ -239,13 +241,16 @@ def _fmt_runnext(e: dict, g: dict) -> str:
 
 
 def _fmt_gp(e: int, g: int) -> str:
-    return f"expected: runqsteal returns {_g(e)}\ngot:      runqsteal returns {_g(g)}"
+    returns = _("runqsteal returns {g}")
+    return f"expected: {returns.format(g=_g(e))}\ngot:      {returns.format(g=_g(g))}"
 
 
 def _fmt_thief(e: dict, g: dict) -> str:
+    line = _("the thief's ring {ring}, runqhead={head}, runqtail={tail}")
     return "\n".join(
-        f"{label} the thief's ring {_ranges(d['ring'])}, runqhead={d['head']:,}, "
-        f"runqtail={d['tail']:,}" for label, d in (("expected:", e), ("got:     ", g)))
+        f"{label} " + line.format(ring=_ranges(d["ring"]), head=f"{d['head']:,}",
+                                  tail=f"{d['tail']:,}")
+        for label, d in (("expected:", e), ("got:     ", g)))
 
 
 # --- the bug zoo: the solution, then one mistake at a time -----------------------------------
@@ -358,7 +363,7 @@ def runqsteal(pp, p2, steal_runnext):
         gp, p2.runnext = p2.runnext, None
         return gp
     got = deque()
-    for _ in range(take):
+    for _i in range(take):
         got.append(p2.runq[p2.runqhead % 256])
         p2.runqhead = (p2.runqhead + 1) & 0xFFFFFFFF
     gp = got.pop()
