@@ -205,7 +205,8 @@ def test_figure_and_lines():
     assert len(fig.axes) == 2
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["P0", "P1", "P2", "P3"]
     assert "1 preemption" in fig.axes[1].get_title(loc="left")
-    assert l12.timeline_run(HOG).lines()[-1] == "G23, the loop, stopped at 11.22 ms by the signal"
+    # real Go numbers it G26: main G1, the runtime's G2-G5, the 20 others G6-G25, the loop last
+    assert l12.timeline_run(HOG).lines()[-1] == "G26, the loop, stopped at 11.22 ms by the signal"
     assert "nothing stopped it" in l12.timeline_run(HOG_OFF).lines()[-1]
 
 

@@ -175,14 +175,15 @@ class TimelineState:
             e = a.what
             out.append(f"{a.t / 1e6:.2f} ms: " + _(
                 "sysmon preempts G{g} on P{p}, {ms:.1f} ms on one schedtick: {how}").format(
-                g=e.goid, p=e.p, ms=e.ran_ns / 1e6, how=how_text(e.how)))
+                g=procs.runtime_goid(e.goid), p=e.p, ms=e.ran_ns / 1e6, how=how_text(e.how)))
         hog = hog_goid(tl)
         if hog:
             cut = [s for s in tl.of(hog) if s.ended == "runnable"]
+            g = procs.runtime_goid(hog)  # as real Go numbers it: the runtime's own first
             out.append(_("G{g}, the loop, stopped at {ms:.2f} ms by the signal").format(
-                g=hog, ms=cut[0].end / 1e6) if cut else _(
+                g=g, ms=cut[0].end / 1e6) if cut else _(
                 "G{g}, the loop, ran to its end at {ms:.2f} ms: nothing stopped it").format(
-                g=hog, ms=tl.of(hog)[-1].end / 1e6))
+                g=g, ms=tl.of(hog)[-1].end / 1e6))
         return out
 
 
@@ -206,7 +207,8 @@ def preempt_story(name: str = "a 20 ms loop without calls, 1 P", seed: int = 0) 
     for s in tl.of(hog):
         then = {"runnable": _("preempted, to the global queue"), "dead": _("done")}[s.ended]
         out.append(f"{s.start / 1e6:7.3f} - {s.end / 1e6:7.3f} ms  " + _(
-            "G{g} (the loop) runs on P{p}; then {then}").format(g=hog, p=s.p, then=then))
+            "G{g} (the loop) runs on P{p}; then {then}").format(g=procs.runtime_goid(hog), p=s.p,
+                                                                then=then))
     for a in tl.preempts:
         out.append(f"{a.t / 1e6:7.3f} ms            sysmon: preemptone({how_text(a.what.how)})")
     others = [s.start for s in tl.slices if s.goid not in (hog, MAIN, RUNTIME_G)]
@@ -261,7 +263,8 @@ class TimelineArt:
             ax.broken_barh(bars, (p - 0.35, 0.7), facecolors=colors, linewidth=0)
             for s in lane:
                 if s.ns > tl.end * 0.12:
-                    ax.text((s.start + s.ns / 2) / scale, p, f"G{s.goid}", ha="center",
+                    label = f"G{procs.runtime_goid(s.goid)}"  # real Go's number
+                    ax.text((s.start + s.ns / 2) / scale, p, label, ha="center",
                             va="center", fontsize=7, color="white")
             others = [s for s in lane if hog and s.goid not in (hog, MAIN, RUNTIME_G)]
             if others:
