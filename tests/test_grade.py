@@ -73,6 +73,30 @@ def test_solutions_get_full_marks_and_unsolved_exercises_zero(batch):
     assert carol["07-shrink"] == 10 and carol["01-prologue"] == 0
 
 
+def test_the_template_s_own_statements_make_no_failure_note(batch):
+    """Every solution keeps its template's experiment cells unchanged; one of them calls the
+    simulator, whose reference stage is switched off while grading (exercise 10 runs a probe
+    through gostack's find_runnable). Its failure is the kit's, not the learner's: alice's
+    feedback has no "statement failed" note (it had three for exercise 10)."""
+    feedback = (batch["out"] / "students" / "alice" / "feedback.md").read_text()
+    assert "this statement failed" not in feedback
+
+
+def test_a_learner_s_own_failing_statement_still_makes_a_note(tmp_path):
+    import nbformat
+
+    nb = nbformat.read(ROOT / "solutions" / "10-find-runnable.ipynb", as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("mine = undefined_name + 1"))
+    (tmp_path / "subs" / "erin").mkdir(parents=True)
+    nbformat.write(nb, tmp_path / "subs" / "erin" / "10-find-runnable.ipynb")
+    run = grade(str(tmp_path / "subs"), "--out", str(tmp_path / "out"), "--exercises",
+                "10-find-runnable", "--quiet")
+    assert run.returncode == 0, run.stderr
+    feedback = (tmp_path / "out" / "students" / "erin" / "feedback.md").read_text()
+    notes = [line for line in feedback.splitlines() if "this statement failed" in line]
+    assert len(notes) == 1 and "NameError: name 'undefined_name' is not defined" in notes[0]
+
+
 def test_results_json_follows_gradescope_schema(batch):
     for folder in (batch["out"] / "students").iterdir():
         data = results(batch["out"], folder.name)

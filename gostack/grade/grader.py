@@ -10,6 +10,7 @@ from a seed derived from the instructor's secret and the student's id.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import hmac
 import os
@@ -41,6 +42,19 @@ def derive_seed(secret: bytes, student: str, exercise: str) -> int:
     Without the secret, one student's seed says nothing about another's."""
     msg = "\x00".join((SEED_CONTEXT, exercise, student)).encode()
     return int.from_bytes(hmac.new(secret, msg, hashlib.sha256).digest()[:8], "big")
+
+
+# The worker's error lines start "cell N, line L:" (worker.main, the top-level statements).
+_ERROR_AT = re.compile(r"cell (\d+), line (\d+):")
+
+
+def _template_lines(parsed: list, ex: Exercise) -> set[tuple[int, int]]:
+    """(cell, line) of the top-level statements the template handed out, unchanged: their
+    failures (an experiment cell calling the switched-off reference, and what then lacks
+    its result) are the kit's, not the learner's, so they make no note."""
+    given = integrity.template_statements(ex)
+    return {(p.cell.number, stmt.lineno) for p in parsed if p.tree is not None
+            for stmt in p.tree.body if ast.dump(stmt) in given}
 
 
 @dataclass
@@ -294,7 +308,10 @@ class Grader:
                            zygote, deadline)
         out.cpu_seconds = run.cpu_seconds
         out.output = run.output
-        out.notes += [f"this statement failed: {e}" for e in run.errors]
+        given = _template_lines(parsed, ex)
+        out.notes += [f"this statement failed: {e}" for e in run.errors
+                      if _ERROR_AT.match(e) is None
+                      or (int(_ERROR_AT.match(e)[1]), int(_ERROR_AT.match(e)[2])) not in given]
         if run.skipped:
             what = "statement was" if run.skipped == 1 else "statements were"
             out.notes.append(f"{run.skipped} top-level {what} not run (the grader runs "
