@@ -3,7 +3,7 @@
 Every wrong answer of every bug zoo is checked under ``set_language("ko")``; each line of the
 report may hold code, numbers, Go names and what the learner's code raised, but no English
 prose (its common words, outside quotes and parentheses). Exercise 05's trace
-lines (``reference:``/``observed:``) are the traces' own format and stay as they are.
+lines (``reference:``/``observed:``) are the traces' own format: only their label is Korean.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ PROSE = re.compile(r"(?<![\w.\-/])(the|of|is|are|with|from|expected|got|nothing|
                    r"bytes|grows|held|into|outside|above|below|stays|keeps|halves|then|and|"
                    r"not|an|at|to)(?![\w.(\-/])")
 QUOTED = re.compile(r"\([^()]*\)|'[^']*'|\"[^\"]*\"")
-KEPT = ("reference:", "observed:")  # exercise 05's trace lines: a format the grader compares
+# exercise 05's trace lines: a format the grader compares (only the label is translated)
+KEPT = ("reference:", "observed:", "참조 구현(reference):", "관측(observed):")
 
 
 def _report(exercise, code: str) -> str:
