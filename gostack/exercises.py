@@ -70,6 +70,8 @@ LINES = {
     "not-answered": N_("not answered"),
     "right": N_("right"),
     "no": N_("no"),
+    "steal-orders": N_("orders of case 2: {orders}"),
+    "predict-steals": N_("Predict first, then set SHOW_STEALS = True."),
     "runq-printed": N_("spawn_{n}, go1.27.3 printed: {out}"),
     "runq-simulator": N_("  simulator: G{first} runs first (it was in runnext), then the ring "
                          "{ring}"),
