@@ -35,7 +35,8 @@ CASE_SECONDS = 1.0  # per call: far more than any case needs; an endless loop st
 
 __all__ = [
     "Score", "check", "check_adjust", "check_copystack", "check_growth_path", "check_newstack",
-    "check_predict", "check_prologue", "check_shrink", "largest", "predict_first", "say",
+    "check_predict", "check_prologue", "check_shrink", "largest", "line", "predict_first",
+    "say",
 ]
 
 # Lines the exercise notebooks print, named there (``ex.say("shrink-largest", ...)``): both
@@ -49,15 +50,42 @@ LINES = {
     "predict-grows": N_("  call {call} grows the stack: {old:,} -> {new:,} bytes"),
     "shrink-largest": N_("{size:>9,}-byte stack: halved with up to {used:>7,} bytes in use; "
                          "with {more:,}: {halved}"),
+    "prologue-fires": N_("F = {frame:>5}: morestack while E - stackguard0 <= {d:>6,}   ({asm})"),
+    "prologue-r12": N_("1. R12 = {r12:#x}, no borrow (0x1F00 >= 5,872); morestack called: "
+                       "{called}"),
+    "prologue-events": N_("2. F = {frame:>5}: events after the worker's call: {events} | "
+                          "morestack called at SP 0xc000002000: {called}"),
+    "copy-moved": N_("call {call} ({func}, frame {frame} B) did not fit: {old:,} -> {new:,} B, "
+                     "{used:,} B in use"),
+    "copy-stacks": N_("old stack [{old_lo:#x}, {old_hi:#x})   new stack [{new_lo:#x}, "
+                      "{new_hi:#x})\n"),
+    "copy-header": N_("frame                  old stack             new stack   new sp - old sp"),
+    # The rows of exercise 03's reveal: the label column is 28 wide (Hangul counts 2).
+    "free-as-copied": N_("bytes below, as copied       {right!s:>6}   yours: {yours!s:<6} "
+                         "{verdict}"),
+    "free-from-lo": N_("bytes below, kept from lo    {right!s:>6}   yours: {yours!s:<6} "
+                       "{verdict}"),
+    "free-fits": N_("{fits:<28} {right!s:>6}   yours: {yours!s:<6} {verdict}"),
+    "fits-from-lo": N_("fits {need:,} B, kept from lo"),
+    "not-answered": N_("not answered"),
+    "right": N_("right"),
+    "no": N_("no"),
+    "steal-orders": N_("orders of case 2: {orders}"),
+    "predict-steals": N_("Predict first, then set SHOW_STEALS = True."),
     "runq-printed": N_("spawn_{n}, go1.27.3 printed: {out}"),
     "runq-simulator": N_("  simulator: G{first} runs first (it was in runnext), then the ring "
                          "{ring}"),
 }
 
 
-def say(line: str, **values) -> None:
+def line(name: str, **values) -> str:
+    """One of :data:`LINES` with ``values``, in the language in use."""
+    return _(LINES[name]).format(**values)
+
+
+def say(name: str, **values) -> None:
     """Print one of :data:`LINES` with ``values``, in the language in use."""
-    print(_(LINES[line]).format(**values))
+    print(line(name, **values))
 
 
 def predict_first() -> None:

@@ -3,7 +3,7 @@
 Every wrong answer of every bug zoo is checked under ``set_language("ko")``; each line of the
 report may hold code, numbers, Go names and what the learner's code raised, but no English
 prose (its common words, outside quotes and parentheses). Exercise 05's trace
-lines (``reference:``/``observed:``) are the traces' own format and stay as they are.
+lines (``reference:``/``observed:``) are the traces' own format: only their label is Korean.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ PROSE = re.compile(r"(?<![\w.\-/])(the|of|is|are|with|from|expected|got|nothing|
                    r"bytes|grows|held|into|outside|above|below|stays|keeps|halves|then|and|"
                    r"not|an|at|to)(?![\w.(\-/])")
 QUOTED = re.compile(r"\([^()]*\)|'[^']*'|\"[^\"]*\"")
-KEPT = ("reference:", "observed:")  # exercise 05's trace lines: a format the grader compares
+# exercise 05's trace lines: a format the grader compares (only the label is translated)
+KEPT = ("reference:", "observed:", "참조 구현(reference):", "관측(observed):")
 
 
 def _report(exercise, code: str) -> str:
@@ -68,3 +69,28 @@ def test_the_detector_sees_the_old_english():
            "기댓값: the gets hand out [G6, G5] (2 Gs)\n"
            "first difference, get 2: expected G5, got nothing (the P is empty)")
     assert len(english_lines(old)) == 3
+
+
+def test_exercise_lines_are_korean(korean):
+    """What the exercises' code cells print through ``ex.say``/``ex.line``: Korean, with the
+    English fields, and table rows that still line up (a Hangul syllable is 2 columns)."""
+    from string import Formatter
+
+    from gostack.i18n import _, text_width
+    from gostack.i18n import korean as has_hangul
+
+    def fields(s):
+        return sorted(f for _t, f, _s, _c in Formatter().parse(s) if f)
+
+    for name, english in ex.LINES.items():
+        text = _(english)
+        assert has_hangul(text), name
+        assert fields(text) == fields(english), name
+    # exercise 03: the header keeps its columns; the reveal's label column is 28 wide
+    header = ex.line("copy-header")
+    assert text_width(header) == len(ex.LINES["copy-header"])
+    assert [text_width(header[:header.index(c) + len(c)]) for c in ("스택", "새 스택")] == [32, 54]
+    rows = [ex.line(r, right=952, yours=None, verdict=ex.line("not-answered"),
+                    fits=ex.line("fits-from-lo", need=1088))
+            for r in ("free-as-copied", "free-from-lo", "free-fits")]
+    assert {text_width(r[:r.index(" 952")]) for r in rows} == {28 + 3}

@@ -124,10 +124,10 @@ def stack_explorer(frame: int = FRAME, max_calls: int = 200):
     import ipywidgets as w
 
 
-    calls = w.IntSlider(value=6, min=0, max=max_calls, description="calls",
+    calls = w.IntSlider(value=6, min=0, max=max_calls, description=_("calls"),
                         continuous_update=False)
     size = w.Dropdown(options=sorted({64, 128, 160, 616, 4096, 10280, frame}), value=frame,
-                      description="frame")
+                      description=_("frame"))
     text = w.HTML()
     picture = view.Picture(depth_figure)
     ahead = view.Prefetch(picture)  # the slider's neighbours, drawn while the kernel is idle

@@ -16,7 +16,7 @@ from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 from .. import i18n
 from .. import population as pp
 from ..arch import STACK_GUARD
-from ..i18n import _, ngettext
+from ..i18n import N_, _, ngettext
 from ..population import Policy, Summary, fmt_bytes
 from ..segmented import GO1_1
 from . import draw, view
@@ -291,6 +291,17 @@ def show_policies(state: Summary, base: Sequence[Summary]) -> None:
     view.show(policies_figure(state, base))
 
 
+# The dropdowns' labels (their values stay Policy members and sizes): gostack.population's
+# English words, marked here for the catalog.
+_OPTION_WORDS = (N_("fixed"), N_("segmented"), N_("contiguous"), N_("adaptive"),
+                 N_("computed at each GC"))
+
+
+def _initial_options(policy: Policy | str) -> list[tuple[str, int | None]]:
+    """The initial-size dropdown's (label, value) pairs, labels in the language in use."""
+    return [(_(text), size) for text, size in pp.initial_choices(policy)]
+
+
 def _choice(policy: Policy | str, initial: int | None) -> int:
     """The index of ``initial`` among the explorer's choices for ``policy``."""
     return [v for _, v in pp.initial_choices(policy)].index(initial)
@@ -304,12 +315,13 @@ def explorer(n: int = 10_000, initial: int | None = None,
     n, size, p, seed = pp.explorer_args(n, initial, policy, seed)
     n_slider = w.IntSlider(value=n, min=100, max=10_000, step=100, description="N",
                            continuous_update=False)
-    pol = w.Dropdown(options=[(q.value, q) for q in Policy], value=p, description="policy")
+    pol = w.Dropdown(options=[(_(q.value), q) for q in Policy], value=p,
+                     description=_("policy"))
     # Selected by index: adaptive's one option has the value None, and a Dropdown given the
     # value None selects nothing (a blank select in the browser).
-    init = w.Dropdown(options=list(pp.initial_choices(p)), index=_choice(p, size),
-                      description="initial")
-    seed_box = w.BoundedIntText(value=seed, min=0, max=2**31 - 1, description="seed")
+    init = w.Dropdown(options=_initial_options(p), index=_choice(p, size),
+                      description=_("initial"))
+    seed_box = w.BoundedIntText(value=seed, min=0, max=2**31 - 1, description=_("seed"))
     text = w.HTML()
     picture = view.Picture(lambda both, fig: policies_figure(*both, fig))
     busy = [False]  # a policy change resets the initial dropdown: render once, not twice
@@ -335,7 +347,7 @@ def explorer(n: int = 10_000, initial: int | None = None,
         busy[0] = True
         try:
             with init.hold_sync():
-                init.options = list(pp.initial_choices(change["new"]))
+                init.options = _initial_options(change["new"])
                 init.index = _choice(change["new"], pp.DEFAULT_INITIAL[change["new"]])
         finally:
             busy[0] = False

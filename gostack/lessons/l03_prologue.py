@@ -157,10 +157,10 @@ def prologue_explorer(size: int = 2048, frame: int = FRAME):
     import ipywidgets as w
 
 
-    used = w.IntSlider(value=1000, min=8, max=size, step=8, description="hi - E",
+    used = w.IntSlider(value=1000, min=8, max=size, step=8, description=_("hi - E"),
                        continuous_update=False)
     frames = w.Dropdown(options=sorted({64, 128, 136, 160, 616, 4096, 4104, 10280, frame}),
-                        value=frame, description="frame")
+                        value=frame, description=_("frame"))
     text = w.HTML()
     picture = view.Picture(prologue_figure)
     ahead = view.Prefetch(picture)  # the slider's neighbours, drawn while the kernel is idle

@@ -415,13 +415,13 @@ def growth_explorer(frame: int = 160, calls: int = 400, *, entry: int = 40):
     import ipywidgets as w
 
     size = w.Dropdown(options=sorted({64, 160, 616, 4096, 10272, 65536, frame}), value=frame,
-                      description="frame")
-    depth = w.IntSlider(value=calls, min=0, max=2000, step=10, description="calls",
+                      description=_("frame"))
+    depth = w.IntSlider(value=calls, min=0, max=2000, step=10, description=_("calls"),
                         continuous_update=False)
-    limit = w.Dropdown(options=[("1,000,000,000 (default)", MAX_STACK_DEFAULT),
-                                ("32,768 (SetMaxStack)", 32768),
+    limit = w.Dropdown(options=[(_("1,000,000,000 (default)"), MAX_STACK_DEFAULT),
+                                (_("32,768 (SetMaxStack)"), 32768),
                                 ("1 MiB", 1 << 20)], value=MAX_STACK_DEFAULT,
-                       description="limit")
+                       description=_("limit"))
     text = w.HTML()
     picture = view.Picture(growth_figure)
     ahead = view.Prefetch(picture)  # the slider's neighbours, drawn while the kernel is idle

@@ -157,9 +157,9 @@ def adjust_explorer(calls: int = 7, *, adjust: bool = True, poison: bool = True)
     import ipywidgets as w
 
     stage = w.ToggleButtons(options=[("adjustframe", True), ("no_adjust", False)],
-                            value=adjust, description="stage")
-    poisoned = w.Checkbox(value=poison, description="poison old stacks")
-    depth = w.IntSlider(value=calls, min=0, max=100, description="calls",
+                            value=adjust, description=_("stage"))
+    poisoned = w.Checkbox(value=poison, description=_("poison old stacks"))
+    depth = w.IntSlider(value=calls, min=0, max=100, description=_("calls"),
                         continuous_update=False)
     text = w.HTML()
     painter = StepPainter()

@@ -314,19 +314,19 @@ def shrink_explorer(calls: int = 400, stay: int = 0, gcs: int = 8):
     decision out (the default state is shrink_run()'s)."""
     import ipywidgets as w
 
-    deep = w.IntSlider(value=calls, min=0, max=2000, step=10, description="calls",
+    deep = w.IntSlider(value=calls, min=0, max=2000, step=10, description=_("calls"),
                        continuous_update=False)
 
     def back_to(value: int, reached: int):
         # "back to" can only be a depth the recursion reached: its maximum is "calls".
         return w.IntSlider(value=min(value, reached), min=0, max=reached, step=10,
-                           description="back to", continuous_update=False)
+                           description=_("back to"), continuous_update=False)
 
     back = back_to(stay, calls)
     # The options give no answer away: which worker stops the halving early is a question.
-    worker = w.Dropdown(options=[("40 (running example)", 40), ("56", 56)],
-                        value=RUNNING_FRAMES["main.worker"], description="worker")
-    cycles = w.IntSlider(value=gcs, min=1, max=12, description="GCs", continuous_update=False)
+    worker = w.Dropdown(options=[(_("40 (running example)"), 40), ("56", 56)],
+                        value=RUNNING_FRAMES["main.worker"], description=_("worker"))
+    cycles = w.IntSlider(value=gcs, min=1, max=12, description=_("GCs"), continuous_update=False)
     text = w.HTML()
     picture = view.Picture(ShrinkPainter())
     row = w.HBox([deep, back])

@@ -371,6 +371,10 @@ _DIAGNOSIS_LINES = (
     N_("\"{stage}\" (the broken stage)"),
     N_("the traces first differ at event {i} (counting from 0):"),
     N_("the traces are the same"),
+    # The labels only: the events after them are the traces' own format, kept as they are.
+    N_("  reference: {event}"),
+    N_("  observed:  {event}"),
+    N_("(nothing more)"),
 )
 
 
