@@ -75,6 +75,9 @@ LINES = {
     "runq-printed": N_("spawn_{n}, go1.27.3 printed: {out}"),
     "runq-simulator": N_("  simulator: G{first} runs first (it was in runnext), then the ring "
                          "{ring}"),
+    "global-take": N_("G{goid} from the global queue ({where}) at schedtick {tick}, then {left} "
+                      "Gs queued locally"),
+    "steal-count": N_("victim's ring {n:3}: {moved:3} moved to the thief, {stayed:3} stayed"),
 }
 
 
