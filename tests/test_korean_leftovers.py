@@ -156,3 +156,33 @@ def test_lesson_12_cache_keeps_no_english(english_then_korean):
     assert l12.timeline_run.cache_info().hits >= 1
     assert i18n.korean(state.title) and i18n.korean(state.lines()[1])
     assert_korean([*state.lines(), *l12.preempt_story(name)], "lesson 12 after English")
+
+
+# A standing rule for every Korean notebook's committed outputs: no line of the kit's own
+# English prose. Go's words stay as Go prints them: a Go listing's lines (tab-indented, as
+# gofmt writes them), the runtime's "fatal error:" lines, and what lesson 06's Go program
+# prints.
+ENGLISH_RUN = r"\b[A-Za-z]{2,} [A-Za-z]{2,} [A-Za-z]{2,} [A-Za-z]{2,}\b"
+GO_SAYS = ("\t", "fatal error: ", "p - u = ")
+
+
+def _korean_notebooks() -> list[Path]:
+    return sorted(p for d in ("notebooks", "exercises", "solutions")
+                  for p in (ROOT / d / "ko").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", _korean_notebooks(),
+                         ids=lambda p: f"{p.parent.parent.name}/{p.stem}")
+def test_korean_outputs_have_no_english_prose(path):
+    import re
+
+    hangul = re.compile("[\uac00-\ud7a3]")
+    found = []
+    for number, cell in enumerate(json.loads(path.read_text(encoding="utf-8"))["cells"]):
+        for out in cell.get("outputs", []):
+            text = out.get("text") or out.get("data", {}).get("text/plain", "")
+            for line in "".join(text).splitlines():
+                if (re.search(ENGLISH_RUN, line) and not hangul.search(line)
+                        and not line.startswith(GO_SAYS)):
+                    found.append(f"cell {number}: {line}")
+    assert found == []
