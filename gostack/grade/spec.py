@@ -41,6 +41,12 @@ def typename(x: object) -> str:
     return type(x).__name__
 
 
+def a_typename(x: object) -> str:
+    """``typename`` with its English article: "an int", "a list"."""
+    n = typename(x)
+    return ("an " if n[:1].lower() in "aeiou" else "a ") + n
+
+
 def _is_numpy(x: object, kinds: str) -> bool:
     t = type(x)
     return getattr(t, "__module__", "") == "numpy" and any(k in t.__name__ for k in kinds.split())
@@ -88,7 +94,7 @@ def as_str(x: object, what: str) -> str:
 def as_words(x: object, what: str) -> list[list[int]]:
     """A dict of address -> value, as sorted [addr, value] pairs."""
     if not isinstance(x, dict):
-        raise BadResult(f"{what} is a {typename(x)}, not a dict of address -> value")
+        raise BadResult(f"{what} is {a_typename(x)}, not a dict of address -> value")
     if dict.__len__(x) > 100_000:
         raise BadResult(f"{what} holds {dict.__len__(x)} words, far more than any case writes")
     return sorted([as_int(a, f"an address in {what}"), as_int(v, f"a value in {what}")]
