@@ -120,7 +120,7 @@ def _counter(x: object, what: str) -> int:
         try:
             x = int(x)  # numpy integers
         except (TypeError, ValueError):
-            raise BadResult(f"{what} is a {type(x).__name__}, not an int") from None
+            raise BadResult(f"{what} is {a_typename(x)}, not an int") from None
     return int(x)
 
 
