@@ -186,7 +186,7 @@ def test_check_survives_endless_loops_and_odd_results(capsys):
             return True
 
     assert ex.check_newstack(lambda *a: Anything()).points == 0
-    assert "is a Anything, not an int" in capsys.readouterr().out
+    assert "is an Anything, not an int" in capsys.readouterr().out
 
 
 def test_score_repr():

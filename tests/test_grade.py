@@ -530,7 +530,7 @@ def test_no_control_character_or_terminal_escape_reaches_a_report(tmp_path):
     feedback = texts["students/terminal_escapes/feedback.md"]
     for shown in (r"raised Loud\x1b[31m\x07\r\n## 99-forged: 10/10: bad\x1b[31m red\x1b]0;"
                   r"title\x07 \r\n## 99-forged: 10/10 \x1b[7m (cell 3, line 3: raise Loud(",
-                  r"result (the delta) is a Odd\x1b[5m\x08\x9b2J, not an int",
+                  r"result (the delta) is an Odd\x1b[5m\x08\x9b2J, not an int",
                   r"morestack_needed is a X\x1b]0;owned\x07\r\n- **honest**",
                   r"\x1b[2J\x1b[1;32mALL TESTS PASSED\x1b[0m\r\x07\x00\x9b1m\u202eevil ```"):
         assert shown in feedback, shown

@@ -51,7 +51,7 @@ EXPECTED = {
     "writes_output_folder": ("02-newstack", 0, r"not allowed while grading: writing"),
     "monkeypatch_gostack": ("02-newstack", 0, r"changed gostack while it was being graded"),
     "monkeypatch_grader": ("02-newstack", 0, r"changed gostack while it was being graded"),
-    "always_equal": ("02-newstack", 0, r"is a Anything, not an int"),
+    "always_equal": ("02-newstack", 0, r"is an Anything, not an int"),
     "int_subclass_equal": ("02-newstack", 0, r"expected: 4,096"),
     "numpy_scalars": ("02-newstack", 10, r"10/10"),
     "mutating_inputs": ("03-copystack", 8, r"✘ copies without changing the old stack"),

@@ -94,7 +94,8 @@ def test_fractional_workers_only_where_the_source_says():
 
 def test_census_table_reads_the_recording():
     lines = l12_sysg.census_table()
-    assert lines[-1].split()[:5] == ["8", "3", "1", "14", "8"]
+    assert lines[-1].split()[:5] == ["4→2→8", "3", "1", "14", "8"]
+    assert lines[-2].split()[:5] == ["4→2", "2", "1", "10", "4"]
     assert all(line.endswith("20/20") for line in lines[1:])
 
 

@@ -759,9 +759,14 @@ def _summary_text(s: dict) -> str:
         lines.append(f"submissions in no roster entry: {s['submissions_not_in_roster']}")
     for path in s["ignored_paths"]:
         lines.append(f"ignored: {path}")
-    lines.append(f"integrity: {s['integrity_flags']} flagged exercises, "
-                 f"{s['identical_pairs']} pairs of students identical in several exercises, "
-                 f"{s['identical_groups']} groups identical in one (integrity.md)")
+    def n_of(n: int, one: str, many: str) -> str:  # "1 group", "2 groups"
+        return f"{n} {one if n == 1 else many}"
+
+    flags = n_of(s["integrity_flags"], "flagged exercise", "flagged exercises")
+    lines.append(f"integrity: {flags}, "
+                 f"{n_of(s['identical_pairs'], 'pair', 'pairs')} of students identical in "
+                 f"several exercises, {n_of(s['identical_groups'], 'group', 'groups')} "
+                 "identical in one (integrity.md)")
     if s["missing_notebooks"]:
         lines.append(f"exercise notebooks not submitted: {s['missing_notebooks']} "
                      "(0 points each; see each student's feedback)")

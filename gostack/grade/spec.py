@@ -41,6 +41,12 @@ def typename(x: object) -> str:
     return type(x).__name__
 
 
+def a_typename(x: object) -> str:
+    """``typename`` with its English article: "an int", "a list"."""
+    n = typename(x)
+    return ("an " if n[:1].lower() in "aeiou" else "a ") + n
+
+
 def _is_numpy(x: object, kinds: str) -> bool:
     t = type(x)
     return getattr(t, "__module__", "") == "numpy" and any(k in t.__name__ for k in kinds.split())
@@ -58,7 +64,7 @@ def as_int(x: object, what: str = "the result") -> int:
     elif _is_numpy(x, "int"):
         v = int(x)
     else:
-        raise BadResult(f"{what} is a {typename(x)}, not an int")
+        raise BadResult(f"{what} is {a_typename(x)}, not an int")
     if v.bit_length() > 128:
         raise BadResult(f"{what} is an int of {v.bit_length()} bits, far outside any stack")
     return v
@@ -72,7 +78,7 @@ def as_bool(x: object, what: str = "the result") -> bool:
         return bool(x)
     if t is int and x in (0, 1):
         return bool(x)
-    raise BadResult(f"{what} is {short(x)} (a {typename(x)}); True or False was expected")
+    raise BadResult(f"{what} is {short(x)} ({a_typename(x)}); True or False was expected")
 
 
 def as_opt_int(x: object, what: str = "the result") -> int | None:
@@ -81,14 +87,14 @@ def as_opt_int(x: object, what: str = "the result") -> int | None:
 
 def as_str(x: object, what: str) -> str:
     if type(x) is not str:
-        raise BadResult(f"{what} is a {typename(x)}, not a str")
+        raise BadResult(f"{what} is {a_typename(x)}, not a str")
     return x[:200]
 
 
 def as_words(x: object, what: str) -> list[list[int]]:
     """A dict of address -> value, as sorted [addr, value] pairs."""
     if not isinstance(x, dict):
-        raise BadResult(f"{what} is a {typename(x)}, not a dict of address -> value")
+        raise BadResult(f"{what} is {a_typename(x)}, not a dict of address -> value")
     if dict.__len__(x) > 100_000:
         raise BadResult(f"{what} holds {dict.__len__(x)} words, far more than any case writes")
     return sorted([as_int(a, f"an address in {what}"), as_int(v, f"a value in {what}")]
@@ -101,7 +107,7 @@ def as_list(x: object, what: str) -> list:
     elif _is_numpy(x, "ndarray"):
         items = list(x.tolist())
     else:
-        raise BadResult(f"{what} is a {typename(x)}, not a list")
+        raise BadResult(f"{what} is {a_typename(x)}, not a list")
     if len(items) > 100_000:
         raise BadResult(f"{what} has {len(items)} items, far more than expected")
     return items
@@ -499,6 +505,11 @@ REFUSED = (
     N_("{what} is a {kind}, not a str"),
     N_("{what} is {value}, a bool; an int was expected"),
     N_("{what} is {value} (a {kind}); True or False was expected"),
+    # the same with "an" (a_typename: "an int", "an ndarray")
+    N_("{what} is an {kind}, not an int"),
+    N_("{what} is an {kind}, not a list"),
+    N_("{what} is an {kind}, not a str"),
+    N_("{what} is {value} (an {kind}); True or False was expected"),
     N_("{fn}'s result"),
 )
 

@@ -56,7 +56,8 @@ def _status(c: sysgprobe.Census) -> str:
 
 def census_table(runs_by_config: dict[str, list[list[sysgprobe.Census]]] | None = None,
                  configs: Sequence[str] = TABLE_CONFIGS) -> list[str]:
-    """One row per census of the first run: GOMAXPROCS, GCs so far, NumGoroutine, all
+    """One row per census of the first run: GOMAXPROCS (the values it had so far, since
+    workers started at 4 outlive a switch to 2), GCs so far, NumGoroutine, all
     goroutines (gcount(true)), the mark workers and their wait reason, and in how many
     runs that census was the same."""
     if runs_by_config is None:
@@ -66,9 +67,13 @@ def census_table(runs_by_config: dict[str, list[list[sysgprobe.Census]]] | None 
            + ljust(_("all"), 6) + ljust(_("mark workers"), 28) + _("runs")]
     for name in configs:
         runs = runs_by_config[name]
+        seen: list[int] = []  # GOMAXPROCS values so far in this run, e.g. 4→2→8
         for i, c in enumerate(runs[0]):
             same = sum(r[i] == c for r in runs)
-            out.append(f"{c.gomaxprocs:<12}{c.gcs:<8}{c.num_goroutine:<14}{c.all_goroutines:<6}"
+            if not seen or seen[-1] != c.gomaxprocs:
+                seen.append(c.gomaxprocs)
+            procs = "→".join(map(str, seen))
+            out.append(f"{procs:<12}{c.gcs:<8}{c.num_goroutine:<14}{c.all_goroutines:<6}"
                        + ljust(f"{c.workers} ({_status(c)})", 28) + f"{same}/{len(runs)}")
     return out
 

@@ -32,7 +32,7 @@ from collections.abc import Callable
 from ...i18n import N_, _, ngettext
 from ...sched import runq as _runq
 from ...sched.runtime2 import RUNQ_SIZE, UINT32, G, GStatus, P, World
-from ..spec import Aspect, BadResult, Exercise, Right, Wrong, as_bool, as_list, draw
+from ..spec import Aspect, BadResult, Exercise, Right, Wrong, a_typename, as_bool, as_list, draw
 
 MAIN_RUNNEXT = 5  # runtime.updateMaxProcsGoroutine: in runnext when main.main starts
 FIRST_W = 6  # w0's goid in the spawn probes (gostack.sched.catalog.spawn)
@@ -170,7 +170,7 @@ def _goid(x: object, what: str) -> int:
     if x is None:
         return 0
     if not isinstance(x, G):
-        raise BadResult(f"{what} is a {type(x).__name__}, not a G (or None)")
+        raise BadResult(f"{what} is {a_typename(x)}, not a G (or None)")
     return x.goid
 
 

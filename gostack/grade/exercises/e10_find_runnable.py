@@ -3,9 +3,10 @@
 The learner writes ``find_runnable(snap)``: given a frozen :class:`Snapshot` of the run
 queues (this P's ``schedtick``, every P's ``runnext`` and ring, the global queue, the four
 orders ``stealWork`` will walk), which G go1.27.3's ``runtime/proc.go`` ``findRunnable``
-picks, where from, and which Gs it moved into this P's ring. Netpoll, timers, GC workers,
-the trace reader and the finalizer are left out (none of them has work in a snapshot), and
-this M is allowed to spin. Aspects, each on the cases where only its rule decides:
+picks, where from, and which Gs it moved into this P's ring (the rest of a global batch;
+a steal moves none here, see below). Netpoll, timers, GC workers, the trace reader and the
+finalizer are left out (none of them has work in a snapshot), and this M is allowed to
+spin. Aspects, each on the cases where only its rule decides:
 
 * global61: ``schedtick % 61 == 0`` and a non-empty global queue: its head, alone, before
   any local G (proc.go ``findRunnable``, ``globrunqget``);
@@ -16,9 +17,9 @@ this M is allowed to spin. Aspects, each on the cases where only its rule decide
 * steal: nothing local or global: ``stealWork``'s 4 passes in their orders, the first P
   whose ring holds a G; a victim's ``runnext`` only on the last pass (``runqsteal``'s
   ``stealRunNextG``); nothing anywhere: idle. Other Ps hold at most one G in their ring
-  here, so the steal takes that G (how much a steal takes is exercise 11). stealWork's
-  skip of idle Ps (``idlepMask``) is not modelled: an idle P's queues are empty (proc.go
-  ``pidleput`` throws otherwise), so skipping it changes nothing.
+  here, so the steal takes that G and moves none to the ring (how much a steal takes is
+  exercise 11). stealWork's skip of idle Ps (``idlepMask``) is not modelled: an idle P's
+  queues are empty (proc.go ``pidleput`` throws otherwise), so skipping it changes nothing.
 
 The reference is gostack's own: :func:`gostack.sched.schedule.find_runnable`, then
 :func:`gostack.sched.steal.steal_work`, on a world built from the snapshot.
@@ -31,7 +32,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ...i18n import N_, _
+from ...i18n import N_, _, ngettext
 from ...sched import schedule as _schedule
 from ...sched.runtime2 import RUNQ_SIZE, UINT32, G, GStatus, World
 from ...sched.steal import RandomOrder, steal_work
@@ -329,8 +330,9 @@ def _say(out: list) -> str:
     text = _("{g} from {source}").format(g=_g(goid), source=source)
     if not moved:
         return text + _(", nothing moved")
-    return text + _(", {gs} ({n} Gs) moved to this P's ring").format(gs=_ranges(moved),
-                                                                      n=len(moved))
+    return text + ngettext(", {gs} ({n} G) moved to this P's ring",
+                           ", {gs} ({n} Gs) moved to this P's ring",
+                           len(moved)).format(gs=_ranges(moved), n=len(moved))
 
 
 def _fmt(expected: list, got: list) -> str:

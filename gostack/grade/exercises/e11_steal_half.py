@@ -24,10 +24,10 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-from ...i18n import N_, _
+from ...i18n import N_, _, ngettext
 from ...sched import runq as _runq
 from ...sched.runtime2 import RUNQ_SIZE, UINT32, G, GStatus, P
-from ..spec import Aspect, BadResult, Exercise, Right, Wrong, draw, pick
+from ..spec import Aspect, BadResult, Exercise, Right, Wrong, a_typename, draw, pick
 
 
 def reference_runqsteal(pp: P, p2: P, steal_runnext: bool) -> G | None:
@@ -111,7 +111,7 @@ def _goid(x: object, what: str) -> int:
     if x is None:
         return 0
     if not isinstance(x, G):
-        raise BadResult(f"{what} is a {type(x).__name__}, not a G (or None)")
+        raise BadResult(f"{what} is {a_typename(x)}, not a G (or None)")
     return x.goid
 
 
@@ -120,7 +120,7 @@ def _counter(x: object, what: str) -> int:
         try:
             x = int(x)  # numpy integers
         except (TypeError, ValueError):
-            raise BadResult(f"{what} is a {type(x).__name__}, not an int") from None
+            raise BadResult(f"{what} is {a_typename(x)}, not an int") from None
     return int(x)
 
 
@@ -166,7 +166,8 @@ def _ranges(ids: list[int]) -> str:
         out.append(_g(start) if start == prev else f"{_g(start)}–{_g(prev)}")
         if i is not None:
             start = prev = i
-    return "[" + ", ".join(out) + "] " + _("({n} Gs)").format(n=len(ids))
+    count = ngettext("({n} G)", "({n} Gs)", len(ids)).format(n=len(ids))
+    return "[" + ", ".join(out) + "] " + count
 
 
 def _call(case: dict) -> str:
