@@ -29,10 +29,13 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-from ...i18n import N_, _, ngettext
+from ...i18n import N_, _
 from ...sched import runq as _runq
 from ...sched.runtime2 import RUNQ_SIZE, UINT32, G, GStatus, P, World
 from ..spec import Aspect, BadResult, Exercise, Right, Wrong, a_typename, as_bool, as_list, draw
+from ._goids import g as _g
+from ._goids import pyids as _pyids
+from ._goids import ranges as _ranges
 
 MAIN_RUNNEXT = 5  # runtime.updateMaxProcsGoroutine: in runnext when main.main starts
 FIRST_W = 6  # w0's goid in the spawn probes (gostack.sched.catalog.spawn)
@@ -217,13 +220,6 @@ def _call(case: dict) -> str:
         glob=_ranges(st["global"]), ops=", ".join(_runs(parts)))
 
 
-def _pyids(ids: list[int]) -> str:
-    """A list of goids as Python, a consecutive run as list(range(...))."""
-    if len(ids) > 3 and ids == list(range(ids[0], ids[0] + len(ids))):
-        return f"list(range({ids[0]}, {ids[0] + len(ids)}))"
-    return repr(list(ids))
-
-
 def _repro(case: dict) -> str:
     a = case["args"]
     st = a["state"]
@@ -251,26 +247,6 @@ def _runs(parts: list[str]) -> list[str]:
         else:
             out.append(p)
     return out
-
-
-def _g(goid: int) -> str:
-    return f"G{goid}" if goid else "nil"
-
-
-def _ranges(ids: list[int]) -> str:
-    """[6, 7, 8, 10] -> '[G6–G8, G10]': whole, and short for the long runs of a full ring."""
-    if not ids:
-        return _("[] (empty)")
-    out, start, prev = [], ids[0], ids[0]
-    for i in [*ids[1:], None]:
-        if i is not None and prev and i == prev + 1:
-            prev = i
-            continue
-        out.append(_g(start) if start == prev else f"{_g(start)}–{_g(prev)}")
-        if i is not None:
-            start = prev = i
-    count = ngettext("({n} G)", "({n} Gs)", len(ids)).format(n=len(ids))
-    return "[" + ", ".join(out) + "] " + count
 
 
 # What each aspect compares -------------------------------------------------------------------

@@ -31,12 +31,18 @@ import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from ...i18n import N_, _, ngettext
 from ...sched import schedule as _schedule
 from ...sched.runtime2 import RUNQ_SIZE, UINT32, G, GStatus, World
 from ...sched.steal import RandomOrder, steal_work
 from ..spec import Aspect, BadResult, Exercise, Right, Wrong, as_list, as_opt_int, as_str, draw
+from ._goids import g as _g
+from ._goids import pyids as _pyids
+from ._goids import ranges
+
+_ranges = partial(ranges, counted=False)  # the snapshot's lists: no count
 
 STEAL_TRIES = 4  # proc.go stealWork: const stealTries
 SOURCES = ("global61", "runnext", "runq", "global", "steal", "idle")
@@ -270,25 +276,6 @@ def _run(fns: dict[str, Callable], case: dict) -> list:
 # --- how a case and a difference read --------------------------------------------------------
 
 
-def _g(goid: int | None) -> str:
-    return f"G{goid}" if goid else "nil"
-
-
-def _ranges(ids: list[int]) -> str:
-    """[6, 7, 8, 10] -> '[G6–G8, G10]'."""
-    if not ids:
-        return "[]"
-    out, start, prev = [], ids[0], ids[0]
-    for i in [*ids[1:], None]:
-        if i is not None and i == prev + 1:
-            prev = i
-            continue
-        out.append(_g(start) if start == prev else f"{_g(start)}–{_g(prev)}")
-        if i is not None:
-            start = prev = i
-    return "[" + ", ".join(out) + "]"
-
-
 def _call(case: dict) -> str:
     a = case["args"]
     snap = _snap(a)
@@ -304,12 +291,6 @@ def _call(case: dict) -> str:
     return _("schedtick={tick}, GOMAXPROCS={procs}, {ps}; global queue {glob} ({n} Gs){steal}"
              ).format(tick=f"{a['schedtick']:,}", procs=len(a["ps"]), ps=ps,
                       glob=_ranges(a["glob"]), n=len(a["glob"]), steal=steal)
-
-
-def _pyids(ids: list[int]) -> str:
-    if len(ids) > 3 and ids == list(range(ids[0], ids[0] + len(ids))):
-        return f"list(range({ids[0]}, {ids[0] + len(ids)}))"
-    return repr(list(ids))
 
 
 def _repro(case: dict) -> str:

@@ -24,10 +24,13 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-from ...i18n import N_, _, ngettext
+from ...i18n import N_, _
 from ...sched import runq as _runq
 from ...sched.runtime2 import RUNQ_SIZE, UINT32, G, GStatus, P
 from ..spec import Aspect, BadResult, Exercise, Right, Wrong, a_typename, draw, pick
+from ._goids import g as _g
+from ._goids import pyids as _pyids
+from ._goids import ranges as _ranges
 
 
 def reference_runqsteal(pp: P, p2: P, steal_runnext: bool) -> G | None:
@@ -150,26 +153,6 @@ def _run(fns: dict[str, Callable], case: dict) -> dict:
 # --- how a case and a difference read --------------------------------------------------------
 
 
-def _g(goid: int) -> str:
-    return f"G{goid}" if goid else "nil"
-
-
-def _ranges(ids: list[int]) -> str:
-    """[6, 7, 8, 10] -> '[G6–G8, G10] (4 Gs)'."""
-    if not ids:
-        return _("[] (empty)")
-    out, start, prev = [], ids[0], ids[0]
-    for i in [*ids[1:], None]:
-        if i is not None and prev and i == prev + 1:
-            prev = i
-            continue
-        out.append(_g(start) if start == prev else f"{_g(start)}–{_g(prev)}")
-        if i is not None:
-            start = prev = i
-    count = ngettext("({n} G)", "({n} Gs)", len(ids)).format(n=len(ids))
-    return "[" + ", ".join(out) + "] " + count
-
-
 def _call(case: dict) -> str:
     a = case["args"]
     v, t = a["victim"], a["thief"]
@@ -177,12 +160,6 @@ def _call(case: dict) -> str:
              "empty ring at runqhead=runqtail={thead}; steal_runnext={flag}").format(
         ring=_ranges(v["ring"]), head=f"{v['head']:,}", runnext=_g(v["runnext"]),
         thead=f"{t['head']:,}", flag=a["steal_runnext"])
-
-
-def _pyids(ids: list[int]) -> str:
-    if len(ids) > 3 and ids == list(range(ids[0], ids[0] + len(ids))):
-        return f"list(range({ids[0]}, {ids[0] + len(ids)}))"
-    return repr(list(ids))
 
 
 def _repro(case: dict) -> str:
