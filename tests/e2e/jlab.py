@@ -139,6 +139,18 @@ def open_and_run_all(page: Page, lab, notebook: str, clock, timeout_s: float):
     return path
 
 
+def open_widget(page: Page, lab, notebook: str, index: int):
+    """``notebook`` opened and Run All (see :func:`open_and_run_all`), then its widget cell
+    ``index`` scrolled to and settled. Returns that cell's output area."""
+    open_and_run_all(page, lab, notebook, lambda phase: None, 120)
+    cell_ = cell(page, index)
+    area = output_area(cell_)
+    scroll_to_top_of(cell_)
+    expect(area.locator(".jupyter-widgets").first).to_be_visible(timeout=30_000)
+    wait_settled(page, area)
+    return area
+
+
 def not_run(page: Page) -> list[int]:
     """Non-empty code cells of the visible notebook that have not run."""
     return page.evaluate(NOT_RUN)

@@ -65,12 +65,7 @@ def _burst(area, picks: list[tuple[str, str | int]]) -> None:
 
 
 def test_rapid_policy_and_initial_picks_leave_a_live_widget(lab, page):
-    jlab.open_and_run_all(page, lab, LESSON, lambda phase: None, 120)
-    index = plans.cell_index(plans.ROOT / LESSON, CELL)
-    cell = jlab.cell(page, index)
-    area = jlab.output_area(cell)
-    jlab.scroll_to_top_of(cell)
-    jlab.expect(area.locator(".jupyter-widgets").first).to_be_visible(timeout=30_000)
+    area = jlab.open_widget(page, lab, LESSON, plans.cell_index(plans.ROOT / LESSON, CELL))
     _agree(page, area)
     policy, _ = jlab.find_widget(area, "dropdown", "policy")
     options = [o.replace("\u00a0", " ") for o in policy.locator("option").all_inner_texts()]

@@ -43,13 +43,7 @@ EXECUTE = r"""async (code) => {
 
 
 def _open(page, lab, notebook: str, match: str):
-    jlab.open_and_run_all(page, lab, notebook, lambda phase: None, 120)
-    cell = jlab.cell(page, plans.cell_index(plans.ROOT / notebook, match))
-    area = jlab.output_area(cell)
-    jlab.scroll_to_top_of(cell)
-    jlab.expect(area.locator(".jupyter-widgets").first).to_be_visible(timeout=30_000)
-    jlab.wait_settled(page, area)
-    return area
+    return jlab.open_widget(page, lab, notebook, plans.cell_index(plans.ROOT / notebook, match))
 
 
 def _agree(page, area, readout, timeout_s: float = 60) -> str:

@@ -95,13 +95,7 @@ def _follows(page, area, act: plans.Act) -> None:
 
 
 def test_explorer_shows_each_state_when_callbacks_come_on_two_threads(lab, page):
-    jlab.open_and_run_all(page, lab, LESSON, lambda phase: None, 120)
-    index = plans.cell_index(plans.ROOT / LESSON, CELL)
-    cell = jlab.cell(page, index)
-    area = jlab.output_area(cell)
-    jlab.scroll_to_top_of(cell)
-    jlab.expect(area.locator(".jupyter-widgets").first).to_be_visible(timeout=30_000)
-    jlab.wait_settled(page, area)
+    area = jlab.open_widget(page, lab, LESSON, plans.cell_index(plans.ROOT / LESSON, CELL))
     assert page.evaluate(EXECUTE, [SLOW, ""]) == ""
 
     # Each widget's first message and its second, without waiting for the prefetch between.
