@@ -56,3 +56,23 @@ def write(path: Path, go: str, load: tuple[float, ...], gomaxprocs: str, note: s
     }
     path.write_text(json.dumps(data, indent=1) + "\n")
     print(f"wrote {path}")
+
+
+def dump_sections(data: dict, sections: list[str]) -> str:
+    """JSON with one line per field of a case in each of ``sections`` (the other keys first,
+    one line each), so a re-recording diffs line by line."""
+    head = {k: v for k, v in data.items() if k not in sections}
+    lines = ["{"] + [f"  {json.dumps(k)}: {json.dumps(v)}," for k, v in head.items()]
+    for si, section in enumerate(sections):
+        lines.append(f"  {json.dumps(section)}: {{")
+        names = list(data[section])
+        for i, name in enumerate(names):
+            case = data[section][name]
+            lines.append(f"    {json.dumps(name)}: {{")
+            keys = list(case)
+            for j, k in enumerate(keys):
+                lines.append(f"      {json.dumps(k)}: {json.dumps(case[k])}"
+                             + ("," if j < len(keys) - 1 else ""))
+            lines.append("    }" + ("," if i < len(names) - 1 else ""))
+        lines.append("  }" + ("," if si < len(sections) - 1 else ""))
+    return "\n".join(lines + ["}", ""])

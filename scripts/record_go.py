@@ -22,6 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from _recording import dump_sections  # noqa: E402
+
 from gostack import realgo  # noqa: E402
 from gostack.program import CORPUS  # noqa: E402
 from gostack.scene import SCENES  # noqa: E402
@@ -29,25 +31,7 @@ from gostack.scene import SCENES  # noqa: E402
 
 def dump(data: dict) -> str:
     """JSON with one line per field of a case, so a re-recording diffs line by line."""
-    sections = [k for k in ("cases", "scenes", "frame_pointers") if k in data]
-    head = {k: v for k, v in data.items() if k not in sections}
-    lines = ["{"]
-    for k, v in head.items():
-        lines.append(f"  {json.dumps(k)}: {json.dumps(v)},")
-    for si, section in enumerate(sections):
-        lines.append(f"  {json.dumps(section)}: {{")
-        names = list(data[section])
-        for i, name in enumerate(names):
-            case = data[section][name]
-            lines.append(f"    {json.dumps(name)}: {{")
-            keys = list(case)
-            for j, k in enumerate(keys):
-                comma = "," if j < len(keys) - 1 else ""
-                lines.append(f"      {json.dumps(k)}: {json.dumps(case[k])}{comma}")
-            lines.append("    }" + ("," if i < len(names) - 1 else ""))
-        lines.append("  }" + ("," if si < len(sections) - 1 else ""))
-    lines += ["}", ""]
-    return "\n".join(lines)
+    return dump_sections(data, [k for k in ("cases", "scenes", "frame_pointers") if k in data])
 
 
 def main(argv: list[str] | None = None) -> int:

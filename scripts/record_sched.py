@@ -29,6 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from _recording import dump_sections  # noqa: E402
+
 from gostack import realgo  # noqa: E402
 from gostack.sched import machine  # noqa: E402
 from gostack.sched.catalog import PROBES, REFUSED  # noqa: E402
@@ -53,22 +55,7 @@ SECTIONS = ("probes", "refused")
 
 def dump(data: dict) -> str:
     """JSON with one line per field of a probe, so a re-recording diffs line by line."""
-    head = {k: v for k, v in data.items() if k not in SECTIONS}
-    lines = ["{"] + [f"  {json.dumps(k)}: {json.dumps(v)}," for k, v in head.items()]
-    sections = [s for s in SECTIONS if s in data]
-    for si, section in enumerate(sections):
-        lines.append(f"  {json.dumps(section)}: {{")
-        names = list(data[section])
-        for i, name in enumerate(names):
-            case = data[section][name]
-            lines.append(f"    {json.dumps(name)}: {{")
-            keys = list(case)
-            for j, k in enumerate(keys):
-                lines.append(f"      {json.dumps(k)}: {json.dumps(case[k])}"
-                             + ("," if j < len(keys) - 1 else ""))
-            lines.append("    }" + ("," if i < len(names) - 1 else ""))
-        lines.append("  }" + ("," if si < len(sections) - 1 else ""))
-    return "\n".join(lines + ["}", ""])
+    return dump_sections(data, [s for s in SECTIONS if s in data])
 
 
 def record_refused(p, runs: int, quiet_runs: int, progress) -> dict:
